@@ -1,0 +1,214 @@
+"""The WeCom server API under /cgi-bin/, same paths and JSON answers as qyapi.weixin.qq.com."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import unquote
+
+from aiohttp import BodyPartReader, web
+
+from emulator import errors
+from emulator.errors import WeComError
+from emulator.faults import FaultKind
+from emulator.keys import state_of
+from emulator.media import MAX_SIZE, MIN_SIZE, Media, MediaType
+
+CGI_PREFIX = "/cgi-bin/"
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+routes = web.RouteTableDef()
+
+# Faults that replace the answer and leave the request unprocessed.
+_FAULT_ANSWERS: dict[FaultKind, int] = {
+    FaultKind.TOKEN_EXPIRED: errors.TOKEN_EXPIRED,
+    FaultKind.TOKEN_INVALID: errors.INVALID_TOKEN,
+    FaultKind.RATE_LIMIT: errors.RATE_LIMITED,
+}
+
+
+def answer_json(data: dict[str, Any]) -> web.Response:
+    # WeCom answers UTF-8 text, not \u escapes.
+    return web.json_response(data, dumps=lambda obj: json.dumps(obj, ensure_ascii=False))
+
+
+def bad_gateway() -> web.Response:
+    return web.Response(status=502, text="502 Bad Gateway", content_type="text/html")
+
+
+@web.middleware
+async def cgi_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Counts calls, turns WeComError into JSON, and plays injected faults."""
+    if not request.path.startswith(CGI_PREFIX):
+        return await handler(request)
+    state = state_of(request)
+    api = request.path.removeprefix(CGI_PREFIX)
+    state.calls[api] += 1
+    fault = state.faults.take(api)
+    if fault in _FAULT_ANSWERS:
+        return answer_json(WeComError(_FAULT_ANSWERS[fault]).to_json())
+    if fault is FaultKind.SERVER_ERROR:
+        return bad_gateway()
+    try:
+        response = await handler(request)
+    except WeComError as exc:
+        response = answer_json(exc.to_json())
+    if fault is FaultKind.DROP_AFTER_PROCESSING:
+        return bad_gateway()
+    if fault is FaultKind.TIMEOUT:
+        # Processed already (a message is delivered); only the answer comes too late.
+        await asyncio.sleep(state.timeout_seconds)
+    return response
+
+
+def ok(**fields: Any) -> web.Response:
+    return answer_json({"errcode": 0, "errmsg": "ok", **fields})
+
+
+def require_token(request: web.Request) -> None:
+    state_of(request).tokens.check(request.query.get("access_token"))
+
+
+async def read_json(request: web.Request) -> dict[str, Any]:
+    try:
+        body = json.loads(await request.read())
+    except (ValueError, UnicodeDecodeError):
+        body = None
+    if not isinstance(body, dict):
+        raise WeComError(errors.INVALID_PARAMETER, "Warning: wrong json format.")
+    return body
+
+
+@routes.get("/cgi-bin/gettoken")
+async def gettoken(request: web.Request) -> web.Response:
+    config = state_of(request).config
+    corpid, secret = request.query.get("corpid"), request.query.get("corpsecret")
+    if not corpid:
+        raise WeComError(errors.MISSING_CORPID)
+    if corpid != config.corp_id:
+        raise WeComError(errors.INVALID_CORPID)
+    if not secret:
+        raise WeComError(errors.MISSING_SECRET)
+    if secret != config.corp_secret:
+        raise WeComError(errors.INVALID_SECRET)
+    token, expires_in = state_of(request).tokens.issue()
+    return ok(access_token=token, expires_in=expires_in)
+
+
+@routes.post("/cgi-bin/message/send")
+async def message_send(request: web.Request) -> web.Response:
+    require_token(request)
+    answer = state_of(request).messages.send(await read_json(request))
+    return answer_json(answer)
+
+
+@routes.post("/cgi-bin/message/update_template_card")
+async def update_template_card(request: web.Request) -> web.Response:
+    require_token(request)
+    answer = state_of(request).messages.update_template_card(await read_json(request))
+    return answer_json(answer)
+
+
+@routes.post("/cgi-bin/media/upload")
+async def media_upload(request: web.Request) -> web.Response:
+    require_token(request)
+    try:
+        media_type = MediaType(request.query.get("type", ""))
+    except ValueError:
+        raise WeComError(errors.INVALID_MEDIA_TYPE) from None
+    filename, content_type, data = await read_media_part(request, MAX_SIZE[media_type])
+    media = state_of(request).media.put(
+        data=data, filename=filename, type=media_type, content_type=content_type
+    )
+    return ok(type=media.type.value, media_id=media.media_id, created_at=str(media.created_at))
+
+
+async def read_media_part(request: web.Request, limit: int) -> tuple[str, str | None, bytes]:
+    """The multipart field `media`, read no further than one byte past `limit`."""
+    if not request.content_type.startswith("multipart/"):
+        raise WeComError(errors.EMPTY_MEDIA, "multipart field media expected")
+    reader = await request.multipart()
+    async for part in reader:
+        if not isinstance(part, BodyPartReader) or part.name != "media":
+            continue
+        data = bytearray()
+        while chunk := await part.read_chunk():
+            data.extend(chunk)
+            if len(data) > limit:
+                raise WeComError(errors.MEDIA_TOO_LARGE, f"limit {limit} bytes")
+        if not data:
+            raise WeComError(errors.EMPTY_MEDIA)
+        if len(data) < MIN_SIZE:
+            raise WeComError(errors.INVALID_FILE_SIZE, "media must be larger than 5 bytes")
+        # aiohttp and requests percent-encode non-ASCII filenames; browsers send them raw.
+        filename = unquote(part.filename or "") or "media"
+        return filename, part.headers.get("Content-Type"), bytes(data)
+    raise WeComError(errors.EMPTY_MEDIA, "multipart field media missing")
+
+
+@routes.get("/cgi-bin/media/get")
+async def media_get(request: web.Request) -> web.Response:
+    require_token(request)
+    media_id = request.query.get("media_id")
+    if not media_id:
+        raise WeComError(errors.MISSING_MEDIA_ID)
+    media = state_of(request).media.get(media_id)
+    if media is None:
+        raise WeComError(errors.INVALID_MEDIA_ID, media_id)
+    return media_response(request, media, disposition="attachment")
+
+
+_RANGE_RE = re.compile(r"bytes=(\d*)-(\d*)$")
+
+
+def media_response(request: web.Request, media: Media, *, disposition: str) -> web.Response:
+    """The bytes with their filename; honours one `Range: bytes=a-b` as WeCom's media/get does."""
+    safe_name = re.sub(r'["\\\r\n]', "_", media.filename)
+    headers = {
+        "Content-Disposition": f'{disposition}; filename="{safe_name}"',
+        "Accept-Ranges": "bytes",
+    }
+    data, status = media.data, 200
+    wanted = _RANGE_RE.match(request.headers.get("Range", "").strip())
+    if wanted and (wanted.group(1) or wanted.group(2)):
+        start, end = _byte_range(wanted.group(1), wanted.group(2), len(data))
+        if start >= len(data) or start > end:
+            headers["Content-Range"] = f"bytes */{len(data)}"
+            return web.Response(status=416, headers=headers)
+        headers["Content-Range"] = f"bytes {start}-{end}/{len(data)}"
+        data, status = data[start : end + 1], 206
+    return web.Response(body=data, status=status, headers=headers, content_type=media.content_type)
+
+
+def _byte_range(first: str, last: str, size: int) -> tuple[int, int]:
+    if not first:  # "bytes=-N": the last N bytes
+        return max(size - int(last), 0), size - 1
+    return int(first), min(int(last), size - 1) if last else size - 1
+
+
+@routes.get("/cgi-bin/user/get")
+async def user_get(request: web.Request) -> web.Response:
+    require_token(request)
+    userid = request.query.get("userid")
+    if not userid:
+        raise WeComError(errors.MISSING_USERID)
+    user = state_of(request).directory.get(userid)
+    if user is None:
+        raise WeComError(errors.USER_NOT_FOUND, userid)
+    return ok(userid=user.userid, name=user.name, department=list(user.department), position=user.position)
+
+
+@routes.get("/cgi-bin/auth/getuserinfo")
+async def getuserinfo(request: web.Request) -> web.Response:
+    require_token(request)
+    code = request.query.get("code")
+    if not code:
+        raise WeComError(errors.MISSING_OAUTH_CODE)
+    userid = state_of(request).oauth_codes.consume(code)
+    if userid is None:
+        raise WeComError(errors.INVALID_OAUTH_CODE)
+    # snsapi_base: the member's userid only, no user_ticket.
+    return ok(userid=userid)

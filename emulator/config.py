@@ -1,0 +1,50 @@
+"""The emulator's typed configuration: one corp, one self-built app, a fixed member list."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class EmulatorUser:
+    userid: str
+    name: str
+    department: list[int] = field(default_factory=lambda: [1])
+    position: str = ""  # e.g. "销售 / 测量派单", shown in the console
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    corp_id: str
+    corp_secret: str
+    agent_id: int
+    token: str
+    encoding_aes_key: str
+    callback_url: str  # Relay's POST /wecom/callback URL
+    users: tuple[EmulatorUser, ...]
+    callback_timeout: float = 5.0  # WeCom waits 5 s for the 200 (90238)
+    callback_retries: int = 3  # re-sends after a timeout / non-200
+    token_ttl: int = 7200
+    # Where Relay reaches the emulator, used for the PicUrl of images members send.
+    # Empty: learned from the first request the emulator serves.
+    public_url: str = ""
+    agent_name: str = "接力"  # the app's name in the console's chat header
+
+
+def load_config(path: Path) -> EmulatorConfig:
+    """Read a TOML file: top-level keys of EmulatorConfig plus [[users]] tables."""
+    with path.open("rb") as fh:
+        raw: dict[str, Any] = tomllib.load(fh)
+    users = tuple(
+        EmulatorUser(
+            userid=str(u["userid"]),
+            name=str(u["name"]),
+            department=[int(d) for d in u.get("department", [1])],
+            position=str(u.get("position", "")),
+        )
+        for u in raw.pop("users", [])
+    )
+    return EmulatorConfig(users=users, **raw)

@@ -1,0 +1,198 @@
+"""The web console: its page, and the JSON API it (and tests) use to look and to act as members."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from aiohttp import web
+
+from emulator.api import media_response
+from emulator.callback import CallbackResult
+from emulator.faults import FaultKind
+from emulator.keys import state_of
+from emulator.state import ClickError, EmulatorState
+
+STATIC_DIR = Path(__file__).parent / "static"
+MAX_PHOTO = 10 * 1024 * 1024
+
+routes = web.RouteTableDef()
+
+
+def fail(status: int, message: str) -> web.HTTPException:
+    cls = {400: web.HTTPBadRequest, 404: web.HTTPNotFound, 409: web.HTTPConflict}[status]
+    return cls(
+        text=json.dumps({"ok": False, "error": message}, ensure_ascii=False), content_type="application/json"
+    )
+
+
+def delivered(result: CallbackResult) -> web.Response:
+    return web.json_response(result.to_json())
+
+
+async def json_body(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise fail(400, "body must be JSON") from None
+    if not isinstance(body, dict):
+        raise fail(400, "body must be a JSON object")
+    return body
+
+
+def int_param(request: web.Request, name: str) -> int:
+    try:
+        return int(request.query.get(name) or 0)
+    except ValueError:
+        raise fail(400, f"{name} must be an integer") from None
+
+
+def member(state: EmulatorState, userid: Any) -> str:
+    user = state.directory.get(str(userid or ""))
+    if user is None:
+        raise fail(404, f"no member {userid!r}")
+    return user.userid
+
+
+@routes.get("/")
+async def index(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
+
+
+@routes.get("/emulator/api/users")
+async def users(request: web.Request) -> web.Response:
+    state = state_of(request)
+    return web.json_response(
+        {
+            "agent_name": state.config.agent_name,
+            "users": [
+                {"userid": u.userid, "name": u.name, "department": list(u.department), "position": u.position}
+                for u in state.directory.all()
+            ],
+        }
+    )
+
+
+@routes.get("/emulator/api/chat")
+async def chat(request: web.Request) -> web.Response:
+    """Entries created or changed after revision `after`; `rev` is the revision to ask after next."""
+    state = state_of(request)
+    userid = member(state, request.query.get("userid"))
+    after = int_param(request, "after")
+    entries = [with_media(state, e.to_json()) for e in state.chat(userid, after)]
+    return web.json_response({"rev": state.chats.revision, "entries": entries})
+
+
+def with_media(state: EmulatorState, entry: dict[str, Any]) -> dict[str, Any]:
+    """File bubbles show a name and size, which the message JSON only knows as a media_id."""
+    content = entry["payload"].get(entry["msgtype"])
+    media_id = content.get("media_id") if isinstance(content, dict) else None
+    media = state.media.get(str(media_id)) if media_id else None
+    if media is not None:
+        entry["media"] = {
+            "filename": media.filename,
+            "content_type": media.content_type,
+            "size": len(media.data),
+        }
+    return entry
+
+
+@routes.post("/emulator/api/send")
+async def send(request: web.Request) -> web.Response:
+    state = state_of(request)
+    body = await json_body(request)
+    text = str(body.get("text") or "")
+    if not text.strip():
+        raise fail(400, "text is empty")
+    return delivered(await state.user_sends_text(member(state, body.get("userid")), text))
+
+
+@routes.post("/emulator/api/image")
+async def image(request: web.Request) -> web.Response:
+    state = state_of(request)
+    form = await request.post()
+    upload = form.get("file")
+    if not isinstance(upload, web.FileField):
+        raise fail(400, "multipart field file is required")
+    data = upload.file.read(MAX_PHOTO + 1)
+    if len(data) > MAX_PHOTO:
+        raise fail(400, "photo larger than 10 MB")
+    userid = member(state, form.get("userid"))
+    filename = unquote(upload.filename or "") or "photo.jpg"
+    return delivered(await state.user_sends_image(userid, data, filename))
+
+
+@routes.post("/emulator/api/click")
+async def click(request: web.Request) -> web.Response:
+    state = state_of(request)
+    body = await json_body(request)
+    selected = body.get("selected")
+    if selected is not None and not isinstance(selected, dict):
+        raise fail(400, "selected maps question_key to a list of option ids")
+    userid = member(state, body.get("userid"))
+    try:
+        result = await state.user_clicks(
+            userid, str(body.get("msgid", "")), str(body.get("key", "")), selected
+        )
+    except ClickError as exc:
+        raise fail(409, str(exc)) from None
+    return delivered(result)
+
+
+@routes.post("/emulator/api/enter")
+async def enter(request: web.Request) -> web.Response:
+    state = state_of(request)
+    body = await json_body(request)
+    return delivered(await state.user_enters_agent(member(state, body.get("userid"))))
+
+
+@routes.get("/emulator/api/callbacks")
+async def callbacks(request: web.Request) -> web.Response:
+    state = state_of(request)
+    after = int_param(request, "after")
+    records = [c.to_json() for c in state.callbacks if c.seq > after]
+    return web.json_response({"last": len(state.callbacks), "callbacks": records})
+
+
+@routes.get("/emulator/api/faults")
+async def faults(request: web.Request) -> web.Response:
+    state = state_of(request)
+    return web.json_response({"pending": state.faults.pending(), "calls": dict(state.calls)})
+
+
+@routes.post("/emulator/api/faults")
+async def inject_fault(request: web.Request) -> web.Response:
+    """{api, kind, count?} adds a fault; {"clear": true} drops every pending one."""
+    state = state_of(request)
+    body = await json_body(request)
+    if body.get("clear"):
+        state.clear_faults()
+    else:
+        try:
+            state.inject(str(body.get("api", "")), str(body.get("kind", "")), int(body.get("count", 1)))
+        except ValueError as exc:
+            raise fail(400, f"bad fault: {exc}; kinds: {', '.join(k.value for k in FaultKind)}") from None
+    return web.json_response({"ok": True, "pending": state.faults.pending()})
+
+
+@routes.post("/emulator/api/tokens/expire")
+async def expire_tokens(request: web.Request) -> web.Response:
+    state_of(request).expire_tokens()
+    return web.json_response({"ok": True})
+
+
+@routes.post("/emulator/api/verify")
+async def verify(request: web.Request) -> web.Response:
+    return web.json_response({"ok": await state_of(request).verify_url()})
+
+
+@routes.get("/emulator/media/{media_id}")
+async def public_media(request: web.Request) -> web.Response:
+    """PicUrl of members' images and the console's thumbnails: no token, like WeCom's CDN links."""
+    media = state_of(request).media.get(request.match_info["media_id"])
+    if media is None:
+        raise web.HTTPNotFound()
+    disposition = "attachment" if "download" in request.query else "inline"
+    return media_response(request, media, disposition=disposition)

@@ -1,0 +1,39 @@
+"""Relay's data: tortoise-orm models, one app label "models"."""
+
+from models.catalog import Product
+from models.enums import (
+    AttachmentCategory,
+    MessageState,
+    OrderState,
+    OutboxKind,
+    Role,
+    TaskKind,
+    TaskState,
+)
+from models.messaging import InboxMessage, OutboxMessage
+from models.org import OrgUnit, Staff
+from models.orders import Attachment, Customer, Order, OrderEvent, OrderItem, Task
+
+MODEL_MODULES = ["models.org", "models.catalog", "models.orders", "models.messaging"]
+
+__all__ = [
+    "MODEL_MODULES",
+    "Attachment",
+    "AttachmentCategory",
+    "Customer",
+    "InboxMessage",
+    "MessageState",
+    "Order",
+    "OrderEvent",
+    "OrderItem",
+    "OrderState",
+    "OrgUnit",
+    "OutboxKind",
+    "OutboxMessage",
+    "Product",
+    "Role",
+    "Staff",
+    "Task",
+    "TaskKind",
+    "TaskState",
+]

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Product(Model):
+    id = fields.IntField(primary_key=True)
+    series = fields.CharField(max_length=64)
+    model = fields.CharField(max_length=64)
+    name = fields.CharField(max_length=128, default="")
+    active = fields.BooleanField(default=True)
+
+    class Meta:
+        table = "product"
+        unique_together = (("series", "model"),)
+
+    @property
+    def label(self) -> str:
+        return f"{self.series} {self.model}" + (f"（{self.name}）" if self.name else "")

@@ -1,0 +1,143 @@
+"""The domain's fixed vocabularies. Values are stored in the database; labels are what staff read."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    SALES = "sales"
+    MEASURE_DISPATCHER = "measure_dispatcher"
+    MEASURER = "measurer"
+    DESIGNER = "designer"
+    WAREHOUSE = "warehouse"
+    INSTALL_DISPATCHER = "install_dispatcher"
+    INSTALLER = "installer"
+    AFTER_SALES = "after_sales"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.SALES: "销售",
+    Role.MEASURE_DISPATCHER: "测量派单",
+    Role.MEASURER: "测量",
+    Role.DESIGNER: "设计",
+    Role.WAREHOUSE: "仓库",
+    Role.INSTALL_DISPATCHER: "安装派单",
+    Role.INSTALLER: "安装",
+    Role.AFTER_SALES: "售后",
+    Role.MANAGER: "管理层",
+    Role.ADMIN: "管理员",
+}
+
+
+class OrderState(StrEnum):
+    CREATED = "created"
+    MEASURE_SCHEDULED = "measure_scheduled"
+    MEASURED = "measured"
+    DESIGNED = "designed"
+    CONFIRMED = "confirmed"
+    IN_STOCK = "in_stock"
+    INSTALL_SCHEDULED = "install_scheduled"
+    INSTALLED = "installed"
+    SIGNED = "signed"
+    VISITED = "visited"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return ORDER_STATE_LABELS[self]
+
+
+ORDER_STATE_LABELS = {
+    OrderState.CREATED: "待派测量",
+    OrderState.MEASURE_SCHEDULED: "已预约测量",
+    OrderState.MEASURED: "测量完成",
+    OrderState.DESIGNED: "设计完成",
+    OrderState.CONFIRMED: "已确认",
+    OrderState.IN_STOCK: "已到货",
+    OrderState.INSTALL_SCHEDULED: "已预约安装",
+    OrderState.INSTALLED: "安装完成",
+    OrderState.SIGNED: "客户已签字",
+    OrderState.VISITED: "已回访",
+    OrderState.CANCELLED: "已取消",
+}
+
+
+class TaskKind(StrEnum):
+    MEASURE = "measure"
+    INSTALL = "install"
+    VISIT = "visit"
+
+    @property
+    def label(self) -> str:
+        return {"measure": "测量", "install": "安装", "visit": "回访"}[self.value]
+
+
+class TaskState(StrEnum):
+    ASSIGNED = "assigned"  # waiting for the assignee to accept
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return {
+            "assigned": "待接单",
+            "accepted": "已接单",
+            "declined": "已拒单",
+            "done": "已完成",
+            "cancelled": "已取消",
+        }[self.value]
+
+
+OPEN_TASK_STATES = (TaskState.ASSIGNED, TaskState.ACCEPTED)
+
+
+class AttachmentCategory(StrEnum):
+    PLUMBING_ELECTRICAL = "plumbing_electrical"
+    WALLS_FLOORS = "walls_floors"
+    WINDOWS = "windows"
+    OTHER = "other"
+    UNSORTED = "unsorted"  # a site photo whose category the measurer has not picked yet
+    PAPER_ORDER = "paper_order"
+    DRAWING = "drawing"
+
+    @property
+    def label(self) -> str:
+        return ATTACHMENT_LABELS[self]
+
+
+ATTACHMENT_LABELS = {
+    AttachmentCategory.PLUMBING_ELECTRICAL: "水电路",
+    AttachmentCategory.WALLS_FLOORS: "墙地",
+    AttachmentCategory.WINDOWS: "窗户",
+    AttachmentCategory.OTHER: "其他",
+    AttachmentCategory.UNSORTED: "未分类",
+    AttachmentCategory.PAPER_ORDER: "纸质订单",
+    AttachmentCategory.DRAWING: "正式图纸",
+}
+
+SITE_PHOTO_CATEGORIES = (
+    AttachmentCategory.PLUMBING_ELECTRICAL,
+    AttachmentCategory.WALLS_FLOORS,
+    AttachmentCategory.WINDOWS,
+    AttachmentCategory.OTHER,
+)
+
+
+class MessageState(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class OutboxKind(StrEnum):
+    SEND = "send"  # message/send
+    UPDATE_CARD = "update_card"  # message/update_template_card

@@ -1,0 +1,182 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+import functools
+from json import dumps, loads
+from models.enums import AttachmentCategory, MessageState, OrderState, OutboxKind, TaskKind, TaskState
+from tortoise.fields.base import OnDelete
+from tortoise import fields
+
+class Migration(migrations.Migration):
+    initial = True
+
+    operations = [
+        ops.CreateModel(
+            name='Customer',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('name', fields.CharField(max_length=64)),
+                ('phone_encrypted', fields.TextField(unique=False)),
+                ('phone_index', fields.CharField(db_index=True, max_length=64)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'customer', 'app': 'models', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='InboxMessage',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('dedupe_key', fields.CharField(unique=True, max_length=255)),
+                ('userid', fields.CharField(max_length=64)),
+                ('msg_type', fields.CharField(max_length=32)),
+                ('payload', fields.JSONField(encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('state', fields.CharEnumField(default=MessageState.PENDING, db_index=True, description='PENDING: pending\nDONE: done\nFAILED: failed', enum_type=MessageState, max_length=16)),
+                ('attempts', fields.IntField(default=0)),
+                ('locked_until', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('last_error', fields.TextField(default='', unique=False)),
+                ('received_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('processed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'inbox', 'app': 'models', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='OrgUnit',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('name', fields.CharField(max_length=100)),
+                ('parent', fields.ForeignKeyField('models.OrgUnit', source_field='parent_id', null=True, db_constraint=True, to_field='id', related_name='children', on_delete=OnDelete.RESTRICT)),
+                ('path', fields.CharField(default='', db_index=True, max_length=255)),
+            ],
+            options={'table': 'org_unit', 'app': 'models', 'unique_together': (('parent', 'name'),), 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='OutboxMessage',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('kind', fields.CharEnumField(description='SEND: send\nUPDATE_CARD: update_card', enum_type=OutboxKind, max_length=16)),
+                ('payload', fields.JSONField(encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('card_task_id', fields.CharField(null=True, db_index=True, max_length=128)),
+                ('state', fields.CharEnumField(default=MessageState.PENDING, db_index=True, description='PENDING: pending\nDONE: done\nFAILED: failed', enum_type=MessageState, max_length=16)),
+                ('attempts', fields.IntField(default=0)),
+                ('next_attempt_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False)),
+                ('locked_until', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('last_error', fields.TextField(default='', unique=False)),
+                ('msgid', fields.CharField(default='', max_length=128)),
+                ('response_code', fields.CharField(default='', max_length=255)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('sent_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'outbox', 'app': 'models', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Product',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('series', fields.CharField(max_length=64)),
+                ('model', fields.CharField(max_length=64)),
+                ('name', fields.CharField(default='', max_length=128)),
+                ('active', fields.BooleanField(default=True)),
+            ],
+            options={'table': 'product', 'app': 'models', 'unique_together': (('series', 'model'),), 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Staff',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('userid', fields.CharField(unique=True, max_length=64)),
+                ('name', fields.CharField(max_length=64)),
+                ('roles', fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('org_unit', fields.ForeignKeyField('models.OrgUnit', source_field='org_unit_id', db_constraint=True, to_field='id', related_name='staff', on_delete=OnDelete.RESTRICT)),
+                ('active', fields.BooleanField(default=True)),
+                ('score', fields.FloatField(null=True)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'staff', 'app': 'models', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Order',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('number', fields.CharField(unique=True, max_length=32)),
+                ('customer', fields.ForeignKeyField('models.Customer', source_field='customer_id', db_constraint=True, to_field='id', related_name='orders', on_delete=OnDelete.RESTRICT)),
+                ('address', fields.CharField(max_length=255)),
+                ('state', fields.CharEnumField(default=OrderState.CREATED, db_index=True, description='CREATED: created\nMEASURE_SCHEDULED: measure_scheduled\nMEASURED: measured\nDESIGNED: designed\nCONFIRMED: confirmed\nIN_STOCK: in_stock\nINSTALL_SCHEDULED: install_scheduled\nINSTALLED: installed\nSIGNED: signed\nVISITED: visited\nCANCELLED: cancelled', enum_type=OrderState, max_length=32)),
+                ('sales', fields.ForeignKeyField('models.Staff', source_field='sales_id', db_constraint=True, to_field='id', related_name='sold_orders', on_delete=OnDelete.RESTRICT)),
+                ('org_unit', fields.ForeignKeyField('models.OrgUnit', source_field='org_unit_id', db_constraint=True, to_field='id', related_name='orders', on_delete=OnDelete.RESTRICT)),
+                ('expected_measure_date', fields.DateField(null=True)),
+                ('note', fields.TextField(default='', unique=False)),
+                ('created_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=True)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+            ],
+            options={'table': 'order', 'app': 'models', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='OrderEvent',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('order', fields.ForeignKeyField('models.Order', source_field='order_id', db_constraint=True, to_field='id', related_name='events', on_delete=OnDelete.CASCADE)),
+                ('actor', fields.ForeignKeyField('models.Staff', source_field='actor_id', null=True, db_constraint=True, to_field='id', related_name='order_events', on_delete=OnDelete.SET_NULL)),
+                ('kind', fields.CharField(max_length=32)),
+                ('payload', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('created_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'order_event', 'app': 'models', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='OrderItem',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('order', fields.ForeignKeyField('models.Order', source_field='order_id', db_constraint=True, to_field='id', related_name='items', on_delete=OnDelete.CASCADE)),
+                ('product', fields.ForeignKeyField('models.Product', source_field='product_id', null=True, db_constraint=True, to_field='id', related_name='order_items', on_delete=OnDelete.SET_NULL)),
+                ('series', fields.CharField(max_length=64)),
+                ('model', fields.CharField(max_length=64)),
+                ('room', fields.CharField(default='', max_length=64)),
+                ('quantity', fields.IntField(default=1)),
+            ],
+            options={'table': 'order_item', 'app': 'models', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Task',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('order', fields.ForeignKeyField('models.Order', source_field='order_id', db_constraint=True, to_field='id', related_name='tasks', on_delete=OnDelete.CASCADE)),
+                ('kind', fields.CharEnumField(description='MEASURE: measure\nINSTALL: install\nVISIT: visit', enum_type=TaskKind, max_length=16)),
+                ('state', fields.CharEnumField(default=TaskState.ASSIGNED, db_index=True, description='ASSIGNED: assigned\nACCEPTED: accepted\nDECLINED: declined\nDONE: done\nCANCELLED: cancelled', enum_type=TaskState, max_length=16)),
+                ('assignee', fields.ForeignKeyField('models.Staff', source_field='assignee_id', null=True, db_constraint=True, to_field='id', related_name='tasks', on_delete=OnDelete.RESTRICT)),
+                ('assigned_by', fields.ForeignKeyField('models.Staff', source_field='assigned_by_id', null=True, db_constraint=True, to_field='id', related_name='dispatched_tasks', on_delete=OnDelete.RESTRICT)),
+                ('scheduled_date', fields.DateField(db_index=True)),
+                ('decline_reason', fields.CharField(default='', max_length=255)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+            ],
+            options={'table': 'task', 'app': 'models', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Attachment',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('order', fields.ForeignKeyField('models.Order', source_field='order_id', db_constraint=True, to_field='id', related_name='attachments', on_delete=OnDelete.CASCADE)),
+                ('task', fields.ForeignKeyField('models.Task', source_field='task_id', null=True, db_constraint=True, to_field='id', related_name='attachments', on_delete=OnDelete.SET_NULL)),
+                ('category', fields.CharEnumField(db_index=True, description='PLUMBING_ELECTRICAL: plumbing_electrical\nWALLS_FLOORS: walls_floors\nWINDOWS: windows\nOTHER: other\nUNSORTED: unsorted\nPAPER_ORDER: paper_order\nDRAWING: drawing', enum_type=AttachmentCategory, max_length=32)),
+                ('sha256', fields.CharField(db_index=True, max_length=64)),
+                ('content_type', fields.CharField(max_length=100)),
+                ('size', fields.IntField()),
+                ('filename', fields.CharField(default='', max_length=255)),
+                ('has_thumbnail', fields.BooleanField(default=False)),
+                ('uploader', fields.ForeignKeyField('models.Staff', source_field='uploader_id', null=True, db_constraint=True, to_field='id', related_name='uploads', on_delete=OnDelete.SET_NULL)),
+                ('media_id', fields.CharField(null=True, unique=True, max_length=255)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'attachment', 'app': 'models', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+    ]

@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+from models.catalog import Product
+from models.enums import AttachmentCategory, OrderState, TaskKind, TaskState
+from models.org import OrgUnit, Staff
+
+
+class Customer(Model):
+    # A customer's phone is encrypted at rest; `phone_index` is a keyed hash so it can still be looked up.
+
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=64)
+    phone_encrypted = fields.TextField()
+    phone_index = fields.CharField(max_length=64, db_index=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "customer"
+
+
+class Order(Model):
+    id = fields.IntField(primary_key=True)
+    number = fields.CharField(max_length=32, unique=True)  # the paper order number: the customer's id
+    customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
+        "models.Customer", related_name="orders", on_delete=fields.RESTRICT
+    )
+    customer_id: int
+    address = fields.CharField(max_length=255)
+    state = fields.CharEnumField(OrderState, max_length=32, default=OrderState.CREATED, db_index=True)
+    sales: fields.ForeignKeyRelation[Staff] = fields.ForeignKeyField(
+        "models.Staff", related_name="sold_orders", on_delete=fields.RESTRICT
+    )
+    sales_id: int
+    # The unit that owns the order (the salesperson's when it was created): managers see their subtree.
+    org_unit: fields.ForeignKeyRelation[OrgUnit] = fields.ForeignKeyField(
+        "models.OrgUnit", related_name="orders", on_delete=fields.RESTRICT
+    )
+    org_unit_id: int
+    expected_measure_date = fields.DateField(null=True)
+    note = fields.TextField(default="")
+    created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "order"
+
+
+class OrderItem(Model):
+    # One product of the order, placed in a room. The measurer may correct series, model and room.
+
+    id = fields.IntField(primary_key=True)
+    order: fields.ForeignKeyRelation[Order] = fields.ForeignKeyField(
+        "models.Order", related_name="items", on_delete=fields.CASCADE
+    )
+    order_id: int
+    product: fields.ForeignKeyNullableRelation[Product] = fields.ForeignKeyField(
+        "models.Product", related_name="order_items", null=True, on_delete=fields.SET_NULL
+    )
+    product_id: int | None
+    series = fields.CharField(max_length=64)
+    model = fields.CharField(max_length=64)
+    room = fields.CharField(max_length=64, default="")
+    quantity = fields.IntField(default=1)
+
+    class Meta:
+        table = "order_item"
+
+
+class Task(Model):
+    id = fields.IntField(primary_key=True)
+    order: fields.ForeignKeyRelation[Order] = fields.ForeignKeyField(
+        "models.Order", related_name="tasks", on_delete=fields.CASCADE
+    )
+    order_id: int
+    kind = fields.CharEnumField(TaskKind, max_length=16)
+    state = fields.CharEnumField(TaskState, max_length=16, default=TaskState.ASSIGNED, db_index=True)
+    assignee: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
+        "models.Staff", related_name="tasks", null=True, on_delete=fields.RESTRICT
+    )
+    assignee_id: int | None
+    assigned_by: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
+        "models.Staff", related_name="dispatched_tasks", null=True, on_delete=fields.RESTRICT
+    )
+    assigned_by_id: int | None
+    scheduled_date = fields.DateField(db_index=True)
+    decline_reason = fields.CharField(max_length=255, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "task"
+
+
+class Attachment(Model):
+    # A stored file: content-addressed by sha256 under storage.path.
+
+    id = fields.IntField(primary_key=True)
+    order: fields.ForeignKeyRelation[Order] = fields.ForeignKeyField(
+        "models.Order", related_name="attachments", on_delete=fields.CASCADE
+    )
+    order_id: int
+    task: fields.ForeignKeyNullableRelation[Task] = fields.ForeignKeyField(
+        "models.Task", related_name="attachments", null=True, on_delete=fields.SET_NULL
+    )
+    task_id: int | None
+    category = fields.CharEnumField(AttachmentCategory, max_length=32, db_index=True)
+    sha256 = fields.CharField(max_length=64, db_index=True)
+    content_type = fields.CharField(max_length=100)
+    size = fields.IntField()
+    filename = fields.CharField(max_length=255, default="")
+    has_thumbnail = fields.BooleanField(default=False)
+    uploader: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
+        "models.Staff", related_name="uploads", null=True, on_delete=fields.SET_NULL
+    )
+    uploader_id: int | None
+    # The WeCom MediaId a chat photo came from: the same media handled twice is stored once.
+    media_id = fields.CharField(max_length=255, null=True, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "attachment"
+
+
+class OrderEvent(Model):
+    # The order's timeline: who did what, when.
+
+    id = fields.IntField(primary_key=True)
+    order: fields.ForeignKeyRelation[Order] = fields.ForeignKeyField(
+        "models.Order", related_name="events", on_delete=fields.CASCADE
+    )
+    order_id: int
+    actor: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
+        "models.Staff", related_name="order_events", null=True, on_delete=fields.SET_NULL
+    )
+    actor_id: int | None
+    kind = fields.CharField(max_length=32)
+    payload: dict = fields.JSONField(default=dict)  # type: ignore[assignment]
+    created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        table = "order_event"
+        ordering = ["id"]

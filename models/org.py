@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+from models.enums import Role
+
+
+class OrgUnit(Model):
+    # A node of the company tree (company > region > store). `path` is "/1/4/9/" so a subtree is a prefix.
+
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=100)
+    parent: fields.ForeignKeyNullableRelation[OrgUnit] = fields.ForeignKeyField(
+        "models.OrgUnit", related_name="children", null=True, on_delete=fields.RESTRICT
+    )
+    path = fields.CharField(max_length=255, default="", db_index=True)
+
+    class Meta:
+        table = "org_unit"
+        unique_together = (("parent", "name"),)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Staff(Model):
+    id = fields.IntField(primary_key=True)
+    userid = fields.CharField(max_length=64, unique=True)  # the WeCom userid
+    name = fields.CharField(max_length=64)
+    roles: list[str] = fields.JSONField(default=list)  # type: ignore[assignment]
+    org_unit: fields.ForeignKeyRelation[OrgUnit] = fields.ForeignKeyField(
+        "models.OrgUnit", related_name="staff", on_delete=fields.RESTRICT
+    )
+    org_unit_id: int
+    active = fields.BooleanField(default=True)
+    # Average after-sales score (1-5); None until someone has scored them.
+    score = fields.FloatField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "staff"
+
+    def has_role(self, role: Role) -> bool:
+        return role.value in self.roles
+
+    @property
+    def role_labels(self) -> str:
+        return " / ".join(Role(r).label for r in self.roles if r in Role.__members__.values())
+
+    def __str__(self) -> str:
+        return self.name

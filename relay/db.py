@@ -1,0 +1,39 @@
+"""Database wiring: the tortoise config, start-up, migrations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise import Tortoise
+from tortoise.migrations.api import migrate as tortoise_migrate
+
+from models import MODEL_MODULES
+
+
+def tortoise_config(db_url: str) -> dict[str, Any]:
+    return {
+        "connections": {"default": db_url},
+        "apps": {
+            "models": {
+                "models": MODEL_MODULES,
+                "migrations": "models.migrations",
+                "default_connection": "default",
+            }
+        },
+        "use_tz": True,
+        "timezone": "Asia/Shanghai",
+    }
+
+
+async def migrate(db_url: str) -> None:
+    """Bring the schema up to date. Safe to run on every start and from several processes in turn."""
+    await tortoise_migrate(config=tortoise_config(db_url))
+    await Tortoise.close_connections()
+
+
+async def open_db(db_url: str) -> None:
+    await Tortoise.init(config=tortoise_config(db_url))
+
+
+async def close_db() -> None:
+    await Tortoise.close_connections()

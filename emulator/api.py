@@ -120,9 +120,7 @@ async def media_upload(request: web.Request) -> web.Response:
     except ValueError:
         raise WeComError(errors.INVALID_MEDIA_TYPE) from None
     filename, content_type, data = await read_media_part(request, MAX_SIZE[media_type])
-    media = state_of(request).media.put(
-        data=data, filename=filename, type=media_type, content_type=content_type
-    )
+    media = state_of(request).media.put(data=data, filename=filename, type=media_type, content_type=content_type)
     return ok(type=media.type.value, media_id=media.media_id, created_at=str(media.created_at))
 
 

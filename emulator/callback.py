@@ -63,9 +63,7 @@ class Sender:
 
 
 def text_xml(sender: Sender, *, content: str, msg_id: int) -> str:
-    return render_xml(
-        [*sender.head("text"), ("Content", content), ("MsgId", msg_id), ("AgentID", sender.agent_id)]
-    )
+    return render_xml([*sender.head("text"), ("Content", content), ("MsgId", msg_id), ("AgentID", sender.agent_id)])
 
 
 def image_xml(sender: Sender, *, pic_url: str, media_id: str, msg_id: int) -> str:
@@ -80,9 +78,7 @@ def image_xml(sender: Sender, *, pic_url: str, media_id: str, msg_id: int) -> st
     )
 
 
-def event_xml(
-    sender: Sender, *, event: str, event_key: str = "", extra: Sequence[tuple[str, XmlValue]] = ()
-) -> str:
+def event_xml(sender: Sender, *, event: str, event_key: str = "", extra: Sequence[tuple[str, XmlValue]] = ()) -> str:
     return render_xml(
         [
             *sender.head("event"),
@@ -202,9 +198,7 @@ class CallbackClient:
 
     async def deliver(self, inner_xml: str) -> CallbackResult:
         """POST until a 200; re-sends the identical request (same timestamp, nonce, signature)."""
-        envelope = seal(
-            self.crypto, corp_id=self._config.corp_id, agent_id=self._config.agent_id, inner_xml=inner_xml
-        )
+        envelope = seal(self.crypto, corp_id=self._config.corp_id, agent_id=self._config.agent_id, inner_xml=inner_xml)
         result = CallbackResult(attempts=0, status=None)
         for _ in range(1 + self._config.callback_retries):
             result = await self._attempt(envelope, result.attempts + 1)
@@ -242,16 +236,12 @@ class CallbackClient:
     async def verify_url(self) -> bool:
         """The GET echostr check WeCom runs when the callback URL is saved."""
         echo = str(secrets.randbelow(10**19))
-        sealed = seal(
-            self.crypto, corp_id=self._config.corp_id, agent_id=self._config.agent_id, inner_xml=echo
-        )
+        sealed = seal(self.crypto, corp_id=self._config.corp_id, agent_id=self._config.agent_id, inner_xml=echo)
         encrypt = ET.fromstring(sealed.body).findtext("Encrypt") or ""
         params = {**sealed.params, "echostr": encrypt}
         timeout = aiohttp.ClientTimeout(total=self._config.callback_timeout)
         try:
-            async with self._http().get(
-                self._config.callback_url, params=params, timeout=timeout
-            ) as response:
+            async with self._http().get(self._config.callback_url, params=params, timeout=timeout) as response:
                 # Byte for byte: a BOM, quotes or a trailing newline fail WeCom's check too.
                 return response.status == 200 and await response.read() == echo.encode()
         except (TimeoutError, aiohttp.ClientError):

@@ -164,9 +164,7 @@ class ChatLog:
         self._waiters.append(waiter)
         await waiter
 
-    def append(
-        self, *, userid: str, direction: Direction, payload: dict[str, Any], msgid: str, time: int
-    ) -> ChatEntry:
+    def append(self, *, userid: str, direction: Direction, payload: dict[str, Any], msgid: str, time: int) -> ChatEntry:
         seq = self._next()
         entry = ChatEntry(
             seq=seq,

@@ -23,9 +23,7 @@ routes = web.RouteTableDef()
 
 def fail(status: int, message: str) -> web.HTTPException:
     cls = {400: web.HTTPBadRequest, 404: web.HTTPNotFound, 409: web.HTTPConflict}[status]
-    return cls(
-        text=json.dumps({"ok": False, "error": message}, ensure_ascii=False), content_type="application/json"
-    )
+    return cls(text=json.dumps({"ok": False, "error": message}, ensure_ascii=False), content_type="application/json")
 
 
 def delivered(result: CallbackResult) -> web.Response:
@@ -133,9 +131,7 @@ async def click(request: web.Request) -> web.Response:
         raise fail(400, "selected maps question_key to a list of option ids")
     userid = member(state, body.get("userid"))
     try:
-        result = await state.user_clicks(
-            userid, str(body.get("msgid", "")), str(body.get("key", "")), selected
-        )
+        result = await state.user_clicks(userid, str(body.get("msgid", "")), str(body.get("key", "")), selected)
     except ClickError as exc:
         raise fail(409, str(exc)) from None
     return delivered(result)

@@ -145,9 +145,7 @@ class MessageService:
     def _deliver(self, body: dict[str, Any], userids: list[str]) -> str:
         msgid = secrets.token_urlsafe(32)
         for userid in userids:
-            self._chats.append(
-                userid=userid, direction="out", payload=body, msgid=msgid, time=int(time.time())
-            )
+            self._chats.append(userid=userid, direction="out", payload=body, msgid=msgid, time=int(time.time()))
         return msgid
 
     def update_template_card(self, body: dict[str, Any]) -> dict[str, Any]:

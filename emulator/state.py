@@ -186,9 +186,7 @@ class EmulatorState:
         sender = self._sender(userid)
         return await self._push(sender.userid, "click", event_xml(sender, event="click", event_key=key))
 
-    async def user_scans(
-        self, userid: str, event_key: str, result: str, scan_type: str = "qrcode"
-    ) -> CallbackResult:
+    async def user_scans(self, userid: str, event_key: str, result: str, scan_type: str = "qrcode") -> CallbackResult:
         sender = self._sender(userid)
         xml = scancode_xml(sender, event_key=event_key, scan_type=scan_type, result=result)
         return await self._push(sender.userid, "scancode_waitmsg", xml)

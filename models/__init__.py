@@ -11,8 +11,8 @@ from models.enums import (
     TaskState,
 )
 from models.messaging import InboxMessage, OutboxMessage
-from models.org import OrgUnit, Staff
 from models.orders import Attachment, Customer, Order, OrderEvent, OrderItem, Task
+from models.org import OrgUnit, Staff
 
 MODEL_MODULES = ["models.org", "models.catalog", "models.orders", "models.messaging"]
 

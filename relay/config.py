@@ -95,9 +95,7 @@ class Config:
 
     def replace(self, **sections: Any) -> Config:
         """A copy with some keys changed: replace(wecom={"api_base": ...})."""
-        changes = {
-            name: dataclasses.replace(getattr(self, name), **values) for name, values in sections.items()
-        }
+        changes = {name: dataclasses.replace(getattr(self, name), **values) for name, values in sections.items()}
         return dataclasses.replace(self, **changes)
 
 

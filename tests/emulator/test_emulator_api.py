@@ -125,9 +125,7 @@ async def test_unknown_msgtype(emu: Emu) -> None:
 
 
 async def test_malformed_json(emu: Emu) -> None:
-    resp = await emu.client.post(
-        "/cgi-bin/message/send", params={"access_token": await emu.token()}, data=b"{not json"
-    )
+    resp = await emu.client.post("/cgi-bin/message/send", params={"access_token": await emu.token()}, data=b"{not json")
     assert (await resp.json())["errcode"] == 40058
 
 
@@ -158,13 +156,9 @@ async def test_textcard_and_news_rules(emu: Emu) -> None:
     card = {"title": "订单", "description": '<div class="gray">今天</div>', "url": "https://relay.test/o/1"}
     assert (await emu.send({"touser": "lisi", "msgtype": "textcard", "textcard": card}))["errcode"] == 0
     no_desc = {**card, "description": ""}
-    assert (await emu.send({"touser": "lisi", "msgtype": "textcard", "textcard": no_desc}))[
-        "errcode"
-    ] == 41033
+    assert (await emu.send({"touser": "lisi", "msgtype": "textcard", "textcard": no_desc}))["errcode"] == 41033
     long_btn = {**card, "btntxt": "查看订单详情"}
-    assert (await emu.send({"touser": "lisi", "msgtype": "textcard", "textcard": long_btn}))[
-        "errcode"
-    ] == 45002
+    assert (await emu.send({"touser": "lisi", "msgtype": "textcard", "textcard": long_btn}))["errcode"] == 45002
     articles = [{"title": f"第{i}篇", "url": "https://relay.test"} for i in range(9)]
     news = {"touser": "lisi", "msgtype": "news", "news": {"articles": articles}}
     assert (await emu.send(news))["errcode"] == 45008
@@ -311,9 +305,7 @@ async def test_replace_name_for_all_recipients(emu: Emu) -> None:
 async def test_response_code_is_one_use(emu: Emu) -> None:
     sent = await emu.send(card_body(button_card()))
     code = sent["response_code"]
-    assert (await update(emu, userids=["zhangsan"], response_code=code, button={"replace_name": "好"}))[
-        "errcode"
-    ] == 0
+    assert (await update(emu, userids=["zhangsan"], response_code=code, button={"replace_name": "好"}))["errcode"] == 0
     again = await update(emu, userids=["zhangsan"], response_code=code, button={"replace_name": "再"})
     assert again["errcode"] == 60140
     assert emu.state.last_card("zhangsan").replace_text == "好"  # type: ignore[union-attr]
@@ -325,9 +317,7 @@ async def test_response_code_unknown_or_expired(emu: Emu) -> None:
     ] == 60140
     sent = await emu.send(card_body(button_card()))
     emu.state.advance_time(72 * 3600 + 1)
-    expired = await update(
-        emu, userids=["zhangsan"], response_code=sent["response_code"], button={"replace_name": "x"}
-    )
+    expired = await update(emu, userids=["zhangsan"], response_code=sent["response_code"], button={"replace_name": "x"})
     assert expired["errcode"] == 60140
     assert not emu.state.last_card("zhangsan").replaced  # type: ignore[union-attr]
 
@@ -348,9 +338,7 @@ async def test_update_subset_and_out_of_scope_users(emu: Emu) -> None:
 async def test_update_with_no_valid_user_keeps_the_code(emu: Emu) -> None:
     sent = await emu.send(card_body(button_card()))
     code = sent["response_code"]
-    assert (await update(emu, userids=["wangwu"], response_code=code, button={"replace_name": "x"}))[
-        "errcode"
-    ] == 81013
+    assert (await update(emu, userids=["wangwu"], response_code=code, button={"replace_name": "x"}))["errcode"] == 81013
     assert (await update(emu, atall=1, response_code=code, button={"replace_name": "x"}))["errcode"] == 0
 
 
@@ -361,9 +349,7 @@ async def test_update_whole_card_keeps_task_id(emu: Emu) -> None:
         main_title={"title": "已派给李四"},
         button_list=[{"text": "撤回", "key": "undo", "style": 2}],
     )
-    answer = await update(
-        emu, userids=["zhangsan"], response_code=sent["response_code"], template_card=new_card
-    )
+    answer = await update(emu, userids=["zhangsan"], response_code=sent["response_code"], template_card=new_card)
     assert answer["errcode"] == 0
     card = emu.state.last_card("zhangsan")
     assert card is not None
@@ -383,9 +369,7 @@ async def test_update_validates_body(emu: Emu) -> None:
         json={"agentid": 1, "userids": ["zhangsan"], "response_code": code, "button": {"replace_name": "x"}},
     )
     assert other["errcode"] == 301002
-    assert (await update(emu, userids=["zhangsan"], response_code=code, button={"replace_name": "x"}))[
-        "errcode"
-    ] == 0
+    assert (await update(emu, userids=["zhangsan"], response_code=code, button={"replace_name": "x"}))["errcode"] == 0
 
 
 # -- media ----------------------------------------------------------------------------------------

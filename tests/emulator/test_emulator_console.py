@@ -67,9 +67,7 @@ async def test_chat_after_revision_sees_new_and_rewritten_entries(emu: Emu, rece
     assert card_entry["msgid"] == sent["msgid"]
     assert card_entry["payload"]["template_card"]["task_id"] == "task-1"
     rev = first["rev"]
-    nothing = await (
-        await emu.client.get("/emulator/api/chat", params={"userid": "zhangsan", "after": rev})
-    ).json()
+    nothing = await (await emu.client.get("/emulator/api/chat", params={"userid": "zhangsan", "after": rev})).json()
     assert nothing["entries"] == []
     body = {
         "agentid": AGENT_ID,
@@ -78,9 +76,7 @@ async def test_chat_after_revision_sees_new_and_rewritten_entries(emu: Emu, rece
         "button": {"replace_name": "已派单"},
     }
     await emu.call("POST", "message/update_template_card", json=body)
-    changed = await (
-        await emu.client.get("/emulator/api/chat", params={"userid": "zhangsan", "after": rev})
-    ).json()
+    changed = await (await emu.client.get("/emulator/api/chat", params={"userid": "zhangsan", "after": rev})).json()
     [entry] = changed["entries"]
     assert entry["seq"] == card_entry["seq"]  # same place in the chat
     assert entry["payload"]["template_card"]["replace_text"] == "已派单"
@@ -107,9 +103,7 @@ async def test_photo_via_console(emu: Emu, receiver: Receiver) -> None:
     resp = await emu.client.post("/emulator/api/image", data=form)
     assert (await resp.json())["ok"] is True
     assert receiver.messages[0]["MsgType"] == "image"
-    [entry] = (await (await emu.client.get("/emulator/api/chat", params={"userid": "lisi"})).json())[
-        "entries"
-    ]
+    [entry] = (await (await emu.client.get("/emulator/api/chat", params={"userid": "lisi"})).json())["entries"]
     assert entry["direction"] == "in" and entry["msgtype"] == "image"
     assert entry["media"] == {"filename": "尺寸.png", "content_type": "image/png", "size": 13}
     thumb = await emu.client.get(f"/emulator/media/{entry['payload']['image']['media_id']}")
@@ -122,9 +116,7 @@ async def test_enter_callbacks_verify_and_expire(emu: Emu, receiver: Receiver) -
     log = await (await emu.client.get("/emulator/api/callbacks")).json()
     [record] = log["callbacks"]
     assert record["kind"] == "enter_agent" and record["userid"] == "wangwu" and record["ok"]
-    assert (await (await emu.client.get("/emulator/api/callbacks", params={"after": 1})).json())[
-        "callbacks"
-    ] == []
+    assert (await (await emu.client.get("/emulator/api/callbacks", params={"after": 1})).json())["callbacks"] == []
     assert (await (await emu.client.post("/emulator/api/verify")).json())["ok"] is True
     token = await emu.token()
     await emu.client.post("/emulator/api/tokens/expire")

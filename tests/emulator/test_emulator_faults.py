@@ -91,9 +91,7 @@ async def test_bad_fault_kind(emu: Emu) -> None:
 
 
 async def test_faults_over_http(emu: Emu) -> None:
-    resp = await emu.client.post(
-        "/emulator/api/faults", json={"api": "message/send", "kind": "rate_limit", "count": 2}
-    )
+    resp = await emu.client.post("/emulator/api/faults", json={"api": "message/send", "kind": "rate_limit", "count": 2})
     assert (await resp.json())["pending"] == {"message/send": ["rate_limit", "rate_limit"]}
     assert (await emu.send(text_body()))["errcode"] == 45009
     listing = await (await emu.client.get("/emulator/api/faults")).json()

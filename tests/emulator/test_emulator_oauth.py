@@ -76,9 +76,7 @@ async def test_wrong_appid_or_agent(emu: Emu) -> None:
 
 
 async def test_open_sets_member_cookie_and_redirects(emu: Emu) -> None:
-    resp = await emu.client.get(
-        "/emulator/open", params={"userid": "wangwu", "url": REDIRECT}, allow_redirects=False
-    )
+    resp = await emu.client.get("/emulator/open", params={"userid": "wangwu", "url": REDIRECT}, allow_redirects=False)
     assert resp.status == 302 and resp.headers["Location"] == REDIRECT
     cookie = resp.cookies["emu_user"]
     assert cookie.value == "wangwu" and cookie["path"] == "/" and cookie["samesite"] == "Lax"
@@ -86,9 +84,7 @@ async def test_open_sets_member_cookie_and_redirects(emu: Emu) -> None:
 
 async def test_open_then_oauth_logs_in_that_member(emu: Emu) -> None:
     oauth = URL("https://open.weixin.qq.com/connect/oauth2/authorize").with_query(authorize_params())
-    resp = await emu.client.get(
-        "/emulator/open", params={"userid": "wangwu", "url": str(oauth)}, allow_redirects=False
-    )
+    resp = await emu.client.get("/emulator/open", params={"userid": "wangwu", "url": str(oauth)}, allow_redirects=False)
     # A link to the real OAuth host is served by the emulator instead.
     local = URL(resp.headers["Location"])
     assert local.path == "/connect/oauth2/authorize" and local.host == "127.0.0.1"

@@ -1,0 +1,150 @@
+"""Typed inbound events (90239 messages, 90240 events). Handlers see these, never XML."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Event:
+    userid: str
+    create_time: int
+
+
+@dataclass(frozen=True)
+class TextMessage(Event):
+    content: str
+    msg_id: str
+
+
+@dataclass(frozen=True)
+class ImageMessage(Event):
+    media_id: str
+    pic_url: str
+    msg_id: str
+
+
+@dataclass(frozen=True)
+class CardClick(Event):
+    """template_card_event: a button of a card was tapped. No MsgId; ResponseCode is one-use, 72 h."""
+
+    event_key: str
+    task_id: str
+    card_type: str
+    response_code: str
+    selected: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MenuClick(Event):
+    event_key: str
+
+
+@dataclass(frozen=True)
+class ScanCode(Event):
+    event_key: str
+    scan_type: str
+    scan_result: str
+
+
+@dataclass(frozen=True)
+class EnterAgent(Event):
+    pass
+
+
+@dataclass(frozen=True)
+class OtherEvent(Event):
+    """Anything Relay does not act on (location, voice, view, ...): stored, answered with help."""
+
+    msg_type: str
+    event: str = ""
+
+
+class MalformedEvent(ValueError):
+    pass
+
+
+def _text(raw: dict[str, Any], key: str) -> str:
+    value = raw.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise MalformedEvent(f"{key} is not text")
+    return value
+
+
+def _selected(raw: dict[str, Any]) -> dict[str, list[str]]:
+    # SelectedItems/SelectedItem may be one element or a list; OptionIds/OptionId likewise.
+    items = raw.get("SelectedItems") or {}
+    item_list = items.get("SelectedItem") if isinstance(items, dict) else None
+    if item_list is None:
+        return {}
+    if isinstance(item_list, dict):
+        item_list = [item_list]
+    result: dict[str, list[str]] = {}
+    for item in item_list:
+        options = (item.get("OptionIds") or {}).get("OptionId") if isinstance(item, dict) else None
+        if isinstance(options, str):
+            options = [options]
+        result[str(item.get("QuestionKey", ""))] = [str(o) for o in options or []]
+    return result
+
+
+def dedupe_key(raw: dict[str, Any]) -> str:
+    """Messages carry MsgId; events don't, so sender + time + what was tapped identifies them (90238)."""
+    msg_id = raw.get("MsgId")
+    if msg_id:
+        return f"msg:{msg_id}"
+    parts = [
+        raw.get("FromUserName"),
+        raw.get("CreateTime"),
+        raw.get("Event"),
+        raw.get("TaskId"),
+        raw.get("EventKey"),
+    ]
+    return "evt:" + ":".join(str(p or "") for p in parts)
+
+
+def parse_event(raw: dict[str, Any]) -> Event:
+    userid = _text(raw, "FromUserName")
+    if not userid:
+        raise MalformedEvent("no FromUserName")
+    try:
+        create_time = int(_text(raw, "CreateTime") or "0")
+    except ValueError as exc:
+        raise MalformedEvent("CreateTime is not a number") from exc
+    msg_type = _text(raw, "MsgType")
+    base = {"userid": userid, "create_time": create_time}
+    if msg_type == "text":
+        return TextMessage(**base, content=_text(raw, "Content"), msg_id=_text(raw, "MsgId"))
+    if msg_type == "image":
+        media_id = _text(raw, "MediaId")
+        if not media_id:
+            raise MalformedEvent("image without MediaId")
+        return ImageMessage(**base, media_id=media_id, pic_url=_text(raw, "PicUrl"), msg_id=_text(raw, "MsgId"))
+    if msg_type != "event":
+        return OtherEvent(**base, msg_type=msg_type)
+    event = _text(raw, "Event")
+    if event in ("template_card_event", "template_card_menu_event"):
+        return CardClick(
+            **base,
+            event_key=_text(raw, "EventKey"),
+            task_id=_text(raw, "TaskId"),
+            card_type=_text(raw, "CardType"),
+            response_code=_text(raw, "ResponseCode"),
+            selected=_selected(raw),
+        )
+    if event == "click":
+        return MenuClick(**base, event_key=_text(raw, "EventKey"))
+    if event in ("scancode_waitmsg", "scancode_push"):
+        info = raw.get("ScanCodeInfo") or {}
+        return ScanCode(
+            **base,
+            event_key=_text(raw, "EventKey"),
+            scan_type=str(info.get("ScanType") or ""),
+            scan_result=str(info.get("ScanResult") or ""),
+        )
+    if event == "enter_agent":
+        return EnterAgent(**base)
+    return OtherEvent(**base, msg_type=msg_type, event=event)

@@ -1,0 +1,188 @@
+"""Inbound messages: stored durably before the 200, handled after, each once.
+
+A message is handled inside one transaction together with marking it done, so a crash mid-way
+rolls both back and the lease lets another pass (or process) take it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F, Q
+from tortoise.transactions import in_transaction
+
+from bot.events import Event, dedupe_key, parse_event
+from models import InboxMessage, MessageState
+from relay.metrics import HANDLE_SECONDS, INBOX_HANDLED
+from relay.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=120)
+MAX_ATTEMPTS = 5
+
+# prepare runs outside the transaction (downloads, CPU work); handle runs inside it with prepare's result.
+Prepare = Callable[[Event], Awaitable[Any]]
+Handler = Callable[[Event, Any], Awaitable[None]]
+FailureHandler = Callable[[Event, BaseException], Awaitable[None]]
+
+
+async def store_inbound(raw: dict[str, Any]) -> bool:
+    """Store a decrypted callback; False when it is a re-send of one already stored."""
+    key = dedupe_key(raw)
+    if await InboxMessage.filter(dedupe_key=key).exists():
+        return False
+    try:
+        await InboxMessage.create(
+            dedupe_key=key,
+            userid=str(raw.get("FromUserName", "")),
+            msg_type=str(raw.get("MsgType", "")),
+            payload=raw,
+        )
+    except IntegrityError:
+        return False  # the same re-send raced us in another request
+    return True
+
+
+class InboxProcessor:
+    """Handles stored messages: concurrently across members, in arrival order for each member."""
+
+    def __init__(
+        self,
+        prepare: Prepare,
+        handle: Handler,
+        on_failure: FailureHandler,
+        *,
+        after_commit: Callable[[], None] = lambda: None,
+        poll: float = 0.5,
+        concurrency: int = 8,
+    ) -> None:
+        self._prepare = prepare
+        self._handle = handle
+        self._on_failure = on_failure
+        self._after_commit = after_commit
+        self.poll = poll
+        self._wake = asyncio.Event()
+        self._busy_users: set[str] = set()
+        self._slots = asyncio.Semaphore(concurrency)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        try:
+            while True:
+                try:
+                    started = await self.dispatch_pending()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("inbox pass failed")
+                    started = 0
+                if not started:
+                    self._wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self.poll)
+        finally:
+            for task in self._tasks:
+                task.cancel()
+
+    async def dispatch_pending(self) -> int:
+        """Start a worker for each member with pending messages; how many started."""
+        now = utcnow()
+        rows = (
+            await InboxMessage.filter(state=MessageState.PENDING)
+            .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+            .order_by("id")
+            .limit(200)
+            .values_list("userid", flat=True)
+        )
+        started = 0
+        for userid in dict.fromkeys(str(u) for u in rows):
+            if userid in self._busy_users:
+                continue
+            self._busy_users.add(userid)
+            task = asyncio.create_task(self._drain_user(userid))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            started += 1
+        return started
+
+    async def drain(self) -> None:
+        """Handle everything pending now (tests, the CLI)."""
+        while await self.dispatch_pending() or self._tasks:
+            if self._tasks:
+                await asyncio.gather(*list(self._tasks))
+
+    async def _drain_user(self, userid: str) -> None:
+        try:
+            async with self._slots:
+                while True:
+                    row = await self._claim_next(userid)
+                    if row is None:
+                        return
+                    await self._process(row)
+        finally:
+            self._busy_users.discard(userid)
+            self.wake()
+
+    async def _claim_next(self, userid: str) -> InboxMessage | None:
+        now = utcnow()
+        candidates = (
+            await InboxMessage.filter(userid=userid, state=MessageState.PENDING)
+            .order_by("id")
+            .limit(1)
+            .values_list("id", "locked_until")
+        )
+        if not candidates:
+            return None
+        row_id, locked_until = candidates[0]
+        if locked_until is not None and locked_until >= now:
+            return None  # another process holds this member's next message: keep their order
+        claimed = (
+            await InboxMessage.filter(id=row_id, state=MessageState.PENDING)
+            .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+            .update(locked_until=now + LEASE, attempts=F("attempts") + 1)
+        )
+        return await InboxMessage.get(id=row_id) if claimed else None
+
+    async def _process(self, row: InboxMessage) -> None:
+        try:
+            event = parse_event(row.payload)
+        except ValueError as exc:
+            await self._mark(row, MessageState.FAILED, f"unreadable: {exc}")
+            return
+        try:
+            with HANDLE_SECONDS.time():
+                prepared = await self._prepare(event)
+                async with in_transaction():
+                    await self._handle(event, prepared)
+                    await InboxMessage.filter(id=row.id).update(
+                        state=MessageState.DONE, processed_at=utcnow(), locked_until=None
+                    )
+            INBOX_HANDLED.labels("ok").inc()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("handling inbox %s (%s) failed", row.id, row.dedupe_key)
+            if row.attempts >= MAX_ATTEMPTS:
+                await self._mark(row, MessageState.FAILED, repr(exc))
+                async with in_transaction():
+                    await self._on_failure(event, exc)
+            else:
+                delay = timedelta(seconds=2**row.attempts)
+                await InboxMessage.filter(id=row.id).update(locked_until=utcnow() + delay, last_error=repr(exc)[:2000])
+            INBOX_HANDLED.labels("error").inc()
+        self._after_commit()
+
+    async def _mark(self, row: InboxMessage, state: MessageState, error: str) -> None:
+        await InboxMessage.filter(id=row.id).update(
+            state=state, processed_at=utcnow(), locked_until=None, last_error=error[:2000]
+        )

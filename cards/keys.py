@@ -1,0 +1,117 @@
+"""Typed button keys and card task_ids: packed and unpacked here, never concatenated by hand.
+
+A button key is what WeCom hands back as EventKey (<= 1024 bytes); a card task_id must be unique per
+app forever, [0-9A-Za-z_-@] and <= 128 bytes (42014 on reuse), so it ends in a random part.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import secrets
+from typing import Any, ClassVar, Self, get_type_hints
+
+SEPARATOR = ":"
+KEY_LIMIT = 1024
+TASK_ID_RE = re.compile(r"^[0-9A-Za-z_\-@]{1,128}$")
+
+
+class KeyError_(ValueError):
+    pass
+
+
+_registry: dict[str, type[ButtonKey]] = {}
+
+
+@dataclasses.dataclass(frozen=True)
+class ButtonKey:
+    prefix: ClassVar[str]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.prefix in _registry:
+            raise TypeError(f"duplicate button key prefix {cls.prefix}")
+        _registry[cls.prefix] = cls
+
+    def pack(self) -> str:
+        parts = [self.prefix]
+        for field in dataclasses.fields(self):
+            value = str(getattr(self, field.name))
+            if SEPARATOR in value:
+                raise KeyError_(f"{field.name} may not contain {SEPARATOR!r}")
+            parts.append(value)
+        packed = SEPARATOR.join(parts)
+        if len(packed.encode()) > KEY_LIMIT:
+            raise KeyError_("button key longer than WeCom allows")
+        return packed
+
+    @classmethod
+    def unpack(cls, packed: str) -> Self:
+        prefix, *values = packed.split(SEPARATOR)
+        if prefix != cls.prefix:
+            raise KeyError_(f"not a {cls.__name__} key")
+        fields = dataclasses.fields(cls)
+        if len(values) != len(fields):
+            raise KeyError_(f"{cls.__name__} key has {len(values)} values, expected {len(fields)}")
+        hints = get_type_hints(cls)
+        try:
+            kwargs = {f.name: hints[f.name](v) for f, v in zip(fields, values, strict=True)}
+        except (TypeError, ValueError) as exc:
+            raise KeyError_(f"bad {cls.__name__} key") from exc
+        return cls(**kwargs)
+
+
+def unpack_key(packed: str) -> ButtonKey:
+    prefix = packed.split(SEPARATOR, 1)[0]
+    cls = _registry.get(prefix)
+    if cls is None:
+        raise KeyError_(f"unknown button key {prefix!r}")
+    return cls.unpack(packed)
+
+
+def card_task_id(kind: str, entity_id: int) -> str:
+    task_id = f"{kind}-{entity_id}-{secrets.token_hex(6)}"
+    if not TASK_ID_RE.match(task_id):
+        raise KeyError_("card task_id outside WeCom's charset")
+    return task_id
+
+
+def card_task_prefix(kind: str, entity_id: int) -> str:
+    return f"{kind}-{entity_id}-"
+
+
+# The buttons Relay puts on cards.
+
+
+@dataclasses.dataclass(frozen=True)
+class DispatchMeasureKey(ButtonKey):
+    prefix: ClassVar[str] = "dm"
+    order_id: int
+    measurer_id: int
+    date: str  # YYYY-MM-DD
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskAnswerKey(ButtonKey):
+    prefix: ClassVar[str] = "ta"
+    task_id: int
+    accept: int  # 1 accept, 0 decline
+
+
+@dataclasses.dataclass(frozen=True)
+class PhotoCategoryKey(ButtonKey):
+    prefix: ClassVar[str] = "pc"
+    attachment_id: int
+    category: str
+
+
+@dataclasses.dataclass(frozen=True)
+class FinishMeasureKey(ButtonKey):
+    prefix: ClassVar[str] = "fm"
+    task_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class PhotosForOrderKey(ButtonKey):
+    prefix: ClassVar[str] = "po"
+    order_id: int

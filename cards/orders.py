@@ -1,0 +1,74 @@
+"""Cards any member can ask for: an order with its timeline, their tasks, help."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cards.common import clip, row, text_message, text_notice
+from cards.keys import card_task_id
+from cards.views import OrderView, TaskView
+from models.enums import Role
+from relay.runtime import Links
+
+
+def order_card(userid: str, order: OrderView, *, links: Links) -> dict[str, Any]:
+    timeline = "\n".join(order.timeline[-8:]) or "暂无记录"
+    return text_notice(
+        userid,
+        task_id=card_task_id("order", order.id),
+        title=f"订单 {order.number}",
+        desc=f"{order.customer_name} · {order.state_label}",
+        rows=[
+            row("状态", order.state_label),
+            row("地址", order.address),
+            row("电话", order.phone),
+            row("产品", order.items_text),
+            row("销售", order.sales_name),
+        ],
+        quote=timeline,
+        url=links.oauth(f"/h5/orders/{order.number}"),
+    )
+
+
+def my_tasks_card(userid: str, staff_id: int, tasks: list[TaskView], *, links: Links) -> dict[str, Any]:
+    if not tasks:
+        return text_message(userid, "你目前没有待办任务。")
+    lines = [
+        f"{t.scheduled_date:%m-%d} {t.kind_label} {t.order.number} {clip(t.order.customer_name, 12)}（{t.state_label}）"
+        for t in tasks
+    ]
+    first = tasks[0]
+    return text_notice(
+        userid,
+        task_id=card_task_id("mytasks", staff_id),
+        title="我的任务",
+        desc=f"共 {len(tasks)} 项待办",
+        quote="\n".join(lines[:12]),
+        url=links.oauth(f"/h5/orders/{first.order.number}"),
+        jumps=[(f"{t.order.number} {t.kind_label}", links.oauth(f"/h5/orders/{t.order.number}")) for t in tasks[:3]],
+    )
+
+
+COMMANDS = {
+    Role.SALES: "开单 — 新建订单",
+    Role.MEASURER: "发照片 — 上传测量现场照片",
+}
+
+
+def help_card(userid: str, staff_id: int, roles: list[str], *, links: Links, note: str = "") -> dict[str, Any]:
+    lines = ["我的任务 — 查看待办", "订单 <订单号> — 查看订单和进度"]
+    lines += [text for role, text in COMMANDS.items() if role.value in roles]
+    jumps = []
+    if Role.SALES.value in roles:
+        jumps.append(("新建订单", links.oauth("/h5/orders/new")))
+    jumps.append(("订单列表", links.oauth("/h5/orders")))
+    role_names = "、".join(Role(r).label for r in roles if r in Role._value2member_map_) or "未分配角色"
+    return text_notice(
+        userid,
+        task_id=card_task_id("help", staff_id),
+        title="接力 · 可以这样和我说",
+        desc=note or f"你的角色：{role_names}",
+        quote="\n".join(lines),
+        url=links.oauth("/h5/orders"),
+        jumps=jumps,
+    )

@@ -1,0 +1,99 @@
+"""Turning inbound events into workflow calls and cards. The routers, in the order they are tried."""
+
+from __future__ import annotations
+
+import logging
+
+from tortoise.transactions import in_transaction
+
+from bot.client import MediaTooLarge, WeComClient, WeComError
+from bot.events import CardClick, EnterAgent, Event, ImageMessage, TextMessage
+from bot.outbox import enqueue_message
+from cards.common import text_message
+from cards.keys import KeyError_, unpack_key
+from handlers import common, measure_dispatcher, measurer, sales
+from handlers.router import Ctx, Router, find_handler
+from models import Role, Staff
+from relay.runtime import runtime
+from relay.storage import RejectedFile, StoredFile
+from workflow.errors import Conflict, WorkflowError
+
+log = logging.getLogger(__name__)
+
+ROUTERS: list[Router] = [sales.router, measure_dispatcher.router, measurer.router, common.router]
+
+NOT_A_MEMBER = "你还不是接力的成员，请联系管理员开通账号。"
+SORRY = "抱歉，处理你的消息时出错了，我们已记录问题，请稍后再试。"
+
+
+class Dispatcher:
+    def __init__(self, client: WeComClient, routers: list[Router] | None = None) -> None:
+        self.client = client
+        self.routers = routers or ROUTERS
+
+    async def prepare(self, event: Event) -> StoredFile | RejectedFile | None:
+        """Outside the transaction: fetch a photo from WeCom and store it."""
+        if not isinstance(event, ImageMessage):
+            return None
+        staff = await Staff.get_or_none(userid=event.userid, active=True)
+        if staff is None or not staff.has_role(Role.MEASURER):
+            return None
+        files = runtime().files
+        try:
+            media = await self.client.get_media(event.media_id, max_bytes=files.max_image_bytes)
+        except MediaTooLarge:
+            return RejectedFile(f"图片太大，请发送 {files.max_image_bytes // 1048576} MB 以内的图片")
+        except WeComError as exc:
+            log.warning("media %s: %s", event.media_id, exc)
+            return RejectedFile("照片已过期或无法下载，请重新发送")
+        try:
+            return await files.put_image(media.data)
+        except RejectedFile as exc:
+            return exc
+
+    async def handle(self, event: Event, prepared: StoredFile | RejectedFile | None) -> None:
+        staff = await Staff.get_or_none(userid=event.userid)
+        if staff is None or not staff.active:
+            if not isinstance(event, EnterAgent):
+                await enqueue_message(text_message(event.userid, NOT_A_MEMBER))
+            return
+        ctx = Ctx(staff=staff, event=event, prepared=prepared)
+        if isinstance(event, CardClick):
+            try:
+                ctx.key = unpack_key(event.event_key)
+            except KeyError_:
+                await ctx.reply("这个按钮已失效，请发送“我的任务”查看最新任务。")
+                return
+        handler = find_handler(self.routers, ctx)
+        if handler is None:
+            await self._unhandled(ctx)
+            return
+        try:
+            # A savepoint: a refusal half-way leaves nothing behind, and the refusal is still answered.
+            async with in_transaction():
+                await handler(ctx)
+        except Conflict as exc:
+            await ctx.mark_card(exc.short)
+            await ctx.reply(exc.message)
+        except WorkflowError as exc:
+            await ctx.reply(exc.message)
+
+    async def _unhandled(self, ctx: Ctx) -> None:
+        event = ctx.event
+        if isinstance(event, EnterAgent):
+            return
+        if isinstance(event, CardClick):
+            await ctx.reply("你没有权限进行这个操作。")
+        elif isinstance(event, ImageMessage):
+            await ctx.reply("目前只有测量员需要在聊天里发送照片；其他资料请在订单页面上传。")
+        else:
+            note = (
+                ""
+                if isinstance(event, TextMessage) and event.content.strip() in ("", "你好")
+                else "没听懂，可以这样说："
+            )
+            await common.send_help(ctx, note=note)
+
+    async def on_failure(self, event: Event, exc: BaseException) -> None:
+        """The error boundary: after the last attempt, tell the member something kind."""
+        await enqueue_message(text_message(event.userid, SORRY))

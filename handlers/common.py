@@ -1,0 +1,43 @@
+"""What every member can ask: their tasks, an order, help."""
+
+from __future__ import annotations
+
+from cards.orders import help_card, my_tasks_card, order_card
+from handlers.router import Ctx, Router
+from models import Role, TaskKind
+from relay.runtime import runtime
+from workflow.scope import get_order_for
+from workflow.selectors import open_tasks, order_view
+
+router = Router("common")
+
+
+@router.text(r"我的任务|任务")
+async def my_tasks(ctx: Ctx) -> None:
+    tasks = await open_tasks(ctx.staff)
+    await ctx.send(my_tasks_card(ctx.staff.userid, ctx.staff.id, tasks, links=ctx.links))
+
+
+@router.text(r"订单\s*[:：]?\s*(?P<number>\S+)")
+async def show_order(ctx: Ctx) -> None:
+    assert ctx.match is not None
+    order = await get_order_for(ctx.staff, ctx.match["number"])
+    await ctx.send(order_card(ctx.staff.userid, await order_view(order, with_timeline=True), links=ctx.links))
+    # A measurer who looks an order up is about to send its photos.
+    if (
+        ctx.staff.has_role(Role.MEASURER)
+        and await order.tasks.filter(
+            assignee_id=ctx.staff.id, kind=TaskKind.MEASURE, state__in=["assigned", "accepted"]
+        ).exists()
+    ):
+        await runtime().kv.set(f"chat:order:{ctx.staff.userid}", str(order.id), ttl=7 * 86400)
+        await ctx.reply(f"接下来发送的照片将归入订单 {order.number}")
+
+
+async def send_help(ctx: Ctx, note: str = "") -> None:
+    await ctx.send(help_card(ctx.staff.userid, ctx.staff.id, ctx.staff.roles, links=ctx.links, note=note))
+
+
+@router.text(r"帮助|help|\?|？|菜单")
+async def help_command(ctx: Ctx) -> None:
+    await send_help(ctx)

@@ -1,0 +1,104 @@
+"""Routing inbound events to handlers: one Router per role, gated once at router level.
+
+Text handlers match a regular expression on the message; click handlers match the typed button key
+they declare; image handlers take photos. The first router (in include order) whose role the member
+holds and that has a matching handler wins.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.events import CardClick, Event, ImageMessage, TextMessage
+from bot.outbox import enqueue_card_update, enqueue_message
+from cards.common import text_message
+from cards.keys import ButtonKey
+from models import Role, Staff
+from relay.runtime import Links, runtime
+
+
+@dataclass
+class Ctx:
+    """What a handler gets: who, what they sent, what was prepared outside the transaction."""
+
+    staff: Staff
+    event: Event
+    prepared: Any = None
+    match: re.Match[str] | None = None
+    key: ButtonKey | None = None
+
+    @property
+    def links(self) -> Links:
+        return runtime().links
+
+    async def reply(self, text: str) -> None:
+        await enqueue_message(text_message(self.staff.userid, text))
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await enqueue_message(message)
+
+    async def mark_card(self, label: str) -> None:
+        """Replace the tapped card's buttons with a label (the click's one-use response code)."""
+        if isinstance(self.event, CardClick) and self.event.response_code:
+            await enqueue_card_update(
+                userids=[self.staff.userid], response_code=self.event.response_code, replace_name=label
+            )
+
+
+HandlerFn = Callable[[Ctx], Awaitable[None]]
+
+
+@dataclass
+class Router:
+    name: str
+    roles: tuple[Role, ...] = ()  # empty: every member
+    texts: list[tuple[re.Pattern[str], HandlerFn]] = field(default_factory=list)
+    clicks: dict[type[ButtonKey], HandlerFn] = field(default_factory=dict)
+    images: list[HandlerFn] = field(default_factory=list)
+
+    def allows(self, staff: Staff) -> bool:
+        return not self.roles or any(staff.has_role(r) for r in self.roles)
+
+    def text(self, pattern: str) -> Callable[[HandlerFn], HandlerFn]:
+        def register(fn: HandlerFn) -> HandlerFn:
+            self.texts.append((re.compile(pattern), fn))
+            return fn
+
+        return register
+
+    def click(self, key_type: type[ButtonKey]) -> Callable[[HandlerFn], HandlerFn]:
+        def register(fn: HandlerFn) -> HandlerFn:
+            self.clicks[key_type] = fn
+            return fn
+
+        return register
+
+    def image(self) -> Callable[[HandlerFn], HandlerFn]:
+        def register(fn: HandlerFn) -> HandlerFn:
+            self.images.append(fn)
+            return fn
+
+        return register
+
+
+def find_handler(routers: list[Router], ctx: Ctx) -> HandlerFn | None:
+    event = ctx.event
+    for router in routers:
+        if not router.allows(ctx.staff):
+            continue
+        if isinstance(event, TextMessage):
+            for pattern, fn in router.texts:
+                match = pattern.fullmatch(event.content.strip())
+                if match:
+                    ctx.match = match
+                    return fn
+        elif isinstance(event, CardClick) and ctx.key is not None:
+            fn = router.clicks.get(type(ctx.key))
+            if fn is not None:
+                return fn
+        elif isinstance(event, ImageMessage) and router.images:
+            return router.images[0]
+    return None

@@ -1,0 +1,121 @@
+"""The app factory and the background services every Relay process runs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from tortoise import Tortoise
+
+from bot import callback
+from bot.client import WeComClient
+from bot.crypto import CallbackCrypto
+from bot.inbox import InboxProcessor
+from bot.outbox import OutboxSender
+from handlers import Dispatcher
+from relay.config import Config
+from relay.db import close_db, open_db
+from relay.kv import open_store
+from relay.runtime import Runtime, build_runtime
+
+log = logging.getLogger(__name__)
+
+CONFIG = web.AppKey("config", Config)
+
+
+@dataclass
+class Services:
+    """The parts of a running Relay: shared by the web app and the worker."""
+
+    runtime: Runtime
+    client: WeComClient
+    dispatcher: Dispatcher
+    inbox: InboxProcessor
+    outbox: OutboxSender
+
+
+SERVICES = web.AppKey("services", Services)
+
+
+@contextlib.asynccontextmanager
+async def running_services(config: Config, *, background: bool = True) -> AsyncIterator[Services]:
+    """Open the database, the store and the WeCom client; run the inbox and outbox loops."""
+    await open_db(config.database.url)
+    kv = open_store(config.redis.url)
+    runtime = build_runtime(config, kv)
+    client = WeComClient(
+        api_base=config.wecom.api_base,
+        corp_id=config.wecom.corp_id,
+        secret=config.wecom.secret,
+        agent_id=config.wecom.agent_id,
+        store=kv,
+        timeout=config.wecom.request_timeout,
+    )
+    outbox = OutboxSender(client, max_attempts=config.wecom.max_attempts, max_backoff=config.wecom.max_backoff)
+    dispatcher = Dispatcher(client)
+    inbox = InboxProcessor(dispatcher.prepare, dispatcher.handle, dispatcher.on_failure, after_commit=outbox.wake)
+    services = Services(runtime, client, dispatcher, inbox, outbox)
+    tasks = []
+    if background:
+        tasks = [asyncio.create_task(inbox.run(), name="inbox"), asyncio.create_task(outbox.run(), name="outbox")]
+    try:
+        yield services
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await client.close()
+        await kv.close()
+        await close_db()
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: web.RequestHandler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return web.json_response({"error": "服务器出错了，请稍后再试"}, status=500)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    conn = Tortoise.get_connection("default")
+    await conn.execute_query("SELECT 1")
+    return web.json_response({"status": "ok"})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def init_app(config: Config, *, background: bool = True) -> web.Application:
+    # Imported here: webviews pull in templates, which the worker never needs.
+    from webviews import add_routes as add_webviews
+
+    app = web.Application(middlewares=[error_middleware], client_max_size=config.storage.max_file_bytes + 1024 * 1024)
+    app[CONFIG] = config
+    app[callback.CALLBACK_CRYPTO] = CallbackCrypto(
+        token=config.wecom.token, encoding_aes_key=config.wecom.encoding_aes_key, corp_id=config.wecom.corp_id
+    )
+
+    async def services_ctx(app: web.Application) -> AsyncIterator[None]:
+        async with running_services(config, background=background) as services:
+            app[SERVICES] = services
+            app[callback.ON_STORED] = services.inbox.wake
+            yield
+
+    app.cleanup_ctx.append(services_ctx)
+    callback.add_routes(app)
+    add_webviews(app)
+    app.router.add_get("/healthz", healthz, name="healthz")
+    app.router.add_get("/metrics", metrics, name="metrics")
+    return app

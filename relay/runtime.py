@@ -1,0 +1,73 @@
+"""What the workflow needs from the running system (links, the PII vault, files, chat state).
+
+Built once by the app factory or the worker from the config, and torn down with them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote, urlencode
+
+from relay.config import Config
+from relay.kv import KeyValueStore
+from relay.security import PiiVault
+from relay.storage import FileStore
+
+
+@dataclass(frozen=True)
+class Links:
+    public_url: str
+    oauth_url: str
+    corp_id: str
+    agent_id: int
+
+    def h5(self, path: str, **query: str | int) -> str:
+        url = self.public_url.rstrip("/") + path
+        return url + ("?" + urlencode(query) if query else "")
+
+    def oauth(self, path: str, **query: str | int) -> str:
+        """A link for a card: through WeCom OAuth, so the page knows who opened it (91022)."""
+        target = self.h5(path, **query)
+        return (
+            f"{self.oauth_url}?appid={self.corp_id}&redirect_uri={quote(target, safe='')}"
+            f"&response_type=code&scope=snsapi_base&state=relay&agentid={self.agent_id}#wechat_redirect"
+        )
+
+
+@dataclass
+class Runtime:
+    config: Config
+    links: Links
+    vault: PiiVault
+    files: FileStore
+    kv: KeyValueStore
+
+
+_current: Runtime | None = None
+
+
+def build_runtime(config: Config, kv: KeyValueStore) -> Runtime:
+    global _current
+    _current = Runtime(
+        config=config,
+        links=Links(
+            public_url=config.server.public_url,
+            oauth_url=config.wecom.oauth_url,
+            corp_id=config.wecom.corp_id,
+            agent_id=config.wecom.agent_id,
+        ),
+        vault=PiiVault(config.security.pii_key),
+        files=FileStore(
+            config.storage.path,
+            max_image_bytes=config.storage.max_image_bytes,
+            max_file_bytes=config.storage.max_file_bytes,
+        ),
+        kv=kv,
+    )
+    return _current
+
+
+def runtime() -> Runtime:
+    if _current is None:
+        raise RuntimeError("Relay's runtime is not built: start it through the app factory or the worker")
+    return _current

@@ -1,0 +1,109 @@
+"""Content-addressed file storage: a file is stored once under its sha256, images with a thumbnail.
+
+Types are judged by content, never by the name or the Content-Type a client claims.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+THUMB_SIZE = (480, 480)
+IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
+Image.MAX_IMAGE_PIXELS = 60_000_000  # a decompression bomb is refused, not decoded
+
+
+class RejectedFile(ValueError):
+    """The file is refused; the message is shown to staff as is."""
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    sha256: str
+    size: int
+    content_type: str
+    has_thumbnail: bool
+
+
+def sniff_document(data: bytes) -> str | None:
+    """Drawings come as PDF or CAD as well as images."""
+    if data.startswith(b"%PDF-"):
+        return "application/pdf"
+    if data[:4] == b"AC10" and data[4:6].isdigit():
+        return "image/vnd.dwg"
+    head = data[:2048].lstrip()
+    if head.startswith(b"0\r\nSECTION") or head.startswith(b"0\nSECTION") or b"\nSECTION" in head[:64]:
+        return "image/vnd.dxf"
+    return None
+
+
+def _image_info(data: bytes) -> tuple[str, bytes]:
+    """Verify an image fully and make its thumbnail (CPU work: run in a thread)."""
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            kind = probe.format
+            probe.verify()
+        with Image.open(io.BytesIO(data)) as img:
+            img = ImageOps.exif_transpose(img)
+            img.thumbnail(THUMB_SIZE)
+            out = io.BytesIO()
+            img.convert("RGB").save(out, "JPEG", quality=80)
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError, ValueError) as exc:
+        raise RejectedFile("文件不是有效的图片（支持 JPG、PNG、GIF、WEBP）") from exc
+    if kind not in IMAGE_TYPES:
+        raise RejectedFile("文件不是有效的图片（支持 JPG、PNG、GIF、WEBP）")
+    return IMAGE_TYPES[kind], out.getvalue()
+
+
+class FileStore:
+    def __init__(self, root: str | Path, *, max_image_bytes: int, max_file_bytes: int) -> None:
+        self.root = Path(root)
+        self.max_image_bytes = max_image_bytes
+        self.max_file_bytes = max_file_bytes
+
+    def path(self, sha256: str, *, thumbnail: bool = False) -> Path:
+        folder = "thumbs" if thumbnail else "files"
+        return self.root / folder / sha256[:2] / sha256
+
+    def _write(self, target: Path, data: bytes) -> None:
+        if target.exists():
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, target)  # readers never see half a file
+
+    async def put_image(self, data: bytes) -> StoredFile:
+        if len(data) > self.max_image_bytes:
+            raise RejectedFile(
+                f"图片太大（{len(data) / 1048576:.1f} MB），请发送 {self.max_image_bytes // 1048576} MB 以内的图片"
+            )
+        if len(data) < 6:
+            raise RejectedFile("文件是空的")
+        content_type, thumb = await asyncio.to_thread(_image_info, data)
+        return await self._store(data, content_type, thumb)
+
+    async def put_document(self, data: bytes) -> StoredFile:
+        """An image, a PDF or a CAD drawing (dwg/dxf)."""
+        if len(data) > self.max_file_bytes:
+            raise RejectedFile(f"文件太大，请上传 {self.max_file_bytes // 1048576} MB 以内的文件")
+        kind = sniff_document(data)
+        if kind is None:
+            try:
+                return await self.put_image(data)
+            except RejectedFile as exc:
+                raise RejectedFile("不支持的文件类型：请上传图片、PDF 或 CAD 图纸（dwg/dxf）") from exc
+        return await self._store(data, kind, None)
+
+    async def _store(self, data: bytes, content_type: str, thumb: bytes | None) -> StoredFile:
+        digest = hashlib.sha256(data).hexdigest()
+        await asyncio.to_thread(self._write, self.path(digest), data)
+        if thumb is not None:
+            await asyncio.to_thread(self._write, self.path(digest, thumbnail=True), thumb)
+        return StoredFile(digest, len(data), content_type, thumb is not None)

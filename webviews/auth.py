@@ -1,0 +1,112 @@
+"""Who is looking at an H5 page: WeCom OAuth2 (91022, auth/getuserinfo) then a signed session cookie."""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import logging
+from collections.abc import Awaitable, Callable
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from bot.client import WeComError, WeComRetryable
+from models import Staff
+from relay.runtime import runtime
+from relay.security import Signer
+from webviews.render import render
+
+log = logging.getLogger(__name__)
+
+SESSION_COOKIE = "relay_session"
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _signer(salt: str) -> Signer:
+    return Signer(runtime().config.security.secret_key, salt)
+
+
+def _max_age() -> int:
+    return runtime().config.security.session_hours * 3600
+
+
+def csrf_token(staff: Staff) -> str:
+    return _signer("csrf").dumps(staff.userid)
+
+
+def check_csrf(request: web.Request, staff: Staff, token: str | None) -> None:
+    value = _signer("csrf").loads(token or "", _max_age())
+    if not isinstance(value, str) or not hmac.compare_digest(value, staff.userid):
+        raise web.HTTPForbidden(text="页面已过期，请返回重新打开后再提交。")
+
+
+def _clean_url(request: web.Request) -> str:
+    query = {k: v for k, v in request.query.items() if k not in ("code", "state")}
+    return request.path + ("?" + urlencode(query) if query else "")
+
+
+async def _exchange_code(request: web.Request, code: str) -> web.StreamResponse:
+    from relay.app import SERVICES
+
+    client = request.app[SERVICES].client
+    try:
+        userid = await client.get_user_by_code(code)
+    except WeComError as exc:
+        log.info("oauth code refused: %s", exc)
+        return render(
+            request, "message.html", title="登录已过期", message="请回到企业微信重新打开这个页面。", status=401
+        )
+    except WeComRetryable:
+        return render(request, "message.html", title="企业微信暂时无法连接", message="请稍后重试。", status=503)
+    response = web.HTTPFound(_clean_url(request))
+    response.set_cookie(
+        SESSION_COOKIE,
+        _signer("session").dumps(userid),
+        max_age=_max_age(),
+        httponly=True,
+        samesite="Lax",
+        secure=runtime().config.server.public_url.startswith("https://"),
+    )
+    return response
+
+
+async def session_staff(request: web.Request) -> Staff | None:
+    userid = _signer("session").loads(request.cookies.get(SESSION_COOKIE, ""), _max_age())
+    if not isinstance(userid, str):
+        return None
+    return await Staff.get_or_none(userid=userid)
+
+
+def h5_page(handler: Handler) -> Handler:
+    """An H5 page for staff: knows who is looking or sends them through WeCom OAuth first."""
+
+    @functools.wraps(handler)
+    async def wrapper(request: web.Request) -> web.StreamResponse:
+        code = request.query.get("code")
+        if code and request.method == "GET":
+            return await _exchange_code(request, code)
+        staff = await session_staff(request)
+        if staff is None:
+            if request.method != "GET" or request.path.startswith("/api/"):
+                return render(
+                    request,
+                    "message.html",
+                    title="请重新打开",
+                    message="登录已过期，请从企业微信重新打开。",
+                    status=401,
+                )
+            raise web.HTTPFound(runtime().links.oauth(_clean_url(request)))
+        if not staff.active:
+            return render(request, "message.html", title="账号已停用", message="请联系管理员。", status=403)
+        request["staff"] = staff
+        return await handler(request)
+
+    return wrapper
+
+
+def api_staff(request: web.Request) -> Staff:
+    staff = request.get("staff")
+    assert isinstance(staff, Staff)
+    return staff

@@ -1,0 +1,105 @@
+"""Reads: the views cards and pages show. Nothing here writes."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from tortoise.expressions import Q
+
+from cards.views import OrderView, TaskView
+from models import Attachment, AttachmentCategory, Customer, Order, OrderItem, OrgUnit, Staff, Task, TaskKind, TaskState
+from models.enums import OPEN_TASK_STATES, SITE_PHOTO_CATEGORIES
+from relay.runtime import runtime
+from relay.security import normalize_phone
+from workflow.timeline import timeline
+
+
+def item_label(item: OrderItem) -> str:
+    room = f"{item.room}：" if item.room else ""
+    qty = f"×{item.quantity}" if item.quantity != 1 else ""
+    return f"{room}{item.series} {item.model}{qty}"
+
+
+async def order_view(order: Order, *, with_timeline: bool = False) -> OrderView:
+    customer = await Customer.get(id=order.customer_id)
+    sales = await Staff.get(id=order.sales_id)
+    items = await OrderItem.filter(order_id=order.id).order_by("id")
+    return OrderView(
+        id=order.id,
+        number=order.number,
+        state=order.state.value,
+        state_label=order.state.label,
+        customer_name=customer.name,
+        phone=runtime().vault.decrypt(customer.phone_encrypted),
+        address=order.address,
+        items=[item_label(i) for i in items],
+        sales_name=sales.name,
+        expected_measure_date=order.expected_measure_date,
+        timeline=await timeline(order) if with_timeline else [],
+    )
+
+
+async def task_view(task: Task) -> TaskView:
+    order = await Order.get(id=task.order_id)
+    return TaskView(
+        id=task.id,
+        kind_label=task.kind.label,
+        state_label=task.state.label,
+        scheduled_date=task.scheduled_date,
+        order=await order_view(order),
+    )
+
+
+async def open_tasks(staff: Staff) -> list[TaskView]:
+    tasks = await Task.filter(assignee_id=staff.id, state__in=list(OPEN_TASK_STATES)).order_by("scheduled_date", "id")
+    return [await task_view(t) for t in tasks]
+
+
+async def orders_with_phone(phone: str) -> list[str]:
+    """Order numbers already placed with this phone (the blind index: no phone is decrypted)."""
+    index = runtime().vault.blind_index(normalize_phone(phone))
+    return await Order.filter(customer__phone_index=index).order_by("-id").values_list("number", flat=True)
+
+
+async def active_measure_task(staff: Staff, order: Order | None = None) -> Task | None:
+    query = Task.filter(assignee_id=staff.id, kind=TaskKind.MEASURE, state__in=list(OPEN_TASK_STATES))
+    if order is not None:
+        query = query.filter(order_id=order.id)
+    tasks = await query.order_by("scheduled_date", "id")
+    return tasks[0] if len(tasks) == 1 or (tasks and order is not None) else None
+
+
+async def measure_tasks_on(staff_ids: list[int], day: date) -> dict[int, int]:
+    tasks = await Task.filter(
+        assignee_id__in=staff_ids,
+        scheduled_date=day,
+        state__in=[TaskState.ASSIGNED, TaskState.ACCEPTED, TaskState.DONE],
+    ).values_list("assignee_id", flat=True)
+    counts: dict[int, int] = {}
+    for sid in tasks:
+        counts[int(sid)] = counts.get(int(sid), 0) + 1
+    return counts
+
+
+async def attachment_counts(order: Order) -> tuple[int, int, int]:
+    """(categorised site photos, unsorted photos, drawings)."""
+    photos = await Attachment.filter(order_id=order.id, category__in=list(SITE_PHOTO_CATEGORIES)).count()
+    unsorted = await Attachment.filter(order_id=order.id, category=AttachmentCategory.UNSORTED).count()
+    drawings = await Attachment.filter(order_id=order.id, category=AttachmentCategory.DRAWING).count()
+    return photos, unsorted, drawings
+
+
+async def visible_orders(staff: Staff, *, limit: int = 50) -> list[Order]:
+    """Orders in the member's part of the org tree, plus those they sold or have a task on."""
+    unit = await OrgUnit.get(id=staff.org_unit_id)
+    task_orders = Task.filter(assignee_id=staff.id).values_list("order_id", flat=True)
+    return (
+        await Order.filter(Q(org_unit__path__startswith=unit.path) | Q(sales_id=staff.id) | Q(id__in=task_orders))
+        .order_by("-id")
+        .limit(limit)
+        .prefetch_related("customer")
+    )
+
+
+async def order_files(order: Order) -> list[Attachment]:
+    return await Attachment.filter(order_id=order.id).order_by("category", "id")

@@ -1,0 +1,51 @@
+"""The order's timeline: every change is an OrderEvent, and this is how staff read one."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from models import AttachmentCategory, Order, OrderEvent, Staff
+from relay.timeutil import fmt_time
+
+EVENT_TEXT = {
+    "created": "{actor} 创建订单",
+    "measure_dispatched": "{actor} 派单给 {measurer}，{date} 测量",
+    "measure_accepted": "{actor} 接受测量任务",
+    "measure_declined": "{actor} 拒绝测量任务：{reason}",
+    "photo_added": "{actor} 上传现场照片",
+    "photo_categorized": "{actor} 将照片归为 {category}",
+    "drawing_added": "{actor} 上传图纸 {filename}",
+    "items_adjusted": "{actor} 调整产品与房间",
+    "measured": "{actor} 完成测量",
+}
+
+
+async def record(order: Order, actor: Staff | None, kind: str, **payload: Any) -> OrderEvent:
+    return await OrderEvent.create(order=order, actor=actor, kind=kind, payload=payload)
+
+
+def describe(event: OrderEvent, actor_name: str) -> str:
+    payload = dict(event.payload)
+    if "category" in payload:
+        with contextlib.suppress(ValueError):
+            payload["category"] = AttachmentCategory(payload["category"]).label
+    template = EVENT_TEXT.get(event.kind, "{actor} " + event.kind)
+    try:
+        text = template.format(actor=actor_name, **payload)
+    except KeyError:
+        text = f"{actor_name} {event.kind}"
+    return f"{fmt_time(event.created_at)} {text}"
+
+
+async def timeline(order: Order) -> list[str]:
+    events = await OrderEvent.filter(order_id=order.id).order_by("id").prefetch_related("actor")
+    # Photos come in dozens: one line per run of the same photo event keeps the timeline readable.
+    lines: list[str] = []
+    last_kind = ""
+    for event in events:
+        if event.kind == last_kind and event.kind in ("photo_added", "photo_categorized"):
+            continue
+        last_kind = event.kind
+        lines.append(describe(event, event.actor.name if event.actor else "系统"))
+    return lines

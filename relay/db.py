@@ -21,7 +21,7 @@ def tortoise_config(db_url: str) -> dict[str, Any]:
             }
         },
         "use_tz": True,
-        "timezone": "Asia/Shanghai",
+        "timezone": "UTC",  # stored in UTC: SQLite compares datetimes as text
     }
 
 

@@ -1,0 +1,112 @@
+"""The `relay` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+from relay.config import ConfigError, load_config
+
+
+def _config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    return load_config(args.config)
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    from relay.app import init_app
+
+    config = _config(args)
+    runner = web.AppRunner(init_app(config))
+    await runner.setup()
+    await web.TCPSite(runner, config.server.host, config.server.port).start()
+    print(f"Relay listening on http://{config.server.host}:{config.server.port}", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+
+
+async def _worker(args: argparse.Namespace) -> None:
+    from relay.app import running_services
+
+    async with running_services(_config(args)):
+        print("Relay worker running (inbox and outbox)", flush=True)
+        await asyncio.Event().wait()
+
+
+async def _migrate(args: argparse.Namespace) -> None:
+    from relay.db import migrate
+
+    await migrate(_config(args).database.url)
+    print("database is up to date")
+
+
+async def _import(args: argparse.Namespace) -> None:
+    from relay.db import close_db, open_db
+    from workflow.admin import import_products, import_staff
+
+    config = _config(args)
+    text = Path(args.file).read_text(encoding="utf-8-sig")
+    await open_db(config.database.url)
+    try:
+        result = await (import_staff(text) if args.what == "staff" else import_products(text))
+    finally:
+        await close_db()
+    print(f"导入完成：新增 {result.created}，更新 {result.updated}")
+
+
+async def _demo(args: argparse.Namespace) -> None:
+    from relay.demo import run_demo
+
+    await run_demo(data_dir=Path(args.data), port=args.port, emulator_port=args.emulator_port, host=args.host)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="relay", description="Relay (接力): order lifecycle through a WeCom bot")
+    parser.add_argument("--config", default="config.toml", help="config file (default: config.toml)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="run Relay with a local WeCom and its chat console, on seeded data")
+    demo.add_argument("--port", type=int, default=8080)
+    demo.add_argument("--emulator-port", type=int, default=8081)
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--data", default="var/demo", help="where the demo keeps its database and files")
+    demo.set_defaults(run=_demo)
+    sub.add_parser("serve", help="the web app: WeCom callback, H5 pages, API").set_defaults(run=_serve)
+    sub.add_parser("worker", help="background delivery: inbox and outbox").set_defaults(run=_worker)
+    sub.add_parser("migrate", help="create or upgrade the database schema").set_defaults(run=_migrate)
+    for what in ("staff", "products"):
+        p = sub.add_parser(what, help=f"{what} data")
+        p_sub = p.add_subparsers(dest="action", required=True)
+        imp = p_sub.add_parser("import", help=f"import {what} from a CSV file")
+        imp.add_argument("file")
+        imp.set_defaults(run=_import, what=what)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(args.run(args))
+    except ConfigError as exc:
+        print(f"config error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        from workflow.errors import WorkflowError
+
+        if isinstance(exc, WorkflowError):
+            print(f"错误：{exc.message}", file=sys.stderr)
+            return 1
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""Admin data: staff and the product catalogue, imported from CSV files."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+from tortoise.transactions import in_transaction
+
+from models import OrgUnit, Product, Role, Staff
+from workflow.errors import Invalid
+
+STAFF_HEADER = ["userid", "name", "roles", "org_unit"]
+PRODUCT_HEADER = ["series", "model", "name"]
+USERID_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.@")
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: int
+    updated: int
+
+
+def _rows(text: str, header: list[str], required: list[str]) -> list[tuple[int, dict[str, str]]]:
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    fields = [f.strip() for f in reader.fieldnames or []]
+    missing = [h for h in required if h not in fields]
+    if missing:
+        raise Invalid(f"表头缺少：{', '.join(missing)}（应为 {','.join(header)}）")
+    rows = []
+    for number, row in enumerate(reader, start=2):
+        clean = {(k or "").strip(): (v or "").strip() for k, v in row.items()}
+        if any(clean.values()):
+            rows.append((number, clean))
+    if not rows:
+        raise Invalid("文件里没有数据行")
+    return rows
+
+
+async def ensure_unit(path_text: str) -> OrgUnit:
+    """'总部/华东区/徐汇店' -> the unit, creating missing levels. path is '/1/4/9/' for subtree queries."""
+    names = [n.strip() for n in path_text.replace("＞", "/").replace(">", "/").split("/") if n.strip()]
+    if not names:
+        raise Invalid("组织不能为空")
+    parent: OrgUnit | None = None
+    for name in names:
+        unit = await OrgUnit.get_or_none(name=name, parent_id=parent.id if parent else None)
+        if unit is None:
+            unit = await OrgUnit.create(name=name, parent=parent)
+            unit.path = (parent.path if parent else "/") + f"{unit.id}/"
+            await unit.save(update_fields=["path"])
+        parent = unit
+    assert parent is not None
+    return parent
+
+
+async def import_staff(text: str) -> ImportResult:
+    """CSV with header userid,name,roles,org_unit; roles separated by ';'. All rows or none."""
+    rows = _rows(text, STAFF_HEADER, STAFF_HEADER)
+    parsed = []
+    seen: set[str] = set()
+    for number, row in rows:
+        userid, name = row["userid"], row["name"]
+        if not userid or not set(userid) <= USERID_CHARS or len(userid) > 64:
+            raise Invalid(f"第 {number} 行：userid “{userid}” 不是有效的企业微信账号")
+        if userid in seen:
+            raise Invalid(f"第 {number} 行：userid {userid} 重复")
+        seen.add(userid)
+        if not name or len(name) > 64:
+            raise Invalid(f"第 {number} 行：姓名为空或太长")
+        roles = [r.strip() for r in row["roles"].replace("；", ";").split(";") if r.strip()]
+        unknown = [r for r in roles if r not in Role._value2member_map_]
+        if unknown or not roles:
+            valid = "、".join(r.value for r in Role)
+            raise Invalid(f"第 {number} 行：未知角色 {'、'.join(unknown) or '（空）'}；可用角色：{valid}")
+        if not row["org_unit"]:
+            raise Invalid(f"第 {number} 行：组织不能为空")
+        parsed.append((userid, name, roles, row["org_unit"]))
+    created = updated = 0
+    async with in_transaction():
+        for userid, name, roles, unit_path in parsed:
+            unit = await ensure_unit(unit_path)
+            member = await Staff.get_or_none(userid=userid)
+            if member is None:
+                await Staff.create(userid=userid, name=name, roles=roles, org_unit=unit)
+                created += 1
+            else:
+                member.name, member.roles, member.org_unit_id, member.active = name, roles, unit.id, True
+                await member.save()
+                updated += 1
+    return ImportResult(created, updated)
+
+
+async def import_products(text: str) -> ImportResult:
+    """CSV with header series,model,name (name optional). Upserts by (series, model)."""
+    rows = _rows(text, PRODUCT_HEADER, ["series", "model"])
+    for number, row in rows:
+        if not row["series"] or not row["model"]:
+            raise Invalid(f"第 {number} 行：系列和型号不能为空")
+        if len(row["series"]) > 64 or len(row["model"]) > 64 or len(row.get("name", "")) > 128:
+            raise Invalid(f"第 {number} 行：内容太长")
+    created = updated = 0
+    async with in_transaction():
+        for _, row in rows:
+            product, made = await Product.get_or_create(series=row["series"], model=row["model"])
+            product.name = row.get("name", "")
+            product.active = True
+            await product.save()
+            created += made
+            updated += not made
+    return ImportResult(created, updated)

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from tortoise import Tortoise
 
 from bot import callback
 from bot.client import WeComClient
@@ -19,7 +18,7 @@ from bot.inbox import InboxProcessor
 from bot.outbox import OutboxSender
 from handlers import Dispatcher
 from relay.config import Config
-from relay.db import close_db, open_db
+from relay.db import close_db, db, open_db
 from relay.kv import open_store
 from relay.runtime import Runtime, build_runtime
 
@@ -88,7 +87,7 @@ async def error_middleware(request: web.Request, handler: web.RequestHandler) ->
 
 
 async def healthz(request: web.Request) -> web.Response:
-    conn = Tortoise.get_connection("default")
+    conn = db()
     await conn.execute_query("SELECT 1")
     return web.json_response({"status": "ok"})
 

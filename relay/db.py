@@ -4,20 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from tortoise import Tortoise
+from tortoise import BaseDBAsyncClient, Tortoise, connections
 from tortoise.migrations.api import migrate as tortoise_migrate
 
 from models import MODEL_MODULES
 
 
+def connection_name(db_url: str) -> str:
+    # Named by backend: tortoise caches compiled queries per connection name, so one process that
+    # opens SQLite and later PostgreSQL (the test suite does) must not reuse a name.
+    return "relay_" + db_url.split(":", 1)[0].replace("postgresql", "postgres")
+
+
 def tortoise_config(db_url: str) -> dict[str, Any]:
+    name = connection_name(db_url)
     return {
-        "connections": {"default": db_url},
+        "connections": {name: db_url},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,
                 "migrations": "models.migrations",
-                "default_connection": "default",
+                "default_connection": name,
             }
         },
         "use_tz": True,
@@ -37,3 +44,8 @@ async def open_db(db_url: str) -> None:
 
 async def close_db() -> None:
     await Tortoise.close_connections()
+
+
+def db() -> BaseDBAsyncClient:
+    """The open connection (whichever backend)."""
+    return connections.get(next(iter(connections.db_config)))

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 
-# The venv's editable install was made before emulator/__init__.py existed and maps `emulator`
-# as a namespace package; the repository root first on sys.path makes it the real package.
-ROOT = str(Path(__file__).resolve().parents[2])
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
-
-from aiohttp.test_utils import TestClient, TestServer  # noqa: E402
-
-from emulator import EMULATOR_STATE, create_app  # noqa: E402
-from tests.emulator.support import Emu, Receiver, make_config  # noqa: E402
+from emulator import EMULATOR_STATE, create_app
+from tests.emulator.support import Emu, Receiver, make_config
 
 
 @pytest.fixture

@@ -1,0 +1,66 @@
+"""Fixtures: real databases (SQLite and PostgreSQL), real Redis, and a world of Relay + the WeCom emulator.
+
+Every test that takes `world` runs twice: on SQLite with the in-process store (the demo's setup) and
+on PostgreSQL with Redis (production's). Set RELAY_TEST_BACKENDS=sqlite to run one.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from relay.db import migrate
+from tests.support import PG_ADMIN, World, start_world
+
+BACKENDS = [b for b in os.environ.get("RELAY_TEST_BACKENDS", "sqlite,postgres").split(",") if b]
+REDIS_URL = os.environ.get("RELAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+async def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    """A migrated, empty database for the whole session; the URL."""
+    if request.param == "sqlite":
+        url = f"sqlite://{tmp_path_factory.mktemp('db') / 'relay.sqlite3'}"
+        await migrate(url)
+        yield url
+        return
+    name = f"relay_test_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(PG_ADMIN)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    url = f"postgres://postgres@127.0.0.1:5432/{name}"
+    await migrate(url)
+    yield url
+    admin = await asyncpg.connect(PG_ADMIN)
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.close()
+
+
+@pytest.fixture
+def redis_url(database: str) -> str:
+    """Redis alongside PostgreSQL, the in-process store alongside SQLite."""
+    return REDIS_URL if database.startswith("postgres") else ""
+
+
+@pytest.fixture
+async def world(database: str, redis_url: str, tmp_path: Path) -> AsyncIterator[World]:
+    async with start_world(database_url=database, redis_url=redis_url, storage=tmp_path / "files") as w:
+        yield w
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> Iterator[str]:
+    path = os.environ.get("RELAY_CHROMIUM", "/usr/bin/chromium")
+    if not Path(path).exists():
+        pytest.fail(f"Chromium not found at {path}: install Debian's chromium (the README's test command does)")
+    yield path

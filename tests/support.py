@@ -1,0 +1,219 @@
+"""The test world: Relay's real app and the WeCom emulator on local ports, over a clean database."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import re
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import redis.asyncio as redis
+from aiohttp import web
+from aiohttp.test_utils import TestServer, unused_port
+from PIL import Image
+
+from emulator import EMULATOR_STATE, CardView, EmulatorState
+from emulator import create_app as create_emulator
+from models import InboxMessage, MessageState, OutboxMessage, Staff
+from relay.app import SERVICES, Services, init_app
+from relay.config import Config, load_config
+from relay.db import db
+from relay.demo import demo_data, emulator_config
+from relay.timeutil import utcnow
+from workflow.admin import import_products, import_staff
+
+PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
+TABLES = [
+    "order_event",
+    "attachment",
+    "task",
+    "order_item",
+    '"order"',
+    "customer",
+    "inbox",
+    "outbox",
+    "staff",
+    "product",
+    "org_unit",
+]
+
+SECRETS = {
+    "wecom": {
+        "corp_id": "wwrelaytest000001",
+        "agent_id": 1000002,
+        "secret": "relay-test-secret",
+        "token": "QDG6eK",
+        "encoding_aes_key": "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C",
+    },
+    "security": {"secret_key": "relay-test-session-key", "pii_key": "relay-test-pii-key"},
+}
+
+
+def test_config(*, database_url: str, redis_url: str, storage: Path, relay_port: int, emu_port: int) -> Config:
+    emu = f"http://127.0.0.1:{emu_port}"
+    return load_config(
+        None,
+        env={},
+        overrides={
+            "server": {"host": "127.0.0.1", "port": relay_port, "public_url": f"http://127.0.0.1:{relay_port}"},
+            "database": {"url": database_url},
+            "redis": {"url": redis_url},
+            "wecom": {
+                **SECRETS["wecom"],
+                "api_base": f"{emu}/cgi-bin/",
+                "oauth_url": f"{emu}/connect/oauth2/authorize",
+                "request_timeout": 2.0,
+                "max_backoff": 0.2,
+            },
+            "storage": {"path": str(storage)},
+            "security": SECRETS["security"],
+        },
+    )
+
+
+def jpeg(width: int = 640, height: int = 480, color: tuple[int, int, int] = (200, 120, 40)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), color).save(out, "JPEG")
+    return out.getvalue()
+
+
+async def clean_database() -> None:
+    conn = db()
+    if conn.capabilities.dialect == "postgres":
+        await conn.execute_script(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+    else:
+        for table in TABLES:
+            await conn.execute_script(f"DELETE FROM {table}")
+        await conn.execute_script("DELETE FROM sqlite_sequence")
+
+
+@dataclass
+class World:
+    config: Config
+    relay: TestServer
+    emulator: TestServer
+
+    @property
+    def emu(self) -> EmulatorState:
+        return self.emulator.app[EMULATOR_STATE]
+
+    @property
+    def services(self) -> Services:
+        return self.relay.app[SERVICES]
+
+    @property
+    def relay_url(self) -> str:
+        return str(self.relay.make_url(""))
+
+    @property
+    def emulator_url(self) -> str:
+        return str(self.emulator.make_url(""))
+
+    async def settle(self, timeout: float = 15.0) -> None:
+        """Wait until every stored message is handled and every due outbox row is delivered."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pending_in = await InboxMessage.filter(state=MessageState.PENDING).count()
+            due_out = await OutboxMessage.filter(state=MessageState.PENDING, next_attempt_at__lte=utcnow()).count()
+            if not pending_in and not due_out:
+                return
+            self.services.inbox.wake()
+            self.services.outbox.wake()
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"not settled in {timeout}s: {pending_in} inbound, {due_out} outbound pending")
+
+    async def say(self, userid: str, text: str) -> None:
+        result = await self.emu.user_sends_text(userid, text)
+        assert result.status == 200, result
+        await self.settle()
+
+    async def photo(self, userid: str, data: bytes | None = None, filename: str = "site.jpg") -> None:
+        result = await self.emu.user_sends_image(userid, data or jpeg(), filename)
+        assert result.status == 200, result
+        await self.settle()
+
+    def card(self, userid: str, title: str) -> CardView:
+        """The latest card with this title in the member's chat."""
+        for card in reversed(self.emu.cards(userid)):
+            if card.title == title:
+                return card
+        raise AssertionError(f"{userid} has no card {title!r}; has {[c.title for c in self.emu.cards(userid)]}")
+
+    async def tap(self, userid: str, card: CardView, button_text: str) -> None:
+        for button in card.buttons:
+            if button.text == button_text or button.text.startswith(button_text):
+                result = await self.emu.user_clicks(userid, card.msgid, button.key)
+                assert result.status == 200, result
+                await self.settle()
+                return
+        raise AssertionError(f"no button {button_text!r} on {card.title}: {card.button_texts}")
+
+    def texts(self, userid: str) -> list[str]:
+        return self.emu.texts(userid)
+
+    def last_text(self, userid: str) -> str:
+        texts = self.texts(userid)
+        assert texts, f"{userid} got no text"
+        return texts[-1]
+
+    @contextlib.asynccontextmanager
+    async def browser_session(self, userid: str) -> AsyncIterator[aiohttp.ClientSession]:
+        """An HTTP session that has come through WeCom OAuth as this member (like opening a card link)."""
+        jar = aiohttp.CookieJar(unsafe=True)
+        async with aiohttp.ClientSession(cookie_jar=jar) as session:
+            async with session.get(
+                f"{self.emulator_url}/emulator/open", params={"userid": userid, "url": f"{self.relay_url}/h5/orders"}
+            ) as resp:
+                assert resp.status == 200, await resp.text()
+            yield session
+
+    async def staff(self, userid: str) -> Staff:
+        return await Staff.get(userid=userid)
+
+
+def form_errors(html: str) -> str:
+    match = re.search(r'id="form-error">([^<]*)<', html)
+    return match.group(1) if match else ""
+
+
+@contextlib.asynccontextmanager
+async def start_world(*, database_url: str, redis_url: str, storage: Path, seed: bool = True) -> AsyncIterator[World]:
+    relay_port, emu_port = unused_port(), unused_port()
+    config = test_config(
+        database_url=database_url, redis_url=redis_url, storage=storage, relay_port=relay_port, emu_port=emu_port
+    )
+    if redis_url:
+        client = redis.from_url(redis_url)
+        await client.flushdb()
+        await client.aclose()
+    emu_conf = emulator_config(config, emulator_url=f"http://127.0.0.1:{emu_port}", staff_csv=demo_data("staff.csv"))
+    emulator = TestServer(create_emulator(emu_conf), host="127.0.0.1", port=emu_port)
+    await emulator.start_server()
+    relay_app = init_app(config)
+    relay = TestServer(relay_app, host="127.0.0.1", port=relay_port)
+    try:
+        await relay.start_server()
+        await clean_database()
+        if seed:
+            await import_staff(demo_data("staff.csv"))
+            await import_products(demo_data("products.csv"))
+        yield World(config=config, relay=relay, emulator=emulator)
+    finally:
+        await relay.close()
+        await emulator.close()
+
+
+async def serve(app: web.Application) -> TestServer:
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    return server
+
+
+def as_dict(obj: Any) -> dict[str, Any]:
+    return dict(obj)

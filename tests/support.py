@@ -115,9 +115,9 @@ class World:
     def emulator_url(self) -> str:
         return str(self.emulator.make_url(""))
 
-    async def settle(self, timeout: float = 15.0) -> None:
+    async def settle(self, within: float = 15.0) -> None:
         """Wait until every stored message is handled and every due outbox row is delivered."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             pending_in = await InboxMessage.filter(state=MessageState.PENDING).count()
             due_out = await OutboxMessage.filter(state=MessageState.PENDING, next_attempt_at__lte=utcnow()).count()
@@ -126,7 +126,7 @@ class World:
             self.services.inbox.wake()
             self.services.outbox.wake()
             await asyncio.sleep(0.02)
-        raise AssertionError(f"not settled in {timeout}s: {pending_in} inbound, {due_out} outbound pending")
+        raise AssertionError(f"not settled in {within}s: {pending_in} inbound, {due_out} outbound pending")
 
     async def say(self, userid: str, text: str) -> None:
         result = await self.emu.user_sends_text(userid, text)

@@ -92,7 +92,11 @@ def _selected(raw: dict[str, Any]) -> dict[str, list[str]]:
 
 
 def dedupe_key(raw: dict[str, Any]) -> str:
-    """Messages carry MsgId; events don't, so sender + time + what was tapped identifies them (90238)."""
+    """Messages carry MsgId; events don't, so sender + time + what was tapped identifies them (90238).
+
+    A card tap's ResponseCode is new for every tap and the same in WeCom's re-sends of it, so two
+    real taps within one second stay two, and a re-send stays one.
+    """
     msg_id = raw.get("MsgId")
     if msg_id:
         return f"msg:{msg_id}"
@@ -102,6 +106,7 @@ def dedupe_key(raw: dict[str, Any]) -> str:
         raw.get("Event"),
         raw.get("TaskId"),
         raw.get("EventKey"),
+        raw.get("ResponseCode"),
     ]
     return "evt:" + ":".join(str(p or "") for p in parts)
 

@@ -29,6 +29,7 @@ def new_order_card(
     suggestion: tuple[int, str, date] | None,
     links: Links,
     reason: str = "",
+    note: str = "",
 ) -> dict[str, Any]:
     """To the measure dispatchers: a new order (or a declined one) waiting for a measurer."""
     buttons = []
@@ -52,6 +53,7 @@ def new_order_card(
         ],
         buttons=buttons,
         url=links.oauth(f"/h5/orders/{order.number}"),
+        quote=note or None,
     )
 
 

@@ -41,8 +41,8 @@ class Staff(Model):
     class Meta:
         table = "staff"
 
-    def has_role(self, role: Role) -> bool:
-        return role.value in self.roles
+    def has_role(self, role: Role | str) -> bool:
+        return Role(role).value in self.roles
 
     @property
     def role_labels(self) -> str:

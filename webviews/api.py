@@ -9,7 +9,7 @@ from aiohttp import web
 
 from models import Product
 from relay.security import is_mobile, normalize_phone
-from webviews.auth import Handler, api_staff, session_staff
+from webviews.auth import STAFF, Handler, api_staff, session_staff
 from workflow.errors import WorkflowError
 from workflow.scope import get_order_for
 from workflow.selectors import order_view, orders_with_phone
@@ -23,7 +23,7 @@ def api_auth(handler: Handler) -> Handler:
         staff = await session_staff(request)
         if staff is None or not staff.active:
             return web.json_response({"error": "请从企业微信打开页面后再试"}, status=401)
-        request["staff"] = staff
+        request[STAFF] = staff
         return await handler(request)
 
     return wrapper

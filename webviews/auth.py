@@ -19,7 +19,7 @@ from webviews.render import render
 log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "relay_session"
-
+STAFF = web.RequestKey("staff", Staff)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -60,7 +60,7 @@ async def _exchange_code(request: web.Request, code: str) -> web.StreamResponse:
         )
     except WeComRetryable:
         return render(request, "message.html", title="企业微信暂时无法连接", message="请稍后重试。", status=503)
-    response = web.HTTPFound(_clean_url(request))
+    response = web.HTTPFound(_clean_url(request))  # raised below, with the session cookie
     response.set_cookie(
         SESSION_COOKIE,
         _signer("session").dumps(userid),
@@ -69,7 +69,7 @@ async def _exchange_code(request: web.Request, code: str) -> web.StreamResponse:
         samesite="Lax",
         secure=runtime().config.server.public_url.startswith("https://"),
     )
-    return response
+    raise response
 
 
 async def session_staff(request: web.Request) -> Staff | None:
@@ -100,13 +100,11 @@ def h5_page(handler: Handler) -> Handler:
             raise web.HTTPFound(runtime().links.oauth(_clean_url(request)))
         if not staff.active:
             return render(request, "message.html", title="账号已停用", message="请联系管理员。", status=403)
-        request["staff"] = staff
+        request[STAFF] = staff
         return await handler(request)
 
     return wrapper
 
 
 def api_staff(request: web.Request) -> Staff:
-    staff = request.get("staff")
-    assert isinstance(staff, Staff)
-    return staff
+    return request[STAFF]

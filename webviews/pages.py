@@ -6,6 +6,7 @@ import asyncio
 import io
 import zipfile
 from datetime import date
+from urllib.parse import quote, unquote
 
 from aiohttp import web
 from multidict import MultiDictProxy
@@ -79,7 +80,8 @@ async def _read_form(request: web.Request) -> tuple[dict[str, list[str]], list[t
                     raise Invalid(f"一次最多上传 {MAX_FORM_FILES} 个文件")
                 data = await part.read(decode=False)
                 if data:
-                    files.append((part.name or "", part.filename, bytes(data)))
+                    # Non-browser clients (aiohttp, requests) percent-encode non-ASCII names (RFC 5987).
+                    files.append((part.name or "", unquote(part.filename), bytes(data)))
             else:
                 fields.setdefault(part.name or "", []).append(await part.text())
     else:
@@ -383,8 +385,6 @@ async def file_download(request: web.Request) -> web.StreamResponse:
 
 
 def _quote(name: str) -> str:
-    from urllib.parse import quote
-
     return quote(name)
 
 

@@ -26,6 +26,8 @@ def environment() -> jinja2.Environment:
 
 
 def render(request: web.Request, template: str, *, status: int = 200, **context: Any) -> web.Response:
-    staff = request.get("staff")
+    from webviews.auth import STAFF
+
+    staff = request.get(STAFF)
     html = environment().get_template(template).render(staff=staff, **context)
     return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")

@@ -67,7 +67,7 @@ async def suggest_measurer(*, order: Order, day: date, dispatcher: Staff) -> Sug
     return ranked[0] if ranked else None
 
 
-async def notify_measure_dispatchers(order: Order, *, reason: str = "") -> None:
+async def notify_measure_dispatchers(order: Order, *, reason: str = "", note: str = "") -> None:
     dispatchers = await staff_covering(order, Role.MEASURE_DISPATCHER)
     if not dispatchers:
         return
@@ -81,6 +81,7 @@ async def notify_measure_dispatchers(order: Order, *, reason: str = "") -> None:
             suggestion=(suggestion.staff.id, suggestion.staff.name, suggestion.day) if suggestion else None,
             links=runtime().links,
             reason=reason,
+            note=note,
         )
     )
 
@@ -173,7 +174,9 @@ async def answer_measure_task(*, actor: Staff, task_id: int, accept: bool, reaso
             await Order.filter(id=order.id, state=OrderState.MEASURE_SCHEDULED).update(state=OrderState.CREATED)
             await order.refresh_from_db()
             await timeline.record(order, actor, "measure_declined", reason=reason or "未说明")
-            await notify_measure_dispatchers(order, reason=f"{actor.name} 拒单，请重新派测量")
+            await notify_measure_dispatchers(
+                order, reason="测量被拒，请重新派单", note=f"{actor.name} 拒单：{reason or '未说明原因'}"
+            )
     return task
 
 
@@ -298,10 +301,10 @@ async def finish_measure(*, actor: Staff, order: Order) -> Order:
     if task.state != TaskState.ACCEPTED:
         raise Conflict("请先接单，再标记测量完成")
     photos, unsorted, drawings = await attachment_counts(order)
-    if photos == 0:
-        raise Invalid("还没有现场照片：请在聊天中发送现场照片后再标记完成")
     if unsorted:
         raise Invalid(f"还有 {unsorted} 张照片没有选择分类")
+    if photos == 0:
+        raise Invalid("还没有现场照片：请在聊天中发送现场照片后再标记完成")
     async with in_transaction():
         moved = await Order.filter(id=order.id, state=OrderState.MEASURE_SCHEDULED).update(state=OrderState.MEASURED)
         if not moved:

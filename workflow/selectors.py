@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 
 from cards.views import OrderView, TaskView
 from models import Attachment, AttachmentCategory, Customer, Order, OrderItem, OrgUnit, Staff, Task, TaskKind, TaskState
@@ -92,7 +92,7 @@ async def attachment_counts(order: Order) -> tuple[int, int, int]:
 async def visible_orders(staff: Staff, *, limit: int = 50) -> list[Order]:
     """Orders in the member's part of the org tree, plus those they sold or have a task on."""
     unit = await OrgUnit.get(id=staff.org_unit_id)
-    task_orders = Task.filter(assignee_id=staff.id).values_list("order_id", flat=True)
+    task_orders = Subquery(Task.filter(assignee_id=staff.id).values("order_id"))
     return (
         await Order.filter(Q(org_unit__path__startswith=unit.path) | Q(sales_id=staff.id) | Q(id__in=task_orders))
         .order_by("-id")

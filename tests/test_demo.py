@@ -1,0 +1,77 @@
+"""`relay demo` from a clean data folder: the console comes up with seeded staff, orders and cards."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+import aiohttp
+from aiohttp.test_utils import unused_port
+
+
+async def wait_for(url: str, *, attempts: int = 300) -> None:
+    async with aiohttp.ClientSession() as http:
+        for _ in range(attempts):
+            try:
+                async with http.get(url) as resp:
+                    if resp.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"{url} never answered")
+
+
+async def test_demo_starts_with_seeded_chats(tmp_path: Path) -> None:
+    port, emu_port = unused_port(), unused_port()
+    relay = Path(sys.executable).parent / "relay"
+    proc = await asyncio.create_subprocess_exec(
+        str(relay),
+        "demo",
+        "--port",
+        str(port),
+        "--emulator-port",
+        str(emu_port),
+        "--data",
+        str(tmp_path / "demo"),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        await wait_for(f"http://127.0.0.1:{port}/healthz")
+        await wait_for(f"http://127.0.0.1:{emu_port}/")
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"http://127.0.0.1:{emu_port}/") as resp:
+                assert "企业微信模拟器" in await resp.text()
+            async with http.get(f"http://127.0.0.1:{emu_port}/emulator/api/users") as resp:
+                users = {u["userid"] for u in (await resp.json())["users"]}
+            assert {"zhangxiaoshou", "zhaopaidan", "sunceliang", "zhengsheji", "wangzong"} <= users
+            titles: list[str] = []
+            for _ in range(100):  # the seeded orders' cards are delivered by the outbox after start
+                async with http.get(
+                    f"http://127.0.0.1:{emu_port}/emulator/api/chat", params={"userid": "zhaopaidan"}
+                ) as resp:
+                    entries = (await resp.json())["entries"]
+                titles = [
+                    e["payload"]["template_card"]["main_title"]["title"]
+                    for e in entries
+                    if e["msgtype"] == "template_card"
+                ]
+                if len(titles) >= 3:
+                    break
+                await asyncio.sleep(0.1)
+            assert titles.count("新订单待派测量") == 3
+        assert proc.stdout is not None
+        banner = (await proc.stdout.read(4096)).decode()
+        assert f"http://127.0.0.1:{emu_port}/" in banner
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            await asyncio.wait_for(proc.wait(), 10)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()

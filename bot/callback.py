@@ -40,6 +40,17 @@ def _check_timestamp(timestamp: str) -> None:
         raise CallbackRejected(403, "stale timestamp")
 
 
+async def _read_body(request: web.Request) -> bytes:
+    """The whole body, or one byte past MAX_BODY. A single read() returns only what has arrived so far."""
+    body = bytearray()
+    while len(body) <= MAX_BODY:
+        chunk = await request.content.read(MAX_BODY + 1 - len(body))
+        if not chunk:
+            break
+        body.extend(chunk)
+    return bytes(body)
+
+
 async def verify_url(request: web.Request) -> web.Response:
     crypto = request.app[CALLBACK_CRYPTO]
     try:
@@ -60,7 +71,7 @@ async def receive(request: web.Request) -> web.Response:
         p = _params(request, "msg_signature", "timestamp", "nonce")
         if request.content_length is not None and request.content_length > MAX_BODY:
             raise CallbackRejected(413, "too large")
-        body = await request.content.read(MAX_BODY + 1)
+        body = await _read_body(request)
         if len(body) > MAX_BODY:
             raise CallbackRejected(413, "too large")
         raw = crypto.decrypt_callback(

@@ -120,20 +120,28 @@ def parse_event(raw: dict[str, Any]) -> Event:
     except ValueError as exc:
         raise MalformedEvent("CreateTime is not a number") from exc
     msg_type = _text(raw, "MsgType")
-    base = {"userid": userid, "create_time": create_time}
     if msg_type == "text":
-        return TextMessage(**base, content=_text(raw, "Content"), msg_id=_text(raw, "MsgId"))
+        return TextMessage(
+            userid=userid, create_time=create_time, content=_text(raw, "Content"), msg_id=_text(raw, "MsgId")
+        )
     if msg_type == "image":
         media_id = _text(raw, "MediaId")
         if not media_id:
             raise MalformedEvent("image without MediaId")
-        return ImageMessage(**base, media_id=media_id, pic_url=_text(raw, "PicUrl"), msg_id=_text(raw, "MsgId"))
+        return ImageMessage(
+            userid=userid,
+            create_time=create_time,
+            media_id=media_id,
+            pic_url=_text(raw, "PicUrl"),
+            msg_id=_text(raw, "MsgId"),
+        )
     if msg_type != "event":
-        return OtherEvent(**base, msg_type=msg_type)
+        return OtherEvent(userid=userid, create_time=create_time, msg_type=msg_type)
     event = _text(raw, "Event")
     if event in ("template_card_event", "template_card_menu_event"):
         return CardClick(
-            **base,
+            userid=userid,
+            create_time=create_time,
             event_key=_text(raw, "EventKey"),
             task_id=_text(raw, "TaskId"),
             card_type=_text(raw, "CardType"),
@@ -141,15 +149,16 @@ def parse_event(raw: dict[str, Any]) -> Event:
             selected=_selected(raw),
         )
     if event == "click":
-        return MenuClick(**base, event_key=_text(raw, "EventKey"))
+        return MenuClick(userid=userid, create_time=create_time, event_key=_text(raw, "EventKey"))
     if event in ("scancode_waitmsg", "scancode_push"):
         info = raw.get("ScanCodeInfo") or {}
         return ScanCode(
-            **base,
+            userid=userid,
+            create_time=create_time,
             event_key=_text(raw, "EventKey"),
             scan_type=str(info.get("ScanType") or ""),
             scan_result=str(info.get("ScanResult") or ""),
         )
     if event == "enter_agent":
-        return EnterAgent(**base)
-    return OtherEvent(**base, msg_type=msg_type, event=event)
+        return EnterAgent(userid=userid, create_time=create_time)
+    return OtherEvent(userid=userid, create_time=create_time, msg_type=msg_type, event=event)

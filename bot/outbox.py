@@ -12,7 +12,7 @@ import contextlib
 import logging
 import random
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from tortoise.expressions import F, Q
 
@@ -102,7 +102,7 @@ class OutboxSender:
         )
         attempted = False
         for row_id in due:
-            row = await self._claim(int(row_id))
+            row = await self._claim(cast(int, row_id))
             if row is not None:
                 attempted = True
                 await self._deliver(row)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from cards.orders import help_card, my_tasks_card, order_card
 from handlers.router import Ctx, Router
-from models import Role, TaskKind
+from models import Role, Task, TaskKind
+from models.enums import OPEN_TASK_STATES
 from relay.runtime import runtime
 from workflow.scope import get_order_for
 from workflow.selectors import open_tasks, order_view
@@ -26,8 +27,8 @@ async def show_order(ctx: Ctx) -> None:
     # A measurer who looks an order up is about to send its photos.
     if (
         ctx.staff.has_role(Role.MEASURER)
-        and await order.tasks.filter(
-            assignee_id=ctx.staff.id, kind=TaskKind.MEASURE, state__in=["assigned", "accepted"]
+        and await Task.filter(
+            order_id=order.id, assignee_id=ctx.staff.id, kind=TaskKind.MEASURE, state__in=list(OPEN_TASK_STATES)
         ).exists()
     ):
         await runtime().kv.set(f"chat:order:{ctx.staff.userid}", str(order.id), ttl=7 * 86400)

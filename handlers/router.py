@@ -96,9 +96,9 @@ def find_handler(routers: list[Router], ctx: Ctx) -> HandlerFn | None:
                     ctx.match = match
                     return fn
         elif isinstance(event, CardClick) and ctx.key is not None:
-            fn = router.clicks.get(type(ctx.key))
-            if fn is not None:
-                return fn
+            clicked = router.clicks.get(type(ctx.key))
+            if clicked is not None:
+                return clicked
         elif isinstance(event, ImageMessage) and router.images:
             return router.images[0]
     return None

@@ -76,7 +76,8 @@ class RedisStore:
         self._delete_if = self._redis.register_script(_DELETE_IF)
 
     async def get(self, key: str) -> str | None:
-        return await self._redis.get(self._prefix + key)
+        value = await self._redis.get(self._prefix + key)
+        return None if value is None else str(value)
 
     async def set(self, key: str, value: str, ttl: float | None = None) -> None:
         await self._redis.set(self._prefix + key, value, px=int(ttl * 1000) if ttl else None)

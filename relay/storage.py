@@ -50,10 +50,10 @@ def _image_info(data: bytes) -> tuple[str, bytes]:
             kind = probe.format
             probe.verify()
         with Image.open(io.BytesIO(data)) as img:
-            img = ImageOps.exif_transpose(img)
-            img.thumbnail(THUMB_SIZE)
+            upright = ImageOps.exif_transpose(img)
+            upright.thumbnail(THUMB_SIZE)
             out = io.BytesIO()
-            img.convert("RGB").save(out, "JPEG", quality=80)
+            upright.convert("RGB").save(out, "JPEG", quality=80)
     except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError, ValueError) as exc:
         raise RejectedFile("文件不是有效的图片（支持 JPG、PNG、GIF、WEBP）") from exc
     if kind not in IMAGE_TYPES:

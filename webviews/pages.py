@@ -6,9 +6,10 @@ import asyncio
 import io
 import zipfile
 from datetime import date
+from typing import Any
 from urllib.parse import quote, unquote
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 from multidict import MultiDictProxy
 
 from models import (
@@ -73,8 +74,8 @@ async def _read_form(request: web.Request) -> tuple[dict[str, list[str]], list[t
     if request.content_type.startswith("multipart/"):
         reader = await request.multipart()
         while (part := await reader.next()) is not None:
-            if not hasattr(part, "filename"):
-                continue
+            if not isinstance(part, BodyPartReader):
+                continue  # nested multipart: no browser sends one
             if part.filename:
                 if len(files) >= MAX_FORM_FILES:
                     raise Invalid(f"一次最多上传 {MAX_FORM_FILES} 个文件")
@@ -264,7 +265,7 @@ async def dispatch_submit(request: web.Request) -> web.Response:
     raise web.HTTPFound(f"/h5/orders/{order.number}")
 
 
-async def _measure_context(request: web.Request, order: Order) -> dict[str, object]:
+async def _measure_context(request: web.Request, order: Order) -> dict[str, Any]:
     files = await order_files(order)
     items = await OrderItem.filter(order_id=order.id).order_by("id")
     counts = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import cast
 
 from tortoise.expressions import Q, Subquery
 
@@ -58,7 +59,8 @@ async def open_tasks(staff: Staff) -> list[TaskView]:
 async def orders_with_phone(phone: str) -> list[str]:
     """Order numbers already placed with this phone (the blind index: no phone is decrypted)."""
     index = runtime().vault.blind_index(normalize_phone(phone))
-    return await Order.filter(customer__phone_index=index).order_by("-id").values_list("number", flat=True)
+    numbers = await Order.filter(customer__phone_index=index).order_by("-id").values_list("number", flat=True)
+    return [str(n) for n in numbers]
 
 
 async def active_measure_task(staff: Staff, order: Order | None = None) -> Task | None:
@@ -77,7 +79,7 @@ async def measure_tasks_on(staff_ids: list[int], day: date) -> dict[int, int]:
     ).values_list("assignee_id", flat=True)
     counts: dict[int, int] = {}
     for sid in tasks:
-        counts[int(sid)] = counts.get(int(sid), 0) + 1
+        counts[cast(int, sid)] = counts.get(cast(int, sid), 0) + 1
     return counts
 
 

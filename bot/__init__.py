@@ -1,0 +1,1 @@
+"""The WeCom edge: callback, crypto, typed events, inbox, outbox, API client."""

@@ -1,0 +1,1 @@
+"""Card builders: one per kind of message the bot sends. Pure: no I/O."""

@@ -1,0 +1,1 @@
+"""The business rules: every change to an order goes through a function here."""

@@ -157,10 +157,13 @@ class WeComClient:
                     form=form_factory() if form_factory else None,
                 )
             except WeComError as exc:
-                if exc.errcode not in TOKEN_ERRORS or attempt == 2:
+                if exc.errcode not in TOKEN_ERRORS:
                     raise
                 log.info("access token rejected (%s), refetching", exc.errcode)
                 await self._tokens.invalidate(token)
+                if attempt == 2:
+                    # Not a refusal of the call: it was never carried out, so the outbox tries again later.
+                    raise WeComRetryable(f"{path}: access token rejected three times ({exc.errcode})") from exc
         raise AssertionError("unreachable")
 
     async def send_message(self, message: dict[str, Any]) -> dict[str, Any]:
@@ -189,9 +192,11 @@ class WeComClient:
                     if "json" in ctype or "text/plain" in ctype:
                         data = json.loads(await resp.read())
                         errcode = int(data.get("errcode", 0))
-                        if errcode in TOKEN_ERRORS and attempt < 2:
+                        if errcode in TOKEN_ERRORS:
                             await self._tokens.invalidate(token)
-                            continue
+                            if attempt < 2:
+                                continue
+                            raise WeComRetryable(f"media/get: access token rejected three times ({errcode})")
                         if errcode in RATE_LIMITS:
                             raise WeComRetryable("media/get: rate limited", rate_limited=True)
                         raise WeComError(errcode, str(data.get("errmsg", "")))
@@ -208,7 +213,7 @@ class WeComClient:
                     return Media(b"".join(chunks), ctype.split(";")[0].strip(), filename or "")
             except (TimeoutError, aiohttp.ClientError) as exc:
                 raise WeComRetryable(f"media/get: {type(exc).__name__}") from exc
-        raise WeComError(42001, "access token rejected three times")
+        raise AssertionError("unreachable")
 
 
 class MediaTooLarge(Exception):

@@ -84,10 +84,13 @@ def card_task_prefix(kind: str, entity_id: int) -> str:
 
 
 @dataclasses.dataclass(frozen=True)
-class DispatchMeasureKey(ButtonKey):
-    prefix: ClassVar[str] = "dm"
+class DispatchKey(ButtonKey):
+    """One-tap dispatch of the suggested worker (measure or install)."""
+
+    prefix: ClassVar[str] = "dp"
+    kind: str  # TaskKind value
     order_id: int
-    measurer_id: int
+    worker_id: int
     date: str  # YYYY-MM-DD
 
 
@@ -106,12 +109,29 @@ class PhotoCategoryKey(ButtonKey):
 
 
 @dataclasses.dataclass(frozen=True)
-class FinishMeasureKey(ButtonKey):
-    prefix: ClassVar[str] = "fm"
+class FinishTaskKey(ButtonKey):
+    prefix: ClassVar[str] = "ft"
     task_id: int
 
 
 @dataclasses.dataclass(frozen=True)
-class PhotosForOrderKey(ButtonKey):
-    prefix: ClassVar[str] = "po"
-    order_id: int
+class PhotosForTaskKey(ButtonKey):
+    """Photos sent next belong to this task (for a worker with several open tasks)."""
+
+    prefix: ClassVar[str] = "pt"
+    task_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class GoodsInKey(ButtonKey):
+    """A scanned production number belongs to this order item."""
+
+    prefix: ClassVar[str] = "gi"
+    item_id: int
+    production_number: str
+
+
+@dataclasses.dataclass(frozen=True)
+class AlertHandledKey(ButtonKey):
+    prefix: ClassVar[str] = "ah"
+    alert_id: int

@@ -7,6 +7,7 @@ from typing import Any
 from cards.common import clip, row, text_message, text_notice
 from cards.keys import card_task_id
 from cards.views import OrderView, TaskView
+from models import Order
 from models.enums import Role
 from relay.runtime import Links
 
@@ -51,12 +52,14 @@ def my_tasks_card(userid: str, staff_id: int, tasks: list[TaskView], *, links: L
 
 COMMANDS = {
     Role.SALES: "开单 — 新建订单",
-    Role.MEASURER: "发照片 — 上传测量现场照片",
+    Role.MEASURER: "直接发照片 — 测量现场照片",
+    Role.INSTALLER: "直接发照片 — 安装结果照片",
+    Role.WAREHOUSE: "入库 <订单号> — 登记到货，然后扫码",
 }
 
 
 def help_card(userid: str, staff_id: int, roles: list[str], *, links: Links, note: str = "") -> dict[str, Any]:
-    lines = ["我的任务 — 查看待办", "订单 <订单号> — 查看订单和进度"]
+    lines = ["我的任务 — 查看待办", "订单 <订单号> — 查看订单和进度", "查找 <订单号/手机号/姓名> — 搜索订单"]
     lines += [text for role, text in COMMANDS.items() if role.value in roles]
     jumps = []
     if Role.SALES.value in roles:
@@ -71,4 +74,19 @@ def help_card(userid: str, staff_id: int, roles: list[str], *, links: Links, not
         quote="\n".join(lines),
         url=links.oauth("/h5/orders"),
         jumps=jumps,
+    )
+
+
+def search_card(userid: str, staff_id: int, q: str, orders: list[Order], *, links: Links) -> dict[str, Any]:
+    if not orders:
+        return text_message(userid, f"没有找到与“{clip(q, 60)}”相关的订单。")
+    lines = [f"{o.number} {clip(o.customer.name, 12)} · {o.state.label}" for o in orders[:10]]
+    return text_notice(
+        userid,
+        task_id=card_task_id("search", staff_id),
+        title=f"找到 {len(orders)} 个订单",
+        desc=clip(q, 40),
+        quote="\n".join(lines),
+        url=links.oauth("/h5/orders", q=q),
+        jumps=[(f"{o.number} {o.customer.name}", links.oauth(f"/h5/orders/{o.number}")) for o in orders[:3]],
     )

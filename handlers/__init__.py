@@ -11,7 +11,7 @@ from bot.events import CardClick, EnterAgent, Event, ImageMessage, TextMessage
 from bot.outbox import enqueue_message
 from cards.common import text_message
 from cards.keys import KeyError_, unpack_key
-from handlers import common, measure_dispatcher, measurer, sales
+from handlers import common, dispatchers, sales, warehouse, workers
 from handlers.router import Ctx, Router, find_handler
 from models import Role, Staff
 from relay.runtime import runtime
@@ -20,7 +20,7 @@ from workflow.errors import Conflict, WorkflowError
 
 log = logging.getLogger(__name__)
 
-ROUTERS: list[Router] = [sales.router, measure_dispatcher.router, measurer.router, common.router]
+ROUTERS: list[Router] = [sales.router, dispatchers.router, workers.router, warehouse.router, common.router]
 
 NOT_A_MEMBER = "你还不是接力的成员，请联系管理员开通账号。"
 SORRY = "抱歉，处理你的消息时出错了，我们已记录问题，请稍后再试。"
@@ -36,7 +36,7 @@ class Dispatcher:
         if not isinstance(event, ImageMessage):
             return None
         staff = await Staff.get_or_none(userid=event.userid, active=True)
-        if staff is None or not staff.has_role(Role.MEASURER):
+        if staff is None or not (staff.has_role(Role.MEASURER) or staff.has_role(Role.INSTALLER)):
             return None
         files = runtime().files
         try:
@@ -85,7 +85,7 @@ class Dispatcher:
         if isinstance(event, CardClick):
             await ctx.reply("你没有权限进行这个操作。")
         elif isinstance(event, ImageMessage):
-            await ctx.reply("目前只有测量员需要在聊天里发送照片；其他资料请在订单页面上传。")
+            await ctx.reply("目前只有测量和安装师傅需要在聊天里发送照片；其他资料请在订单页面上传。")
         else:
             note = (
                 ""

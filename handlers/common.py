@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from cards.orders import help_card, my_tasks_card, order_card
+from cards.orders import help_card, my_tasks_card, order_card, search_card
 from handlers.router import Ctx, Router
-from models import Role, Task, TaskKind
-from models.enums import OPEN_TASK_STATES
+from models import Task, TaskKind, TaskState
 from relay.runtime import runtime
 from workflow.scope import get_order_for
+from workflow.search import OrderFilter, search_orders
 from workflow.selectors import open_tasks, order_view
+from workflow.tasks import chat_task_key
 
 router = Router("common")
 
@@ -24,15 +25,23 @@ async def show_order(ctx: Ctx) -> None:
     assert ctx.match is not None
     order = await get_order_for(ctx.staff, ctx.match["number"])
     await ctx.send(order_card(ctx.staff.userid, await order_view(order, with_timeline=True), links=ctx.links))
-    # A measurer who looks an order up is about to send its photos.
-    if (
-        ctx.staff.has_role(Role.MEASURER)
-        and await Task.filter(
-            order_id=order.id, assignee_id=ctx.staff.id, kind=TaskKind.MEASURE, state__in=list(OPEN_TASK_STATES)
-        ).exists()
-    ):
-        await runtime().kv.set(f"chat:order:{ctx.staff.userid}", str(order.id), ttl=7 * 86400)
-        await ctx.reply(f"接下来发送的照片将归入订单 {order.number}")
+    # A worker who looks an order up is about to send its photos.
+    task = await Task.filter(
+        order_id=order.id,
+        assignee_id=ctx.staff.id,
+        kind__in=[TaskKind.MEASURE, TaskKind.INSTALL],
+        state=TaskState.ACCEPTED,
+    ).first()
+    if task is not None:
+        await runtime().kv.set(chat_task_key(ctx.staff.userid), str(task.id), ttl=7 * 86400)
+        await ctx.reply(f"接下来发送的照片将归入订单 {order.number}（{task.kind.label}）")
+
+
+@router.text(r"(查找|搜索|查询)\s*(?P<q>.+)")
+async def find(ctx: Ctx) -> None:
+    assert ctx.match is not None
+    orders = await search_orders(ctx.staff, OrderFilter(q=ctx.match["q"]), limit=10)
+    await ctx.send(search_card(ctx.staff.userid, ctx.staff.id, ctx.match["q"], orders, links=ctx.links))
 
 
 async def send_help(ctx: Ctx, note: str = "") -> None:

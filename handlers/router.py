@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.events import CardClick, Event, ImageMessage, TextMessage
+from bot.events import CardClick, Event, ImageMessage, ScanCode, TextMessage
 from bot.outbox import enqueue_card_update, enqueue_message
 from cards.common import text_message
 from cards.keys import ButtonKey
@@ -58,6 +58,7 @@ class Router:
     texts: list[tuple[re.Pattern[str], HandlerFn]] = field(default_factory=list)
     clicks: dict[type[ButtonKey], HandlerFn] = field(default_factory=dict)
     images: list[HandlerFn] = field(default_factory=list)
+    scans: dict[str, HandlerFn] = field(default_factory=dict)
 
     def allows(self, staff: Staff) -> bool:
         return not self.roles or any(staff.has_role(r) for r in self.roles)
@@ -72,6 +73,13 @@ class Router:
     def click(self, key_type: type[ButtonKey]) -> Callable[[HandlerFn], HandlerFn]:
         def register(fn: HandlerFn) -> HandlerFn:
             self.clicks[key_type] = fn
+            return fn
+
+        return register
+
+    def scan(self, event_key: str) -> Callable[[HandlerFn], HandlerFn]:
+        def register(fn: HandlerFn) -> HandlerFn:
+            self.scans[event_key] = fn
             return fn
 
         return register
@@ -101,4 +109,6 @@ def find_handler(routers: list[Router], ctx: Ctx) -> HandlerFn | None:
                 return clicked
         elif isinstance(event, ImageMessage) and router.images:
             return router.images[0]
+        elif isinstance(event, ScanCode) and event.event_key in router.scans:
+            return router.scans[event.event_key]
     return None

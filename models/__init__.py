@@ -6,17 +6,26 @@ from models.enums import (
     MessageState,
     OrderState,
     OutboxKind,
+    PaymentKind,
+    PaymentMethod,
     Role,
     TaskKind,
     TaskState,
 )
+from models.jobs import Job
 from models.messaging import InboxMessage, OutboxMessage
-from models.orders import Attachment, Customer, Order, OrderEvent, OrderItem, Task
+from models.orders import Attachment, Customer, Order, OrderEvent, OrderItem, Payment, Signature, Task, Visit
 from models.org import OrgUnit, Staff
 
-MODEL_MODULES = ["models.org", "models.catalog", "models.orders", "models.messaging"]
+MODEL_MODULES = ["models.org", "models.catalog", "models.orders", "models.messaging", "models.jobs"]
 
 __all__ = [
+    "Job",
+    "Payment",
+    "PaymentKind",
+    "PaymentMethod",
+    "Signature",
+    "Visit",
     "MODEL_MODULES",
     "Attachment",
     "AttachmentCategory",

@@ -10,6 +10,9 @@ class Product(Model):
     model = fields.CharField(max_length=64)
     name = fields.CharField(max_length=128, default="")
     active = fields.BooleanField(default=True)
+    # Set per series: how many result photos an install needs, and the maintenance cycle.
+    install_photo_min = fields.IntField(default=2)
+    maintenance_months = fields.IntField(default=12)
 
     class Meta:
         table = "product"

@@ -108,6 +108,9 @@ class AttachmentCategory(StrEnum):
     UNSORTED = "unsorted"  # a site photo whose category the measurer has not picked yet
     PAPER_ORDER = "paper_order"
     DRAWING = "drawing"
+    DESIGN = "design"
+    INSTALL = "install"
+    SIGNATURE = "signature"
 
     @property
     def label(self) -> str:
@@ -122,6 +125,9 @@ ATTACHMENT_LABELS = {
     AttachmentCategory.UNSORTED: "未分类",
     AttachmentCategory.PAPER_ORDER: "纸质订单",
     AttachmentCategory.DRAWING: "正式图纸",
+    AttachmentCategory.DESIGN: "设计图",
+    AttachmentCategory.INSTALL: "安装照片",
+    AttachmentCategory.SIGNATURE: "客户签字",
 }
 
 SITE_PHOTO_CATEGORIES = (
@@ -130,6 +136,40 @@ SITE_PHOTO_CATEGORIES = (
     AttachmentCategory.WINDOWS,
     AttachmentCategory.OTHER,
 )
+
+
+OPEN_ORDER_STATES = (
+    OrderState.CREATED,
+    OrderState.MEASURE_SCHEDULED,
+    OrderState.MEASURED,
+    OrderState.DESIGNED,
+    OrderState.CONFIRMED,
+    OrderState.IN_STOCK,
+    OrderState.INSTALL_SCHEDULED,
+    OrderState.INSTALLED,
+)
+
+
+class PaymentMethod(StrEnum):
+    CASH = "cash"
+    WECHAT = "wechat"
+    ALIPAY = "alipay"
+    CARD = "card"
+    TRANSFER = "transfer"
+
+    @property
+    def label(self) -> str:
+        return {"cash": "现金", "wechat": "微信", "alipay": "支付宝", "card": "刷卡", "transfer": "转账"}[self.value]
+
+
+class PaymentKind(StrEnum):
+    DEPOSIT = "deposit"
+    FULL = "full"
+    BALANCE = "balance"
+
+    @property
+    def label(self) -> str:
+        return {"deposit": "定金", "full": "全款", "balance": "尾款"}[self.value]
 
 
 class MessageState(StrEnum):

@@ -4,7 +4,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from models.catalog import Product
-from models.enums import AttachmentCategory, OrderState, TaskKind, TaskState
+from models.enums import AttachmentCategory, OrderState, PaymentKind, PaymentMethod, TaskKind, TaskState
 from models.org import OrgUnit, Staff
 
 
@@ -41,6 +41,9 @@ class Order(Model):
     org_unit_id: int
     expected_measure_date = fields.DateField(null=True)
     note = fields.TextField(default="")
+    # The price agreed with the customer when they accept the design; payments count against it.
+    contract_amount = fields.DecimalField(max_digits=12, decimal_places=2, null=True)
+    cancel_reason = fields.CharField(max_length=255, default="")
     created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -64,6 +67,13 @@ class OrderItem(Model):
     model = fields.CharField(max_length=64)
     room = fields.CharField(max_length=64, default="")
     quantity = fields.IntField(default=1)
+    # Goods-in: the factory's production number matched to this item, and when it arrived.
+    production_number = fields.CharField(max_length=64, null=True, db_index=True)
+    arrived_at = fields.DatetimeField(null=True)
+    received_by: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
+        "models.Staff", related_name="received_items", null=True, on_delete=fields.SET_NULL
+    )
+    received_by_id: int | None
 
     class Meta:
         table = "order_item"
@@ -87,6 +97,9 @@ class Task(Model):
     assigned_by_id: int | None
     scheduled_date = fields.DateField(db_index=True)
     decline_reason = fields.CharField(max_length=255, default="")
+    # A re-measure supersedes the earlier measuring: kept, shown as superseded.
+    superseded = fields.BooleanField(default=False)
+    done_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -143,3 +156,71 @@ class OrderEvent(Model):
     class Meta:
         table = "order_event"
         ordering = ["id"]
+
+
+class Payment(Model):
+    id = fields.IntField(primary_key=True)
+    order: fields.ForeignKeyRelation[Order] = fields.ForeignKeyField(
+        "models.Order", related_name="payments", on_delete=fields.CASCADE
+    )
+    order_id: int
+    amount = fields.DecimalField(max_digits=12, decimal_places=2)
+    method = fields.CharEnumField(PaymentMethod, max_length=16)
+    kind = fields.CharEnumField(PaymentKind, max_length=16)
+    recorded_by: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
+        "models.Staff", related_name="payments_recorded", null=True, on_delete=fields.SET_NULL
+    )
+    recorded_by_id: int | None
+    note = fields.CharField(max_length=255, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "payment"
+
+
+class Signature(Model):
+    # The customer's handwritten signature, given once per order on the signing page.
+    id = fields.IntField(primary_key=True)
+    order: fields.OneToOneRelation[Order] = fields.OneToOneField(
+        "models.Order", related_name="signature", on_delete=fields.CASCADE
+    )
+    order_id: int
+    attachment: fields.ForeignKeyRelation[Attachment] = fields.ForeignKeyField(
+        "models.Attachment", related_name="signatures", on_delete=fields.RESTRICT
+    )
+    attachment_id: int
+    ip = fields.CharField(max_length=64, default="")
+    user_agent = fields.CharField(max_length=255, default="")
+    signed_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "signature"
+
+
+class Visit(Model):
+    # The after-sales call: reached or not, notes, and the customer's scores for each role.
+    id = fields.IntField(primary_key=True)
+    order: fields.ForeignKeyRelation[Order] = fields.ForeignKeyField(
+        "models.Order", related_name="visits", on_delete=fields.CASCADE
+    )
+    order_id: int
+    task: fields.ForeignKeyNullableRelation[Task] = fields.ForeignKeyField(
+        "models.Task", related_name="visits", null=True, on_delete=fields.SET_NULL
+    )
+    task_id: int | None
+    caller: fields.ForeignKeyRelation[Staff] = fields.ForeignKeyField(
+        "models.Staff", related_name="visits_made", on_delete=fields.RESTRICT
+    )
+    caller_id: int
+    reached = fields.BooleanField()
+    notes = fields.TextField(default="")
+    score_sales = fields.IntField(null=True)
+    score_measurer = fields.IntField(null=True)
+    score_installer = fields.IntField(null=True)
+    comment_sales = fields.CharField(max_length=255, default="")
+    comment_measurer = fields.CharField(max_length=255, default="")
+    comment_installer = fields.CharField(max_length=255, default="")
+    created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        table = "visit"

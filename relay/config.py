@@ -6,6 +6,7 @@ Loaded once into frozen dataclasses. No secret has a default outside demo mode:
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import os
 import tomllib
@@ -68,11 +69,14 @@ class SecurityConfig:
     secret_key: str = ""  # signs H5 session cookies and links
     pii_key: str = ""  # encrypts customer phones and keys their blind index
     session_hours: int = 12
+    sign_link_days: int = 7  # how long a customer's signing link stays valid
 
 
 @dataclass(frozen=True)
 class AlertsConfig:
     enabled: bool = True
+    # An after-sales score at or below this alerts the managers over the order.
+    low_score: int = 2
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,8 @@ def _coerce(value: Any, kind: type, where: str) -> Any:
 
 
 def _section(cls: type, raw: Mapping[str, Any], name: str, env: Mapping[str, str]) -> Any:
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"[{name}] must be a table of keys, not a {type(raw).__name__}")
     hints = get_type_hints(cls)
     unknown = set(raw) - set(hints)
     if unknown:
@@ -138,6 +144,14 @@ def _section(cls: type, raw: Mapping[str, Any], name: str, env: Mapping[str, str
         elif key in raw:
             values[key] = _coerce(raw[key], kind, f"[{name}] {key}")
     return cls(**values)
+
+
+def _is_aes_key(encoding_aes_key: str) -> bool:
+    # 43 base64 characters that decode to the 32-byte AES key (91144); anything else fails every callback.
+    try:
+        return len(base64.b64decode(encoding_aes_key + "=", validate=True)) == 32
+    except ValueError:
+        return False
 
 
 def load_config(
@@ -168,6 +182,6 @@ def load_config(
             raise ConfigError(
                 "missing secrets (set them in config.toml or as RELAY_<SECTION>_<KEY>): " + ", ".join(missing)
             )
-        if len(config.wecom.encoding_aes_key) != 43:
+        if len(config.wecom.encoding_aes_key) != 43 or not _is_aes_key(config.wecom.encoding_aes_key):
             raise ConfigError("wecom.encoding_aes_key must be the 43-character EncodingAESKey from WeCom")
     return config

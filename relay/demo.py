@@ -77,9 +77,10 @@ def emulator_config(config: Config, *, emulator_url: str, staff_csv: str) -> Emu
 
 async def seed(*, with_orders: bool = True) -> None:
     """Staff for every role, a catalogue and a few orders at different stages, through the workflow."""
+    from models import TaskKind
     from workflow.admin import import_products, import_staff
-    from workflow.measure import answer_measure_task, dispatch_measure
     from workflow.orders import ItemInput, create_order
+    from workflow.tasks import answer_task, dispatch_task
 
     if await Staff.exists():
         return
@@ -123,10 +124,10 @@ async def seed(*, with_orders: bool = True) -> None:
             )
         )
     # One order already dispatched and accepted, so the measurer has photos to send.
-    task = await dispatch_measure(
-        actor=dispatcher, order=created[1], measurer_id=measurer.id, day=today + timedelta(days=1)
+    task = await dispatch_task(
+        actor=dispatcher, order=created[1], kind=TaskKind.MEASURE, worker_id=measurer.id, day=today + timedelta(days=1)
     )
-    await answer_measure_task(actor=measurer, task_id=task.id, accept=True)
+    await answer_task(actor=measurer, task_id=task.id, accept=True)
     log.info("seeded %d orders", await Order.all().count())
 
 

@@ -10,17 +10,19 @@ import pytest
 from cards.common import clip
 from cards.keys import (
     TASK_ID_RE,
-    DispatchMeasureKey,
+    DispatchKey,
     KeyError_,
     PhotoCategoryKey,
     TaskAnswerKey,
     card_task_id,
     unpack_key,
 )
-from cards.measure import measure_task_card, new_order_card, photo_category_card
+from cards.measure import photo_category_card
+from cards.tasks import dispatch_card, task_card
 from cards.orders import help_card, order_card
 from cards.views import OrderView, TaskView
 from relay.runtime import Links
+from workflow.flows import INSTALL, MEASURE
 
 LINKS = Links(
     public_url="https://relay.example.com",
@@ -49,7 +51,7 @@ def order(name: str = "黄女士", address: str = "上海市徐汇区") -> Order
 
 def test_keys_round_trip_and_refuse_garbage() -> None:
     for key in (
-        DispatchMeasureKey(order_id=3, measurer_id=9, date="2026-12-01"),
+        DispatchKey(kind="measure", order_id=3, worker_id=9, date="2026-12-01"),
         TaskAnswerKey(task_id=5, accept=0),
         PhotoCategoryKey(attachment_id=11, category="windows"),
     ):
@@ -79,8 +81,9 @@ def test_clip_counts_bytes_and_never_splits_a_character() -> None:
 def test_cards_stay_within_limits_for_any_name(name: str) -> None:
     view = order(name=name, address=NASTY)
     cards = [
-        new_order_card(["d1", "d2"], view, suggestion=(1, name or "某", date(2026, 12, 1)), links=LINKS),
-        measure_task_card("m1", TaskView(1, "测量", "待接单", date(2026, 12, 1), view), links=LINKS),
+        dispatch_card(["d1", "d2"], MEASURE, view, suggestion=(1, name or "某", date(2026, 12, 1)), links=LINKS),
+        dispatch_card(["d1"], INSTALL, view, suggestion=None, links=LINKS, note=NASTY),
+        task_card("m1", MEASURE, TaskView(1, "测量", "待接单", date(2026, 12, 1), view), links=LINKS),
         photo_category_card("m1", attachment_id=3, order=view, count=2),
         order_card("s1", view, links=LINKS),
         help_card("s1", 1, ["sales", "measurer"], links=LINKS),
@@ -99,11 +102,13 @@ def test_cards_stay_within_limits_for_any_name(name: str) -> None:
 
 
 def test_new_order_card_offers_the_suggestion_and_the_page() -> None:
-    message = new_order_card(["d1", "d2"], order(), suggestion=(9, "孙师傅", date(2026, 12, 1)), links=LINKS)
+    message = dispatch_card(["d1", "d2"], MEASURE, order(), suggestion=(9, "孙师傅", date(2026, 12, 1)), links=LINKS)
     assert message["touser"] == "d1|d2"
     buttons = message["template_card"]["button_list"]
     assert buttons[0]["text"] == "派给孙师傅·12月01日"
-    assert unpack_key(buttons[0]["key"]) == DispatchMeasureKey(order_id=7, measurer_id=9, date="2026-12-01")
+    assert unpack_key(buttons[0]["key"]) == DispatchKey(kind="measure", order_id=7, worker_id=9, date="2026-12-01")
     assert buttons[1]["url"].startswith("https://open.weixin.qq.com/connect/oauth2/authorize?appid=wwcorp")
-    assert "redirect_uri=https%3A%2F%2Frelay.example.com%2Fh5%2Forders%2FLS001%2Fdispatch" in buttons[1]["url"]
+    assert (
+        "redirect_uri=https%3A%2F%2Frelay.example.com%2Fh5%2Forders%2FLS001%2Fdispatch%2Fmeasure" in buttons[1]["url"]
+    )
     assert buttons[1]["url"].endswith("&agentid=1000002#wechat_redirect")

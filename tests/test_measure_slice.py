@@ -77,14 +77,14 @@ async def test_sale_to_measured(world: World) -> None:
 
     # The dispatcher sends it to a measurer chosen on the H5 page (overriding the suggestion).
     async with world.browser_session(DISPATCHER) as http:
-        async with http.get(f"{world.relay_url}/h5/orders/{order.number}/dispatch") as resp:
+        async with http.get(f"{world.relay_url}/h5/orders/{order.number}/dispatch/measure") as resp:
             page = await resp.text()
             assert "建议" in page and "孙师傅" in page
         measurer = await world.staff(MEASURER)
         day = local_today() + timedelta(days=1)
         async with http.post(
-            f"{world.relay_url}/h5/orders/{order.number}/dispatch",
-            data={"csrf": csrf(page), "measurer_id": str(measurer.id), "date": day.isoformat()},
+            f"{world.relay_url}/h5/orders/{order.number}/dispatch/measure",
+            data={"csrf": csrf(page), "worker_id": str(measurer.id), "date": day.isoformat()},
         ) as resp:
             assert resp.status == 200, form_errors(await resp.text())
     await world.settle()
@@ -215,7 +215,7 @@ async def test_text_commands(world: World) -> None:
     await world.say(SALES, f"订单 {order.number}")
     card = world.card(SALES, f"订单 {order.number}")
     assert "创建订单" in card.card["quote_area"]["quote_text"]
-    assert "派单给" in card.card["quote_area"]["quote_text"]
+    assert "派测量给" in card.card["quote_area"]["quote_text"]
     await world.say(SALES, "订单 NOPE404")
     assert world.last_text(SALES) == "没有找到订单 NOPE404"
     before = len(world.emu.cards(SALES))
@@ -257,7 +257,7 @@ async def test_wrong_role_changes_nothing(world: World) -> None:
     assert await Task.filter(order_id=order.id).count() == 0
     # H5: the dispatch page refuses a salesperson.
     async with world.browser_session(SALES) as http:
-        async with http.get(f"{world.relay_url}/h5/orders/{order.number}/dispatch") as resp:
+        async with http.get(f"{world.relay_url}/h5/orders/{order.number}/dispatch/measure") as resp:
             assert resp.status == 403 and "只有测量派单员可以派单" in await resp.text()
     # And a measurer cannot see another store's order at all.
     async with world.browser_session("zhouceliang") as http:

@@ -52,9 +52,9 @@ async def test_oversized_photo_refused(world: World) -> None:
 
 async def test_photo_without_task(world: World) -> None:
     await world.photo("sunceliang")
-    assert world.last_text("sunceliang") == "你当前没有进行中的测量任务，照片没有保存。"
+    assert world.last_text("sunceliang") == "你当前没有进行中的测量或安装任务，照片没有保存。"
     await world.photo("zhangxiaoshou")
-    assert "只有测量员" in world.last_text("zhangxiaoshou")
+    assert "只有测量和安装师傅" in world.last_text("zhangxiaoshou")
     assert await Attachment.all().count() == 0
 
 

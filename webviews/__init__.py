@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from webviews import api, pages
+from webviews import api, dispatch, lifecycle, pages, signing
 
 
 def add_routes(app: web.Application) -> None:
     app.add_routes(pages.routes)
+    app.add_routes(dispatch.routes)
+    app.add_routes(lifecycle.routes)
+    app.add_routes(signing.routes)
     app.add_routes(api.routes)

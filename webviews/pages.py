@@ -5,12 +5,10 @@ from __future__ import annotations
 import asyncio
 import io
 import zipfile
-from datetime import date
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
-from aiohttp import BodyPartReader, web
-from multidict import MultiDictProxy
+from aiohttp import web
 
 from models import (
     Attachment,
@@ -18,8 +16,9 @@ from models import (
     Order,
     OrderItem,
     OrderState,
-    Product,
+    OrgUnit,
     Role,
+    Staff,
     Task,
     TaskKind,
 )
@@ -28,87 +27,17 @@ from relay.runtime import runtime
 from relay.storage import RejectedFile, StoredFile
 from relay.timeutil import local_today
 from webviews.auth import api_staff, check_csrf, csrf_token, h5_page
+from webviews.forms import item_rows, one, order_or_404, products, read_form, to_date, to_int
 from webviews.render import render
 from workflow.errors import Invalid, WorkflowError
-from workflow.measure import (
-    ItemChange,
-    add_drawing,
-    adjust_items,
-    dispatch_measure,
-    finish_measure,
-    rank_measurers,
-)
+from workflow.measure import ItemChange, add_drawing, adjust_items, finish_measure
 from workflow.orders import ItemInput, create_order
-from workflow.scope import can_see, get_order_for
-from workflow.selectors import order_files, order_view, visible_orders
+from workflow.payments import payment_summary
+from workflow.scope import can_see
+from workflow.search import OrderFilter, export_csv, search_orders
+from workflow.selectors import order_files, order_view
 
 routes = web.RouteTableDef()
-
-MAX_FORM_FILES = 20
-
-
-async def _products() -> list[Product]:
-    return await Product.filter(active=True).order_by("series", "model")
-
-
-def _int(value: object, default: int = 0) -> int:
-    try:
-        return int(str(value))
-    except (TypeError, ValueError):
-        return default
-
-
-def _date(value: str, field: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise Invalid("日期格式不正确", field) from exc
-
-
-async def _read_form(request: web.Request) -> tuple[dict[str, list[str]], list[tuple[str, str, bytes]]]:
-    """Fields and uploaded files of a multipart or urlencoded form."""
-    fields: dict[str, list[str]] = {}
-    files: list[tuple[str, str, bytes]] = []
-    if request.content_type.startswith("multipart/"):
-        reader = await request.multipart()
-        while (part := await reader.next()) is not None:
-            if not isinstance(part, BodyPartReader):
-                continue  # nested multipart: no browser sends one
-            if part.filename:
-                if len(files) >= MAX_FORM_FILES:
-                    raise Invalid(f"一次最多上传 {MAX_FORM_FILES} 个文件")
-                data = await part.read(decode=False)
-                if data:
-                    # Non-browser clients (aiohttp, requests) percent-encode non-ASCII names (RFC 5987).
-                    files.append((part.name or "", unquote(part.filename), bytes(data)))
-            else:
-                fields.setdefault(part.name or "", []).append(await part.text())
-    else:
-        post: MultiDictProxy[str | bytes] = await request.post()  # type: ignore[assignment]
-        for key, value in post.items():
-            fields.setdefault(key, []).append(str(value))
-    return fields, files
-
-
-def _one(fields: dict[str, list[str]], name: str) -> str:
-    values = fields.get(name) or [""]
-    return values[0].strip()
-
-
-def _items(fields: dict[str, list[str]]) -> list[tuple[int, str, int]]:
-    products = fields.get("product_id", [])
-    rooms = fields.get("room", [])
-    qtys = fields.get("quantity", [])
-    rows = []
-    for i, pid in enumerate(products):
-        if not pid:
-            continue
-        room = rooms[i] if i < len(rooms) else ""
-        qty = _int(qtys[i] if i < len(qtys) else "1", 0)
-        rows.append((_int(pid, -1), room, qty))
-    return rows
 
 
 @routes.get("/h5/orders/new", name="order_new")
@@ -120,7 +49,7 @@ async def order_new(request: web.Request) -> web.Response:
     return render(
         request,
         "order_new.html",
-        products=await _products(),
+        products=await products(),
         form={},
         error=None,
         field="",
@@ -135,21 +64,21 @@ async def order_create(request: web.Request) -> web.Response:
     staff = api_staff(request)
     form: dict[str, list[str]] = {}
     try:
-        form, files = await _read_form(request)
-        check_csrf(request, staff, _one(form, "csrf"))
+        form, files = await read_form(request)
+        check_csrf(request, staff, one(form, "csrf"))
         photo: StoredFile | None = None
         for name, _filename, data in files:
             if name == "paper_photo":
                 photo = await runtime().files.put_image(data)
         order = await create_order(
             actor=staff,
-            number=_one(form, "number"),
-            customer_name=_one(form, "customer_name"),
-            phone=_one(form, "phone"),
-            address=_one(form, "address"),
-            items=[ItemInput(product_id=p, room=r, quantity=q) for p, r, q in _items(form)],
-            expected_measure_date=_date(_one(form, "expected_measure_date"), "expected_measure_date"),
-            note=_one(form, "note"),
+            number=one(form, "number"),
+            customer_name=one(form, "customer_name"),
+            phone=one(form, "phone"),
+            address=one(form, "address"),
+            items=[ItemInput(product_id=p, room=r, quantity=q) for p, r, q in item_rows(form)],
+            expected_measure_date=to_date(one(form, "expected_measure_date"), "expected_measure_date"),
+            note=one(form, "note"),
             paper_photo=photo,
         )
     except (WorkflowError, RejectedFile) as exc:
@@ -158,7 +87,7 @@ async def order_create(request: web.Request) -> web.Response:
             request,
             "order_new.html",
             status=400,
-            products=await _products(),
+            products=await products(),
             form={k: v for k, v in form.items()},
             error=message,
             field=getattr(exc, "field", "paper_photo" if isinstance(exc, RejectedFile) else ""),
@@ -168,36 +97,68 @@ async def order_create(request: web.Request) -> web.Response:
     raise web.HTTPFound(f"/h5/orders/{order.number}?created=1")
 
 
+def _filter(request: web.Request) -> OrderFilter:
+    q = request.query
+    return OrderFilter(
+        q=q.get("q", "")[:100],
+        state=q.get("state", ""),
+        date_from=to_date(q.get("from", ""), "from"),
+        date_to=to_date(q.get("to", ""), "to"),
+        staff_id=to_int(q.get("staff"), 0) or None,
+        unit_id=to_int(q.get("unit"), 0) or None,
+    )
+
+
 @routes.get("/h5/orders", name="order_list")
 @h5_page
 async def order_list(request: web.Request) -> web.Response:
     staff = api_staff(request)
-    orders = await visible_orders(staff)
-    return render(request, "order_list.html", orders=orders)
-
-
-async def _order_or_404(request: web.Request) -> Order:
+    error = None
     try:
-        return await get_order_for(api_staff(request), request.match_info["number"])
+        f = _filter(request)
+        orders = await search_orders(staff, f)
     except WorkflowError as exc:
-        raise web.HTTPNotFound(
-            text=render(request, "message.html", title="订单不存在", message=exc.message).text,
-            content_type="text/html",
-        ) from exc
+        f, orders, error = OrderFilter(), [], exc.message
+    unit = await OrgUnit.get(id=staff.org_unit_id)
+    units = await OrgUnit.filter(path__startswith=unit.path).order_by("path")
+    people = await Staff.filter(active=True, org_unit__path__startswith=unit.path).order_by("name")
+    return render(
+        request,
+        "order_list.html",
+        orders=orders,
+        f=f,
+        error=error,
+        states=list(OrderState),
+        units=units,
+        people=people,
+        query=request.query_string,
+    )
+
+
+@routes.get("/h5/orders.csv", name="order_export")
+@h5_page
+async def order_export(request: web.Request) -> web.Response:
+    staff = api_staff(request)
+    try:
+        orders = await search_orders(staff, _filter(request), limit=50_000)
+    except WorkflowError as exc:
+        return render(request, "message.html", title="导出失败", message=exc.message, status=400)
+    return web.Response(
+        text=await export_csv(orders),
+        content_type="text/csv",
+        charset="utf-8",
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote('订单导出.csv')}"},
+    )
 
 
 @routes.get("/h5/orders/{number}", name="order_detail")
 @h5_page
 async def order_detail(request: web.Request) -> web.Response:
     staff = api_staff(request)
-    order = await _order_or_404(request)
+    order = await order_or_404(request)
     view = await order_view(order, with_timeline=True)
     files = await order_files(order)
     tasks = await Task.filter(order_id=order.id).order_by("id").prefetch_related("assignee")
-    my_measure = next(
-        (t for t in tasks if t.kind == TaskKind.MEASURE and t.assignee_id == staff.id and t.state in OPEN_TASK_STATES),
-        None,
-    )
     return render(
         request,
         "order_detail.html",
@@ -206,63 +167,37 @@ async def order_detail(request: web.Request) -> web.Response:
         files=files,
         tasks=tasks,
         created=request.query.get("created") == "1",
-        my_measure=my_measure,
-        can_dispatch=staff.has_role(Role.MEASURE_DISPATCHER) and order.state == OrderState.CREATED,
+        actions=order_actions(staff, order, tasks),
+        payments=await payment_summary(order),
     )
 
 
-@routes.get("/h5/orders/{number}/dispatch", name="order_dispatch")
-@h5_page
-async def dispatch_page(request: web.Request) -> web.Response:
-    return await _dispatch_form(request, error=None)
-
-
-async def _dispatch_form(request: web.Request, *, error: str | None, status: int = 200) -> web.Response:
-    staff = api_staff(request)
-    order = await _order_or_404(request)
-    if not staff.has_role(Role.MEASURE_DISPATCHER):
-        return render(request, "message.html", title="无法派单", message="只有测量派单员可以派单。", status=403)
-    try:
-        day = _date(request.query.get("date", ""), "date") or max(
-            order.expected_measure_date or local_today(), local_today()
-        )
-    except Invalid:
-        day = local_today()
-    ranked = await rank_measurers(dispatcher=staff, day=day)
-    return render(
-        request,
-        "dispatch.html",
-        status=status,
-        order=order,
-        view=await order_view(order, with_timeline=True),
-        day=day,
-        ranked=ranked,
-        error=error,
-        csrf=csrf_token(staff),
-        today=local_today().isoformat(),
-    )
-
-
-@routes.post("/h5/orders/{number}/dispatch")
-@h5_page
-async def dispatch_submit(request: web.Request) -> web.Response:
-    staff = api_staff(request)
-    order = await _order_or_404(request)
-    form, _ = await _read_form(request)
-    check_csrf(request, staff, _one(form, "csrf"))
-    try:
-        day = _date(_one(form, "date"), "date")
-        if day is None:
-            raise Invalid("请选择测量日期", "date")
-        measurer_id = _int(_one(form, "measurer_id"), -1)
-        if measurer_id < 0:
-            raise Invalid("请选择测量员", "measurer")
-        await dispatch_measure(actor=staff, order=order, measurer_id=measurer_id, day=day)
-    except WorkflowError as exc:
-        return await _dispatch_form(
-            request, error=exc.message, status=409 if exc.__class__.__name__ == "Conflict" else 400
-        )
-    raise web.HTTPFound(f"/h5/orders/{order.number}")
+def order_actions(staff: Staff, order: Order, tasks: list[Task]) -> list[tuple[str, str]]:
+    """The pages this viewer can act on from here (the workflow still checks every submission)."""
+    n, state, actions = order.number, order.state, []
+    mine = {t.kind for t in tasks if t.assignee_id == staff.id and t.state in OPEN_TASK_STATES}
+    own_sale = staff.has_role(Role.SALES) and order.sales_id == staff.id
+    if staff.has_role(Role.MEASURE_DISPATCHER) and state == OrderState.CREATED:
+        actions.append(("派测量", f"/h5/orders/{n}/dispatch/measure"))
+    if TaskKind.MEASURE in mine:
+        actions.append(("图纸与产品 / 测量完成", f"/h5/orders/{n}/measure"))
+    if staff.has_role(Role.DESIGNER) and state == OrderState.MEASURED:
+        actions.append(("上传设计", f"/h5/orders/{n}/design"))
+    if own_sale and state == OrderState.DESIGNED:
+        actions.append(("客户确认与收款", f"/h5/orders/{n}/confirm"))
+    if own_sale and order.contract_amount is not None and state != OrderState.CANCELLED:
+        actions.append(("登记收款", f"/h5/orders/{n}/payments"))
+    if staff.has_role(Role.WAREHOUSE) and state == OrderState.CONFIRMED:
+        actions.append(("入库登记", f"/h5/orders/{n}/goods-in"))
+    if staff.has_role(Role.INSTALL_DISPATCHER) and state == OrderState.IN_STOCK:
+        actions.append(("派安装", f"/h5/orders/{n}/dispatch/install"))
+    if (TaskKind.INSTALL in mine or own_sale) and state == OrderState.INSTALLED:
+        actions.append(("客户签字", f"/h5/orders/{n}/sign"))
+    if staff.has_role(Role.AFTER_SALES) and state in (OrderState.INSTALLED, OrderState.SIGNED):
+        actions.append(("填写回访", f"/h5/orders/{n}/visit"))
+    if state not in (OrderState.CANCELLED, OrderState.VISITED):
+        actions.append(("调整：取消 / 改期 / 改派 / 转交 / 重新测量", f"/h5/orders/{n}/changes"))
+    return actions
 
 
 async def _measure_context(request: web.Request, order: Order) -> dict[str, Any]:
@@ -275,7 +210,7 @@ async def _measure_context(request: web.Request, order: Order) -> dict[str, Any]
         "order": order,
         "view": await order_view(order),
         "items": items,
-        "products": await _products(),
+        "products": await products(),
         "counts": counts,
         "drawings": [f for f in files if f.category == AttachmentCategory.DRAWING],
         "photos": [f for f in files if f.category in (*SITE_PHOTO_CATEGORIES, AttachmentCategory.UNSORTED)],
@@ -288,7 +223,7 @@ async def _measure_context(request: web.Request, order: Order) -> dict[str, Any]
 @routes.get("/h5/orders/{number}/measure", name="order_measure")
 @h5_page
 async def measure_page(request: web.Request) -> web.Response:
-    order = await _order_or_404(request)
+    order = await order_or_404(request)
     notice = {"drawings": "图纸已上传", "items": "产品与房间已保存"}.get(request.query.get("saved", ""))
     return render(request, "measure.html", error=None, notice=notice, **await _measure_context(request, order))
 
@@ -297,12 +232,12 @@ async def measure_page(request: web.Request) -> web.Response:
 @h5_page
 async def measure_submit(request: web.Request) -> web.Response:
     staff = api_staff(request)
-    order = await _order_or_404(request)
+    order = await order_or_404(request)
     form: dict[str, list[str]] = {}
     try:
-        form, files = await _read_form(request)
-        check_csrf(request, staff, _one(form, "csrf"))
-        action = _one(form, "action")
+        form, files = await read_form(request)
+        check_csrf(request, staff, one(form, "csrf"))
+        action = one(form, "action")
         if action == "drawings":
             if not files:
                 raise Invalid("请选择要上传的图纸文件")
@@ -311,7 +246,7 @@ async def measure_submit(request: web.Request) -> web.Response:
                 await add_drawing(actor=staff, order=order, stored=item, filename=filename)
             raise web.HTTPFound(f"/h5/orders/{order.number}/measure?saved=drawings")
         if action == "items":
-            rows = _items(form)
+            rows = item_rows(form)
             await adjust_items(
                 actor=staff, order=order, items=[ItemChange(room=r, product_id=p, quantity=q) for p, r, q in rows]
             )
@@ -328,27 +263,40 @@ async def measure_submit(request: web.Request) -> web.Response:
         )
 
 
+GALLERY_GROUPS = (
+    *SITE_PHOTO_CATEGORIES,
+    AttachmentCategory.UNSORTED,
+    AttachmentCategory.PAPER_ORDER,
+    AttachmentCategory.DESIGN,
+    AttachmentCategory.INSTALL,
+    AttachmentCategory.SIGNATURE,
+)
+
+
 @routes.get("/h5/orders/{number}/gallery", name="order_gallery")
 @h5_page
 async def gallery(request: web.Request) -> web.Response:
-    order = await _order_or_404(request)
-    files = await order_files(order)
-    groups = [
-        (c.label, [f for f in files if f.category == c])
-        for c in (*SITE_PHOTO_CATEGORIES, AttachmentCategory.UNSORTED, AttachmentCategory.PAPER_ORDER)
-    ]
+    order = await order_or_404(request)
+    files = await Attachment.filter(order_id=order.id).order_by("category", "id").prefetch_related("task")
+    # Photos and drawings of a measuring that was done again stay, marked as superseded.
+    old = [f for f in files if f.task is not None and f.task.superseded]
+    current = [f for f in files if f not in old]
+    groups = [(c.label, [f for f in current if f.category == c and f.has_thumbnail]) for c in GALLERY_GROUPS]
+    documents = [f for f in current if not f.has_thumbnail or f.category in (AttachmentCategory.DRAWING,)]
     return render(
         request,
         "gallery.html",
         order=order,
         view=await order_view(order),
         groups=[g for g in groups if g[1]],
-        drawings=[f for f in files if f.category == AttachmentCategory.DRAWING],
+        drawings=[f for f in documents if f.category == AttachmentCategory.DRAWING],
+        documents=[f for f in documents if f.category != AttachmentCategory.DRAWING],
+        superseded=old,
     )
 
 
 async def _attachment_for(request: web.Request) -> Attachment:
-    attachment = await Attachment.get_or_none(id=_int(request.match_info["id"], -1))
+    attachment = await Attachment.get_or_none(id=to_int(request.match_info["id"], -1))
     if attachment is None:
         raise web.HTTPNotFound(text="文件不存在")
     order = await Order.get(id=attachment.order_id)
@@ -392,7 +340,7 @@ def _quote(name: str) -> str:
 @routes.get("/h5/orders/{number}/files.zip", name="order_zip")
 @h5_page
 async def download_all(request: web.Request) -> web.Response:
-    order = await _order_or_404(request)
+    order = await order_or_404(request)
     files = await order_files(order)
     store = runtime().files
 

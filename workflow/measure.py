@@ -1,29 +1,19 @@
-"""Measuring: dispatch (测量派单), the measurer's answer, site photos, drawings, products, done (测量完成)."""
+"""Measuring's own steps: site photos, drawings, products and rooms, done (测量完成). Dispatch is in tasks."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 from tortoise.transactions import in_transaction
 
-from bot.outbox import enqueue_card_update, enqueue_message
-from cards.keys import card_task_prefix
-from cards.measure import (
-    measure_booked_card,
-    measure_done_card,
-    measure_task_card,
-    measure_workbench_card,
-    new_order_card,
-)
+from bot.outbox import enqueue_message
+from cards.measure import measure_done_card
 from models import (
     Attachment,
     AttachmentCategory,
     Order,
-    OrderEvent,
     OrderItem,
     OrderState,
-    OutboxMessage,
     Product,
     Role,
     Staff,
@@ -31,162 +21,18 @@ from models import (
     TaskKind,
     TaskState,
 )
-from models.enums import OPEN_TASK_STATES, SITE_PHOTO_CATEGORIES, OutboxKind
+from models.enums import SITE_PHOTO_CATEGORIES
 from relay.runtime import runtime
 from relay.storage import StoredFile
-from relay.timeutil import local_today
 from workflow import timeline
 from workflow.errors import Conflict, Invalid, NotAllowed, NotFound
-from workflow.scope import covers, require_role, staff_covering, staff_within
-from workflow.selectors import attachment_counts, measure_tasks_on, order_view, task_view
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    staff: Staff
-    day: date
-    tasks_that_day: int
-
-
-async def measurer_candidates(dispatcher: Staff) -> list[Staff]:
-    return await staff_within(dispatcher.org_unit_id, Role.MEASURER)
-
-
-async def rank_measurers(*, dispatcher: Staff, day: date) -> list[Suggestion]:
-    """Free that day first, then fewest tasks that day, then best after-sales score."""
-    candidates = await measurer_candidates(dispatcher)
-    counts = await measure_tasks_on([c.id for c in candidates], day)
-    ranked = [Suggestion(c, day, counts.get(c.id, 0)) for c in candidates]
-    ranked.sort(key=lambda s: (s.tasks_that_day > 0, s.tasks_that_day, -(s.staff.score or 0.0), s.staff.name))
-    limit = runtime().config.schedule.daily_task_limit
-    return [s for s in ranked if s.tasks_that_day < limit] or ranked
-
-
-async def suggest_measurer(*, order: Order, day: date, dispatcher: Staff) -> Suggestion | None:
-    ranked = await rank_measurers(dispatcher=dispatcher, day=day)
-    return ranked[0] if ranked else None
-
-
-async def notify_measure_dispatchers(order: Order, *, reason: str = "", note: str = "") -> None:
-    dispatchers = await staff_covering(order, Role.MEASURE_DISPATCHER)
-    if not dispatchers:
-        return
-    view = await order_view(order)
-    day = max(order.expected_measure_date or local_today(), local_today())
-    suggestion = await suggest_measurer(order=order, day=day, dispatcher=dispatchers[0])
-    await enqueue_message(
-        new_order_card(
-            [d.userid for d in dispatchers],
-            view,
-            suggestion=(suggestion.staff.id, suggestion.staff.name, suggestion.day) if suggestion else None,
-            links=runtime().links,
-            reason=reason,
-            note=note,
-        )
-    )
-
-
-async def _who_dispatched(order: Order) -> Conflict:
-    event = (
-        await OrderEvent.filter(order_id=order.id, kind="measure_dispatched")
-        .order_by("-id")
-        .prefetch_related("actor")
-        .first()
-    )
-    if event is None or event.actor is None:
-        return Conflict(f"订单 {order.number} 当前状态：{order.state.label}", order.state.label)
-    return Conflict(
-        f"订单 {order.number} 已由 {event.actor.name} 派给 {event.payload.get('measurer', '')}",
-        f"已由{event.actor.name}派单",
-    )
-
-
-async def dispatch_measure(*, actor: Staff, order: Order, measurer_id: int, day: date) -> Task:
-    """Assign the measuring. Of two dispatchers tapping at once, one wins; the other is told who did."""
-    require_role(actor, Role.MEASURE_DISPATCHER)
-    if not await covers(actor, order):
-        raise NotAllowed(f"订单 {order.number} 不在你负责的范围内")
-    if day < local_today():
-        raise Invalid("测量日期不能早于今天", "date")
-    measurer = await Staff.get_or_none(id=measurer_id, active=True)
-    if measurer is None or not measurer.has_role(Role.MEASURER):
-        raise Invalid("所选人员不是测量员", "measurer")
-    if measurer.id not in {m.id for m in await measurer_candidates(actor)}:
-        raise NotAllowed(f"{measurer.name} 不在你负责的测量团队中")
-    async with in_transaction():
-        # The conditional update is the race: exactly one dispatcher moves the order out of `created`.
-        moved = await Order.filter(id=order.id, state=OrderState.CREATED).update(state=OrderState.MEASURE_SCHEDULED)
-        if not moved:
-            await order.refresh_from_db()
-            raise await _who_dispatched(order)
-        task = await Task.create(
-            order=order, kind=TaskKind.MEASURE, assignee=measurer, assigned_by=actor, scheduled_date=day
-        )
-        await timeline.record(order, actor, "measure_dispatched", measurer=measurer.name, date=day.isoformat())
-        links = runtime().links
-        view = await task_view(task)
-        await enqueue_message(measure_task_card(measurer.userid, view, links=links))
-        sales = await Staff.get(id=order.sales_id)
-        await enqueue_message(
-            measure_booked_card(sales.userid, view.order, measurer_name=measurer.name, day=day, links=links)
-        )
-        await _close_new_order_cards(order, f"已派给{measurer.name}（{actor.name}）")
-    return task
-
-
-async def _close_new_order_cards(order: Order, label: str) -> None:
-    """Every dispatcher's copy of the new-order card shows who took it."""
-    cards = await OutboxMessage.filter(
-        kind=OutboxKind.SEND, card_task_id__startswith=card_task_prefix("neworder", order.id)
-    ).values_list("card_task_id", "payload")
-    for task_id, payload in cards:
-        userids = str(payload.get("touser", "")).split("|")
-        await enqueue_card_update(userids=userids, card_task_id=task_id, replace_name=label)
-
-
-async def _assigned_task(actor: Staff, task_id: int, kind: TaskKind = TaskKind.MEASURE) -> Task:
-    task = await Task.get_or_none(id=task_id, kind=kind)
-    if task is None:
-        raise NotFound("任务不存在")
-    if task.assignee_id != actor.id:
-        raise NotAllowed("这不是你的任务")
-    return task
-
-
-async def answer_measure_task(*, actor: Staff, task_id: int, accept: bool, reason: str = "") -> Task:
-    require_role(actor, Role.MEASURER)
-    task = await _assigned_task(actor, task_id)
-    async with in_transaction():
-        new_state = TaskState.ACCEPTED if accept else TaskState.DECLINED
-        moved = await Task.filter(id=task.id, state=TaskState.ASSIGNED).update(
-            state=new_state, decline_reason="" if accept else reason[:255]
-        )
-        if not moved:
-            await task.refresh_from_db()
-            raise Conflict(f"这个任务已经{task.state.label}", f"任务{task.state.label}")
-        order = await Order.get(id=task.order_id)
-        await task.refresh_from_db()
-        if accept:
-            await timeline.record(order, actor, "measure_accepted")
-            await enqueue_message(measure_workbench_card(actor.userid, await task_view(task), links=runtime().links))
-            await runtime().kv.set(f"chat:order:{actor.userid}", str(order.id), ttl=7 * 86400)
-        else:
-            await Order.filter(id=order.id, state=OrderState.MEASURE_SCHEDULED).update(state=OrderState.CREATED)
-            await order.refresh_from_db()
-            await timeline.record(order, actor, "measure_declined", reason=reason or "未说明")
-            await notify_measure_dispatchers(
-                order, reason="测量被拒，请重新派单", note=f"{actor.name} 拒单：{reason or '未说明原因'}"
-            )
-    return task
+from workflow.scope import require_role, staff_covering
+from workflow.selectors import attachment_counts, order_view
+from workflow.tasks import chat_task_key, open_task
 
 
 async def _open_measure_task(actor: Staff, order: Order) -> Task:
-    task = await Task.filter(
-        order_id=order.id, kind=TaskKind.MEASURE, assignee_id=actor.id, state__in=list(OPEN_TASK_STATES)
-    ).first()
-    if task is None:
-        raise NotAllowed(f"你没有订单 {order.number} 的测量任务")
-    return task
+    return await open_task(actor, order, TaskKind.MEASURE)
 
 
 async def add_site_photo(*, actor: Staff, order: Order, stored: StoredFile, media_id: str | None) -> Attachment:
@@ -324,5 +170,5 @@ async def finish_measure(*, actor: Staff, order: Order) -> Order:
         await enqueue_message(
             measure_done_card([sales.userid], view, photos=photos, drawings=drawings, links=links, for_designer=False)
         )
-        await runtime().kv.delete(f"chat:order:{actor.userid}", if_value=str(order.id))
+        await runtime().kv.delete(chat_task_key(actor.userid), if_value=str(task.id))
     return order

@@ -16,8 +16,9 @@ from relay.storage import StoredFile
 from relay.timeutil import local_today
 from workflow import timeline
 from workflow.errors import Conflict, Invalid
-from workflow.measure import notify_measure_dispatchers
+from workflow.flows import MEASURE
 from workflow.scope import require_role
+from workflow.tasks import notify_dispatchers
 
 ORDER_NUMBER_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z\-]{0,31}$")
 MAX_ITEMS = 50
@@ -114,5 +115,5 @@ async def create_order(
                 uploader=actor,
             )
         await timeline.record(order, actor, "created", number=number)
-        await notify_measure_dispatchers(order)
+        await notify_dispatchers(MEASURE, order)
     return order

@@ -5,10 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import cast
 
-from tortoise.expressions import Q, Subquery
-
 from cards.views import OrderView, TaskView
-from models import Attachment, AttachmentCategory, Customer, Order, OrderItem, OrgUnit, Staff, Task, TaskKind, TaskState
+from models import Attachment, AttachmentCategory, Customer, Order, OrderItem, Staff, Task, TaskKind, TaskState
 from models.enums import OPEN_TASK_STATES, SITE_PHOTO_CATEGORIES
 from relay.runtime import runtime
 from relay.security import normalize_phone
@@ -63,15 +61,15 @@ async def orders_with_phone(phone: str) -> list[str]:
     return [str(n) for n in numbers]
 
 
-async def active_measure_task(staff: Staff, order: Order | None = None) -> Task | None:
-    query = Task.filter(assignee_id=staff.id, kind=TaskKind.MEASURE, state__in=list(OPEN_TASK_STATES))
-    if order is not None:
-        query = query.filter(order_id=order.id)
-    tasks = await query.order_by("scheduled_date", "id")
-    return tasks[0] if len(tasks) == 1 or (tasks and order is not None) else None
+async def only_open_task(staff: Staff) -> Task | None:
+    """The member's one accepted field task, if they have exactly one."""
+    tasks = await Task.filter(
+        assignee_id=staff.id, kind__in=[TaskKind.MEASURE, TaskKind.INSTALL], state=TaskState.ACCEPTED
+    ).limit(2)
+    return tasks[0] if len(tasks) == 1 else None
 
 
-async def measure_tasks_on(staff_ids: list[int], day: date) -> dict[int, int]:
+async def tasks_on(staff_ids: list[int], day: date) -> dict[int, int]:
     tasks = await Task.filter(
         assignee_id__in=staff_ids,
         scheduled_date=day,
@@ -89,18 +87,6 @@ async def attachment_counts(order: Order) -> tuple[int, int, int]:
     unsorted = await Attachment.filter(order_id=order.id, category=AttachmentCategory.UNSORTED).count()
     drawings = await Attachment.filter(order_id=order.id, category=AttachmentCategory.DRAWING).count()
     return photos, unsorted, drawings
-
-
-async def visible_orders(staff: Staff, *, limit: int = 50) -> list[Order]:
-    """Orders in the member's part of the org tree, plus those they sold or have a task on."""
-    unit = await OrgUnit.get(id=staff.org_unit_id)
-    task_orders = Subquery(Task.filter(assignee_id=staff.id).values("order_id"))
-    return (
-        await Order.filter(Q(org_unit__path__startswith=unit.path) | Q(sales_id=staff.id) | Q(id__in=task_orders))
-        .order_by("-id")
-        .limit(limit)
-        .prefetch_related("customer")
-    )
 
 
 async def order_files(order: Order) -> list[Attachment]:

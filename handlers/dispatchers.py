@@ -1,0 +1,27 @@
+"""Dispatchers (测量派单, 安装派单): the one-tap dispatch on the "ready" card."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from cards.keys import DispatchKey
+from handlers.router import Ctx, Router
+from models import Order, Role, TaskKind
+from workflow.errors import NotFound
+from workflow.tasks import dispatch_task
+
+router = Router("dispatchers", roles=(Role.MEASURE_DISPATCHER, Role.INSTALL_DISPATCHER))
+
+
+@router.click(DispatchKey)
+async def dispatch(ctx: Ctx) -> None:
+    key = ctx.key
+    assert isinstance(key, DispatchKey)
+    order = await Order.get_or_none(id=key.order_id)
+    if order is None:
+        raise NotFound("订单不存在")
+    task = await dispatch_task(
+        actor=ctx.staff, order=order, kind=TaskKind(key.kind), worker_id=key.worker_id, day=date.fromisoformat(key.date)
+    )
+    await task.fetch_related("assignee")
+    await ctx.mark_card(f"已派给{task.assignee.name if task.assignee else ''}")

@@ -1,0 +1,80 @@
+"""Warehouse (仓库): goods-in by chat: pick the order, scan each production number, pick its item."""
+
+from __future__ import annotations
+
+from bot.events import ScanCode
+from cards.keys import GoodsInKey
+from cards.lifecycle import goods_in_card, scanned_card
+from handlers.router import Ctx, Router
+from models import Order, OrderItem, Role
+from relay.runtime import runtime
+from workflow.errors import NotFound
+from workflow.goods import chat_goods_key, check_warehouse, missing_items, receive_item
+from workflow.scope import get_order_for
+from workflow.selectors import item_label, order_view
+
+router = Router("warehouse", roles=(Role.WAREHOUSE,))
+
+SCAN_KEY = "scan_goods_in"  # the app menu's scancode_waitmsg button
+
+
+async def _goods_card(ctx: Ctx, order: Order) -> None:
+    items = await OrderItem.filter(order_id=order.id).order_by("id")
+    await ctx.send(
+        goods_in_card(
+            ctx.staff.userid,
+            await order_view(order),
+            items=[(item_label(i), i.production_number) for i in items],
+            links=ctx.links,
+        )
+    )
+
+
+@router.text(r"入库\s*(?P<number>\S+)")
+async def start_goods_in(ctx: Ctx) -> None:
+    assert ctx.match is not None
+    order = await get_order_for(ctx.staff, ctx.match["number"])
+    await check_warehouse(ctx.staff, order)
+    await runtime().kv.set(chat_goods_key(ctx.staff.userid), str(order.id), ttl=86400)
+    await _goods_card(ctx, order)
+
+
+@router.scan(SCAN_KEY)
+async def scanned(ctx: Ctx) -> None:
+    event = ctx.event
+    assert isinstance(event, ScanCode)
+    number = event.scan_result.split(",")[-1].strip()  # barcodes come as "CODE_128,XXXX"
+    current = await runtime().kv.get(chat_goods_key(ctx.staff.userid))
+    order = await Order.get_or_none(id=int(current)) if current else None
+    if order is None:
+        await ctx.reply("请先发送“入库 <订单号>”选择订单，再扫码。")
+        return
+    await check_warehouse(ctx.staff, order)
+    missing = await missing_items(order)
+    if not missing:
+        await ctx.reply(f"订单 {order.number} 的产品已全部入库。")
+        return
+    if len(missing) == 1:
+        await receive_item(actor=ctx.staff, order=order, item_id=missing[0].id, production_number=number)
+        await order.refresh_from_db()
+        await _goods_card(ctx, order)
+        return
+    await ctx.send(
+        scanned_card(
+            ctx.staff.userid, await order_view(order), number=number, items=[(i.id, item_label(i)) for i in missing]
+        )
+    )
+
+
+@router.click(GoodsInKey)
+async def item_picked(ctx: Ctx) -> None:
+    key = ctx.key
+    assert isinstance(key, GoodsInKey)
+    item = await OrderItem.get_or_none(id=key.item_id)
+    if item is None:
+        raise NotFound("产品不存在")
+    order = await Order.get(id=item.order_id)
+    await receive_item(actor=ctx.staff, order=order, item_id=item.id, production_number=key.production_number)
+    await ctx.mark_card(f"已入库：{key.production_number}")
+    await order.refresh_from_db()
+    await _goods_card(ctx, order)

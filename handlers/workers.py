@@ -1,0 +1,109 @@
+"""Field workers (测量, 安装): answering task cards, photos from the chat, marking the job done."""
+
+from __future__ import annotations
+
+from bot.events import ImageMessage
+from cards.keys import FinishTaskKey, PhotoCategoryKey, PhotosForTaskKey, TaskAnswerKey
+from cards.measure import photo_category_card
+from handlers.router import Ctx, Router
+from models import Attachment, AttachmentCategory, Order, Role, Task, TaskKind, TaskState
+from models.enums import OPEN_TASK_STATES
+from relay.runtime import runtime
+from relay.storage import RejectedFile, StoredFile
+from workflow.errors import NotFound
+from workflow.install import add_install_photo, finish_install, required_photos
+from workflow.measure import add_site_photo, categorize_photo, finish_measure
+from workflow.selectors import only_open_task, order_view
+from workflow.tasks import answer_task, assigned_task, chat_task_key
+
+router = Router("workers", roles=(Role.MEASURER, Role.INSTALLER))
+
+
+@router.click(TaskAnswerKey)
+async def answer(ctx: Ctx) -> None:
+    key = ctx.key
+    assert isinstance(key, TaskAnswerKey)
+    await answer_task(actor=ctx.staff, task_id=key.task_id, accept=bool(key.accept))
+    await ctx.mark_card("已接单" if key.accept else "已拒单")
+
+
+async def _photo_task(ctx: Ctx) -> Task | None:
+    """The task the photo belongs to: the one the member picked, else their only accepted one."""
+    remembered = await runtime().kv.get(chat_task_key(ctx.staff.userid))
+    if remembered:
+        task = await Task.get_or_none(id=int(remembered), assignee_id=ctx.staff.id, state=TaskState.ACCEPTED)
+        if task is not None:
+            return task
+    return await only_open_task(ctx.staff)
+
+
+@router.image()
+async def photo(ctx: Ctx) -> None:
+    event = ctx.event
+    assert isinstance(event, ImageMessage)
+    if isinstance(ctx.prepared, RejectedFile):
+        await ctx.reply(f"照片没有保存：{ctx.prepared}")
+        return
+    task = await _photo_task(ctx)
+    if task is None:
+        if await Task.filter(assignee_id=ctx.staff.id, state=TaskState.ACCEPTED).exists():
+            await ctx.reply("你有多个进行中的任务：请先在任务卡片上点“照片归入此单”，再重新发送照片。")
+        else:
+            await ctx.reply("你当前没有进行中的测量或安装任务，照片没有保存。")
+        return
+    assert isinstance(ctx.prepared, StoredFile)
+    order = await Order.get(id=task.order_id)
+    if task.kind == TaskKind.INSTALL:
+        await add_install_photo(actor=ctx.staff, order=order, stored=ctx.prepared, media_id=event.media_id)
+        count = await Attachment.filter(task_id=task.id, category=AttachmentCategory.INSTALL).count()
+        needed = await required_photos(order)
+        more = f"，还需 {needed - count} 张" if count < needed else "，可以点“安装完成”了"
+        await ctx.reply(f"安装照片已保存（订单 {order.number}，第 {count} 张{more}）")
+        return
+    saved = await add_site_photo(actor=ctx.staff, order=order, stored=ctx.prepared, media_id=event.media_id)
+    count = (
+        await Attachment.filter(task_id=task.id)
+        .exclude(category__in=[AttachmentCategory.DRAWING, AttachmentCategory.PAPER_ORDER])
+        .count()
+    )
+    await ctx.send(
+        photo_category_card(ctx.staff.userid, attachment_id=saved.id, order=await order_view(order), count=count)
+    )
+
+
+@router.click(PhotoCategoryKey)
+async def photo_category(ctx: Ctx) -> None:
+    key = ctx.key
+    assert isinstance(key, PhotoCategoryKey)
+    try:
+        category = AttachmentCategory(key.category)
+    except ValueError:
+        raise NotFound("未知的照片分类") from None
+    await categorize_photo(actor=ctx.staff, attachment_id=key.attachment_id, category=category)
+    await ctx.mark_card(f"已归类：{category.label}")
+
+
+@router.click(FinishTaskKey)
+async def finish(ctx: Ctx) -> None:
+    key = ctx.key
+    assert isinstance(key, FinishTaskKey)
+    task = await assigned_task(ctx.staff, key.task_id)
+    order = await Order.get(id=task.order_id)
+    if task.kind == TaskKind.INSTALL:
+        await finish_install(actor=ctx.staff, order=order)
+        await ctx.mark_card("安装已完成")
+    else:
+        await finish_measure(actor=ctx.staff, order=order)
+        await ctx.mark_card("测量已完成")
+
+
+@router.click(PhotosForTaskKey)
+async def photos_for(ctx: Ctx) -> None:
+    key = ctx.key
+    assert isinstance(key, PhotosForTaskKey)
+    task = await assigned_task(ctx.staff, key.task_id)
+    if task.state not in OPEN_TASK_STATES:
+        raise NotFound(f"这个任务{task.state.label}")
+    order = await Order.get(id=task.order_id)
+    await runtime().kv.set(chat_task_key(ctx.staff.userid), str(task.id), ttl=7 * 86400)
+    await ctx.reply(f"接下来发送的照片将归入订单 {order.number}（{task.kind.label}）")

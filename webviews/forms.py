@@ -1,0 +1,91 @@
+"""Shared parts of the H5 views: reading forms (multipart or urlencoded), finding the order."""
+
+from __future__ import annotations
+
+from datetime import date
+from urllib.parse import unquote
+
+from aiohttp import BodyPartReader, web
+from multidict import MultiDictProxy
+
+from models import Order, Product
+from webviews.auth import api_staff
+from webviews.render import render
+from workflow.errors import Invalid, WorkflowError
+from workflow.scope import get_order_for
+
+MAX_FORM_FILES = 20
+
+
+async def products() -> list[Product]:
+    return await Product.filter(active=True).order_by("series", "model")
+
+
+def to_int(value: object, default: int = 0) -> int:
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return default
+
+
+def to_date(value: str, field: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise Invalid("日期格式不正确", field) from exc
+
+
+async def read_form(request: web.Request) -> tuple[dict[str, list[str]], list[tuple[str, str, bytes]]]:
+    """Fields and uploaded files of a multipart or urlencoded form."""
+    fields: dict[str, list[str]] = {}
+    files: list[tuple[str, str, bytes]] = []
+    if request.content_type.startswith("multipart/"):
+        reader = await request.multipart()
+        while (part := await reader.next()) is not None:
+            if not isinstance(part, BodyPartReader):
+                continue  # nested multipart: no browser sends one
+            if part.filename:
+                if len(files) >= MAX_FORM_FILES:
+                    raise Invalid(f"一次最多上传 {MAX_FORM_FILES} 个文件")
+                data = await part.read(decode=False)
+                if data:
+                    # Non-browser clients (aiohttp, requests) percent-encode non-ASCII names (RFC 5987).
+                    files.append((part.name or "", unquote(part.filename), bytes(data)))
+            else:
+                fields.setdefault(part.name or "", []).append(await part.text())
+    else:
+        post: MultiDictProxy[str | bytes] = await request.post()  # type: ignore[assignment]
+        for key, value in post.items():
+            fields.setdefault(key, []).append(str(value))
+    return fields, files
+
+
+def one(fields: dict[str, list[str]], name: str) -> str:
+    values = fields.get(name) or [""]
+    return values[0].strip()
+
+
+def item_rows(fields: dict[str, list[str]]) -> list[tuple[int, str, int]]:
+    products = fields.get("product_id", [])
+    rooms = fields.get("room", [])
+    qtys = fields.get("quantity", [])
+    rows = []
+    for i, pid in enumerate(products):
+        if not pid:
+            continue
+        room = rooms[i] if i < len(rooms) else ""
+        qty = to_int(qtys[i] if i < len(qtys) else "1", 0)
+        rows.append((to_int(pid, -1), room, qty))
+    return rows
+
+
+async def order_or_404(request: web.Request) -> Order:
+    try:
+        return await get_order_for(api_staff(request), request.match_info["number"])
+    except WorkflowError as exc:
+        raise web.HTTPNotFound(
+            text=render(request, "message.html", title="订单不存在", message=exc.message).text,
+            content_type="text/html",
+        ) from exc

@@ -1,0 +1,296 @@
+"""H5 pages from design to after-sales: design, confirmation and payments, goods-in, the installer's
+signing page, the visit form, and changing course (cancel, re-measure, reschedule, reassign, transfer)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import qrcode
+from aiohttp import web
+
+from models import Attachment, AttachmentCategory, Order, OrderItem, OrderState, PaymentKind, PaymentMethod, Staff
+from relay.runtime import runtime
+from relay.storage import RejectedFile
+from relay.timeutil import local_today
+from webviews.auth import api_staff, check_csrf, csrf_token, h5_page
+from webviews.dispatch import colleagues, open_tasks_of
+from webviews.forms import one, order_or_404, read_form, to_date, to_int
+from webviews.render import render
+from workflow.aftersales import SCORED, SCORED_LABELS, Score, people_of, record_visit
+from workflow.changes import cancel_order, request_remeasure
+from workflow.design import add_design, finish_design
+from workflow.errors import Invalid, WorkflowError
+from workflow.goods import receive_item
+from workflow.payments import confirm_design, parse_amount, payment_summary, record_payment
+from workflow.selectors import item_label, order_view
+from workflow.signing import signature_of, signing_url
+from workflow.tasks import reassign_task, reschedule_task, transfer_task
+
+routes = web.RouteTableDef()
+
+Action = Callable[[Staff, Order, dict[str, list[str]], list[tuple[str, str, bytes]]], Awaitable[str]]
+
+
+async def _page(
+    request: web.Request, template: str, *, error: str | None = None, status: int = 200, **extra: Any
+) -> web.Response:
+    order = await order_or_404(request)
+    staff = api_staff(request)
+    return render(
+        request,
+        template,
+        status=status,
+        order=order,
+        view=await order_view(order, with_timeline=True),
+        csrf=csrf_token(staff),
+        error=error,
+        notice=request.query.get("done"),
+        today=local_today().isoformat(),
+        **extra,
+    )
+
+
+async def _submit(request: web.Request, action: Action, page: Callable[..., Awaitable[web.Response]]) -> web.Response:
+    """Read the form, check CSRF, run the workflow action; on refusal show the page again with why."""
+    staff = api_staff(request)
+    order = await order_or_404(request)
+    try:
+        form, files = await read_form(request)
+        check_csrf(request, staff, one(form, "csrf"))
+        target = await action(staff, order, form, files)
+    except (WorkflowError, RejectedFile) as exc:
+        message = exc.message if isinstance(exc, WorkflowError) else str(exc)
+        return await page(request, error=message, status=400)
+    raise web.HTTPFound(target)
+
+
+# Design (设计)
+
+
+async def _design_page(request: web.Request, **kw: Any) -> web.Response:
+    order = await order_or_404(request)
+    designs = await Attachment.filter(order_id=order.id, category=AttachmentCategory.DESIGN).order_by("id")
+    return await _page(request, "design.html", designs=designs, **kw)
+
+
+async def _design_action(
+    staff: Staff, order: Order, form: dict[str, list[str]], files: list[tuple[str, str, bytes]]
+) -> str:
+    if one(form, "action") == "finish":
+        await finish_design(actor=staff, order=order)
+        return f"/h5/orders/{order.number}"
+    if not files:
+        raise Invalid("请选择设计文件")
+    stored = [(name, await runtime().files.put_document(data)) for _, name, data in files]
+    for filename, item in stored:
+        await add_design(actor=staff, order=order, stored=item, filename=filename)
+    return f"/h5/orders/{order.number}/design?done=设计文件已上传"
+
+
+@routes.get("/h5/orders/{number}/design")
+@h5_page
+async def design_page(request: web.Request) -> web.Response:
+    return await _design_page(request)
+
+
+@routes.post("/h5/orders/{number}/design")
+@h5_page
+async def design_submit(request: web.Request) -> web.Response:
+    return await _submit(request, _design_action, _design_page)
+
+
+# Confirmation and payments (客户确认, 收款)
+
+
+async def _payment_page(request: web.Request, **kw: Any) -> web.Response:
+    order = await order_or_404(request)
+    return await _page(
+        request,
+        "payments.html",
+        summary=await payment_summary(order),
+        methods=list(PaymentMethod),
+        kinds=list(PaymentKind),
+        confirming=order.state == OrderState.DESIGNED,
+        **kw,
+    )
+
+
+def _payment_fields(form: dict[str, list[str]]) -> tuple[PaymentMethod, PaymentKind]:
+    try:
+        return PaymentMethod(one(form, "method")), PaymentKind(one(form, "kind"))
+    except ValueError as exc:
+        raise Invalid("请选择付款方式和类型", "method") from exc
+
+
+async def _payment_action(
+    staff: Staff, order: Order, form: dict[str, list[str]], files: list[tuple[str, str, bytes]]
+) -> str:
+    method, kind = _payment_fields(form)
+    amount = parse_amount(one(form, "amount"), "amount")
+    if order.state == OrderState.DESIGNED:
+        contract = parse_amount(one(form, "contract_amount"), "contract_amount")
+        await confirm_design(
+            actor=staff,
+            order=order,
+            contract_amount=contract,
+            first_payment=amount,
+            method=method,
+            kind=kind,
+            note=one(form, "note"),
+        )
+        return f"/h5/orders/{order.number}?confirmed=1"
+    await record_payment(actor=staff, order=order, amount=amount, method=method, kind=kind, note=one(form, "note"))
+    return f"/h5/orders/{order.number}/payments?done=收款已登记"
+
+
+for path in ("/h5/orders/{number}/confirm", "/h5/orders/{number}/payments"):
+    routes.get(path)(h5_page(lambda request: _payment_page(request)))
+    routes.post(path)(h5_page(lambda request: _submit(request, _payment_action, _payment_page)))
+
+
+# Goods-in (入库)
+
+
+async def _goods_page(request: web.Request, **kw: Any) -> web.Response:
+    order = await order_or_404(request)
+    items = await OrderItem.filter(order_id=order.id).order_by("id").prefetch_related("received_by")
+    return await _page(request, "goods_in.html", items=[(i, item_label(i)) for i in items], **kw)
+
+
+async def _goods_action(
+    staff: Staff, order: Order, form: dict[str, list[str]], files: list[tuple[str, str, bytes]]
+) -> str:
+    item_ids, numbers = form.get("item_id", []), form.get("production_number", [])
+    entered = [(to_int(i, -1), n.strip()) for i, n in zip(item_ids, numbers, strict=False) if n.strip()]
+    if not entered:
+        raise Invalid("请填写至少一件产品的生产编号")
+    for item_id, number in entered:
+        await receive_item(actor=staff, order=order, item_id=item_id, production_number=number)
+        await order.refresh_from_db()
+    return f"/h5/orders/{order.number}/goods-in?done=已登记 {len(entered)} 件"
+
+
+@routes.get("/h5/orders/{number}/goods-in")
+@h5_page
+async def goods_page(request: web.Request) -> web.Response:
+    return await _goods_page(request)
+
+
+@routes.post("/h5/orders/{number}/goods-in")
+@h5_page
+async def goods_submit(request: web.Request) -> web.Response:
+    return await _submit(request, _goods_action, _goods_page)
+
+
+# The installer's signing page: a QR code for the customer's phone, and the link to forward.
+
+
+@routes.get("/h5/orders/{number}/sign")
+@h5_page
+async def sign_for_customer(request: web.Request) -> web.Response:
+    order = await order_or_404(request)
+    signature = await signature_of(order)
+    link = signing_url(order) if order.state == OrderState.INSTALLED else ""
+    return await _page(request, "sign_share.html", link=link, signature=signature)
+
+
+@routes.get("/h5/orders/{number}/sign-qr.png")
+@h5_page
+async def sign_qr(request: web.Request) -> web.Response:
+    order = await order_or_404(request)
+    if order.state != OrderState.INSTALLED:
+        raise web.HTTPNotFound(text="订单当前不需要签字")
+    link = signing_url(order)
+
+    def draw() -> bytes:
+        out = io.BytesIO()
+        qrcode.make(link, box_size=8, border=2).save(out)
+        return out.getvalue()
+
+    return web.Response(
+        body=await asyncio.to_thread(draw), content_type="image/png", headers={"Cache-Control": "no-store"}
+    )
+
+
+# After-sales visit (回访)
+
+
+async def _visit_page(request: web.Request, **kw: Any) -> web.Response:
+    order = await order_or_404(request)
+    people = await people_of(order)
+    return await _page(request, "visit.html", people=[(r, SCORED_LABELS[r], people[r]) for r in SCORED], **kw)
+
+
+async def _visit_action(
+    staff: Staff, order: Order, form: dict[str, list[str]], files: list[tuple[str, str, bytes]]
+) -> str:
+    reached = one(form, "reached") == "yes"
+    scores = {
+        role: Score(value=to_int(one(form, f"score_{role}"), 0) or None, comment=one(form, f"comment_{role}"))
+        for role in SCORED
+    }
+    await record_visit(actor=staff, order=order, reached=reached, notes=one(form, "notes"), scores=scores)
+    return f"/h5/orders/{order.number}" if reached else f"/h5/orders/{order.number}/visit?done=已记录：未接通"
+
+
+@routes.get("/h5/orders/{number}/visit")
+@h5_page
+async def visit_page(request: web.Request) -> web.Response:
+    return await _visit_page(request)
+
+
+@routes.post("/h5/orders/{number}/visit")
+@h5_page
+async def visit_submit(request: web.Request) -> web.Response:
+    return await _submit(request, _visit_action, _visit_page)
+
+
+# Changing course (调整)
+
+
+async def _changes_page(request: web.Request, **kw: Any) -> web.Response:
+    order = await order_or_404(request)
+    staff = api_staff(request)
+    tasks = await open_tasks_of(order.id)
+    options = {t.id: await colleagues(staff, t) for t in tasks}
+    return await _page(request, "changes.html", tasks=tasks, options=options, me=staff, **kw)
+
+
+async def _changes_action(
+    staff: Staff, order: Order, form: dict[str, list[str]], files: list[tuple[str, str, bytes]]
+) -> str:
+    action, reason = one(form, "action"), one(form, "reason")
+    task_id = to_int(one(form, "task_id"), -1)
+    if action == "cancel":
+        await cancel_order(actor=staff, order=order, reason=reason)
+    elif action == "remeasure":
+        await request_remeasure(actor=staff, order=order, reason=reason)
+    elif action == "reschedule":
+        day = to_date(one(form, "date"), "date")
+        if day is None:
+            raise Invalid("请选择新日期", "date")
+        await reschedule_task(actor=staff, task_id=task_id, day=day, reason=reason)
+    elif action == "reassign":
+        await reassign_task(actor=staff, task_id=task_id, worker_id=to_int(one(form, "worker_id"), -1), reason=reason)
+    elif action == "transfer":
+        await transfer_task(
+            actor=staff, task_id=task_id, colleague_id=to_int(one(form, "worker_id"), -1), reason=reason
+        )
+    else:
+        raise Invalid("未知的操作")
+    return f"/h5/orders/{order.number}"
+
+
+@routes.get("/h5/orders/{number}/changes")
+@h5_page
+async def changes_page(request: web.Request) -> web.Response:
+    return await _changes_page(request)
+
+
+@routes.post("/h5/orders/{number}/changes")
+@h5_page
+async def changes_submit(request: web.Request) -> web.Response:
+    return await _submit(request, _changes_action, _changes_page)

@@ -1,0 +1,159 @@
+"""After-sales (售后): the visit call, scores for sales, measurer and installer, maintenance reminders."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from tortoise.transactions import in_transaction
+
+from bot.outbox import enqueue_message
+from cards.lifecycle import low_score_card
+from models import Job, Order, OrderItem, OrderState, Product, Role, Staff, Task, TaskKind, TaskState, Visit
+from models.enums import OPEN_TASK_STATES
+from relay.runtime import runtime
+from relay.timeutil import utcnow
+from workflow import timeline
+from workflow.errors import Conflict, Invalid, NotAllowed
+from workflow.scope import covers, require_role, staff_covering
+from workflow.selectors import order_view
+
+SCORED = ("sales", "measurer", "installer")
+SCORED_LABELS = {"sales": "销售", "measurer": "测量", "installer": "安装"}
+MAINTENANCE = "maintenance_reminder"
+
+
+@dataclass(frozen=True)
+class Score:
+    value: int | None
+    comment: str = ""
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    month = moment.month - 1 + months
+    year = moment.year + month // 12
+    month = month % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+async def people_of(order: Order) -> dict[str, Staff | None]:
+    """Who to score: the salesperson, and whoever did the last measuring and installing."""
+    measure = (
+        await Task.filter(order_id=order.id, kind=TaskKind.MEASURE, state=TaskState.DONE, superseded=False)
+        .order_by("-id")
+        .first()
+    )
+    install = await Task.filter(order_id=order.id, kind=TaskKind.INSTALL, state=TaskState.DONE).order_by("-id").first()
+    return {
+        "sales": await Staff.get(id=order.sales_id),
+        "measurer": await Staff.get_or_none(id=measure.assignee_id) if measure and measure.assignee_id else None,
+        "installer": await Staff.get_or_none(id=install.assignee_id) if install and install.assignee_id else None,
+    }
+
+
+async def record_visit(
+    *, actor: Staff, order: Order, reached: bool, notes: str = "", scores: dict[str, Score] | None = None
+) -> Visit:
+    require_role(actor, Role.AFTER_SALES)
+    if not await covers(actor, order):
+        raise NotAllowed(f"订单 {order.number} 不在你负责的范围内")
+    if order.state not in (OrderState.INSTALLED, OrderState.SIGNED):
+        raise Conflict(f"订单 {order.number} 当前状态：{order.state.label}，不能回访")
+    scores = scores or {}
+    if reached:
+        for role in SCORED:
+            score = scores.get(role)
+            if score is None or score.value is None:
+                raise Invalid(f"请为{SCORED_LABELS[role]}打分（1 到 5 分）", f"score_{role}")
+            if not 1 <= score.value <= 5:
+                raise Invalid(f"{SCORED_LABELS[role]}评分应在 1 到 5 分之间", f"score_{role}")
+    people = await people_of(order)
+    task = await Task.filter(order_id=order.id, kind=TaskKind.VISIT, state__in=list(OPEN_TASK_STATES)).first()
+    async with in_transaction():
+        values: dict[str, Any] = {}
+        for role in SCORED:
+            score = scores.get(role)
+            if score is not None:
+                values[f"score_{role}"] = score.value if reached else None
+                values[f"comment_{role}"] = score.comment.strip()[:255]
+        visit = Visit(order=order, task=task, caller=actor, reached=reached, notes=notes.strip()[:2000], **values)
+        await visit.save()
+        if not reached:
+            await timeline.record(order, actor, "visited", result="未接通", notes=visit.notes)
+            return visit
+        moved = await Order.filter(id=order.id, state__in=[OrderState.INSTALLED, OrderState.SIGNED]).update(
+            state=OrderState.VISITED
+        )
+        if not moved:
+            raise Conflict("这个订单刚被别人回访过")
+        await order.refresh_from_db()
+        if task is not None:
+            await Task.filter(id=task.id).update(state=TaskState.DONE, done_at=utcnow())
+        result = "，".join(f"{SCORED_LABELS[r]} {scores[r].value} 分" for r in SCORED)
+        await timeline.record(order, actor, "visited", result=result, notes=visit.notes)
+        for person in {p.id: p for p in people.values() if p is not None}.values():
+            await _update_score(person)
+        await _alert_low_scores(order, scores, people)
+        await schedule_maintenance(order, since=utcnow())
+    return visit
+
+
+async def _update_score(person: Staff) -> None:
+    """A person's score is the mean of every visit score given for the work they did, in any role."""
+    sold = Order.filter(sales_id=person.id).values_list("id", flat=True)
+    measured = Task.filter(assignee_id=person.id, kind=TaskKind.MEASURE, state=TaskState.DONE, superseded=False)
+    installed = Task.filter(assignee_id=person.id, kind=TaskKind.INSTALL, state=TaskState.DONE)
+    values: list[int] = []
+    for field, ids in (
+        ("score_sales", await sold),
+        ("score_measurer", await measured.values_list("order_id", flat=True)),
+        ("score_installer", await installed.values_list("order_id", flat=True)),
+    ):
+        if ids:
+            scores = await Visit.filter(order_id__in=list(ids), reached=True).values_list(field, flat=True)
+            values += [cast(int, v) for v in scores if v is not None]
+    if values:
+        await Staff.filter(id=person.id).update(score=round(sum(values) / len(values), 2))
+
+
+async def _alert_low_scores(order: Order, scores: dict[str, Score], people: dict[str, Staff | None]) -> None:
+    threshold = runtime().config.alerts.low_score
+    low = [r for r in SCORED if scores[r].value is not None and scores[r].value <= threshold]  # type: ignore[operator]
+    if not low:
+        return
+    managers = [m.userid for m in await staff_covering(order, Role.MANAGER)]
+    if not managers:
+        return
+    lines = []
+    for role in low:
+        person = people[role]
+        who = person.name if person else "—"
+        comment = f"：{scores[role].comment}" if scores[role].comment else ""
+        lines.append(f"{SCORED_LABELS[role]} {who} {scores[role].value} 分{comment}")
+    await enqueue_message(low_score_card(managers, await order_view(order), lines=lines, links=runtime().links))
+
+
+async def schedule_maintenance(order: Order, *, since: datetime) -> list[Job]:
+    """One reminder row per product series of the order, at that series' cycle (6 or 12 months)."""
+    product_ids = await OrderItem.filter(order_id=order.id, product_id__isnull=False).values_list(
+        "product_id", flat=True
+    )
+    cycles: dict[str, int] = {}
+    for series, months in await Product.filter(id__in=list(product_ids)).values_list("series", "maintenance_months"):
+        if months and int(months) > 0:
+            cycles[str(series)] = min(cycles.get(str(series), 10**6), int(months))
+    jobs = []
+    for series, months in sorted(cycles.items()):
+        job, _ = await Job.get_or_create(
+            key=f"{MAINTENANCE}:{order.id}:{series}:1",
+            defaults={
+                "kind": MAINTENANCE,
+                "due_at": add_months(since, months),
+                "payload": {"order_id": order.id, "series": series, "months": months, "cycle": 1},
+            },
+        )
+        jobs.append(job)
+    return jobs

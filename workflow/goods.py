@@ -1,0 +1,85 @@
+"""Goods-in (仓库): each item's production number matched to the order; all in -> ready to install."""
+
+from __future__ import annotations
+
+import re
+
+from tortoise.transactions import in_transaction
+
+from bot.outbox import enqueue_message
+from cards.tasks import notice_card
+from models import Order, OrderItem, OrderState, Role, Staff
+from relay.runtime import runtime
+from relay.timeutil import utcnow
+from workflow import timeline
+from workflow.errors import Conflict, Invalid, NotAllowed, NotFound
+from workflow.flows import INSTALL
+from workflow.scope import covers, require_role
+from workflow.selectors import item_label, order_view
+from workflow.tasks import notify_dispatchers
+
+PRODUCTION_NUMBER_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z\-_/.]{0,63}$")
+
+
+def chat_goods_key(userid: str) -> str:
+    """The warehouse member's chat context: the order their next scan belongs to."""
+    return f"chat:goods:{userid}"
+
+
+async def check_warehouse(actor: Staff, order: Order) -> None:
+    require_role(actor, Role.WAREHOUSE)
+    if not await covers(actor, order):
+        raise NotAllowed(f"订单 {order.number} 不在你负责的范围内")
+    if order.state != OrderState.CONFIRMED:
+        raise Conflict(f"订单 {order.number} 当前状态：{order.state.label}，不能入库")
+
+
+async def receive_item(*, actor: Staff, order: Order, item_id: int, production_number: str) -> OrderItem:
+    """Record one item's arrival with its production number. When the last one is in, the install
+    dispatchers get "已到货"."""
+    await check_warehouse(actor, order)
+    number = production_number.strip().upper()
+    if not PRODUCTION_NUMBER_RE.match(number):
+        raise Invalid("生产编号只能包含字母、数字和 - _ / .，最多 64 位", "production_number")
+    item = await OrderItem.get_or_none(id=item_id, order_id=order.id)
+    if item is None:
+        raise NotFound("这件产品不属于该订单")
+    other = await OrderItem.filter(production_number=number).exclude(id=item.id).prefetch_related("order").first()
+    if other is not None:
+        raise Conflict(f"生产编号 {number} 已登记在订单 {other.order.number} 的 {item_label(other)}")
+    async with in_transaction():
+        moved = await OrderItem.filter(id=item.id, production_number__isnull=True).update(
+            production_number=number, arrived_at=utcnow(), received_by_id=actor.id
+        )
+        if not moved:
+            await item.refresh_from_db()
+            raise Conflict(f"{item_label(item)} 已入库，生产编号 {item.production_number}")
+        await item.refresh_from_db()
+        await timeline.record(order, actor, "goods_in", item=item_label(item), production_number=number)
+        if not await OrderItem.filter(order_id=order.id, production_number__isnull=True).exists():
+            await _all_in(actor, order)
+    return item
+
+
+async def _all_in(actor: Staff, order: Order) -> None:
+    moved = await Order.filter(id=order.id, state=OrderState.CONFIRMED).update(state=OrderState.IN_STOCK)
+    if not moved:
+        return
+    await order.refresh_from_db()
+    await timeline.record(order, actor, "in_stock")
+    await notify_dispatchers(INSTALL, order)
+    sales = await Staff.get(id=order.sales_id)
+    await enqueue_message(
+        notice_card(
+            sales.userid,
+            await order_view(order),
+            title="已到货",
+            text="货已到齐，等待安装派单",
+            links=runtime().links,
+            kind="arrived",
+        )
+    )
+
+
+async def missing_items(order: Order) -> list[OrderItem]:
+    return await OrderItem.filter(order_id=order.id, production_number__isnull=True).order_by("id")

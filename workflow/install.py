@@ -1,0 +1,96 @@
+"""Installing's own steps: result photos, done (安装完成), the after-sales visit task."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from tortoise.transactions import in_transaction
+
+from bot.outbox import enqueue_message
+from cards.lifecycle import install_done_card, signing_card, visit_task_card
+from models import Attachment, AttachmentCategory, Order, OrderItem, OrderState, Product, Role, Staff, Task, TaskKind
+from models.enums import OPEN_TASK_STATES, TaskState
+from relay.runtime import runtime
+from relay.storage import StoredFile
+from relay.timeutil import local_today, utcnow
+from workflow import timeline
+from workflow.attachments import attach
+from workflow.errors import Conflict, Invalid
+from workflow.scope import require_role, staff_covering
+from workflow.selectors import order_view
+from workflow.signing import signing_url
+from workflow.tasks import chat_task_key, open_task
+
+
+async def required_photos(order: Order) -> int:
+    """The most any of the order's product series asks for (set per series in the catalogue)."""
+    product_ids = await OrderItem.filter(order_id=order.id, product_id__isnull=False).values_list(
+        "product_id", flat=True
+    )
+    minimums = await Product.filter(id__in=list(product_ids)).values_list("install_photo_min", flat=True)
+    return max([cast(int, m) for m in minimums] or [1])
+
+
+async def add_install_photo(*, actor: Staff, order: Order, stored: StoredFile, media_id: str | None) -> Attachment:
+    require_role(actor, Role.INSTALLER)
+    task = await open_task(actor, order, TaskKind.INSTALL)
+    if media_id:
+        existing = await Attachment.get_or_none(media_id=media_id)
+        if existing is not None:
+            return existing
+    async with in_transaction():
+        photo = await attach(
+            order, stored, category=AttachmentCategory.INSTALL, uploader=actor, task=task, media_id=media_id
+        )
+        await timeline.record(order, actor, "install_photo_added", attachment=photo.id)
+    return photo
+
+
+async def finish_install(*, actor: Staff, order: Order) -> Order:
+    require_role(actor, Role.INSTALLER)
+    task = await open_task(actor, order, TaskKind.INSTALL)
+    if task.state != TaskState.ACCEPTED:
+        raise Conflict("请先接单，再标记安装完成")
+    photos = await Attachment.filter(order_id=order.id, task_id=task.id, category=AttachmentCategory.INSTALL).count()
+    needed = await required_photos(order)
+    if photos < needed:
+        raise Invalid(f"安装照片不足：至少需要 {needed} 张，已上传 {photos} 张")
+    async with in_transaction():
+        moved = await Order.filter(id=order.id, state=OrderState.INSTALL_SCHEDULED).update(state=OrderState.INSTALLED)
+        if not moved:
+            await order.refresh_from_db()
+            raise Conflict(f"订单 {order.number} 当前状态：{order.state.label}")
+        await Task.filter(id=task.id).update(state=TaskState.DONE, done_at=utcnow())
+        await order.refresh_from_db()
+        await timeline.record(order, actor, "installed", photos=photos)
+        view = await order_view(order)
+        links = runtime().links
+        sales = await Staff.get(id=order.sales_id)
+        managers = [m.userid for m in await staff_covering(order, Role.MANAGER)]
+        await enqueue_message(install_done_card([sales.userid, *managers], view, photos=photos, links=links))
+        installer_page = links.oauth(f"/h5/orders/{order.number}/sign")
+        link = signing_url(order)
+        await enqueue_message(signing_card(actor.userid, view, installer_page=installer_page, sign_url=link))
+        await enqueue_message(signing_card(sales.userid, view, installer_page=installer_page, sign_url=link))
+        await create_visit_task(order, installer=actor)
+        await runtime().kv.delete(chat_task_key(actor.userid), if_value=str(task.id))
+    return order
+
+
+async def create_visit_task(order: Order, *, installer: Staff) -> Task | None:
+    """After-sales gets the visit: the member covering the order with the fewest open visits."""
+    callers = await staff_covering(order, Role.AFTER_SALES)
+    if not callers:
+        return None
+    load = {
+        c.id: await Task.filter(assignee_id=c.id, kind=TaskKind.VISIT, state__in=list(OPEN_TASK_STATES)).count()
+        for c in callers
+    }
+    caller = min(callers, key=lambda c: (load[c.id], c.name))
+    task = await Task.create(
+        order=order, kind=TaskKind.VISIT, assignee=caller, state=TaskState.ACCEPTED, scheduled_date=local_today()
+    )
+    await enqueue_message(
+        visit_task_card(caller.userid, await order_view(order), installer=installer.name, links=runtime().links)
+    )
+    return task

@@ -1,0 +1,112 @@
+"""Confirmation and payment: the customer accepts the design and pays, fully or in part (003: payments)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from tortoise.transactions import in_transaction
+
+from bot.outbox import enqueue_message
+from cards.lifecycle import to_warehouse_card
+from models import Order, OrderState, Payment, PaymentKind, PaymentMethod, Role, Staff
+from models.enums import OPEN_ORDER_STATES
+from relay.runtime import runtime
+from workflow import timeline
+from workflow.errors import Conflict, Invalid, NotAllowed
+from workflow.scope import covers, require_role, staff_covering
+from workflow.selectors import order_view
+
+MAX_AMOUNT = Decimal("99999999.99")
+
+
+def parse_amount(text: str, field: str) -> Decimal:
+    try:
+        amount = Decimal(text.strip().replace(",", "").replace("¥", "")).quantize(Decimal("0.01"))
+    except (InvalidOperation, AttributeError) as exc:
+        raise Invalid("金额格式不正确", field) from exc
+    if amount <= 0 or amount > MAX_AMOUNT or not amount.is_finite():
+        raise Invalid("金额应大于 0", field)
+    return amount
+
+
+@dataclass(frozen=True)
+class PaymentSummary:
+    contract: Decimal | None
+    paid: Decimal
+    payments: list[Payment]
+
+    @property
+    def outstanding(self) -> Decimal | None:
+        return None if self.contract is None else self.contract - self.paid
+
+
+async def payment_summary(order: Order) -> PaymentSummary:
+    payments = await Payment.filter(order_id=order.id).order_by("id").prefetch_related("recorded_by")
+    return PaymentSummary(order.contract_amount, sum((p.amount for p in payments), Decimal("0")), payments)
+
+
+async def _check_sales(actor: Staff, order: Order) -> None:
+    require_role(actor, Role.SALES)
+    if order.sales_id != actor.id and not await covers(actor, order):
+        raise NotAllowed(f"订单 {order.number} 不是你的订单")
+
+
+async def _add_payment(
+    actor: Staff, order: Order, *, amount: Decimal, method: PaymentMethod, kind: PaymentKind, note: str
+) -> Payment:
+    summary = await payment_summary(order)
+    if summary.outstanding is not None and amount > summary.outstanding:
+        raise Invalid(f"收款 {amount} 元超过未收金额 {summary.outstanding} 元", "amount")
+    if kind == PaymentKind.FULL and summary.outstanding is not None and amount != summary.outstanding:
+        raise Invalid(f"全款应为未收金额 {summary.outstanding} 元", "amount")
+    payment = await Payment.create(
+        order=order, amount=amount, method=method, kind=kind, recorded_by=actor, note=note.strip()[:255]
+    )
+    await timeline.record(order, actor, "payment", amount=str(amount), kind=kind.label, method=method.label)
+    return payment
+
+
+async def confirm_design(
+    *,
+    actor: Staff,
+    order: Order,
+    contract_amount: Decimal,
+    first_payment: Decimal,
+    method: PaymentMethod,
+    kind: PaymentKind,
+    note: str = "",
+) -> Order:
+    """The customer accepted the design and paid (deposit or full): the order goes to production."""
+    await _check_sales(actor, order)
+    if order.state != OrderState.DESIGNED:
+        raise Conflict(f"订单 {order.number} 当前状态：{order.state.label}，不能确认设计")
+    if first_payment > contract_amount:
+        raise Invalid("首付款不能超过合同金额", "amount")
+    async with in_transaction():
+        moved = await Order.filter(id=order.id, state=OrderState.DESIGNED).update(
+            state=OrderState.CONFIRMED, contract_amount=contract_amount
+        )
+        if not moved:
+            await order.refresh_from_db()
+            raise Conflict(f"订单 {order.number} 当前状态：{order.state.label}")
+        await order.refresh_from_db()
+        await timeline.record(order, actor, "confirmed", amount=str(contract_amount))
+        await _add_payment(actor, order, amount=first_payment, method=method, kind=kind, note=note)
+        warehouse = [w.userid for w in await staff_covering(order, Role.WAREHOUSE)]
+        if warehouse:
+            await enqueue_message(to_warehouse_card(warehouse, await order_view(order), links=runtime().links))
+    return order
+
+
+async def record_payment(
+    *, actor: Staff, order: Order, amount: Decimal, method: PaymentMethod, kind: PaymentKind, note: str = ""
+) -> Payment:
+    """A later payment (the balance, or part of it)."""
+    await _check_sales(actor, order)
+    if order.contract_amount is None:
+        raise Conflict("请先确认设计并填写合同金额")
+    if order.state not in (*OPEN_ORDER_STATES, OrderState.SIGNED, OrderState.VISITED):
+        raise Conflict(f"订单 {order.number} {order.state.label}，不能再收款")
+    async with in_transaction():
+        return await _add_payment(actor, order, amount=amount, method=method, kind=kind, note=note)

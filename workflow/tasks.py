@@ -1,0 +1,313 @@
+"""Field jobs (measuring, installing): suggest, dispatch, accept or decline, reschedule, reassign, transfer.
+
+Every function checks role, scope and current state, changes the rows with a conditional update
+(two people tapping at once: one wins, the other is told who), writes the order's timeline and
+queues the notifications in the same transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from tortoise.transactions import in_transaction
+
+from bot.outbox import enqueue_card_update, enqueue_message
+from cards.keys import card_task_prefix
+from cards.measure import measure_workbench_card
+from cards.tasks import booked_card, dispatch_card, notice_card, task_card
+from models import Order, OrderEvent, OutboxMessage, Staff, Task, TaskKind, TaskState
+from models.enums import OPEN_TASK_STATES, OutboxKind
+from relay.runtime import runtime
+from relay.timeutil import local_today
+from workflow import timeline
+from workflow.errors import Conflict, Invalid, NotAllowed, NotFound
+from workflow.flows import FLOWS, MEASURE, TaskFlow
+from workflow.scope import covers, require_role, staff_covering, staff_within
+from workflow.selectors import order_view, task_view, tasks_on
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    staff: Staff
+    day: date
+    tasks_that_day: int
+
+
+def chat_task_key(userid: str) -> str:
+    """The member's chat context: which task the photos they send next belong to."""
+    return f"chat:task:{userid}"
+
+
+async def worker_candidates(flow: TaskFlow, dispatcher: Staff) -> list[Staff]:
+    return await staff_within(dispatcher.org_unit_id, flow.worker_role)
+
+
+async def rank_workers(flow: TaskFlow, *, dispatcher: Staff, day: date) -> list[Suggestion]:
+    """Free that day first, then fewest tasks that day, then best after-sales score."""
+    candidates = await worker_candidates(flow, dispatcher)
+    counts = await tasks_on([c.id for c in candidates], day)
+    ranked = [Suggestion(c, day, counts.get(c.id, 0)) for c in candidates]
+    ranked.sort(key=lambda s: (s.tasks_that_day > 0, s.tasks_that_day, -(s.staff.score or 0.0), s.staff.name))
+    limit = runtime().config.schedule.daily_task_limit
+    return [s for s in ranked if s.tasks_that_day < limit] or ranked
+
+
+async def notify_dispatchers(flow: TaskFlow, order: Order, *, reason: str = "", note: str = "") -> None:
+    dispatchers = await staff_covering(order, flow.dispatcher_role)
+    if not dispatchers:
+        return
+    view = await order_view(order)
+    wanted = order.expected_measure_date if flow is MEASURE else None
+    day = max(wanted or local_today(), local_today())
+    ranked = await rank_workers(flow, dispatcher=dispatchers[0], day=day)
+    best = ranked[0] if ranked else None
+    await enqueue_message(
+        dispatch_card(
+            [d.userid for d in dispatchers],
+            flow,
+            view,
+            suggestion=(best.staff.id, best.staff.name, best.day) if best else None,
+            links=runtime().links,
+            reason=reason,
+            note=note,
+        )
+    )
+
+
+async def _dispatch_conflict(flow: TaskFlow, order: Order) -> Conflict:
+    event = (
+        await OrderEvent.filter(order_id=order.id, kind=f"{flow.kind.value}_dispatched")
+        .order_by("-id")
+        .prefetch_related("actor")
+        .first()
+    )
+    if order.state != flow.scheduled_state or event is None or event.actor is None:
+        return Conflict(f"订单 {order.number} 当前状态：{order.state.label}", order.state.label)
+    return Conflict(
+        f"订单 {order.number} 已由 {event.actor.name} 派给 {event.payload.get('worker', '')}",
+        f"已由{event.actor.name}派单",
+    )
+
+
+async def _check_dispatcher(flow: TaskFlow, actor: Staff, order: Order) -> None:
+    require_role(actor, flow.dispatcher_role)
+    if not await covers(actor, order):
+        raise NotAllowed(f"订单 {order.number} 不在你负责的范围内")
+
+
+async def _check_worker(flow: TaskFlow, actor: Staff, worker_id: int) -> Staff:
+    worker = await Staff.get_or_none(id=worker_id, active=True)
+    if worker is None or not worker.has_role(flow.worker_role):
+        raise Invalid(f"所选人员不是{flow.worker_role.label}人员", "worker")
+    if worker.id not in {w.id for w in await worker_candidates(flow, actor)}:
+        raise NotAllowed(f"{worker.name} 不在你负责的团队中")
+    return worker
+
+
+def _check_day(day: date) -> None:
+    if day < local_today():
+        raise Invalid("日期不能早于今天", "date")
+
+
+async def _send_task(flow: TaskFlow, task: Task, worker: Staff, *, title: str = "") -> None:
+    await enqueue_message(task_card(worker.userid, flow, await task_view(task), links=runtime().links, title=title))
+
+
+async def dispatch_task(*, actor: Staff, order: Order, kind: TaskKind, worker_id: int, day: date) -> Task:
+    """Assign the job. Of two dispatchers tapping at once, one wins; the other is told who did."""
+    flow = FLOWS[kind]
+    await _check_dispatcher(flow, actor, order)
+    _check_day(day)
+    worker = await _check_worker(flow, actor, worker_id)
+    async with in_transaction():
+        # The conditional update is the race: exactly one dispatcher moves the order on.
+        moved = await Order.filter(id=order.id, state=flow.ready_state).update(state=flow.scheduled_state)
+        if not moved:
+            await order.refresh_from_db()
+            raise await _dispatch_conflict(flow, order)
+        task = await Task.create(order=order, kind=flow.kind, assignee=worker, assigned_by=actor, scheduled_date=day)
+        await order.refresh_from_db()
+        await timeline.record(order, actor, f"{flow.kind.value}_dispatched", worker=worker.name, date=day.isoformat())
+        await _send_task(flow, task, worker)
+        sales = await Staff.get(id=order.sales_id)
+        view = await order_view(order)
+        await enqueue_message(
+            booked_card(sales.userid, flow, view, worker_name=worker.name, day=day, links=runtime().links)
+        )
+        await close_dispatch_cards(flow, order, f"已派给{worker.name}（{actor.name}）")
+    return task
+
+
+async def close_dispatch_cards(flow: TaskFlow, order: Order, label: str) -> None:
+    """Every dispatcher's copy of the dispatch card shows who took it."""
+    cards = await OutboxMessage.filter(
+        kind=OutboxKind.SEND, card_task_id__startswith=card_task_prefix(f"ready{flow.kind.value}", order.id)
+    ).values_list("card_task_id", "payload")
+    for task_id, payload in cards:
+        userids = str(payload.get("touser", "")).split("|")
+        await enqueue_card_update(userids=userids, card_task_id=task_id, replace_name=label)
+
+
+async def assigned_task(actor: Staff, task_id: int) -> Task:
+    task = await Task.get_or_none(id=task_id)
+    if task is None:
+        raise NotFound("任务不存在")
+    if task.assignee_id != actor.id:
+        raise NotAllowed("这不是你的任务")
+    return task
+
+
+async def answer_task(*, actor: Staff, task_id: int, accept: bool, reason: str = "") -> Task:
+    task = await assigned_task(actor, task_id)
+    flow = FLOWS[task.kind]
+    require_role(actor, flow.worker_role)
+    async with in_transaction():
+        new_state = TaskState.ACCEPTED if accept else TaskState.DECLINED
+        moved = await Task.filter(id=task.id, state=TaskState.ASSIGNED).update(
+            state=new_state, decline_reason="" if accept else reason[:255]
+        )
+        if not moved:
+            await task.refresh_from_db()
+            raise Conflict(f"这个任务已经{task.state.label}", f"任务{task.state.label}")
+        order = await Order.get(id=task.order_id)
+        await task.refresh_from_db()
+        if accept:
+            await timeline.record(order, actor, f"{flow.kind.value}_accepted")
+            await runtime().kv.set(chat_task_key(actor.userid), str(task.id), ttl=7 * 86400)
+            await enqueue_message(await workbench_card(flow, actor, task))
+        else:
+            await Order.filter(id=order.id, state=flow.scheduled_state).update(state=flow.ready_state)
+            await order.refresh_from_db()
+            await timeline.record(order, actor, f"{flow.kind.value}_declined", reason=reason or "未说明")
+            await notify_dispatchers(
+                flow,
+                order,
+                reason=f"{flow.kind.label}被拒，请重新派单",
+                note=f"{actor.name} 拒单：{reason or '未说明原因'}",
+            )
+    return task
+
+
+async def workbench_card(flow: TaskFlow, worker: Staff, task: Task) -> dict[str, object]:
+    from cards.install import install_workbench_card
+
+    view = await task_view(task)
+    if flow is MEASURE:
+        return measure_workbench_card(worker.userid, view, links=runtime().links)
+    return install_workbench_card(worker.userid, view, links=runtime().links)
+
+
+async def open_task(actor: Staff, order: Order, kind: TaskKind) -> Task:
+    task = await Task.filter(
+        order_id=order.id, kind=kind, assignee_id=actor.id, state__in=list(OPEN_TASK_STATES)
+    ).first()
+    if task is None:
+        raise NotAllowed(f"你没有订单 {order.number} 的{kind.label}任务")
+    return task
+
+
+async def _open_task_for_dispatcher(actor: Staff, task_id: int) -> tuple[TaskFlow, Task, Order]:
+    task = await Task.get_or_none(id=task_id)
+    if task is None:
+        raise NotFound("任务不存在")
+    flow = FLOWS[task.kind]
+    order = await Order.get(id=task.order_id)
+    await _check_dispatcher(flow, actor, order)
+    if task.state not in OPEN_TASK_STATES:
+        raise Conflict(f"任务{task.state.label}，不能再修改", f"任务{task.state.label}")
+    return flow, task, order
+
+
+async def reschedule_task(*, actor: Staff, task_id: int, day: date, reason: str = "") -> Task:
+    """A new date agreed with the customer: the worker and sales are told."""
+    flow, task, order = await _open_task_for_dispatcher(actor, task_id)
+    _check_day(day)
+    if day == task.scheduled_date:
+        raise Invalid("新日期与原日期相同", "date")
+    async with in_transaction():
+        old = task.scheduled_date
+        moved = await Task.filter(id=task.id, state__in=list(OPEN_TASK_STATES), scheduled_date=old).update(
+            scheduled_date=day
+        )
+        if not moved:
+            raise Conflict("任务刚被别人修改过，请刷新后再试")
+        await timeline.record(
+            order, actor, f"{flow.kind.value}_rescheduled", old=old.isoformat(), date=day.isoformat(), reason=reason
+        )
+        view = await order_view(order)
+        text = f"{flow.kind.label}日期由 {old:%m月%d日} 改为 {day:%m月%d日}" + (f"：{reason}" if reason else "")
+        assignee = await Staff.get(id=task.assignee_id)
+        sales = await Staff.get(id=order.sales_id)
+        await enqueue_message(
+            notice_card(
+                [assignee.userid, sales.userid],
+                view,
+                title=f"{flow.kind.label}改期",
+                text=text,
+                links=runtime().links,
+                kind="rescheduled",
+            )
+        )
+    await task.refresh_from_db()
+    return task
+
+
+async def reassign_task(*, actor: Staff, task_id: int, worker_id: int, reason: str = "") -> Task:
+    """The dispatcher gives the job to someone else; the old assignee is told it was taken away."""
+    flow, task, order = await _open_task_for_dispatcher(actor, task_id)
+    worker = await _check_worker(flow, actor, worker_id)
+    if worker.id == task.assignee_id:
+        raise Invalid(f"任务已经是 {worker.name} 的", "worker")
+    return await _hand_over(flow, task, order, actor=actor, to=worker, kind="reassigned", reason=reason)
+
+
+async def transfer_task(*, actor: Staff, task_id: int, colleague_id: int, reason: str = "") -> Task:
+    """The assignee passes the job to a colleague of the same role in the same team."""
+    task = await assigned_task(actor, task_id)
+    flow = FLOWS[task.kind]
+    require_role(actor, flow.worker_role)
+    if task.state not in OPEN_TASK_STATES:
+        raise Conflict(f"任务{task.state.label}，不能转交", f"任务{task.state.label}")
+    order = await Order.get(id=task.order_id)
+    colleague = await Staff.get_or_none(id=colleague_id, active=True)
+    if colleague is None or not colleague.has_role(flow.worker_role) or colleague.id == actor.id:
+        raise Invalid(f"请选择另一位{flow.worker_role.label}人员", "worker")
+    dispatcher = await Staff.get_or_none(id=task.assigned_by_id) if task.assigned_by_id else None
+    team = await worker_candidates(flow, dispatcher) if dispatcher else []
+    if colleague.id not in {w.id for w in team}:
+        raise NotAllowed(f"{colleague.name} 不在同一个团队中")
+    return await _hand_over(flow, task, order, actor=actor, to=colleague, kind="transferred", reason=reason)
+
+
+async def _hand_over(
+    flow: TaskFlow, task: Task, order: Order, *, actor: Staff, to: Staff, kind: str, reason: str
+) -> Task:
+    async with in_transaction():
+        previous = await Staff.get(id=task.assignee_id)
+        moved = await Task.filter(id=task.id, assignee_id=previous.id, state__in=list(OPEN_TASK_STATES)).update(
+            assignee_id=to.id, state=TaskState.ASSIGNED
+        )
+        if not moved:
+            raise Conflict("任务刚被别人修改过，请刷新后再试")
+        await task.refresh_from_db()
+        await timeline.record(
+            order, actor, f"{flow.kind.value}_{kind}", worker=to.name, previous=previous.name, reason=reason
+        )
+        await _send_task(
+            flow, task, to, title=f"{flow.task_title}（{previous.name}转来）" if kind == "transferred" else ""
+        )
+        view = await order_view(order)
+        verb = "转交给" if kind == "transferred" else "改派给"
+        text = f"{previous.name} 的{flow.kind.label}任务已{verb} {to.name}" + (f"：{reason}" if reason else "")
+        notify = [previous.userid] if actor.id != previous.id else []
+        if task.assigned_by_id and task.assigned_by_id != actor.id:
+            notify.append((await Staff.get(id=task.assigned_by_id)).userid)
+        if notify:
+            await enqueue_message(
+                notice_card(
+                    notify, view, title=f"{flow.kind.label}任务{verb[:2]}", text=text, links=runtime().links, kind=kind
+                )
+            )
+        await runtime().kv.delete(chat_task_key(previous.userid), if_value=str(task.id))
+    return task

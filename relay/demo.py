@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import io
 import logging
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 
 from aiohttp import web
+from PIL import Image, ImageDraw
 
 from emulator import EmulatorConfig, EmulatorUser
 from emulator import create_app as create_emulator
-from models import Order, Product, Role, Staff
+from models import Order, OrderState, Product, Role, Staff
 from relay.app import init_app
 from relay.config import Config, load_config
 from relay.db import migrate
@@ -75,12 +78,144 @@ def emulator_config(config: Config, *, emulator_url: str, staff_csv: str) -> Emu
     )
 
 
+DEMO_ORDERS = [
+    # number, customer, phone, address, [(room, model)], the stage the demo starts it at
+    (
+        "LS20261101",
+        "黄女士",
+        "13812345678",
+        "上海市徐汇区漕溪北路 88 弄 3 号 1201",
+        [("主卫", "K5"), ("客卫", "S1")],
+        OrderState.CREATED,
+    ),
+    (
+        "LS20261102",
+        "林先生",
+        "13998765432",
+        "上海市徐汇区天钥桥路 500 号 6 栋 803",
+        [("主卫", "E2")],
+        OrderState.MEASURE_SCHEDULED,
+    ),
+    (
+        "LS20261103",
+        "何女士",
+        "13700001111",
+        "上海市徐汇区虹梅路 1800 弄 12 号 502",
+        [("阳台", "D70"), ("主卧", "Y2")],
+        OrderState.MEASURED,
+    ),
+    (
+        "LS20261104",
+        "陈先生",
+        "13611112222",
+        "上海市徐汇区宜山路 700 号 2 号楼 1603",
+        [("主卫", "S3")],
+        OrderState.DESIGNED,
+    ),
+    (
+        "LS20261105",
+        "刘女士",
+        "13522223333",
+        "上海市徐汇区龙华中路 600 号 9 号楼 402",
+        [("主卫", "K5"), ("主卫", "M80")],
+        OrderState.CONFIRMED,
+    ),
+    (
+        "LS20261106",
+        "赵先生",
+        "13433334444",
+        "上海市徐汇区斜土路 2200 号 3 号楼 1101",
+        [("客厅", "T120")],
+        OrderState.IN_STOCK,
+    ),
+    (
+        "LS20261107",
+        "孙女士",
+        "13344445555",
+        "上海市徐汇区田林路 140 号 5 号楼 702",
+        [("主卫", "S1")],
+        OrderState.INSTALLED,
+    ),
+]
+
+
+def demo_photo(label: int) -> bytes:
+    """A recognisable stand-in for a site or install photo."""
+    hue = (label * 47) % 255
+    img = Image.new("RGB", (960, 720), (hue, 180, 255 - hue))
+    draw = ImageDraw.Draw(img)
+    for i in range(0, 960, 60):
+        draw.line([(i, 0), (i + 200, 720)], fill=(255, 255, 255), width=3)
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+async def advance(order: Order, target: OrderState, *, day: date) -> Order:
+    """Walk an order through the real workflow to `target`, as the demo's staff would."""
+    from models import AttachmentCategory, OrderItem, PaymentKind, PaymentMethod, TaskKind
+    from relay.runtime import runtime
+    from workflow.design import add_design, finish_design
+    from workflow.goods import receive_item
+    from workflow.install import add_install_photo, finish_install
+    from workflow.measure import add_site_photo, categorize_photo, finish_measure
+    from workflow.payments import confirm_design
+    from workflow.tasks import answer_task, dispatch_task
+
+    staff = {s.userid: s for s in await Staff.all()}
+    steps = list(OrderState)
+    if steps.index(target) >= steps.index(OrderState.MEASURE_SCHEDULED):
+        task = await dispatch_task(
+            actor=staff["zhaopaidan"], order=order, kind=TaskKind.MEASURE, worker_id=staff["sunceliang"].id, day=day
+        )
+        await answer_task(actor=staff["sunceliang"], task_id=task.id, accept=True)
+    if steps.index(target) >= steps.index(OrderState.MEASURED):
+        for i, category in enumerate((AttachmentCategory.PLUMBING_ELECTRICAL, AttachmentCategory.WALLS_FLOORS)):
+            stored = await runtime().files.put_image(demo_photo(order.id * 10 + i))
+            photo = await add_site_photo(actor=staff["sunceliang"], order=order, stored=stored, media_id=None)
+            await categorize_photo(actor=staff["sunceliang"], attachment_id=photo.id, category=category)
+        await finish_measure(actor=staff["sunceliang"], order=order)
+    if steps.index(target) >= steps.index(OrderState.DESIGNED):
+        stored = await runtime().files.put_image(demo_photo(order.id * 10 + 5))
+        await add_design(actor=staff["zhengsheji"], order=order, stored=stored, filename="效果图.jpg")
+        await finish_design(actor=staff["zhengsheji"], order=await Order.get(id=order.id))
+    if steps.index(target) >= steps.index(OrderState.CONFIRMED):
+        await confirm_design(
+            actor=staff["zhangxiaoshou"],
+            order=await Order.get(id=order.id),
+            contract_amount=Decimal("12800"),
+            first_payment=Decimal("3000"),
+            method=PaymentMethod.WECHAT,
+            kind=PaymentKind.DEPOSIT,
+        )
+    if steps.index(target) >= steps.index(OrderState.IN_STOCK):
+        for item in await OrderItem.filter(order_id=order.id).order_by("id"):
+            await receive_item(
+                actor=staff["fengcangku"],
+                order=await Order.get(id=order.id),
+                item_id=item.id,
+                production_number=f"P{order.number[-4:]}-{item.id:03d}",
+            )
+    if steps.index(target) >= steps.index(OrderState.INSTALLED):
+        task = await dispatch_task(
+            actor=staff["zhaopaidan"],
+            order=await Order.get(id=order.id),
+            kind=TaskKind.INSTALL,
+            worker_id=staff["chenanzhuang"].id,
+            day=day,
+        )
+        await answer_task(actor=staff["chenanzhuang"], task_id=task.id, accept=True)
+        for i in range(2):
+            stored = await runtime().files.put_image(demo_photo(order.id * 10 + 7 + i))
+            await add_install_photo(actor=staff["chenanzhuang"], order=order, stored=stored, media_id=None)
+        await finish_install(actor=staff["chenanzhuang"], order=await Order.get(id=order.id))
+    return await Order.get(id=order.id)
+
+
 async def seed(*, with_orders: bool = True) -> None:
-    """Staff for every role, a catalogue and a few orders at different stages, through the workflow."""
-    from models import TaskKind
+    """Staff for every role, a catalogue and orders at every stage, made through the workflow."""
     from workflow.admin import import_products, import_staff
     from workflow.orders import ItemInput, create_order
-    from workflow.tasks import answer_task, dispatch_task
 
     if await Staff.exists():
         return
@@ -89,45 +224,19 @@ async def seed(*, with_orders: bool = True) -> None:
     if not with_orders:
         return
     sales = await Staff.get(userid="zhangxiaoshou")
-    dispatcher = await Staff.get(userid="zhaopaidan")
-    measurer = await Staff.get(userid="sunceliang")
     products = {p.model: p for p in await Product.all()}
     today = local_today()
-    orders = [
-        (
-            "LS20261101",
-            "黄女士",
-            "13812345678",
-            "上海市徐汇区漕溪北路 88 弄 3 号 1201",
-            [("主卫", "K5"), ("客卫", "S1")],
-        ),
-        ("LS20261102", "林先生", "13998765432", "上海市徐汇区天钥桥路 500 号 6 栋 803", [("主卫", "E2")]),
-        (
-            "LS20261103",
-            "何女士",
-            "13700001111",
-            "上海市徐汇区虹梅路 1800 弄 12 号 502",
-            [("阳台", "D70"), ("主卧", "Y2")],
-        ),
-    ]
-    created = []
-    for number, name, phone, address, items in orders:
-        created.append(
-            await create_order(
-                actor=sales,
-                number=number,
-                customer_name=name,
-                phone=phone,
-                address=address,
-                items=[ItemInput(product_id=products[m].id, room=room) for room, m in items],
-                expected_measure_date=today + timedelta(days=2),
-            )
+    for number, name, phone, address, items, stage in DEMO_ORDERS:
+        order = await create_order(
+            actor=sales,
+            number=number,
+            customer_name=name,
+            phone=phone,
+            address=address,
+            items=[ItemInput(product_id=products[m].id, room=room) for room, m in items],
+            expected_measure_date=today + timedelta(days=2),
         )
-    # One order already dispatched and accepted, so the measurer has photos to send.
-    task = await dispatch_task(
-        actor=dispatcher, order=created[1], kind=TaskKind.MEASURE, worker_id=measurer.id, day=today + timedelta(days=1)
-    )
-    await answer_task(actor=measurer, task_id=task.id, accept=True)
+        await advance(order, stage, day=today + timedelta(days=1))
     log.info("seeded %d orders", await Order.all().count())
 
 

@@ -61,10 +61,12 @@ async def test_demo_starts_with_seeded_chats(tmp_path: Path) -> None:
                     for e in entries
                     if e["msgtype"] == "template_card"
                 ]
-                if len(titles) >= 3:
+                if len(titles) >= 9:
                     break
                 await asyncio.sleep(0.1)
-            assert titles.count("新订单待派测量") == 3
+            # Seven seeded orders, two of them already past goods-in.
+            assert titles.count("新订单待派测量") == 7
+            assert titles.count("已到货，待派安装") == 2
         assert proc.stdout is not None
         banner = (await proc.stdout.read(4096)).decode()
         assert f"http://127.0.0.1:{emu_port}/" in banner

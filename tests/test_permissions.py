@@ -27,6 +27,7 @@ from models import (
     TaskKind,
     Visit,
 )
+from relay.demo import advance
 from relay.runtime import runtime
 from relay.timeutil import local_today
 from tests.support import World, jpeg
@@ -36,8 +37,7 @@ from workflow.changes import cancel_order, request_remeasure
 from workflow.design import add_design, finish_design
 from workflow.errors import NotAllowed, WorkflowError
 from workflow.goods import receive_item
-from workflow.install import add_install_photo, finish_install
-from workflow.measure import add_site_photo, categorize_photo, finish_measure
+from workflow.measure import add_site_photo, finish_measure
 from workflow.orders import ItemInput, create_order
 from workflow.payments import confirm_design
 from workflow.tasks import answer_task, dispatch_task, reschedule_task
@@ -72,63 +72,8 @@ async def new_order(number: str) -> Order:
 
 
 async def at_state(number: str, state: OrderState) -> Order:
-    """An order walked through the real workflow up to `state`."""
-    order = await new_order(number)
-    day = local_today() + timedelta(days=1)
-    measurer, installer = await seeded("sunceliang"), await seeded("chenanzhuang")
-    if state == OrderState.CREATED:
-        return order
-    task = await dispatch_task(
-        actor=await seeded("zhaopaidan"), order=order, kind=TaskKind.MEASURE, worker_id=measurer.id, day=day
-    )
-    if state == OrderState.MEASURE_SCHEDULED:
-        return order
-    await answer_task(actor=measurer, task_id=task.id, accept=True)
-    stored = await runtime().files.put_image(jpeg())
-    photo = await add_site_photo(actor=measurer, order=order, stored=stored, media_id=None)
-    await categorize_photo(actor=measurer, attachment_id=photo.id, category=photo.category.__class__("other"))
-    await finish_measure(actor=measurer, order=order)
-    if state == OrderState.MEASURED:
-        return await Order.get(id=order.id)
-    designer = await seeded("zhengsheji")
-    await add_design(actor=designer, order=order, stored=stored, filename="设计.jpg")
-    await finish_design(actor=designer, order=await Order.get(id=order.id))
-    if state == OrderState.DESIGNED:
-        return await Order.get(id=order.id)
-    await confirm_design(
-        actor=await seeded("zhangxiaoshou"),
-        order=await Order.get(id=order.id),
-        contract_amount=Decimal(1000),
-        first_payment=Decimal(1000),
-        method=PaymentMethod.CASH,
-        kind=PaymentKind.FULL,
-    )
-    if state == OrderState.CONFIRMED:
-        return await Order.get(id=order.id)
-    item = await OrderItem.get(order_id=order.id)
-    await receive_item(
-        actor=await seeded("fengcangku"),
-        order=await Order.get(id=order.id),
-        item_id=item.id,
-        production_number=f"P-{number}",
-    )
-    if state == OrderState.IN_STOCK:
-        return await Order.get(id=order.id)
-    task = await dispatch_task(
-        actor=await seeded("zhaopaidan"),
-        order=await Order.get(id=order.id),
-        kind=TaskKind.INSTALL,
-        worker_id=installer.id,
-        day=day,
-    )
-    await answer_task(actor=installer, task_id=task.id, accept=True)
-    for color in ((1, 1, 1), (2, 2, 2)):
-        await add_install_photo(
-            actor=installer, order=order, stored=await runtime().files.put_image(jpeg(color=color)), media_id=None
-        )
-    await finish_install(actor=installer, order=await Order.get(id=order.id))
-    assert state == OrderState.INSTALLED
-    return await Order.get(id=order.id)
+    """An order walked through the real workflow up to `state` (the demo's walk)."""
+    return await advance(await new_order(number), state, day=local_today() + timedelta(days=1))
 
 
 async def snapshot(order: Order) -> tuple[object, ...]:

@@ -1,0 +1,87 @@
+"""Real headless Chromium for the H5 pages and the emulator console.
+
+One browser for the session; every test gets a fresh context (no cookies carried over) sized like a phone.
+A failed test leaves a screenshot of its page in tests/browser/artifacts/.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, async_playwright, expect
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+PHONE: ViewportSize = {"width": 390, "height": 844}
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+# Cards go through Relay's inbox and outbox and reach the console by polling: give auto-waiting room.
+expect.set_options(timeout=15_000)
+
+
+@pytest.fixture(scope="session")
+async def browser(chromium_path: str) -> AsyncIterator[Browser]:
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield browser
+        await browser.close()
+
+
+@pytest.fixture
+async def context(browser: Browser) -> AsyncIterator[BrowserContext]:
+    ctx = await browser.new_context(viewport=PHONE, locale="zh-CN", timezone_id="Asia/Shanghai")
+    ctx.set_default_timeout(15_000)
+    yield ctx
+    await ctx.close()
+
+
+@pytest.fixture
+async def page(context: BrowserContext, request: pytest.FixtureRequest) -> AsyncIterator[Page]:
+    page = await context.new_page()
+    yield page
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed and not page.is_closed():
+        await page.screenshot(path=artifact(request.node.name, "failed"), full_page=True)
+
+
+Shot = Callable[[str], Awaitable[Path]]
+
+
+@pytest.fixture
+def shot(page: Page, request: pytest.FixtureRequest) -> Shot:
+    """`await shot("label")` saves the whole page to tests/browser/artifacts/<test>-<label>.png."""
+
+    async def take(label: str) -> Path:
+        path = artifact(request.node.name, label)
+        await page.evaluate("window.scrollTo(0, 0)")  # a full-page shot of a scrolled page draws sticky bars mid-page
+        await page.screenshot(path=path, full_page=True)
+        return path
+
+    return take
+
+
+def artifact(test_name: str, label: str) -> Path:
+    """tests/browser/artifacts/<test>-<label>.png (the backend in the test id keeps runs apart)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS / f"{re.sub(r'[^0-9A-Za-z_.-]+', '-', test_name).strip('-')}-{label}.png"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.when == "call":
+        item.rep_call = report  # type: ignore[attr-defined]
+    return report

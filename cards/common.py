@@ -95,5 +95,5 @@ def callback_button(text: str, key: str, *, style: int = 1) -> dict[str, Any]:
     return {"type": 0, "text": clip(text, 30), "style": style, "key": key}
 
 
-def url_button(text: str, url: str, *, style: int = 2) -> dict[str, Any]:
+def url_button(text: str, url: str, *, style: int = 4) -> dict[str, Any]:
     return {"type": 1, "text": clip(text, 30), "style": style, "url": url}

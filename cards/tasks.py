@@ -72,7 +72,7 @@ def task_card(worker: str, flow: TaskFlow, task: TaskView, *, links: Links, titl
         ],
         buttons=[
             callback_button("接单", TaskAnswerKey(task_id=task.id, accept=1).pack(), style=1),
-            callback_button("拒单", TaskAnswerKey(task_id=task.id, accept=0).pack(), style=3),
+            callback_button("拒单", TaskAnswerKey(task_id=task.id, accept=0).pack(), style=2),
         ],
         url=links.oauth(f"/h5/orders/{order.number}"),
         quote="上门前请再次与客户确认时间",

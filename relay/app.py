@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -23,6 +24,11 @@ from relay.kv import open_store
 from relay.runtime import Runtime, build_runtime
 
 log = logging.getLogger(__name__)
+
+
+def _json_dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
 
 CONFIG = web.AppKey("config", Config)
 
@@ -85,7 +91,11 @@ async def error_middleware(
         raise
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return web.json_response({"error": "服务器出错了，请稍后再试"}, status=500)
+        if request.path.startswith(("/h5/", "/sign/")):
+            from webviews.render import render
+
+            return render(request, "message.html", title="出错了", message="服务器出错了，请稍后再试。", status=500)
+        return web.json_response({"error": "服务器出错了，请稍后再试"}, status=500, dumps=_json_dumps)
 
 
 async def healthz(request: web.Request) -> web.Response:

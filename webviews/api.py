@@ -12,6 +12,7 @@ from relay.security import is_mobile, normalize_phone
 from webviews.auth import STAFF, Handler, api_staff, session_staff
 from workflow.errors import WorkflowError
 from workflow.scope import get_order_for
+from workflow.search import OrderFilter, search_orders
 from workflow.selectors import order_view, orders_with_phone
 
 routes = web.RouteTableDef()
@@ -42,9 +43,14 @@ async def phone_check(request: web.Request) -> web.Response:
     phone = normalize_phone(request.query.get("phone", ""))
     if not is_mobile(phone):
         return web.json_response({"valid": False, "message": "手机号应为 11 位数字，以 1 开头", "orders": []})
+    # The count helps spot a returning customer anywhere in the company; the numbers only of what
+    # this member may see.
     numbers = await orders_with_phone(phone)
-    message = f"这个手机号已有 {len(numbers)} 个订单：{'、'.join(numbers[:5])}" if numbers else ""
-    return web.json_response({"valid": True, "message": message, "orders": numbers})
+    visible = [o.number for o in await search_orders(api_staff(request), OrderFilter(q=phone), limit=5)]
+    message = ""
+    if numbers:
+        message = f"这个手机号已有 {len(numbers)} 个订单" + (f"：{'、'.join(visible)}" if visible else "")
+    return web.json_response({"valid": True, "message": message, "orders": visible})
 
 
 @routes.get("/api/v1/orders/{number}")

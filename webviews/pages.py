@@ -24,7 +24,7 @@ from models import (
 )
 from models.enums import OPEN_TASK_STATES, SITE_PHOTO_CATEGORIES
 from relay.runtime import runtime
-from relay.storage import RejectedFile, StoredFile
+from relay.storage import RejectedFile
 from relay.timeutil import local_today
 from webviews.auth import api_staff, check_csrf, csrf_token, h5_page
 from webviews.forms import item_rows, one, order_or_404, products, read_form, to_date, to_int
@@ -66,10 +66,7 @@ async def order_create(request: web.Request) -> web.Response:
     try:
         form, files = await read_form(request)
         check_csrf(request, staff, one(form, "csrf"))
-        photo: StoredFile | None = None
-        for name, _filename, data in files:
-            if name == "paper_photo":
-                photo = await runtime().files.put_image(data)
+        photo = next((data for name, _filename, data in files if name == "paper_photo"), None)
         order = await create_order(
             actor=staff,
             number=one(form, "number"),

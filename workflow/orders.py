@@ -9,13 +9,13 @@ from datetime import date
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from models import Attachment, AttachmentCategory, Customer, Order, OrderItem, Product, Role, Staff
+from models import AttachmentCategory, Customer, Order, OrderItem, Product, Role, Staff
 from relay.runtime import runtime
 from relay.security import is_mobile, normalize_phone
-from relay.storage import StoredFile
 from relay.timeutil import local_today
 from workflow import timeline
-from workflow.errors import Conflict, Invalid
+from workflow.attachments import attach
+from workflow.errors import Invalid
 from workflow.flows import MEASURE
 from workflow.scope import require_role
 from workflow.tasks import notify_dispatchers
@@ -41,8 +41,9 @@ async def create_order(
     items: list[ItemInput],
     expected_measure_date: date | None,
     note: str = "",
-    paper_photo: StoredFile | None = None,
+    paper_photo: bytes | None = None,
 ) -> Order:
+    """Create the order; the paper order's photo is checked and stored only once the rest is valid."""
     require_role(actor, Role.SALES)
     number = number.strip().upper()
     customer_name = customer_name.strip()
@@ -71,9 +72,10 @@ async def create_order(
         if len(item.room) > 64:
             raise Invalid("房间名称最多 64 字", "items")
     if await Order.filter(number=number).exists():
-        raise Conflict(f"订单号 {number} 已存在，请核对纸质订单编号")
+        raise Invalid(f"订单号 {number} 已存在，请核对纸质订单编号", "number")
 
     vault = runtime().vault
+    photo = await runtime().files.put_image(paper_photo) if paper_photo else None
     async with in_transaction():
         index = vault.blind_index(phone)
         customer = await Customer.filter(phone_index=index, name=customer_name).first()
@@ -92,7 +94,7 @@ async def create_order(
                 note=note.strip()[:2000],
             )
         except IntegrityError as exc:
-            raise Conflict(f"订单号 {number} 已存在，请核对纸质订单编号") from exc
+            raise Invalid(f"订单号 {number} 已存在，请核对纸质订单编号", "number") from exc
         for item in items:
             product = products[item.product_id]
             await OrderItem.create(
@@ -103,17 +105,8 @@ async def create_order(
                 room=item.room.strip(),
                 quantity=item.quantity,
             )
-        if paper_photo is not None:
-            await Attachment.create(
-                order=order,
-                category=AttachmentCategory.PAPER_ORDER,
-                sha256=paper_photo.sha256,
-                content_type=paper_photo.content_type,
-                size=paper_photo.size,
-                filename="纸质订单",
-                has_thumbnail=paper_photo.has_thumbnail,
-                uploader=actor,
-            )
+        if photo is not None:
+            await attach(order, photo, category=AttachmentCategory.PAPER_ORDER, uploader=actor, filename="纸质订单")
         await timeline.record(order, actor, "created", number=number)
         await notify_dispatchers(MEASURE, order)
     return order

@@ -52,6 +52,12 @@ def _image_info(data: bytes) -> tuple[str, bytes]:
         with Image.open(io.BytesIO(data)) as img:
             upright = ImageOps.exif_transpose(img)
             upright.thumbnail(THUMB_SIZE)
+            if upright.mode in ("RGBA", "LA", "PA", "P") or "transparency" in upright.info:
+                # JPEG has no alpha: lay transparent parts (a signature's background) on white, not black.
+                rgba = upright.convert("RGBA")
+                flat = Image.new("RGB", rgba.size, (255, 255, 255))
+                flat.paste(rgba, mask=rgba.getchannel("A"))
+                upright = flat
             out = io.BytesIO()
             upright.convert("RGB").save(out, "JPEG", quality=80)
     except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError, ValueError) as exc:

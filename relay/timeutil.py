@@ -20,3 +20,7 @@ def local(dt: datetime) -> datetime:
 
 def fmt_time(dt: datetime) -> str:
     return local(dt).strftime("%m-%d %H:%M")
+
+
+def fmt_full_time(dt: datetime) -> str:
+    return local(dt).strftime("%Y-%m-%d %H:%M")

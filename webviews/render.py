@@ -9,7 +9,7 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
-from relay.timeutil import fmt_time
+from relay.timeutil import fmt_full_time, fmt_time
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -22,6 +22,7 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     env.filters["time"] = fmt_time
+    env.filters["full_time"] = fmt_full_time
     return env
 
 

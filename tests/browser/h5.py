@@ -9,14 +9,25 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from PIL import Image, ImageDraw
-from playwright.async_api import Page, expect
+from playwright.async_api import FloatRect, Page, expect
 
+from models import Order, OrderState, Product, Staff
+from relay.demo import advance
 from relay.runtime import runtime
 from relay.timeutil import local_today
 from tests.support import World
+from workflow.orders import ItemInput, create_order
 
 SALES = "zhangxiaoshou"
 DISPATCHERS = ("zhaopaidan", "qianpaidan")
+# Who relay.demo.advance() gives an order's work to.
+DESIGNER, WAREHOUSE, INSTALL_DISPATCHER, INSTALLER, AFTER_SALES = (
+    "zhengsheji",
+    "fengcangku",
+    "zhaopaidan",
+    "chenanzhuang",
+    "weishouhou",
+)
 
 K5 = "淋浴房 K系列 K5（钻石形淋浴房）"
 S1 = "淋浴房 S系列 S1（一字形淋浴屏）"
@@ -94,3 +105,68 @@ async def create_order_in_browser(page: Page, world: World, order: NewOrder) -> 
     await submit_new_order(page)
     await expect(page.locator("#created")).to_contain_text("订单已创建")
     await expect(page.locator("header.bar h1")).to_have_text(f"订单 {order.number}")
+
+
+async def order_at(world: World, state: OrderState, number: str, *, models: tuple[str, ...] = ("K5", "S1")) -> Order:
+    """An order sales created for 黄女士, walked through the real workflow to `state`, its cards delivered."""
+    products = {p.model: p for p in await Product.all()}
+    rooms = ("主卫", "客卫", "阳台", "厨房")
+    order = await create_order(
+        actor=await Staff.get(userid=SALES),
+        number=number,
+        customer_name="黄女士",
+        phone="13812345678",
+        address="上海市徐汇区漕溪北路 88 弄 3 号 1201",
+        items=[ItemInput(product_id=products[m].id, room=rooms[i]) for i, m in enumerate(models)],
+        expected_measure_date=local_today() + timedelta(days=2),
+    )
+    order = await advance(order, state, day=local_today() + timedelta(days=1))
+    assert order.state == state, order.state
+    await world.settle()
+    return order
+
+
+# The customer's signing pad (webviews/templates/sign.html)
+
+
+async def pad_box(page: Page) -> FloatRect:
+    pad = page.locator("#pad")
+    await pad.scroll_into_view_if_needed()
+    box = await pad.bounding_box()
+    assert box is not None
+    return box
+
+
+async def sign_with_mouse(page: Page) -> None:
+    """A wavy surname across the pad, drawn with the mouse in two strokes."""
+    box = await pad_box(page)
+    x, y, w, h = box["x"], box["y"], box["width"], box["height"]
+    strokes = [
+        [(0.10, 0.70), (0.20, 0.25), (0.30, 0.75), (0.40, 0.30), (0.50, 0.70)],
+        [(0.55, 0.40), (0.70, 0.45), (0.85, 0.35), (0.90, 0.75)],
+    ]
+    for stroke in strokes:
+        await page.mouse.move(x + stroke[0][0] * w, y + stroke[0][1] * h)
+        await page.mouse.down()
+        for fx, fy in stroke[1:]:
+            await page.mouse.move(x + fx * w, y + fy * h, steps=8)
+        await page.mouse.up()
+
+
+async def sign_with_finger(page: Page) -> None:
+    """A finger stroke (real touch input, through Chromium's touch emulation) and two dots for the 'i's."""
+    box = await pad_box(page)
+    x, y, w, h = box["x"], box["y"], box["width"], box["height"]
+    cdp = await page.context.new_cdp_session(page)
+    points = [(0.15 + 0.05 * i, 0.5 + (0.25 if i % 2 else -0.2)) for i in range(14)]
+    await cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [point(x, y, w, h, points[0])]})
+    for p in points[1:]:
+        await cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point(x, y, w, h, p)]})
+    await cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    await cdp.detach()
+    for fx in (0.3, 0.6):
+        await page.touchscreen.tap(x + fx * w, y + 0.12 * h)
+
+
+def point(x: float, y: float, w: float, h: float, p: tuple[float, float]) -> dict[str, float]:
+    return {"x": x + p[0] * w, "y": y + p[1] * h}

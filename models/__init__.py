@@ -12,7 +12,7 @@ from models.enums import (
     TaskKind,
     TaskState,
 )
-from models.jobs import Job
+from models.jobs import Alert, Job
 from models.messaging import InboxMessage, OutboxMessage
 from models.orders import Attachment, Customer, Order, OrderEvent, OrderItem, Payment, Signature, Task, Visit
 from models.org import OrgUnit, Staff
@@ -20,6 +20,7 @@ from models.org import OrgUnit, Staff
 MODEL_MODULES = ["models.org", "models.catalog", "models.orders", "models.messaging", "models.jobs"]
 
 __all__ = [
+    "Alert",
     "Job",
     "Payment",
     "PaymentKind",

@@ -4,6 +4,8 @@ from tortoise import fields
 from tortoise.models import Model
 
 from models.enums import MessageState
+from models.orders import Order
+from models.org import Staff
 
 
 class Job(Model):
@@ -24,3 +26,25 @@ class Job(Model):
 
     class Meta:
         table = "job"
+
+
+class Alert(Model):
+    # One alert per order and rule (预警): raised once, sent to the managers over the order, handled from the card.
+
+    id = fields.IntField(primary_key=True)
+    order: fields.ForeignKeyRelation[Order] = fields.ForeignKeyField(
+        "models.Order", related_name="alerts", on_delete=fields.CASCADE
+    )
+    order_id: int
+    rule = fields.CharField(max_length=32)
+    detail = fields.CharField(max_length=255, default="")
+    created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
+    handled_by: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
+        "models.Staff", related_name="alerts_handled", null=True, on_delete=fields.SET_NULL
+    )
+    handled_by_id: int | None
+    handled_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "alert"
+        unique_together = (("order", "rule"),)

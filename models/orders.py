@@ -46,9 +46,20 @@ class Order(Model):
     cancel_reason = fields.CharField(max_length=255, default="")
     created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
     updated_at = fields.DatetimeField(auto_now=True)
+    # When the order last reached each stage: the numbers managers ask for are counts and averages of these.
+    measured_at = fields.DatetimeField(null=True, db_index=True)
+    designed_at = fields.DatetimeField(null=True, db_index=True)
+    confirmed_at = fields.DatetimeField(null=True, db_index=True)
+    in_stock_at = fields.DatetimeField(null=True, db_index=True)
+    installed_at = fields.DatetimeField(null=True, db_index=True)
+    signed_at = fields.DatetimeField(null=True)
+    visited_at = fields.DatetimeField(null=True)
+    # The last time the state changed: how long an order has been stuck where it is.
+    state_since = fields.DatetimeField(null=True)
 
     class Meta:
         table = "order"
+        indexes = (("org_unit_id", "state"),)
 
 
 class OrderItem(Model):

@@ -19,6 +19,7 @@ from workflow import timeline
 from workflow.errors import Conflict, Invalid, NotAllowed
 from workflow.scope import covers, require_role, staff_covering
 from workflow.selectors import order_view
+from workflow.transitions import move
 
 SCORED = ("sales", "measurer", "installer")
 SCORED_LABELS = {"sales": "销售", "measurer": "测量", "installer": "安装"}
@@ -84,12 +85,8 @@ async def record_visit(
         if not reached:
             await timeline.record(order, actor, "visited", result="未接通", notes=visit.notes)
             return visit
-        moved = await Order.filter(id=order.id, state__in=[OrderState.INSTALLED, OrderState.SIGNED]).update(
-            state=OrderState.VISITED
-        )
-        if not moved:
+        if not await move(order, to=OrderState.VISITED, expected=(OrderState.INSTALLED, OrderState.SIGNED)):
             raise Conflict("这个订单刚被别人回访过")
-        await order.refresh_from_db()
         if task is not None:
             await Task.filter(id=task.id).update(state=TaskState.DONE, done_at=utcnow())
         result = "，".join(f"{SCORED_LABELS[r]} {scores[r].value} 分" for r in SCORED)

@@ -16,6 +16,7 @@ from workflow.flows import MEASURE
 from workflow.scope import covers, staff_covering
 from workflow.selectors import order_view
 from workflow.tasks import chat_task_key, notify_dispatchers
+from workflow.transitions import move
 
 CANCELLERS = (Role.SALES, Role.MANAGER, Role.ADMIN)
 REMEASURE_STATES = (OrderState.MEASURED, OrderState.DESIGNED)
@@ -41,11 +42,7 @@ async def cancel_order(*, actor: Staff, order: Order, reason: str) -> Order:
     if order.state not in OPEN_ORDER_STATES:
         raise Conflict(f"订单 {order.number} {order.state.label}，不能取消")
     async with in_transaction():
-        moved = await Order.filter(id=order.id, state__in=list(OPEN_ORDER_STATES)).update(
-            state=OrderState.CANCELLED, cancel_reason=reason[:255]
-        )
-        if not moved:
-            await order.refresh_from_db()
+        if not await move(order, to=OrderState.CANCELLED, expected=OPEN_ORDER_STATES, cancel_reason=reason[:255]):
             raise Conflict(f"订单 {order.number} 当前状态：{order.state.label}")
         tasks = await Task.filter(order_id=order.id, state__in=list(OPEN_TASK_STATES)).prefetch_related("assignee")
         await Task.filter(id__in=[t.id for t in tasks]).update(state=TaskState.CANCELLED)
@@ -80,9 +77,8 @@ async def request_remeasure(*, actor: Staff, order: Order, reason: str) -> Order
     if order.state not in REMEASURE_STATES:
         raise Conflict(f"订单 {order.number} 当前状态：{order.state.label}，不能重新测量")
     async with in_transaction():
-        moved = await Order.filter(id=order.id, state__in=list(REMEASURE_STATES)).update(state=OrderState.CREATED)
-        if not moved:
-            await order.refresh_from_db()
+        # The earlier measuring and design no longer hold: their stage times go with them.
+        if not await move(order, to=OrderState.CREATED, expected=REMEASURE_STATES, measured_at=None, designed_at=None):
             raise Conflict(f"订单 {order.number} 当前状态：{order.state.label}")
         await Task.filter(order_id=order.id, kind=TaskKind.MEASURE, superseded=False).update(superseded=True)
         await order.refresh_from_db()

@@ -14,6 +14,7 @@ from workflow.attachments import attach
 from workflow.errors import Conflict, Invalid, NotAllowed
 from workflow.scope import covers, require_role
 from workflow.selectors import order_view
+from workflow.transitions import move
 
 
 async def _check_designer(actor: Staff, order: Order) -> None:
@@ -38,9 +39,7 @@ async def finish_design(*, actor: Staff, order: Order) -> Order:
     if not files:
         raise Invalid("还没有上传设计文件")
     async with in_transaction():
-        moved = await Order.filter(id=order.id, state=OrderState.MEASURED).update(state=OrderState.DESIGNED)
-        if not moved:
-            await order.refresh_from_db()
+        if not await move(order, to=OrderState.DESIGNED, expected=OrderState.MEASURED):
             raise Conflict(f"订单 {order.number} 当前状态：{order.state.label}")
         await order.refresh_from_db()
         await timeline.record(order, actor, "designed", files=files)

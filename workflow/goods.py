@@ -17,6 +17,7 @@ from workflow.flows import INSTALL
 from workflow.scope import covers, require_role
 from workflow.selectors import item_label, order_view
 from workflow.tasks import notify_dispatchers
+from workflow.transitions import move
 
 PRODUCTION_NUMBER_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z\-_/.]{0,63}$")
 
@@ -62,10 +63,8 @@ async def receive_item(*, actor: Staff, order: Order, item_id: int, production_n
 
 
 async def _all_in(actor: Staff, order: Order) -> None:
-    moved = await Order.filter(id=order.id, state=OrderState.CONFIRMED).update(state=OrderState.IN_STOCK)
-    if not moved:
+    if not await move(order, to=OrderState.IN_STOCK, expected=OrderState.CONFIRMED):
         return
-    await order.refresh_from_db()
     await timeline.record(order, actor, "in_stock")
     await notify_dispatchers(INSTALL, order)
     sales = await Staff.get(id=order.sales_id)

@@ -20,6 +20,7 @@ from workflow.scope import require_role, staff_covering
 from workflow.selectors import order_view
 from workflow.signing import signing_url
 from workflow.tasks import chat_task_key, open_task
+from workflow.transitions import move
 
 
 async def required_photos(order: Order) -> int:
@@ -56,9 +57,7 @@ async def finish_install(*, actor: Staff, order: Order) -> Order:
     if photos < needed:
         raise Invalid(f"安装照片不足：至少需要 {needed} 张，已上传 {photos} 张")
     async with in_transaction():
-        moved = await Order.filter(id=order.id, state=OrderState.INSTALL_SCHEDULED).update(state=OrderState.INSTALLED)
-        if not moved:
-            await order.refresh_from_db()
+        if not await move(order, to=OrderState.INSTALLED, expected=OrderState.INSTALL_SCHEDULED):
             raise Conflict(f"订单 {order.number} 当前状态：{order.state.label}")
         await Task.filter(id=task.id).update(state=TaskState.DONE, done_at=utcnow())
         await order.refresh_from_db()

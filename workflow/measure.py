@@ -29,6 +29,7 @@ from workflow.errors import Conflict, Invalid, NotAllowed, NotFound
 from workflow.scope import require_role, staff_covering
 from workflow.selectors import attachment_counts, order_view
 from workflow.tasks import chat_task_key, open_task
+from workflow.transitions import move
 
 
 async def _open_measure_task(actor: Staff, order: Order) -> Task:
@@ -152,9 +153,7 @@ async def finish_measure(*, actor: Staff, order: Order) -> Order:
     if photos == 0:
         raise Invalid("还没有现场照片：请在聊天中发送现场照片后再标记完成")
     async with in_transaction():
-        moved = await Order.filter(id=order.id, state=OrderState.MEASURE_SCHEDULED).update(state=OrderState.MEASURED)
-        if not moved:
-            await order.refresh_from_db()
+        if not await move(order, to=OrderState.MEASURED, expected=OrderState.MEASURE_SCHEDULED):
             raise Conflict(f"订单 {order.number} 当前状态：{order.state.label}")
         await Task.filter(id=task.id).update(state=TaskState.DONE)
         await order.refresh_from_db()

@@ -16,6 +16,7 @@ from workflow import timeline
 from workflow.errors import Conflict, Invalid, NotAllowed
 from workflow.scope import require_role, staff_covering
 from workflow.selectors import order_view
+from workflow.transitions import move
 
 MAX_AMOUNT = Decimal("99999999.99")
 
@@ -85,13 +86,10 @@ async def confirm_design(
     if first_payment > contract_amount:
         raise Invalid("首付款不能超过合同金额", "amount")
     async with in_transaction():
-        moved = await Order.filter(id=order.id, state=OrderState.DESIGNED).update(
-            state=OrderState.CONFIRMED, contract_amount=contract_amount
-        )
-        if not moved:
-            await order.refresh_from_db()
+        if not await move(
+            order, to=OrderState.CONFIRMED, expected=OrderState.DESIGNED, contract_amount=contract_amount
+        ):
             raise Conflict(f"订单 {order.number} 当前状态：{order.state.label}")
-        await order.refresh_from_db()
         await timeline.record(order, actor, "confirmed", amount=str(contract_amount))
         await _add_payment(actor, order, amount=first_payment, method=method, kind=kind, note=note)
         warehouse = [w.userid for w in await staff_covering(order, Role.WAREHOUSE)]

@@ -17,6 +17,7 @@ from workflow import timeline
 from workflow.attachments import attach
 from workflow.errors import Conflict, Invalid
 from workflow.selectors import order_view
+from workflow.transitions import move
 
 MAX_SIGNATURE_BYTES = 2 * 1024 * 1024
 
@@ -88,8 +89,7 @@ async def submit_signature(*, token: str, png: bytes, ip: str, user_agent: str) 
     check_signature_image(png)
     stored = await runtime().files.put_image(png)
     async with in_transaction():
-        moved = await Order.filter(id=order.id, state=OrderState.INSTALLED).update(state=OrderState.SIGNED)
-        if not moved:
+        if not await move(order, to=OrderState.SIGNED, expected=OrderState.INSTALLED):
             raise Conflict("这个订单已经签过字了")
         await order.refresh_from_db()
         image = await attach(

@@ -25,6 +25,7 @@ from workflow.errors import Conflict, Invalid, NotAllowed, NotFound
 from workflow.flows import FLOWS, MEASURE, TaskFlow
 from workflow.scope import covers, require_role, staff_covering, staff_within
 from workflow.selectors import order_view, task_view, tasks_on
+from workflow.transitions import move
 
 
 @dataclass(frozen=True)
@@ -122,9 +123,7 @@ async def dispatch_task(*, actor: Staff, order: Order, kind: TaskKind, worker_id
     worker = await _check_worker(flow, actor, worker_id)
     async with in_transaction():
         # The conditional update is the race: exactly one dispatcher moves the order on.
-        moved = await Order.filter(id=order.id, state=flow.ready_state).update(state=flow.scheduled_state)
-        if not moved:
-            await order.refresh_from_db()
+        if not await move(order, to=flow.scheduled_state, expected=flow.ready_state):
             raise await _dispatch_conflict(flow, order)
         task = await Task.create(order=order, kind=flow.kind, assignee=worker, assigned_by=actor, scheduled_date=day)
         await order.refresh_from_db()
@@ -177,7 +176,7 @@ async def answer_task(*, actor: Staff, task_id: int, accept: bool, reason: str =
             await runtime().kv.set(chat_task_key(actor.userid), str(task.id), ttl=7 * 86400)
             await enqueue_message(await workbench_card(flow, actor, task))
         else:
-            await Order.filter(id=order.id, state=flow.scheduled_state).update(state=flow.ready_state)
+            await move(order, to=flow.ready_state, expected=flow.scheduled_state)
             await order.refresh_from_db()
             await timeline.record(order, actor, f"{flow.kind.value}_declined", reason=reason or "未说明")
             await notify_dispatchers(

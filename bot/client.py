@@ -172,6 +172,17 @@ class WeComClient:
     async def update_template_card(self, update: dict[str, Any]) -> dict[str, Any]:
         return await self.call("POST", "message/update_template_card", json_body={**update, "agentid": self.agent_id})
 
+    async def upload_media(self, kind: str, filename: str, data: bytes, content_type: str) -> str:
+        """media/upload: a temporary media_id (3 days) to send an image or file with."""
+
+        def form() -> aiohttp.FormData:
+            body = aiohttp.FormData()
+            body.add_field("media", data, filename=filename, content_type=content_type)
+            return body
+
+        result = await self.call("POST", "media/upload", params={"type": kind}, form_factory=form)
+        return str(result["media_id"])
+
     async def get_user_by_code(self, code: str) -> str:
         data = await self.call("GET", "auth/getuserinfo", params={"code": code})
         userid = data.get("userid") or data.get("UserId")

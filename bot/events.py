@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,7 +109,9 @@ def dedupe_key(raw: dict[str, Any]) -> str:
         raw.get("EventKey"),
         raw.get("ResponseCode"),
     ]
-    return "evt:" + ":".join(str(p or "") for p in parts)
+    key = "evt:" + ":".join(str(p or "") for p in parts)
+    # EventKey may be 1 KB and ResponseCode has no documented bound; the inbox's unique column holds 255.
+    return key if len(key) <= 255 else "evt:sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
 
 def parse_event(raw: dict[str, Any]) -> Event:

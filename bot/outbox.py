@@ -19,6 +19,7 @@ from tortoise.expressions import F, Q
 from bot.client import WeComClient, WeComError, WeComRetryable
 from models import MessageState, OutboxKind, OutboxMessage
 from relay.metrics import OUTBOX_SENT
+from relay.runtime import runtime
 from relay.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -157,6 +158,13 @@ class OutboxSender:
 
     async def _send(self, row: OutboxMessage) -> dict[str, Any]:
         message = dict(row.payload)
+        image = message.get("image") or {}
+        if message.get("msgtype") == "image" and "relay_file" in image:
+            # A chart or photo Relay stored: upload it now (media ids last 3 days, so never earlier).
+            path = runtime().files.path(image["relay_file"])
+            data = await asyncio.to_thread(path.read_bytes)
+            media_id = await self.client.upload_media("image", "chart.png", data, "image/png")
+            message["image"] = {"media_id": media_id}
         if message.get("msgtype") != "template_card":
             message.setdefault("enable_duplicate_check", 1)
             message.setdefault("duplicate_check_interval", TEXT_DUPLICATE_WINDOW)

@@ -113,17 +113,6 @@ def visit_task_card(to: str, order: OrderView, *, installer: str, links: Links) 
     )
 
 
-def low_score_card(to: list[str], order: OrderView, *, lines: list[str], links: Links) -> dict[str, Any]:
-    return text_notice(
-        to,
-        task_id=card_task_id("lowscore", order.id),
-        title="预警：客户评分偏低",
-        desc=f"订单 {order.number} · {order.customer_name}",
-        quote="\n".join(lines) + "\n建议：48 小时内回电客户了解情况并跟进",
-        url=links.oauth(f"/h5/orders/{order.number}"),
-    )
-
-
 def signed_card(sales: str, order: OrderView, *, links: Links) -> dict[str, Any]:
     return text_notice(
         sales,

@@ -55,6 +55,7 @@ COMMANDS = {
     Role.MEASURER: "直接发照片 — 测量现场照片",
     Role.INSTALLER: "直接发照片 — 安装结果照片",
     Role.WAREHOUSE: "入库 <订单号> — 登记到货，然后扫码",
+    Role.MANAGER: "今日统计 / 本周统计 / 本月统计 / 统计 2026-11 — 数据统计",
 }
 
 
@@ -65,6 +66,8 @@ def help_card(userid: str, staff_id: int, roles: list[str], *, links: Links, not
     if Role.SALES.value in roles:
         jumps.append(("新建订单", links.oauth("/h5/orders/new")))
     jumps.append(("订单列表", links.oauth("/h5/orders")))
+    if Role.MANAGER.value in roles:
+        jumps.append(("数据看板", links.oauth("/h5/dashboard")))
     role_names = "、".join(Role(r).label for r in roles if r in Role._value2member_map_) or "未分配角色"
     return text_notice(
         userid,

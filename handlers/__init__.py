@@ -11,7 +11,7 @@ from bot.events import CardClick, EnterAgent, Event, ImageMessage, TextMessage
 from bot.outbox import enqueue_message
 from cards.common import text_message
 from cards.keys import KeyError_, unpack_key
-from handlers import common, dispatchers, sales, warehouse, workers
+from handlers import common, dispatchers, managers, sales, warehouse, workers
 from handlers.router import Ctx, Router, find_handler
 from models import Role, Staff
 from relay.runtime import runtime
@@ -20,7 +20,14 @@ from workflow.errors import Conflict, WorkflowError
 
 log = logging.getLogger(__name__)
 
-ROUTERS: list[Router] = [sales.router, dispatchers.router, workers.router, warehouse.router, common.router]
+ROUTERS: list[Router] = [
+    sales.router,
+    dispatchers.router,
+    workers.router,
+    warehouse.router,
+    managers.router,
+    common.router,
+]
 
 NOT_A_MEMBER = "你还不是接力的成员，请联系管理员开通账号。"
 SORRY = "抱歉，处理你的消息时出错了，我们已记录问题，请稍后再试。"

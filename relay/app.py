@@ -22,6 +22,8 @@ from relay.config import Config
 from relay.db import close_db, db, open_db
 from relay.kv import open_store
 from relay.runtime import Runtime, build_runtime
+from scheduler.jobs import Scheduler
+from scheduler.plan import HANDLERS, Planner
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,7 @@ class Services:
     dispatcher: Dispatcher
     inbox: InboxProcessor
     outbox: OutboxSender
+    scheduler: Scheduler
 
 
 SERVICES = web.AppKey("services", Services)
@@ -64,10 +67,16 @@ async def running_services(config: Config, *, background: bool = True) -> AsyncI
     outbox = OutboxSender(client, max_attempts=config.wecom.max_attempts, max_backoff=config.wecom.max_backoff)
     dispatcher = Dispatcher(client)
     inbox = InboxProcessor(dispatcher.prepare, dispatcher.handle, dispatcher.on_failure, after_commit=outbox.wake)
-    services = Services(runtime, client, dispatcher, inbox, outbox)
+    planner = Planner() if config.schedule.recurring else None
+    scheduler = Scheduler(HANDLERS, planner=planner, after_commit=outbox.wake)
+    services = Services(runtime, client, dispatcher, inbox, outbox, scheduler)
     tasks = []
     if background:
-        tasks = [asyncio.create_task(inbox.run(), name="inbox"), asyncio.create_task(outbox.run(), name="outbox")]
+        tasks = [
+            asyncio.create_task(inbox.run(), name="inbox"),
+            asyncio.create_task(outbox.run(), name="outbox"),
+            asyncio.create_task(scheduler.run(), name="scheduler"),
+        ]
     try:
         yield services
     finally:

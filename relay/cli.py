@@ -36,7 +36,7 @@ async def _worker(args: argparse.Namespace) -> None:
     from relay.app import running_services
 
     async with running_services(_config(args)):
-        print("Relay worker running (inbox and outbox)", flush=True)
+        print("Relay worker running (inbox, outbox, scheduled jobs)", flush=True)
         await asyncio.Event().wait()
 
 
@@ -78,7 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--data", default="var/demo", help="where the demo keeps its database and files")
     demo.set_defaults(run=_demo)
     sub.add_parser("serve", help="the web app: WeCom callback, H5 pages, API").set_defaults(run=_serve)
-    sub.add_parser("worker", help="background delivery: inbox and outbox").set_defaults(run=_worker)
+    sub.add_parser("worker", help="background work: inbox, outbox, reminders, alerts, daily numbers").set_defaults(
+        run=_worker
+    )
     sub.add_parser("migrate", help="create or upgrade the database schema").set_defaults(run=_migrate)
     for what in ("staff", "products"):
         p = sub.add_parser(what, help=f"{what} data")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -77,12 +78,30 @@ class AlertsConfig:
     enabled: bool = True
     # An after-sales score at or below this alerts the managers over the order.
     low_score: int = 2
+    # The other rules (预警), each with its threshold; 0 turns a rule off.
+    not_dispatched_hours: int = 24  # created, no measurer assigned
+    measure_overdue_days: int = 1  # measuring date passed, not measured
+    design_overdue_days: int = 3  # measured, no design
+    install_overdue_days: int = 1  # install date passed, not installed
+    in_stock_idle_days: int = 3  # goods in, no install booked
+    unsigned_days: int = 2  # installed, the customer has not signed
 
 
 @dataclass(frozen=True)
 class ScheduleConfig:
-    # Suggestion: how many tasks a measurer can take in one day before they count as full.
+    # Suggestion: how many tasks a worker can take in one day before they count as full.
     daily_task_limit: int = 6
+    # The day before an appointment, at this hour (local time), the worker gets a reminder.
+    reminder_hour: int = 18
+    # A task not accepted after this many hours is nudged, and after the second number escalated.
+    accept_nudge_hours: float = 2.0
+    accept_escalate_hours: float = 4.0
+    # The daily numbers reach every manager at this local time (HH:MM).
+    daily_push_time: str = "20:00"
+    # How often the alert rules are checked (minutes).
+    alert_scan_minutes: int = 15
+    # Add the recurring jobs (alert checks, the daily push). Off only where time is driven by hand (tests).
+    recurring: bool = True
 
 
 @dataclass(frozen=True)
@@ -176,6 +195,8 @@ def load_config(
     config = Config(**built, demo=demo)
     if overrides:
         config = config.replace(**overrides)
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", config.schedule.daily_push_time):
+        raise ConfigError("schedule.daily_push_time must be HH:MM, e.g. 20:00")
     if not demo:
         missing = [f"{s}.{k}" for s, k in REQUIRED_SECRETS if not getattr(getattr(config, s), k)]
         if missing:

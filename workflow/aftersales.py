@@ -9,16 +9,13 @@ from typing import Any, cast
 
 from tortoise.transactions import in_transaction
 
-from bot.outbox import enqueue_message
-from cards.lifecycle import low_score_card
 from models import Job, Order, OrderItem, OrderState, Product, Role, Staff, Task, TaskKind, TaskState, Visit
 from models.enums import OPEN_TASK_STATES
 from relay.runtime import runtime
 from relay.timeutil import utcnow
 from workflow import timeline
 from workflow.errors import Conflict, Invalid, NotAllowed
-from workflow.scope import covers, require_role, staff_covering
-from workflow.selectors import order_view
+from workflow.scope import covers, require_role
 from workflow.transitions import move
 
 SCORED = ("sales", "measurer", "installer")
@@ -117,12 +114,11 @@ async def _update_score(person: Staff) -> None:
 
 
 async def _alert_low_scores(order: Order, scores: dict[str, Score], people: dict[str, Staff | None]) -> None:
+    from workflow.alerts import LOW_SCORE, raise_alert
+
     threshold = runtime().config.alerts.low_score
     low = [r for r in SCORED if scores[r].value is not None and scores[r].value <= threshold]  # type: ignore[operator]
     if not low:
-        return
-    managers = [m.userid for m in await staff_covering(order, Role.MANAGER)]
-    if not managers:
         return
     lines = []
     for role in low:
@@ -130,7 +126,7 @@ async def _alert_low_scores(order: Order, scores: dict[str, Score], people: dict
         who = person.name if person else "—"
         comment = f"：{scores[role].comment}" if scores[role].comment else ""
         lines.append(f"{SCORED_LABELS[role]} {who} {scores[role].value} 分{comment}")
-    await enqueue_message(low_score_card(managers, await order_view(order), lines=lines, links=runtime().links))
+    await raise_alert(order, LOW_SCORE, "\n".join(lines))
 
 
 async def schedule_maintenance(order: Order, *, since: datetime) -> list[Job]:

@@ -23,6 +23,7 @@ from relay.timeutil import local_today
 from workflow import timeline
 from workflow.errors import Conflict, Invalid, NotAllowed, NotFound
 from workflow.flows import FLOWS, MEASURE, TaskFlow
+from workflow.reminders import schedule_task_jobs
 from workflow.scope import covers, require_role, staff_covering, staff_within
 from workflow.selectors import order_view, task_view, tasks_on
 from workflow.transitions import move
@@ -126,6 +127,7 @@ async def dispatch_task(*, actor: Staff, order: Order, kind: TaskKind, worker_id
         if not await move(order, to=flow.scheduled_state, expected=flow.ready_state):
             raise await _dispatch_conflict(flow, order)
         task = await Task.create(order=order, kind=flow.kind, assignee=worker, assigned_by=actor, scheduled_date=day)
+        await schedule_task_jobs(task)
         await order.refresh_from_db()
         await timeline.record(order, actor, f"{flow.kind.value}_dispatched", worker=worker.name, date=day.isoformat())
         await _send_task(flow, task, worker)
@@ -231,6 +233,8 @@ async def reschedule_task(*, actor: Staff, task_id: int, day: date, reason: str 
         )
         if not moved:
             raise Conflict("任务刚被别人修改过，请刷新后再试")
+        await task.refresh_from_db()
+        await schedule_task_jobs(task)
         await timeline.record(
             order, actor, f"{flow.kind.value}_rescheduled", old=old.isoformat(), date=day.isoformat(), reason=reason
         )

@@ -1,0 +1,148 @@
+"""Cards for reminders, alerts and the managers' numbers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from cards.common import button_card, callback_button, row, text_notice
+from cards.keys import AlertHandledKey, card_task_id
+from cards.tasks import day_label
+from cards.views import OrderView, TaskView
+from relay.runtime import Links
+from workflow.stats import STAGES, Stats
+
+
+def appointment_reminder_card(to: str, task: TaskView, *, links: Links) -> dict[str, Any]:
+    order = task.order
+    return text_notice(
+        to,
+        task_id=card_task_id("remind", task.id),
+        title=f"明天{task.kind_label}提醒",
+        desc=f"订单 {order.number} · {day_label(task.scheduled_date)}",
+        rows=[
+            row("客户", order.customer_name),
+            row("电话", order.phone),
+            row("地址", order.address),
+            row("产品", order.items_text),
+        ],
+        quote="出发前请再次与客户确认时间",
+        url=links.oauth(f"/h5/orders/{order.number}"),
+    )
+
+
+def accept_nudge_card(to: str, task: TaskView, *, hours: float, links: Links) -> dict[str, Any]:
+    order = task.order
+    return text_notice(
+        to,
+        task_id=card_task_id("nudge", task.id),
+        title=f"请尽快接单：{task.kind_label}",
+        desc=f"订单 {order.number} · {day_label(task.scheduled_date)}",
+        quote=f"任务已派出 {hours:g} 小时仍未接单，请在任务卡片上点“接单”或“拒单”",
+        url=links.oauth(f"/h5/orders/{order.number}"),
+    )
+
+
+def accept_escalation_card(to: str, task: TaskView, *, worker: str, hours: float, links: Links) -> dict[str, Any]:
+    order = task.order
+    return text_notice(
+        to,
+        task_id=card_task_id("escalate", task.id),
+        title=f"{worker} 未接{task.kind_label}任务",
+        desc=f"订单 {order.number} · {day_label(task.scheduled_date)}",
+        quote=f"已派出 {hours:g} 小时未接单，建议联系 {worker} 或改派",
+        url=links.oauth(f"/h5/orders/{order.number}/changes"),
+    )
+
+
+def maintenance_card(
+    to: list[str], order: OrderView, *, series: str, months: int, history: list[str], links: Links
+) -> dict[str, Any]:
+    return text_notice(
+        to,
+        task_id=card_task_id("maint", order.id),
+        title="保养提醒",
+        desc=f"订单 {order.number} · {order.customer_name}",
+        rows=[row("电话", order.phone), row("地址", order.address), row("产品", series), row("周期", f"{months} 个月")],
+        quote="请联系客户预约清洗保养\n" + "\n".join(history[-6:]),
+        url=links.oauth(f"/h5/orders/{order.number}"),
+    )
+
+
+def alert_card(
+    to: list[str], order: OrderView, *, alert_id: int, title: str, detail: str, todo: str, links: Links
+) -> dict[str, Any]:
+    return button_card(
+        to,
+        task_id=card_task_id("alert", alert_id),
+        title=f"预警：{title}",
+        desc=f"订单 {order.number} · {order.customer_name}",
+        rows=[row("状态", order.state_label), row("销售", order.sales_name)],
+        quote=f"{detail}\n建议：{todo}",
+        buttons=[callback_button("已处理", AlertHandledKey(alert_id=alert_id).pack())],
+        url=links.oauth(f"/h5/orders/{order.number}"),
+    )
+
+
+@dataclass(frozen=True)
+class StatsLines:
+    title: str
+    lines: list[str]
+
+
+def stats_markdown(to: str, title: str, sections: list[StatsLines]) -> dict[str, Any]:
+    parts = [f"## {title}"]
+    for section in sections:
+        parts.append(f"**{section.title}**")
+        parts.extend(f"> {line}" for line in section.lines)
+    content = "\n".join(parts)
+    return {"touser": to, "msgtype": "markdown", "markdown": {"content": clip_markdown(content)}}
+
+
+def clip_markdown(content: str, limit: int = 2048) -> str:
+    # Cut at a line, never inside one, to stay within WeCom's 2048 bytes.
+    if len(content.encode()) <= limit:
+        return content
+    out: list[str] = []
+    size = 0
+    for line in content.split("\n"):
+        cost = len(line.encode()) + 1
+        if size + cost > limit - 8:
+            out.append("> …")
+            break
+        out.append(line)
+        size += cost
+    return "\n".join(out)
+
+
+def image_message(to: str, sha256: str) -> dict[str, Any]:
+    """An image Relay stored: the outbox uploads it (media/upload) when it sends."""
+    return {"touser": to, "msgtype": "image", "image": {"relay_file": sha256}}
+
+
+def stats_message(to: str, stats: Stats) -> dict[str, Any]:
+    """The numbers as a short markdown card (WeCom markdown: headings, bold, quotes)."""
+    counts = " · ".join(f"{label} {stats.total.counts.get(key, 0)}" for key, _, label in STAGES)
+    sections = [StatsLines("订单进度", [counts])]
+    if stats.by_unit:
+        sections.append(
+            StatsLines(
+                "分组织",
+                [
+                    f"{unit.name}：" + " / ".join(str(f.counts.get(key, 0)) for key, _, _ in STAGES)
+                    for unit, f in stats.by_unit
+                ]
+                + ["（新建 / 测量 / 设计 / 入库 / 安装）"],
+            )
+        )
+    waiting = [f"{state.label} {n}" for state, n in stats.waiting.items() if n]
+    sections.append(StatsLines("当前各环节待办", [" · ".join(waiting) or "无"]))
+    days = [f"{label} {value} 天" for label, value in stats.avg_days.items() if value is not None]
+    sections.append(StatsLines("平均用时", [" · ".join(days) or "本期暂无数据"]))
+    roles = {"sales": "销售", "measurer": "测量", "installer": "安装"}
+    scores = [f"{roles[r]} {v:.1f}" for r, v in stats.scores.items() if v is not None]
+    lines = [" · ".join(scores) or "本期暂无回访评分"]
+    if stats.lowest:
+        lines.append("评分最低：" + "、".join(f"{name} {score:.1f}" for name, score, _ in stats.lowest))
+    sections.append(StatsLines("客户评分", lines))
+    return stats_markdown(to, f"{stats.unit.name} · {stats.period.label}", sections)

@@ -1,0 +1,27 @@
+"""Managers (管理层): the numbers on request, and alerts marked handled from their card."""
+
+from __future__ import annotations
+
+from cards.keys import AlertHandledKey
+from handlers.router import Ctx, Router
+from models import Role
+from workflow.alerts import handle_alert
+from workflow.stats import parse_period
+from workflow.stats_push import send_stats
+
+router = Router("managers", roles=(Role.MANAGER,))
+
+
+@router.text(r"(?P<period>今日|今天|本周|本月)统计|统计\s*(?P<month>\d{4}\s*[-/年.]\s*\d{1,2}\s*月?)")
+async def stats(ctx: Ctx) -> None:
+    assert ctx.match is not None
+    text = ctx.match["period"] or ctx.match["month"].replace(" ", "")
+    await send_stats(ctx.staff, parse_period(text))
+
+
+@router.click(AlertHandledKey)
+async def alert_handled(ctx: Ctx) -> None:
+    key = ctx.key
+    assert isinstance(key, AlertHandledKey)
+    await handle_alert(actor=ctx.staff, alert_id=key.alert_id)
+    await ctx.mark_card(f"已由{ctx.staff.name}处理")

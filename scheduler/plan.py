@@ -1,0 +1,51 @@
+"""What the workers run: the job kinds and the recurring jobs, added once per period."""
+
+from __future__ import annotations
+
+import time as clock
+from datetime import datetime, time
+
+from relay.runtime import runtime
+from relay.timeutil import LOCAL_TZ, utcnow
+from scheduler.jobs import JobHandler, schedule
+from workflow import alerts, reminders
+from workflow.aftersales import MAINTENANCE
+from workflow.stats_push import DAILY_PUSH, daily_push
+
+ALERT_SCAN = "alert_scan"
+
+HANDLERS: dict[str, JobHandler] = {
+    reminders.APPOINTMENT: reminders.appointment_reminder,
+    reminders.NUDGE: reminders.accept_nudge,
+    reminders.ESCALATE: reminders.accept_escalate,
+    MAINTENANCE: reminders.maintenance_reminder,
+    ALERT_SCAN: alerts.scan,  # type: ignore[dict-item]
+    DAILY_PUSH: daily_push,
+}
+
+
+class Planner:
+    """Adds the recurring jobs for the current period; the unique job key makes that idempotent, so
+    any number of workers may plan at once."""
+
+    def __init__(self, every: float = 30.0) -> None:
+        self.every = every
+        self._last = 0.0
+
+    async def __call__(self) -> None:
+        if clock.monotonic() - self._last < self.every:
+            return
+        self._last = clock.monotonic()
+        await plan_recurring()
+
+
+async def plan_recurring(now: datetime | None = None) -> None:
+    config = runtime().config
+    now = now or utcnow()
+    minutes = max(1, config.schedule.alert_scan_minutes)
+    slot = int(now.timestamp() // (minutes * 60))
+    await schedule(ALERT_SCAN, f"{ALERT_SCAN}:{slot}", now)
+    local = now.astimezone(LOCAL_TZ)
+    hour, minute = (int(x) for x in config.schedule.daily_push_time.split(":"))
+    due = datetime.combine(local.date(), time(hour, minute), LOCAL_TZ)
+    await schedule(DAILY_PUSH, f"{DAILY_PUSH}:{local.date().isoformat()}", due, {"date": local.date().isoformat()})

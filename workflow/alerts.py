@@ -1,0 +1,174 @@
+"""Alerts (预警): rules with thresholds from config. Each fires once per order and rule, to the managers
+whose part of the company covers the order, says what to do, and can be marked handled from the card."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from bot.outbox import enqueue_card_update, enqueue_message
+from cards.keys import card_task_prefix
+from cards.manager import alert_card
+from models import Alert, Order, OrderState, OutboxMessage, Role, Staff, Task, TaskKind
+from models.enums import OPEN_TASK_STATES, OutboxKind
+from relay.runtime import runtime
+from relay.timeutil import local_today, utcnow
+from workflow.errors import Conflict, NotAllowed, NotFound
+from workflow.scope import covers, require_role, staff_covering
+from workflow.selectors import order_view
+
+
+@dataclass(frozen=True)
+class Rule:
+    key: str
+    title: str
+    todo: str
+    find: Callable[[int], Awaitable[list[tuple[Order, str]]]]  # threshold -> (order, detail)
+    threshold: Callable[[], int]
+
+
+async def _not_dispatched(hours: int) -> list[tuple[Order, str]]:
+    since = utcnow() - timedelta(hours=hours)
+    orders = await Order.filter(state=OrderState.CREATED, state_since__lt=since)
+    return [(o, f"订单已等待派测量超过 {hours} 小时") for o in orders]
+
+
+async def _task_overdue(kind: TaskKind, days: int) -> list[tuple[Order, str]]:
+    before = local_today() - timedelta(days=days - 1)
+    tasks = await Task.filter(kind=kind, state__in=list(OPEN_TASK_STATES), scheduled_date__lt=before).prefetch_related(
+        "order", "assignee"
+    )
+    return [
+        (t.order, f"{kind.label}日期 {t.scheduled_date:%m月%d日} 已过，{t.assignee.name if t.assignee else ''}尚未完成")
+        for t in tasks
+        if t.order.state in (OrderState.MEASURE_SCHEDULED, OrderState.INSTALL_SCHEDULED)
+    ]
+
+
+async def _stuck(state: OrderState, stamp: str, days: int, text: str) -> list[tuple[Order, str]]:
+    since = utcnow() - timedelta(days=days)
+    orders = await Order.filter(state=state, **{f"{stamp}__lt": since})
+    return [(o, text.format(days=days)) for o in orders]
+
+
+RULES = [
+    Rule(
+        "not_dispatched",
+        "超时未派测量",
+        "联系客户确认测量时间并派单",
+        _not_dispatched,
+        lambda: runtime().config.alerts.not_dispatched_hours,
+    ),
+    Rule(
+        "measure_overdue",
+        "测量逾期",
+        "联系测量员了解情况，必要时改期或改派",
+        lambda n: _task_overdue(TaskKind.MEASURE, n),
+        lambda: runtime().config.alerts.measure_overdue_days,
+    ),
+    Rule(
+        "design_overdue",
+        "设计逾期",
+        "催设计师完成设计，或重新安排设计",
+        lambda n: _stuck(OrderState.MEASURED, "measured_at", n, "测量完成已超过 {days} 天仍未出设计"),
+        lambda: runtime().config.alerts.design_overdue_days,
+    ),
+    Rule(
+        "install_overdue",
+        "安装逾期",
+        "联系安装师傅了解情况，必要时改期或改派",
+        lambda n: _task_overdue(TaskKind.INSTALL, n),
+        lambda: runtime().config.alerts.install_overdue_days,
+    ),
+    Rule(
+        "in_stock_idle",
+        "到货未约安装",
+        "联系客户预约安装并派单",
+        lambda n: _stuck(OrderState.IN_STOCK, "in_stock_at", n, "货已到齐超过 {days} 天仍未预约安装"),
+        lambda: runtime().config.alerts.in_stock_idle_days,
+    ),
+    Rule(
+        "unsigned",
+        "安装后未签字",
+        "请销售或安装师傅把签字链接发给客户",
+        lambda n: _stuck(OrderState.INSTALLED, "installed_at", n, "安装完成已超过 {days} 天客户仍未签字"),
+        lambda: runtime().config.alerts.unsigned_days,
+    ),
+]
+LOW_SCORE = Rule("low_score", "客户评分偏低", "48 小时内回电客户了解情况并跟进", lambda n: _none(), lambda: 0)
+RULES_BY_KEY = {r.key: r for r in [*RULES, LOW_SCORE]}
+
+
+async def _none() -> list[tuple[Order, str]]:
+    return []
+
+
+async def raise_alert(order: Order, rule: Rule, detail: str) -> Alert | None:
+    """Once per order and rule: the second time finds the row and does nothing."""
+    if await Alert.filter(order_id=order.id, rule=rule.key).exists():
+        return None
+    managers = [m.userid for m in await staff_covering(order, Role.MANAGER)]
+    try:
+        async with in_transaction():
+            alert = await Alert.create(order=order, rule=rule.key, detail=detail[:255])
+            if managers:
+                await enqueue_message(
+                    alert_card(
+                        managers,
+                        await order_view(order),
+                        alert_id=alert.id,
+                        title=rule.title,
+                        detail=detail,
+                        todo=rule.todo,
+                        links=runtime().links,
+                    )
+                )
+    except IntegrityError:
+        return None  # raised at the same moment by another worker
+    return alert
+
+
+async def scan(payload: dict[str, object] | None = None) -> int:
+    """Check every rule; how many new alerts were raised."""
+    if not runtime().config.alerts.enabled:
+        return 0
+    raised = 0
+    for rule in RULES:
+        threshold = rule.threshold()
+        if threshold <= 0:
+            continue
+        for order, detail in await rule.find(threshold):
+            if await raise_alert(order, rule, detail):
+                raised += 1
+    return raised
+
+
+async def handle_alert(*, actor: Staff, alert_id: int) -> Alert:
+    require_role(actor, Role.MANAGER)
+    alert = await Alert.get_or_none(id=alert_id)
+    if alert is None:
+        raise NotFound("预警不存在")
+    order = await Order.get(id=alert.order_id)
+    if not await covers(actor, order):
+        raise NotAllowed(f"订单 {order.number} 不在你负责的范围内")
+    async with in_transaction():
+        done = await Alert.filter(id=alert.id, handled_at__isnull=True).update(
+            handled_by_id=actor.id, handled_at=utcnow()
+        )
+        if not done:
+            await alert.fetch_related("handled_by")
+            who = alert.handled_by.name if alert.handled_by else "别人"
+            raise Conflict(f"这条预警已由 {who} 处理", f"已由{who}处理")
+        cards = await OutboxMessage.filter(
+            kind=OutboxKind.SEND, card_task_id__startswith=card_task_prefix("alert", alert.id)
+        ).values_list("card_task_id", "payload")
+        for task_id, payload in cards:
+            others = [u for u in str(payload.get("touser", "")).split("|") if u != actor.userid]
+            if others:
+                await enqueue_card_update(userids=others, card_task_id=task_id, replace_name=f"已由{actor.name}处理")
+    await alert.refresh_from_db()
+    return alert

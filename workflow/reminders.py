@@ -1,0 +1,111 @@
+"""Reminders (提醒): the day before an appointment, a task nobody accepted, the maintenance cycle.
+
+Each is a scheduled job row written with the change that makes it due; when it runs it checks the
+task or order is still as it was, so a rescheduled or reassigned task is not reminded twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from bot.outbox import enqueue_message
+from cards.manager import accept_escalation_card, accept_nudge_card, appointment_reminder_card, maintenance_card
+from models import Job, Order, OrderState, Role, Staff, Task, TaskState, Visit
+from relay.runtime import runtime
+from relay.timeutil import LOCAL_TZ, fmt_time, utcnow
+from scheduler.jobs import schedule
+from workflow.aftersales import MAINTENANCE, add_months
+from workflow.scope import staff_covering
+from workflow.selectors import order_view, task_view
+
+APPOINTMENT = "appointment_reminder"
+NUDGE = "accept_nudge"
+ESCALATE = "accept_escalate"
+
+
+async def schedule_task_jobs(task: Task) -> None:
+    """After a dispatch, reassign, transfer or reschedule: the reminders this assignment needs."""
+    config = runtime().config.schedule
+    reminder_at = datetime.combine(task.scheduled_date - timedelta(days=1), time(config.reminder_hour), LOCAL_TZ)
+    if task.scheduled_date > datetime.now(LOCAL_TZ).date():
+        # Dispatched for tomorrow after the reminder hour: remind now rather than never.
+        await schedule(
+            APPOINTMENT,
+            f"{APPOINTMENT}:{task.id}:{task.assignee_id}:{task.scheduled_date}",
+            max(reminder_at, utcnow()),
+            {"task_id": task.id, "assignee_id": task.assignee_id, "date": task.scheduled_date.isoformat()},
+        )
+    if task.state == TaskState.ASSIGNED:
+        now = utcnow()
+        payload = {"task_id": task.id, "assignee_id": task.assignee_id}
+        stamp = f"{task.id}:{task.assignee_id}:{int(now.timestamp())}"
+        await schedule(NUDGE, f"{NUDGE}:{stamp}", now + timedelta(hours=config.accept_nudge_hours), payload)
+        await schedule(ESCALATE, f"{ESCALATE}:{stamp}", now + timedelta(hours=config.accept_escalate_hours), payload)
+
+
+async def _still(payload: dict[str, Any], *states: TaskState) -> Task | None:
+    task = await Task.get_or_none(id=payload["task_id"], assignee_id=payload["assignee_id"], state__in=list(states))
+    return task
+
+
+async def appointment_reminder(payload: dict[str, Any]) -> None:
+    task = await _still(payload, TaskState.ASSIGNED, TaskState.ACCEPTED)
+    if task is None or task.scheduled_date.isoformat() != payload["date"]:
+        return  # done, cancelled, reassigned or moved: the new assignment has its own reminder
+    assignee = await Staff.get(id=task.assignee_id)
+    await enqueue_message(appointment_reminder_card(assignee.userid, await task_view(task), links=runtime().links))
+
+
+async def accept_nudge(payload: dict[str, Any]) -> None:
+    task = await _still(payload, TaskState.ASSIGNED)
+    if task is None:
+        return
+    assignee = await Staff.get(id=task.assignee_id)
+    hours = runtime().config.schedule.accept_nudge_hours
+    await enqueue_message(accept_nudge_card(assignee.userid, await task_view(task), hours=hours, links=runtime().links))
+
+
+async def accept_escalate(payload: dict[str, Any]) -> None:
+    task = await _still(payload, TaskState.ASSIGNED)
+    if task is None or task.assigned_by_id is None:
+        return
+    dispatcher = await Staff.get(id=task.assigned_by_id)
+    assignee = await Staff.get(id=task.assignee_id)
+    hours = runtime().config.schedule.accept_escalate_hours
+    await enqueue_message(
+        accept_escalation_card(
+            dispatcher.userid, await task_view(task), worker=assignee.name, hours=hours, links=runtime().links
+        )
+    )
+
+
+async def maintenance_reminder(payload: dict[str, Any]) -> None:
+    """To after-sales, with the customer's history; the next cycle is scheduled at once."""
+    order = await Order.get_or_none(id=payload["order_id"])
+    if order is None:
+        return
+    to = [s.userid for s in await staff_covering(order, Role.AFTER_SALES)]
+    view = await order_view(order, with_timeline=True)
+    customer_orders = await Order.filter(customer_id=order.customer_id).order_by("id").values_list("number", "state")
+    history = [f"订单 {n}（{OrderState(s).label}）" for n, s in customer_orders]
+    for visit in await Visit.filter(order__customer_id=order.customer_id).order_by("id"):
+        history.append(
+            f"{fmt_time(visit.created_at)} 回访：{'已接通' if visit.reached else '未接通'} {visit.notes[:30]}"
+        )
+    history += view.timeline[-2:]
+    if to:
+        await enqueue_message(
+            maintenance_card(
+                to, view, series=payload["series"], months=payload["months"], history=history, links=runtime().links
+            )
+        )
+    cycle = int(payload.get("cycle", 1)) + 1
+    job = await Job.get_or_none(key=f"{MAINTENANCE}:{order.id}:{payload['series']}:{cycle - 1}")
+    since = job.due_at if job else utcnow()
+    await schedule(
+        MAINTENANCE,
+        f"{MAINTENANCE}:{order.id}:{payload['series']}:{cycle}",
+        add_months(since, int(payload["months"])),
+        {**payload, "cycle": cycle},
+    )

@@ -1,0 +1,201 @@
+"""The managers' numbers (数据统计), for the part of the company a manager covers.
+
+Counts of orders created, measured, designed, goods-in and installed in a period (the five counts of
+seed 000), split by the units below; orders waiting at each stage now; average days per stage; and the
+after-sales scores. Every figure is an indexed query on the order's stage times.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import cast
+
+from tortoise.functions import Count
+from tortoise.queryset import QuerySet
+
+from models import Order, OrderState, OrgUnit, Role, Staff, Visit
+from models.enums import OPEN_ORDER_STATES
+from relay.db import db
+from relay.timeutil import LOCAL_TZ, local_today
+from workflow.errors import Invalid, NotAllowed
+from workflow.scope import require_role
+
+STAGES = (
+    ("created", "created_at", "新建订单"),
+    ("measured", "measured_at", "测量完成"),
+    ("designed", "designed_at", "设计完成"),
+    ("in_stock", "in_stock_at", "产品入库"),
+    ("installed", "installed_at", "安装完成"),
+)
+# (label, from stamp, to stamp): how long orders spent getting from one stage to the next.
+DURATIONS = (
+    ("新建→测量", "created_at", "measured_at"),
+    ("测量→设计", "measured_at", "designed_at"),
+    ("设计→确认", "designed_at", "confirmed_at"),
+    ("确认→到货", "confirmed_at", "in_stock_at"),
+    ("到货→安装", "in_stock_at", "installed_at"),
+)
+MONTH_RE = re.compile(r"^(\d{4})[-/年.](\d{1,2})月?$")
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date  # inclusive, local dates
+    end: date  # exclusive
+    label: str
+
+    @property
+    def start_at(self) -> datetime:
+        return datetime.combine(self.start, time.min, LOCAL_TZ)
+
+    @property
+    def end_at(self) -> datetime:
+        return datetime.combine(self.end, time.min, LOCAL_TZ)
+
+
+def parse_period(text: str, *, today: date | None = None) -> Period:
+    """今日 / 本周 / 本月 / 2026-11 (also 2026年11月)."""
+    today = today or local_today()
+    text = text.strip().replace("统计", "").strip()
+    if text in ("今日", "今天", ""):
+        return Period(today, today + timedelta(days=1), f"{today:%Y-%m-%d}")
+    if text in ("本周", "这周"):
+        monday = today - timedelta(days=today.weekday())
+        return Period(monday, today + timedelta(days=1), f"本周（{monday:%m-%d} 起）")
+    if text in ("本月", "这个月"):
+        first = today.replace(day=1)
+        return Period(first, today + timedelta(days=1), f"{today:%Y年%m月}")
+    match = MONTH_RE.match(text)
+    if match:
+        year, month = int(match[1]), int(match[2])
+        if 1 <= month <= 12 and 2000 <= year <= 2100:
+            first = date(year, month, 1)
+            nxt = date(year + (month == 12), month % 12 + 1, 1)
+            return Period(first, nxt, f"{year}年{month:02d}月")
+    raise Invalid("时间写法：今日统计、本周统计、本月统计，或“统计 2026-11”")
+
+
+@dataclass
+class Figures:
+    counts: dict[str, int] = field(default_factory=dict)  # stage key -> orders reaching it in the period
+
+
+@dataclass
+class Stats:
+    unit: OrgUnit
+    period: Period
+    total: Figures
+    by_unit: list[tuple[OrgUnit, Figures]]
+    waiting: dict[OrderState, int]
+    avg_days: dict[str, float | None]
+    scores: dict[str, float | None]  # role -> average in the period
+    lowest: list[tuple[str, float, int]]  # (name, average, visits) of the lowest-scored staff
+
+
+async def scope_unit(viewer: Staff, unit_id: int | None = None) -> OrgUnit:
+    require_role(viewer, Role.MANAGER)
+    own = await OrgUnit.get(id=viewer.org_unit_id)
+    if unit_id is None or unit_id == own.id:
+        return own
+    unit = await OrgUnit.get_or_none(id=unit_id)
+    if unit is None or not unit.path.startswith(own.path):
+        raise NotAllowed("只能查看你负责范围内的组织")
+    return unit
+
+
+async def _unit_ids(unit: OrgUnit) -> list[int]:
+    return [cast(int, i) for i in await OrgUnit.filter(path__startswith=unit.path).values_list("id", flat=True)]
+
+
+def _scoped(unit_ids: list[int] | None) -> QuerySet[Order]:
+    return Order.all() if unit_ids is None else Order.filter(org_unit_id__in=unit_ids)
+
+
+async def _counts_by_unit(unit_ids: list[int] | None, period: Period) -> dict[str, dict[int, int]]:
+    result: dict[str, dict[int, int]] = {}
+    for key, stamp, _ in STAGES:
+        rows = (
+            await _scoped(unit_ids)
+            .filter(**{f"{stamp}__gte": period.start_at, f"{stamp}__lt": period.end_at})
+            .annotate(n=Count("id"))
+            .group_by("org_unit_id")
+            .values_list("org_unit_id", "n")
+        )
+        result[key] = {int(u): int(n) for u, n in rows}
+    return result
+
+
+async def _avg_days(unit_ids: list[int] | None, period: Period) -> dict[str, float | None]:
+    conn = db()
+    postgres = conn.capabilities.dialect == "postgres"
+    out: dict[str, float | None] = {}
+    for label, start, end in DURATIONS:
+        if postgres:
+            span = f"EXTRACT(EPOCH FROM ({end} - {start})) / 86400.0"
+            args: list[object] = [period.start_at, period.end_at]
+            where = f"{end} >= $1 AND {end} < $2 AND {start} IS NOT NULL"
+            if unit_ids is not None:
+                where += " AND org_unit_id = ANY($3)"
+                args.append(unit_ids)
+        else:
+            span = f"julianday({end}) - julianday({start})"
+            args = [_sqlite(period.start_at), _sqlite(period.end_at)]
+            where = f"{end} >= ? AND {end} < ? AND {start} IS NOT NULL"
+            if unit_ids is not None:
+                where += f" AND org_unit_id IN ({','.join(str(int(i)) for i in unit_ids)})"
+        _, rows = await conn.execute_query(f'SELECT AVG({span}) AS days FROM "order" WHERE {where}', args)
+        value = rows[0]["days"] if rows else None
+        out[label] = None if value is None else round(float(value), 1)
+    return out
+
+
+def _sqlite(moment: datetime) -> object:
+    # SQLite compares the stored text: convert exactly as tortoise does when it stores a datetime.
+    return Order._meta.fields_map["created_at"].to_db_value(moment, Order)
+
+
+async def _scores(
+    unit_ids: list[int] | None, period: Period
+) -> tuple[dict[str, float | None], list[tuple[str, float, int]]]:
+    visits = Visit.filter(reached=True, created_at__gte=period.start_at, created_at__lt=period.end_at)
+    if unit_ids is not None:
+        visits = visits.filter(order__org_unit_id__in=unit_ids)
+    rows = await visits.values_list("order_id", "score_sales", "score_measurer", "score_installer")
+    by_role: dict[str, list[int]] = {"sales": [], "measurer": [], "installer": []}
+    for _, *scores in rows:
+        for role, value in zip(by_role, scores, strict=True):
+            if value is not None:
+                by_role[role].append(int(value))
+    averages = {role: (round(sum(v) / len(v), 2) if v else None) for role, v in by_role.items()}
+    people = await Staff.filter(score__isnull=False, active=True).order_by("score", "name").limit(200)
+    scoped_ids = None if unit_ids is None else set(unit_ids)
+    lowest = [(p.name, float(p.score or 0), 0) for p in people if scoped_ids is None or p.org_unit_id in scoped_ids]
+    return averages, lowest[:3]
+
+
+async def stats_for(viewer: Staff, period: Period, *, unit_id: int | None = None) -> Stats:
+    unit = await scope_unit(viewer, unit_id)
+    all_ids = await _unit_ids(unit)
+    # The whole company needs no unit filter, which keeps the top manager's query on the stage indexes.
+    unit_ids = None if unit.parent_id is None else all_ids  # type: ignore[attr-defined]
+    counts = await _counts_by_unit(unit_ids, period)
+    total = Figures({key: sum(counts[key].values()) for key, _, _ in STAGES})
+    children = await OrgUnit.filter(parent_id=unit.id).order_by("name")
+    by_unit = []
+    for child in children:
+        ids = set(await _unit_ids(child))
+        by_unit.append(
+            (child, Figures({key: sum(n for u, n in counts[key].items() if u in ids) for key, _, _ in STAGES}))
+        )
+    waiting_rows = (
+        await _scoped(unit_ids)
+        .filter(state__in=list(OPEN_ORDER_STATES))
+        .annotate(n=Count("id"))
+        .group_by("state")
+        .values_list("state", "n")
+    )
+    waiting = {OrderState(s): int(n) for s, n in waiting_rows}
+    averages, lowest = await _scores(unit_ids, period)
+    return Stats(unit, period, total, by_unit, waiting, await _avg_days(unit_ids, period), averages, lowest)

@@ -11,6 +11,7 @@ matplotlib.use("Agg")  # no display on a server
 
 from matplotlib import font_manager  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from workflow.stats import STAGES, Stats  # noqa: E402
 
@@ -64,7 +65,7 @@ def stats_chart(stats: Stats) -> bytes:
         f"{stats.unit.name} · {stats.period.label}" if font else stats.period.label, fontfamily=font or "DejaVu Sans"
     )
     ax.spines[["top", "right"]].set_visible(False)
-    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     if len(groups) > 1:
         ax.legend(prop={"family": font or "DejaVu Sans", "size": 8}, frameon=False)
     out = io.BytesIO()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from webviews import api, dispatch, lifecycle, pages, signing
+from webviews import api, dashboard, dispatch, lifecycle, pages, signing
 
 
 def add_routes(app: web.Application) -> None:
@@ -12,4 +12,5 @@ def add_routes(app: web.Application) -> None:
     app.add_routes(dispatch.routes)
     app.add_routes(lifecycle.routes)
     app.add_routes(signing.routes)
+    app.add_routes(dashboard.routes)
     app.add_routes(api.routes)

@@ -1,9 +1,15 @@
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def local_moment(day: date, at: time = time.min) -> datetime:
+    """A local wall-clock moment, in UTC: every datetime Relay stores or compares in the database is UTC,
+    because SQLite compares stored datetimes as text and "+08:00" text does not sort with "+00:00"."""
+    return datetime.combine(day, at, LOCAL_TZ).astimezone(UTC)
 
 
 def utcnow() -> datetime:

@@ -6,7 +6,7 @@ import time as clock
 from datetime import datetime, time
 
 from relay.runtime import runtime
-from relay.timeutil import LOCAL_TZ, utcnow
+from relay.timeutil import LOCAL_TZ, local_moment, utcnow
 from scheduler.jobs import JobHandler, schedule
 from workflow import alerts, reminders
 from workflow.aftersales import MAINTENANCE
@@ -47,5 +47,5 @@ async def plan_recurring(now: datetime | None = None) -> None:
     await schedule(ALERT_SCAN, f"{ALERT_SCAN}:{slot}", now)
     local = now.astimezone(LOCAL_TZ)
     hour, minute = (int(x) for x in config.schedule.daily_push_time.split(":"))
-    due = datetime.combine(local.date(), time(hour, minute), LOCAL_TZ)
+    due = local_moment(local.date(), time(hour, minute))
     await schedule(DAILY_PUSH, f"{DAILY_PUSH}:{local.date().isoformat()}", due, {"date": local.date().isoformat()})

@@ -13,7 +13,7 @@ from bot.outbox import enqueue_message
 from cards.manager import accept_escalation_card, accept_nudge_card, appointment_reminder_card, maintenance_card
 from models import Job, Order, OrderState, Role, Staff, Task, TaskState, Visit
 from relay.runtime import runtime
-from relay.timeutil import LOCAL_TZ, fmt_time, utcnow
+from relay.timeutil import LOCAL_TZ, fmt_time, local_moment, utcnow
 from scheduler.jobs import schedule
 from workflow.aftersales import MAINTENANCE, add_months
 from workflow.scope import staff_covering
@@ -27,7 +27,7 @@ ESCALATE = "accept_escalate"
 async def schedule_task_jobs(task: Task) -> None:
     """After a dispatch, reassign, transfer or reschedule: the reminders this assignment needs."""
     config = runtime().config.schedule
-    reminder_at = datetime.combine(task.scheduled_date - timedelta(days=1), time(config.reminder_hour), LOCAL_TZ)
+    reminder_at = local_moment(task.scheduled_date - timedelta(days=1), time(config.reminder_hour))
     if task.scheduled_date > datetime.now(LOCAL_TZ).date():
         # Dispatched for tomorrow after the reminder hour: remind now rather than never.
         await schedule(

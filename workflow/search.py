@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
@@ -13,7 +13,7 @@ from tortoise.queryset import QuerySet
 from models import Order, OrderItem, OrderState, OrgUnit, Staff, Task
 from relay.runtime import runtime
 from relay.security import is_mobile, normalize_phone
-from relay.timeutil import LOCAL_TZ, local
+from relay.timeutil import local, local_moment
 from workflow.errors import Invalid
 
 
@@ -48,9 +48,9 @@ async def search_orders(viewer: Staff, f: OrderFilter, *, limit: int | None = 20
             raise Invalid("未知的订单状态", "state")
         query = query.filter(state=f.state)
     if f.date_from:
-        query = query.filter(created_at__gte=datetime.combine(f.date_from, time.min, LOCAL_TZ))
+        query = query.filter(created_at__gte=local_moment(f.date_from))
     if f.date_to:
-        query = query.filter(created_at__lt=datetime.combine(f.date_to + timedelta(days=1), time.min, LOCAL_TZ))
+        query = query.filter(created_at__lt=local_moment(f.date_to + timedelta(days=1)))
     if f.staff_id:
         with_task = Subquery(Task.filter(assignee_id=f.staff_id).values("order_id"))
         query = query.filter(Q(sales_id=f.staff_id) | Q(id__in=with_task))

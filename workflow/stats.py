@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import cast
 
 from tortoise.functions import Count
@@ -18,7 +18,7 @@ from tortoise.queryset import QuerySet
 from models import Order, OrderState, OrgUnit, Role, Staff, Visit
 from models.enums import OPEN_ORDER_STATES
 from relay.db import db
-from relay.timeutil import LOCAL_TZ, local_today
+from relay.timeutil import local_moment, local_today
 from workflow.errors import Invalid, NotAllowed
 from workflow.scope import require_role
 
@@ -48,11 +48,11 @@ class Period:
 
     @property
     def start_at(self) -> datetime:
-        return datetime.combine(self.start, time.min, LOCAL_TZ)
+        return local_moment(self.start)
 
     @property
     def end_at(self) -> datetime:
-        return datetime.combine(self.end, time.min, LOCAL_TZ)
+        return local_moment(self.end)
 
 
 def parse_period(text: str, *, today: date | None = None) -> Period:

@@ -20,7 +20,9 @@ from models import Order, OrderState, Product, Role, Staff
 from relay.app import init_app
 from relay.config import Config, load_config
 from relay.db import migrate
-from relay.timeutil import local_today
+from relay.timeutil import local_today, utcnow
+from scheduler.jobs import schedule
+from scheduler.plan import ALERT_SCAN
 
 log = logging.getLogger(__name__)
 
@@ -237,6 +239,12 @@ async def seed(*, with_orders: bool = True) -> None:
             expected_measure_date=today + timedelta(days=2),
         )
         await advance(order, stage, day=today + timedelta(days=1))
+    # Two orders have waited too long, so the managers' alerts (预警) have something to show.
+    waited = utcnow() - timedelta(hours=30)
+    await Order.filter(number="LS20261101").update(created_at=waited, state_since=waited)
+    installed = utcnow() - timedelta(days=3)
+    await Order.filter(number="LS20261107").update(installed_at=installed, state_since=installed)
+    await schedule(ALERT_SCAN, f"{ALERT_SCAN}:demo-seed", utcnow())
     log.info("seeded %d orders", await Order.all().count())
 
 

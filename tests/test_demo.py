@@ -67,6 +67,21 @@ async def test_demo_starts_with_seeded_chats(tmp_path: Path) -> None:
             # Seven seeded orders, two of them already past goods-in.
             assert titles.count("新订单待派测量") == 7
             assert titles.count("已到货，待派安装") == 2
+            # The seeded data trips the alerts: an order not dispatched for 30 hours, one unsigned for 3 days.
+            for _ in range(100):
+                async with http.get(
+                    f"http://127.0.0.1:{emu_port}/emulator/api/chat", params={"userid": "wangzong"}
+                ) as resp:
+                    entries = (await resp.json())["entries"]
+                alerts = {
+                    e["payload"]["template_card"]["main_title"]["title"]
+                    for e in entries
+                    if e["msgtype"] == "template_card"
+                }
+                if {"预警：超时未派测量", "预警：安装后未签字"} <= alerts:
+                    break
+                await asyncio.sleep(0.1)
+            assert {"预警：超时未派测量", "预警：安装后未签字"} <= alerts
         assert proc.stdout is not None
         banner = (await proc.stdout.read(4096)).decode()
         assert f"http://127.0.0.1:{emu_port}/" in banner

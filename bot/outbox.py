@@ -1,8 +1,8 @@
 """The outbox: every message the bot sends is a row written with the change that caused it, then delivered.
 
 Delivery is at-least-once at the transport and made once by WeCom's own checks: a card carries a
-task_id used for nothing else (a re-send after a lost answer gets 42014: it was delivered), and
-text goes with enable_duplicate_check (90236).
+task_id used for nothing else (a re-send after a lost answer gets 42014: it was delivered), and a
+re-sent text asks WeCom's duplicate check (90236) to drop it if the first try got through.
 """
 
 from __future__ import annotations
@@ -28,9 +28,8 @@ LEASE = timedelta(seconds=60)
 TASK_ID_USED = 42014
 ALL_RECIPIENTS_INVALID = 81013
 RESPONSE_CODE_INVALID = 60140
-# Long enough to cover a re-send after a lost answer, short enough that a member who asks the same
-# thing twice gets two answers.
-TEXT_DUPLICATE_WINDOW = 120
+# WeCom's longest duplicate-check window (4 h): covers every retry of a message.
+RETRY_DUPLICATE_WINDOW = 4 * 3600
 
 
 async def enqueue_message(message: dict[str, Any]) -> OutboxMessage:
@@ -165,9 +164,11 @@ class OutboxSender:
             data = await asyncio.to_thread(path.read_bytes)
             media_id = await self.client.upload_media("image", "chart.png", data, "image/png")
             message["image"] = {"media_id": media_id}
-        if message.get("msgtype") != "template_card":
-            message.setdefault("enable_duplicate_check", 1)
-            message.setdefault("duplicate_check_interval", TEXT_DUPLICATE_WINDOW)
+        if message.get("msgtype") != "template_card" and row.attempts > 1:
+            # Only on a re-send: a first try never asks, so a member who asks the same thing twice gets
+            # two answers, while a retry after a lost answer is dropped by WeCom as the same message.
+            message["enable_duplicate_check"] = 1
+            message["duplicate_check_interval"] = RETRY_DUPLICATE_WINDOW
         return await self.client.send_message(message)
 
     async def _update(self, row: OutboxMessage) -> dict[str, Any]:

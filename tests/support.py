@@ -20,7 +20,7 @@ from PIL import Image
 
 from emulator import EMULATOR_STATE, CardView, EmulatorState
 from emulator import create_app as create_emulator
-from models import InboxMessage, MessageState, OutboxMessage, Staff
+from models import InboxMessage, MessageState, OutboxMessage, Staff, Task
 from relay.app import SERVICES, Services, init_app
 from relay.config import Config, load_config
 from relay.db import db
@@ -48,7 +48,7 @@ TABLES = [
     "org_unit",
 ]
 
-SECRETS = {
+SECRETS: dict[str, dict[str, Any]] = {
     "wecom": {
         "corp_id": "wwrelaytest000001",
         "agent_id": 1000002,
@@ -226,3 +226,9 @@ async def serve(app: web.Application) -> TestServer:
 
 def as_dict(obj: Any) -> dict[str, Any]:
     return dict(obj)
+
+
+async def assignee_of(task: Task) -> str:
+    """The userid of whoever the task is assigned to."""
+    assert task.assignee_id is not None
+    return (await Staff.get(id=task.assignee_id)).userid

@@ -26,7 +26,7 @@ from models import (
     TaskState,
     Visit,
 )
-from tests.support import World, form_errors, jpeg
+from tests.support import World, assignee_of, form_errors, jpeg
 from tests.test_measure_slice import SALES, create_order_via_form, csrf, dispatch_by_card
 
 DESIGNER, WAREHOUSE, INSTALL_DISPATCHER, AFTER_SALES = "zhengsheji", "fengcangku", "zhaopaidan", "weishouhou"
@@ -69,7 +69,7 @@ async def post_form(
 async def measured_order(world: World) -> Order:
     order = await create_order_via_form(world)
     task = await dispatch_by_card(world, order)
-    measurer = (await task.assignee).userid  # type: ignore[union-attr]
+    measurer = await assignee_of(task)
     await world.tap(measurer, world.card(measurer, "新测量任务"), "接单")
     await world.photo(measurer)
     await world.tap(measurer, world.card(measurer, "照片已保存，请选择分类"), "墙地")

@@ -10,7 +10,7 @@ import aiohttp
 
 from models import Attachment, AttachmentCategory, Order, OrderEvent, OrderItem, OrderState, Product, Task, TaskState
 from relay.timeutil import local_today
-from tests.support import World, form_errors, jpeg
+from tests.support import World, assignee_of, form_errors, jpeg
 
 SALES, DISPATCHER, DISPATCHER2, MEASURER, DESIGNER = (
     "zhangxiaoshou",
@@ -194,7 +194,7 @@ async def test_decline_goes_back_to_dispatch(world: World) -> None:
 async def test_finish_needs_sorted_photos(world: World) -> None:
     order = await create_order_via_form(world)
     task = await dispatch_by_card(world, order)
-    measurer = (await task.assignee).userid  # type: ignore[union-attr]
+    measurer = await assignee_of(task)
     await world.tap(measurer, world.card(measurer, "新测量任务"), "接单")
     await world.tap(measurer, world.card(measurer, "测量进行中"), "测量完成")
     assert "还没有现场照片" in world.last_text(measurer)
@@ -208,7 +208,7 @@ async def test_finish_needs_sorted_photos(world: World) -> None:
 async def test_text_commands(world: World) -> None:
     order = await create_order_via_form(world)
     task = await dispatch_by_card(world, order)
-    measurer = (await task.assignee).userid  # type: ignore[union-attr]
+    measurer = await assignee_of(task)
     await world.say(measurer, "我的任务")
     tasks = world.card(measurer, "我的任务")
     assert order.number in tasks.card["quote_area"]["quote_text"]

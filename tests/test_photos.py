@@ -6,14 +6,14 @@ from bot.events import ImageMessage
 from models import Attachment, AttachmentCategory
 from relay.runtime import runtime
 from relay.storage import RejectedFile
-from tests.support import World, jpeg
+from tests.support import World, assignee_of, jpeg
 from tests.test_measure_slice import create_order_via_form, dispatch_by_card
 
 
 async def measuring(world: World) -> tuple[str, int]:
     order = await create_order_via_form(world)
     task = await dispatch_by_card(world, order)
-    measurer = (await task.assignee).userid  # type: ignore[union-attr]
+    measurer = await assignee_of(task)
     await world.tap(measurer, world.card(measurer, "新测量任务"), "接单")
     return measurer, order.id
 

@@ -1,0 +1,136 @@
+"""Inner XML, as WeCom builds it (90239/90240), into the typed events handlers see."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.crypto import parse_xml
+from bot.events import (
+    CardClick,
+    EnterAgent,
+    ImageMessage,
+    MalformedEvent,
+    MenuClick,
+    OtherEvent,
+    ScanCode,
+    TextMessage,
+    dedupe_key,
+    parse_event,
+)
+from emulator.callback import (
+    Sender,
+    event_xml,
+    image_xml,
+    render_xml,
+    scancode_xml,
+    template_card_event_xml,
+    text_xml,
+)
+
+WHO = Sender(corp_id="wwrelaytest000001", userid="sunceliang", agent_id=1000002, create_time=1764000000)
+
+
+def raw(xml: str) -> dict:  # type: ignore[type-arg]
+    return parse_xml(xml.encode())
+
+
+def test_text() -> None:
+    event = parse_event(raw(text_xml(WHO, content="订单 LS001 <&>]]>", msg_id=42)))
+    assert event == TextMessage(userid="sunceliang", create_time=1764000000, content="订单 LS001 <&>]]>", msg_id="42")
+
+
+def test_image() -> None:
+    event = parse_event(raw(image_xml(WHO, pic_url="http://x/p.jpg", media_id="MEDIA1", msg_id=7)))
+    assert event == ImageMessage(
+        userid="sunceliang", create_time=1764000000, media_id="MEDIA1", pic_url="http://x/p.jpg", msg_id="7"
+    )
+
+
+@pytest.mark.parametrize(
+    ("selected", "expected"),
+    [
+        (None, {}),
+        ({"q1": ["a"]}, {"q1": ["a"]}),  # one OptionId: a string in the XML's dict form
+        ({"q1": ["a", "b"], "q2": ["c"]}, {"q1": ["a", "b"], "q2": ["c"]}),
+    ],
+)
+def test_card_click_with_its_choices(selected: dict[str, list[str]] | None, expected: dict[str, list[str]]) -> None:
+    xml = template_card_event_xml(
+        WHO,
+        event="template_card_event",
+        event_key="ta:5:1",
+        task_id="measure-5-abc",
+        card_type="button_interaction",
+        response_code="RC1",
+        selected=selected,
+    )
+    event = parse_event(raw(xml))
+    assert isinstance(event, CardClick)
+    assert (event.event_key, event.task_id, event.card_type, event.response_code) == (
+        "ta:5:1",
+        "measure-5-abc",
+        "button_interaction",
+        "RC1",
+    )
+    assert event.selected == expected
+
+
+def test_menu_click_enter_and_scan() -> None:
+    assert parse_event(raw(event_xml(WHO, event="click", event_key="MY_TASKS"))) == MenuClick(
+        userid="sunceliang", create_time=1764000000, event_key="MY_TASKS"
+    )
+    assert isinstance(parse_event(raw(event_xml(WHO, event="enter_agent"))), EnterAgent)
+    scan = parse_event(raw(scancode_xml(WHO, event_key="SCAN", scan_type="qrcode", result="LS001")))
+    assert scan == ScanCode(
+        userid="sunceliang", create_time=1764000000, event_key="SCAN", scan_type="qrcode", scan_result="LS001"
+    )
+
+
+def test_anything_else_is_kept_as_other() -> None:
+    location = render_xml([*WHO.head("location"), ("Location_X", "31.2"), ("MsgId", 9), ("AgentID", 1000002)])
+    assert parse_event(raw(location)) == OtherEvent(userid="sunceliang", create_time=1764000000, msg_type="location")
+    view = parse_event(raw(event_xml(WHO, event="view", event_key="http://x")))
+    assert view == OtherEvent(userid="sunceliang", create_time=1764000000, msg_type="event", event="view")
+
+
+@pytest.mark.parametrize(
+    "xml",
+    [
+        "<xml><MsgType>text</MsgType></xml>",  # no sender
+        "<xml><FromUserName>a</FromUserName><CreateTime>later</CreateTime></xml>",
+        "<xml><FromUserName><b>nested</b></FromUserName></xml>",
+        "<xml><FromUserName>a</FromUserName><MsgType>image</MsgType><MsgId>1</MsgId></xml>",  # no MediaId
+    ],
+)
+def test_unreadable_messages_are_refused(xml: str) -> None:
+    with pytest.raises(MalformedEvent):
+        parse_event(raw(xml))
+
+
+def test_dedupe_keys() -> None:
+    first = raw(text_xml(WHO, content="帮助", msg_id=1))
+    assert dedupe_key(first) == dedupe_key(raw(text_xml(WHO, content="帮助", msg_id=1)))
+    assert dedupe_key(first) != dedupe_key(raw(text_xml(WHO, content="帮助", msg_id=2)))
+
+    def tap(key: str, code: str) -> str:
+        return dedupe_key(
+            raw(
+                template_card_event_xml(
+                    WHO,
+                    event="template_card_event",
+                    event_key=key,
+                    task_id="measure-5-abc",
+                    card_type="button_interaction",
+                    response_code=code,
+                )
+            )
+        )
+
+    assert tap("ta:5:1", "RC1") == tap("ta:5:1", "RC1")  # WeCom's re-send
+    assert tap("ta:5:1", "RC1") != tap("ta:5:0", "RC1")  # another button
+    assert tap("ta:5:1", "RC1") != tap("ta:5:1", "RC2")  # the same button tapped again
+    # Whatever WeCom sends fits the inbox's unique column, and still tells re-sends from new taps.
+    long_key = "k" * 1024
+    assert len(tap(long_key, "R" * 64)) <= 255
+    assert tap(long_key, "R" * 64) == tap(long_key, "R" * 64)
+    assert tap(long_key, "R" * 64) != tap(long_key, "R" * 63 + "S")

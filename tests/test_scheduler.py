@@ -184,3 +184,20 @@ async def test_a_failing_job_is_retried_then_given_up(world: World) -> None:
     await job.refresh_from_db()
     assert job.state == MessageState.FAILED and job.attempts == 2
     assert await runner.run_due() == 0
+
+
+async def test_daily_push_reaches_every_manager_once(world: World) -> None:
+    await new_order("SCH-DAILY")
+    now = utcnow()
+    await plan_recurring(now)
+    await Job.filter(kind="daily_stats").update(due_at=now - timedelta(seconds=1))
+    await drain(world, *workers(3))
+    for manager in ("wangzong", "liujingli", "chendianzhang"):
+        sent = [m for m in world.emu.chat(manager) if m.direction == "out"]
+        markdowns = [m for m in sent if m.msgtype == "markdown"]
+        images = [m for m in sent if m.msgtype == "image"]
+        assert len(markdowns) == 1 and len(images) == 1, manager
+        assert "新建订单 1" in markdowns[0].payload["markdown"]["content"]
+    assert not [m for m in world.emu.chat("zhangxiaoshou") if m.msgtype == "markdown"]
+    await plan_recurring(now)  # the same day again: nothing new
+    assert await Job.filter(kind="daily_stats").count() == 1

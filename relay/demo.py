@@ -242,8 +242,11 @@ async def seed(*, with_orders: bool = True) -> None:
     # Two orders have waited too long, so the managers' alerts (预警) have something to show.
     waited = utcnow() - timedelta(hours=30)
     await Order.filter(number="LS20261101").update(created_at=waited, state_since=waited)
-    installed = utcnow() - timedelta(days=3)
-    await Order.filter(number="LS20261107").update(installed_at=installed, state_since=installed)
+    # The installed one: every stage three days earlier, so the averages stay true.
+    late = await Order.get(number="LS20261107")
+    shift = timedelta(days=3)
+    stamps = ("created_at", "measured_at", "designed_at", "confirmed_at", "in_stock_at", "installed_at", "state_since")
+    await Order.filter(id=late.id).update(**{f: getattr(late, f) - shift for f in stamps if getattr(late, f)})
     await schedule(ALERT_SCAN, f"{ALERT_SCAN}:demo-seed", utcnow())
     log.info("seeded %d orders", await Order.all().count())
 

@@ -196,6 +196,7 @@ async def stats_for(viewer: Staff, period: Period, *, unit_id: int | None = None
         .group_by("state")
         .values_list("state", "n")
     )
-    waiting = {OrderState(s): int(n) for s, n in waiting_rows}
+    found = {OrderState(s): int(n) for s, n in waiting_rows}
+    waiting = {state: found[state] for state in OPEN_ORDER_STATES if found.get(state)}  # in lifecycle order
     averages, lowest = await _scores(unit_ids, period)
     return Stats(unit, period, total, by_unit, waiting, await _avg_days(unit_ids, period), averages, lowest)

@@ -59,7 +59,16 @@ class Order(Model):
 
     class Meta:
         table = "order"
-        indexes = (("org_unit_id", "state"),)
+        # The stage columns are listed here as well as db_index: tortoise's AddField (migration 0003)
+        # does not create a field's index, and the managers' numbers scan them.
+        indexes = (
+            ("org_unit_id", "state"),
+            ("measured_at",),
+            ("designed_at",),
+            ("confirmed_at",),
+            ("in_stock_at",),
+            ("installed_at",),
+        )
 
 
 class OrderItem(Model):
@@ -88,6 +97,7 @@ class OrderItem(Model):
 
     class Meta:
         table = "order_item"
+        indexes = (("order_id",),)
 
 
 class Task(Model):
@@ -116,6 +126,7 @@ class Task(Model):
 
     class Meta:
         table = "task"
+        indexes = (("order_id",), ("assignee_id", "state"))
 
 
 class Attachment(Model):
@@ -146,6 +157,7 @@ class Attachment(Model):
 
     class Meta:
         table = "attachment"
+        indexes = (("order_id", "category"),)
 
 
 class OrderEvent(Model):
@@ -166,6 +178,7 @@ class OrderEvent(Model):
 
     class Meta:
         table = "order_event"
+        indexes = (("order_id",),)
         ordering = ["id"]
 
 
@@ -187,6 +200,7 @@ class Payment(Model):
 
     class Meta:
         table = "payment"
+        indexes = (("order_id",),)
 
 
 class Signature(Model):
@@ -235,3 +249,4 @@ class Visit(Model):
 
     class Meta:
         table = "visit"
+        indexes = (("order_id",),)

@@ -201,3 +201,20 @@ async def test_daily_push_reaches_every_manager_once(world: World) -> None:
     assert not [m for m in world.emu.chat("zhangxiaoshou") if m.msgtype == "markdown"]
     await plan_recurring(now)  # the same day again: nothing new
     assert await Job.filter(kind="daily_stats").count() == 1
+
+
+async def test_a_reassigned_task_reminds_the_new_assignee_only(world: World) -> None:
+    order = await new_order("SCH-REASSIGN")
+    dispatcher = await world.staff("zhaopaidan")
+    first, second = await world.staff("sunceliang"), await world.staff("wuceliang")
+    tomorrow = local_today() + timedelta(days=1)
+    task = await dispatch_task(actor=dispatcher, order=order, kind=TaskKind.MEASURE, worker_id=first.id, day=tomorrow)
+    from workflow.tasks import reassign_task
+
+    await reassign_task(actor=dispatcher, task_id=task.id, worker_id=second.id, reason="孙师傅请假")
+    await make_due(APPOINTMENT, NUDGE, ESCALATE)
+    await drain(world, *workers(2))
+    assert "明天测量提醒" not in titles(world, "sunceliang") and "请尽快接单：测量" not in titles(world, "sunceliang")
+    assert titles(world, "wuceliang").count("明天测量提醒") == 1
+    assert titles(world, "wuceliang").count("请尽快接单：测量") == 1
+    assert titles(world, "zhaopaidan").count("吴师傅 未接测量任务") == 1

@@ -24,8 +24,9 @@ NUDGE = "accept_nudge"
 ESCALATE = "accept_escalate"
 
 
-async def schedule_task_jobs(task: Task) -> None:
-    """After a dispatch, reassign, transfer or reschedule: the reminders this assignment needs."""
+async def schedule_task_jobs(task: Task, *, assigned: bool) -> None:
+    """The reminders a task needs: the appointment's after any change, and, when it was just
+    (re)assigned, the nudge and escalation if nobody accepts it."""
     config = runtime().config.schedule
     reminder_at = local_moment(task.scheduled_date - timedelta(days=1), time(config.reminder_hour))
     if task.scheduled_date > datetime.now(LOCAL_TZ).date():
@@ -36,7 +37,7 @@ async def schedule_task_jobs(task: Task) -> None:
             max(reminder_at, utcnow()),
             {"task_id": task.id, "assignee_id": task.assignee_id, "date": task.scheduled_date.isoformat()},
         )
-    if task.state == TaskState.ASSIGNED:
+    if assigned and task.state == TaskState.ASSIGNED:
         now = utcnow()
         payload = {"task_id": task.id, "assignee_id": task.assignee_id}
         stamp = f"{task.id}:{task.assignee_id}:{int(now.timestamp())}"

@@ -127,7 +127,7 @@ async def dispatch_task(*, actor: Staff, order: Order, kind: TaskKind, worker_id
         if not await move(order, to=flow.scheduled_state, expected=flow.ready_state):
             raise await _dispatch_conflict(flow, order)
         task = await Task.create(order=order, kind=flow.kind, assignee=worker, assigned_by=actor, scheduled_date=day)
-        await schedule_task_jobs(task)
+        await schedule_task_jobs(task, assigned=True)
         await order.refresh_from_db()
         await timeline.record(order, actor, f"{flow.kind.value}_dispatched", worker=worker.name, date=day.isoformat())
         await _send_task(flow, task, worker)
@@ -234,7 +234,7 @@ async def reschedule_task(*, actor: Staff, task_id: int, day: date, reason: str 
         if not moved:
             raise Conflict("任务刚被别人修改过，请刷新后再试")
         await task.refresh_from_db()
-        await schedule_task_jobs(task)
+        await schedule_task_jobs(task, assigned=False)
         await timeline.record(
             order, actor, f"{flow.kind.value}_rescheduled", old=old.isoformat(), date=day.isoformat(), reason=reason
         )
@@ -294,6 +294,7 @@ async def _hand_over(
         if not moved:
             raise Conflict("任务刚被别人修改过，请刷新后再试")
         await task.refresh_from_db()
+        await schedule_task_jobs(task, assigned=True)  # the new assignee's reminders; the old ones lapse
         await timeline.record(
             order, actor, f"{flow.kind.value}_{kind}", worker=to.name, previous=previous.name, reason=reason
         )

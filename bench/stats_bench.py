@@ -602,7 +602,7 @@ def bench_config(database_url: str, storage: Path) -> Config:
             },
             "storage": {"path": str(storage)},
             "security": {"secret_key": secrets.token_urlsafe(32), "pii_key": "relay-bench-pii-key"},
-            "schedule": {"recurring": False},
+            "schedule": {"automatic": False},
         },
     )
 

@@ -67,16 +67,16 @@ async def running_services(config: Config, *, background: bool = True) -> AsyncI
     outbox = OutboxSender(client, max_attempts=config.wecom.max_attempts, max_backoff=config.wecom.max_backoff)
     dispatcher = Dispatcher(client)
     inbox = InboxProcessor(dispatcher.prepare, dispatcher.handle, dispatcher.on_failure, after_commit=outbox.wake)
-    planner = Planner() if config.schedule.recurring else None
-    scheduler = Scheduler(HANDLERS, planner=planner, after_commit=outbox.wake)
+    scheduler = Scheduler(HANDLERS, planner=Planner(), after_commit=outbox.wake)
     services = Services(runtime, client, dispatcher, inbox, outbox, scheduler)
     tasks = []
     if background:
         tasks = [
             asyncio.create_task(inbox.run(), name="inbox"),
             asyncio.create_task(outbox.run(), name="outbox"),
-            asyncio.create_task(scheduler.run(), name="scheduler"),
         ]
+        if config.schedule.automatic:
+            tasks.append(asyncio.create_task(scheduler.run(), name="scheduler"))
     try:
         yield services
     finally:

@@ -100,8 +100,9 @@ class ScheduleConfig:
     daily_push_time: str = "20:00"
     # How often the alert rules are checked (minutes).
     alert_scan_minutes: int = 15
-    # Add the recurring jobs (alert checks, the daily push). Off only where time is driven by hand (tests).
-    recurring: bool = True
+    # Plan the recurring jobs (alert checks, the daily push) and run due jobs in this process's
+    # background. Off only where time is driven by hand (the tests run the scheduler themselves).
+    automatic: bool = True
 
 
 @dataclass(frozen=True)

@@ -78,8 +78,8 @@ def test_config(*, database_url: str, redis_url: str, storage: Path, relay_port:
             },
             "storage": {"path": str(storage)},
             "security": SECRETS["security"],
-            # Recurring jobs follow the clock; tests add them by hand when they test them.
-            "schedule": {"recurring": False},
+            # Jobs follow the clock: the tests run the scheduler by hand when they test it.
+            "schedule": {"automatic": False},
         },
     )
 

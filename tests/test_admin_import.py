@@ -49,6 +49,13 @@ async def test_products_import_upserts(world: World) -> None:
     assert (await Product.get(series="淋浴房 K系列", model="K5")).name == "钻石形 新款"
     with pytest.raises(Invalid, match="第 2 行：系列和型号不能为空"):
         await import_products("series,model\n,X\n")
+    # Set per series: how many install photos, how often maintenance.
+    await import_products("series,model,name,install_photos,maintenance_months\n新系列,N1,,4,6\n")
+    n1 = await Product.get(series="新系列", model="N1")
+    assert (n1.install_photo_min, n1.maintenance_months) == (4, 6)
+    with pytest.raises(Invalid, match="第 2 行：maintenance_months 应为 0 到 60 的整数"):
+        await import_products("series,model,maintenance_months\n新系列,N1,半年\n")
+    assert (await Product.get(series="新系列", model="N1")).maintenance_months == 6
 
 
 def test_cli_reports_errors_in_chinese(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -93,20 +93,38 @@ async def import_staff(text: str) -> ImportResult:
 
 
 async def import_products(text: str) -> ImportResult:
-    """CSV with header series,model,name (name optional). Upserts by (series, model)."""
+    """CSV with header series,model,name and, optionally, install_photos (result photos an install
+    needs) and maintenance_months (the maintenance cycle, e.g. 6 or 12; 0 for none), both per series.
+    Upserts by (series, model); all rows or none."""
     rows = _rows(text, PRODUCT_HEADER, ["series", "model"])
+    numbers: list[tuple[int, int | None, int | None]] = []
     for number, row in rows:
         if not row["series"] or not row["model"]:
             raise Invalid(f"第 {number} 行：系列和型号不能为空")
         if len(row["series"]) > 64 or len(row["model"]) > 64 or len(row.get("name", "")) > 128:
             raise Invalid(f"第 {number} 行：内容太长")
+        photos = _count(row.get("install_photos", ""), number, "install_photos", 0, 20)
+        months = _count(row.get("maintenance_months", ""), number, "maintenance_months", 0, 60)
+        numbers.append((number, photos, months))
     created = updated = 0
     async with in_transaction():
-        for _, row in rows:
+        for (_, row), (_, photos, months) in zip(rows, numbers, strict=True):
             product, made = await Product.get_or_create(series=row["series"], model=row["model"])
             product.name = row.get("name", "")
             product.active = True
+            if photos is not None:
+                product.install_photo_min = photos
+            if months is not None:
+                product.maintenance_months = months
             await product.save()
             created += made
             updated += not made
     return ImportResult(created, updated)
+
+
+def _count(text: str, line: int, column: str, low: int, high: int) -> int | None:
+    if not text:
+        return None
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise Invalid(f"第 {line} 行：{column} 应为 {low} 到 {high} 的整数")
+    return int(text)

@@ -43,7 +43,7 @@ async def start_goods_in(ctx: Ctx) -> None:
 async def scanned(ctx: Ctx) -> None:
     event = ctx.event
     assert isinstance(event, ScanCode)
-    number = event.scan_result.split(",")[-1].strip()  # barcodes come as "CODE_128,XXXX"
+    number = event.scan_result.split(",")[-1].strip()  # barcodes come as "CODE_128,<number>"
     current = await runtime().kv.get(chat_goods_key(ctx.staff.userid))
     order = await Order.get_or_none(id=int(current)) if current else None
     if order is None:

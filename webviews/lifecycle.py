@@ -67,6 +67,19 @@ async def _submit(request: web.Request, action: Action, page: Callable[..., Awai
     raise web.HTTPFound(target)
 
 
+def form_page(path: str, page: Callable[..., Awaitable[web.Response]], action: Action) -> None:
+    """A page with a form: GET shows it, POST runs the action (or shows the page again with why not)."""
+
+    async def show(request: web.Request) -> web.Response:
+        return await page(request)
+
+    async def submit(request: web.Request) -> web.Response:
+        return await _submit(request, action, page)
+
+    routes.get(path)(h5_page(show))
+    routes.post(path)(h5_page(submit))
+
+
 # Design (设计)
 
 
@@ -90,16 +103,7 @@ async def _design_action(
     return f"/h5/orders/{order.number}/design?done=设计文件已上传"
 
 
-@routes.get("/h5/orders/{number}/design")
-@h5_page
-async def design_page(request: web.Request) -> web.Response:
-    return await _design_page(request)
-
-
-@routes.post("/h5/orders/{number}/design")
-@h5_page
-async def design_submit(request: web.Request) -> web.Response:
-    return await _submit(request, _design_action, _design_page)
+form_page("/h5/orders/{number}/design", _design_page, _design_action)
 
 
 # Confirmation and payments (客户确认, 收款)
@@ -146,9 +150,8 @@ async def _payment_action(
     return f"/h5/orders/{order.number}/payments?done=收款已登记"
 
 
-for path in ("/h5/orders/{number}/confirm", "/h5/orders/{number}/payments"):
-    routes.get(path)(h5_page(lambda request: _payment_page(request)))
-    routes.post(path)(h5_page(lambda request: _submit(request, _payment_action, _payment_page)))
+form_page("/h5/orders/{number}/confirm", _payment_page, _payment_action)
+form_page("/h5/orders/{number}/payments", _payment_page, _payment_action)
 
 
 # Goods-in (入库)
@@ -173,16 +176,7 @@ async def _goods_action(
     return f"/h5/orders/{order.number}/goods-in?done=已登记 {len(entered)} 件"
 
 
-@routes.get("/h5/orders/{number}/goods-in")
-@h5_page
-async def goods_page(request: web.Request) -> web.Response:
-    return await _goods_page(request)
-
-
-@routes.post("/h5/orders/{number}/goods-in")
-@h5_page
-async def goods_submit(request: web.Request) -> web.Response:
-    return await _submit(request, _goods_action, _goods_page)
+form_page("/h5/orders/{number}/goods-in", _goods_page, _goods_action)
 
 
 # The installer's signing page: a QR code for the customer's phone, and the link to forward.
@@ -236,16 +230,7 @@ async def _visit_action(
     return f"/h5/orders/{order.number}" if reached else f"/h5/orders/{order.number}/visit?done=已记录：未接通"
 
 
-@routes.get("/h5/orders/{number}/visit")
-@h5_page
-async def visit_page(request: web.Request) -> web.Response:
-    return await _visit_page(request)
-
-
-@routes.post("/h5/orders/{number}/visit")
-@h5_page
-async def visit_submit(request: web.Request) -> web.Response:
-    return await _submit(request, _visit_action, _visit_page)
+form_page("/h5/orders/{number}/visit", _visit_page, _visit_action)
 
 
 # Changing course (调整)
@@ -284,13 +269,4 @@ async def _changes_action(
     return f"/h5/orders/{order.number}"
 
 
-@routes.get("/h5/orders/{number}/changes")
-@h5_page
-async def changes_page(request: web.Request) -> web.Response:
-    return await _changes_page(request)
-
-
-@routes.post("/h5/orders/{number}/changes")
-@h5_page
-async def changes_submit(request: web.Request) -> web.Response:
-    return await _submit(request, _changes_action, _changes_page)
+form_page("/h5/orders/{number}/changes", _changes_page, _changes_action)

@@ -264,10 +264,10 @@ async def run_demo(*, data_dir: Path, port: int, emulator_port: int, host: str =
 
     relay_app.on_startup.append(seed_on_start)
     runners = [web.AppRunner(emulator_app, access_log=None), web.AppRunner(relay_app, access_log=None)]
-    for runner in runners:
+    # The local WeCom first: Relay starts sending the seeded orders' cards as soon as it is up.
+    for runner, listen in zip(runners, (emulator_port, port), strict=True):
         await runner.setup()
-    await web.TCPSite(runners[0], host, emulator_port).start()
-    await web.TCPSite(runners[1], host, port).start()
+        await web.TCPSite(runner, host, listen).start()
     print(
         f"\n  接力 Relay demo is running.\n"
         f"  Chat console (a local WeCom):  {emulator_url}/\n"

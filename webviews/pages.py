@@ -30,7 +30,7 @@ from webviews.auth import api_staff, check_csrf, csrf_token, h5_page
 from webviews.forms import item_rows, one, order_or_404, products, read_form, to_date, to_int
 from webviews.render import render
 from workflow.errors import Invalid, WorkflowError
-from workflow.measure import ItemChange, add_drawing, adjust_items, finish_measure
+from workflow.measure import add_drawing, adjust_items, finish_measure
 from workflow.orders import ItemInput, create_order
 from workflow.payments import payment_summary
 from workflow.scope import can_see
@@ -245,7 +245,7 @@ async def measure_submit(request: web.Request) -> web.Response:
         if action == "items":
             rows = item_rows(form)
             await adjust_items(
-                actor=staff, order=order, items=[ItemChange(room=r, product_id=p, quantity=q) for p, r, q in rows]
+                actor=staff, order=order, items=[ItemInput(product_id=p, room=r, quantity=q) for p, r, q in rows]
             )
             raise web.HTTPFound(f"/h5/orders/{order.number}/measure?saved=items")
         if action == "finish":

@@ -35,10 +35,8 @@ async def required_photos(order: Order) -> int:
 async def add_install_photo(*, actor: Staff, order: Order, stored: StoredFile, media_id: str | None) -> Attachment:
     require_role(actor, Role.INSTALLER)
     task = await open_task(actor, order, TaskKind.INSTALL)
-    if media_id:
-        existing = await Attachment.get_or_none(media_id=media_id)
-        if existing is not None:
-            return existing
+    if media_id and (existing := await Attachment.get_or_none(media_id=media_id)) is not None:
+        return existing  # the same chat photo handled again
     async with in_transaction():
         photo = await attach(
             order, stored, category=AttachmentCategory.INSTALL, uploader=actor, task=task, media_id=media_id

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from tortoise.transactions import in_transaction
 
 from bot.outbox import enqueue_message
@@ -14,7 +12,6 @@ from models import (
     Order,
     OrderItem,
     OrderState,
-    Product,
     Role,
     Staff,
     Task,
@@ -25,7 +22,9 @@ from models.enums import SITE_PHOTO_CATEGORIES
 from relay.runtime import runtime
 from relay.storage import StoredFile
 from workflow import timeline
+from workflow.attachments import attach
 from workflow.errors import Conflict, Invalid, NotAllowed, NotFound
+from workflow.items import ItemInput, check_items, write_items
 from workflow.scope import require_role, staff_covering
 from workflow.selectors import attachment_counts, order_view
 from workflow.tasks import chat_task_key, open_task
@@ -39,21 +38,16 @@ async def _open_measure_task(actor: Staff, order: Order) -> Task:
 async def add_site_photo(*, actor: Staff, order: Order, stored: StoredFile, media_id: str | None) -> Attachment:
     require_role(actor, Role.MEASURER)
     task = await _open_measure_task(actor, order)
-    if media_id:
-        existing = await Attachment.get_or_none(media_id=media_id)
-        if existing is not None:
-            return existing
+    if media_id and (existing := await Attachment.get_or_none(media_id=media_id)) is not None:
+        return existing  # the same chat photo handled again
     async with in_transaction():
-        photo = await Attachment.create(
-            order=order,
-            task=task,
+        photo = await attach(
+            order,
+            stored,
             category=AttachmentCategory.UNSORTED,
-            sha256=stored.sha256,
-            content_type=stored.content_type,
-            size=stored.size,
-            filename="现场照片",
-            has_thumbnail=stored.has_thumbnail,
             uploader=actor,
+            filename="现场照片",
+            task=task,
             media_id=media_id,
         )
         await timeline.record(order, actor, "photo_added", attachment=photo.id)
@@ -81,62 +75,22 @@ async def categorize_photo(*, actor: Staff, attachment_id: int, category: Attach
 async def add_drawing(*, actor: Staff, order: Order, stored: StoredFile, filename: str) -> Attachment:
     require_role(actor, Role.MEASURER)
     task = await _open_measure_task(actor, order)
-    filename = (filename or "图纸").strip()[:200]
     async with in_transaction():
-        drawing = await Attachment.create(
-            order=order,
-            task=task,
-            category=AttachmentCategory.DRAWING,
-            sha256=stored.sha256,
-            content_type=stored.content_type,
-            size=stored.size,
-            filename=filename,
-            has_thumbnail=stored.has_thumbnail,
-            uploader=actor,
+        drawing = await attach(
+            order, stored, category=AttachmentCategory.DRAWING, uploader=actor, filename=filename, task=task
         )
-        await timeline.record(order, actor, "drawing_added", attachment=drawing.id, filename=filename)
+        await timeline.record(order, actor, "drawing_added", attachment=drawing.id, filename=drawing.filename)
     return drawing
 
 
-@dataclass(frozen=True)
-class ItemChange:
-    """One line after the measurer's adjustment. product_id None keeps a line's series/model as typed."""
-
-    room: str
-    product_id: int
-    quantity: int = 1
-
-
-async def adjust_items(*, actor: Staff, order: Order, items: list[ItemChange]) -> list[OrderItem]:
+async def adjust_items(*, actor: Staff, order: Order, items: list[ItemInput]) -> list[OrderItem]:
     """The measurer corrects series/model and which room each product goes to."""
     require_role(actor, Role.MEASURER)
     await _open_measure_task(actor, order)
-    if not items:
-        raise Invalid("请至少保留一件产品", "items")
-    products = {p.id: p for p in await Product.filter(id__in=[i.product_id for i in items], active=True)}
-    for item in items:
-        if item.product_id not in products:
-            raise Invalid("所选产品不存在或已下架", "items")
-        if not 1 <= item.quantity <= 99:
-            raise Invalid("产品数量应在 1 到 99 之间", "items")
-        if len(item.room.strip()) > 64:
-            raise Invalid("房间名称最多 64 字", "items")
+    products = await check_items(items)
     async with in_transaction():
         before = [f"{i.room} {i.series} {i.model}×{i.quantity}" for i in await OrderItem.filter(order_id=order.id)]
-        await OrderItem.filter(order_id=order.id).delete()
-        created = []
-        for item in items:
-            product = products[item.product_id]
-            created.append(
-                await OrderItem.create(
-                    order=order,
-                    product=product,
-                    series=product.series,
-                    model=product.model,
-                    room=item.room.strip(),
-                    quantity=item.quantity,
-                )
-            )
+        created = await write_items(order, items, products)
         after = [f"{i.room} {i.series} {i.model}×{i.quantity}" for i in created]
         await timeline.record(order, actor, "items_adjusted", before=before, after=after)
     return created

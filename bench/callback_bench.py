@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from gitinfo import git, working_tree_label  # noqa: E402  (bench/ is the script's folder)
 from PIL import Image, ImageDraw, ImageFilter
 from wechatpy.enterprise.crypto import PrpCrypto
 from yarl import URL
@@ -778,22 +779,6 @@ async def _run(
 
 
 # --- the report -----------------------------------------------------------------------------------------
-
-
-def git(*argv: str) -> str:
-    out = subprocess.run(["git", "-C", str(ROOT), *argv], capture_output=True, text=True, timeout=30, check=True)
-    return out.stdout
-
-
-def working_tree_label() -> str:
-    try:
-        label = f"working tree at {git('rev-parse', '--short', 'HEAD').strip()}"
-        # Changes outside bench/ change what is measured.
-        if git("status", "--porcelain", "--", ".", ":(exclude)bench").strip():
-            label += " with uncommitted changes"
-        return label
-    except (OSError, subprocess.SubprocessError):
-        return "working tree (not a git checkout)"
 
 
 def export_commit(rev: str, into: Path) -> str:

@@ -33,7 +33,6 @@ import platform
 import secrets
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -48,6 +47,7 @@ from typing import Any
 import asyncpg
 import numpy as np
 import tortoise
+from gitinfo import working_tree_label  # noqa: E402  (bench/ is the script's folder)
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -1078,21 +1078,6 @@ async def what_if(
 
 
 # --- the report -----------------------------------------------------------------------------------------
-
-
-def git(*argv: str) -> str:
-    out = subprocess.run(["git", "-C", str(ROOT), *argv], capture_output=True, text=True, timeout=30, check=True)
-    return out.stdout
-
-
-def working_tree_label() -> str:
-    try:
-        label = f"working tree at {git('rev-parse', '--short', 'HEAD').strip()}"
-        if git("status", "--porcelain", "--", ".", ":(exclude)bench").strip():
-            label += " with uncommitted changes outside bench/"
-        return label
-    except (OSError, subprocess.SubprocessError):
-        return "working tree (not a git checkout)"
 
 
 def ms(seconds: float) -> str:

@@ -12,7 +12,8 @@ from webviews.forms import one, order_or_404, read_form, to_date, to_int
 from webviews.render import render
 from workflow.errors import Conflict, Invalid, WorkflowError
 from workflow.flows import FLOWS, MEASURE
-from workflow.tasks import dispatch_task, rank_workers
+from workflow.selectors import order_view
+from workflow.tasks import dispatch_task, rank_workers, worker_candidates
 
 routes = web.RouteTableDef()
 
@@ -45,8 +46,6 @@ async def _dispatch_form(request: web.Request, *, error: str | None, status: int
         day = None
     wanted = order.expected_measure_date if flow is MEASURE else None
     day = day or max(wanted or local_today(), local_today())
-    from workflow.selectors import order_view
-
     return render(
         request,
         "dispatch.html",
@@ -95,8 +94,6 @@ async def open_tasks_of(order_id: int) -> list[Task]:
 
 
 async def colleagues(staff: Staff, task: Task) -> list[Staff]:
-    from workflow.tasks import worker_candidates
-
     flow = FLOWS.get(task.kind)
     if flow is None:
         return []

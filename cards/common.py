@@ -7,9 +7,13 @@ from typing import Any
 SOURCE = {"desc": "接力 · 订单全流程", "desc_color": 0}
 
 
-def clip(text: str, max_bytes: int) -> str:
-    """Cut to max_bytes of UTF-8 without splitting a character, marking the cut with an ellipsis."""
-    text = " ".join(str(text).split())
+def clip(text: str, max_bytes: int, *, multiline: bool = False) -> str:
+    """Cut to max_bytes of UTF-8 without splitting a character, marking the cut with an ellipsis.
+
+    White space is folded; a multiline text (a quote area) keeps its line breaks.
+    """
+    lines = [" ".join(line.split()) for line in str(text).splitlines()]
+    text = "\n".join(line for line in lines if line) if multiline else " ".join(" ".join(lines).split())
     data = text.encode()
     if len(data) <= max_bytes:
         return text
@@ -59,7 +63,7 @@ def text_notice(
     if rows:
         card["horizontal_content_list"] = rows[:6]
     if quote:
-        card["quote_area"] = {"type": 0, "quote_text": clip(quote, 360)}
+        card["quote_area"] = {"type": 0, "quote_text": clip(quote, 360, multiline=True)}
     if jumps:
         card["jump_list"] = [{"type": 1, "title": clip(t, 40), "url": u} for t, u in jumps[:3]]
     return template_card(touser, card)
@@ -87,7 +91,7 @@ def button_card(
     if url:
         card["card_action"] = {"type": 1, "url": url}
     if quote:
-        card["quote_area"] = {"type": 0, "quote_text": clip(quote, 360)}
+        card["quote_area"] = {"type": 0, "quote_text": clip(quote, 360, multiline=True)}
     return template_card(touser, card)
 
 

@@ -75,6 +75,15 @@ def test_clip_counts_bytes_and_never_splits_a_character() -> None:
     assert len(cut.encode()) <= 40 and cut.endswith("…")
     cut.encode("utf-8")  # whole characters only
     assert clip("  多个\n空白  ", 40) == "多个 空白"
+    assert clip(" 第一行 \n\n  第二行\t末尾 ", 40, multiline=True) == "第一行\n第二行 末尾"
+
+
+def test_quotes_keep_their_lines() -> None:
+    message = order_card("s1", order(), links=LINKS)
+    view = order()
+    timeline = order_card("s1", OrderView(**{**view.__dict__, "timeline": ["一", "二", "三"]}), links=LINKS)
+    assert timeline["template_card"]["quote_area"]["quote_text"] == "一\n二\n三"
+    assert message["template_card"]["quote_area"]["quote_text"] == "11-25 10:00 张晓燕 创建订单"
 
 
 @pytest.mark.parametrize("name", ["黄女士", NASTY, "", "a" * 2000])

@@ -170,7 +170,7 @@ async def answer_task(*, actor: Staff, task_id: int, accept: bool, reason: str =
         )
         if not moved:
             await task.refresh_from_db()
-            raise Conflict(f"这个任务已经{task.state.label}", f"任务{task.state.label}")
+            raise Conflict(f"这个任务{task.state.label}", f"任务{task.state.label}")
         order = await Order.get(id=task.order_id)
         await task.refresh_from_db()
         if accept:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import io
 import re
 import time
@@ -193,21 +194,12 @@ def form_errors(html: str) -> str:
 
 @contextlib.asynccontextmanager
 async def start_world(*, database_url: str, redis_url: str, storage: Path, seed: bool = True) -> AsyncIterator[World]:
-    relay_port, emu_port = unused_port(), unused_port()
-    config = test_config(
-        database_url=database_url, redis_url=redis_url, storage=storage, relay_port=relay_port, emu_port=emu_port
-    )
     if redis_url:
         client = redis.from_url(redis_url)
         await client.flushdb()
         await client.aclose()
-    emu_conf = emulator_config(config, emulator_url=f"http://127.0.0.1:{emu_port}", staff_csv=demo_data("staff.csv"))
-    emulator = TestServer(create_emulator(emu_conf), host="127.0.0.1", port=emu_port)
-    await emulator.start_server()
-    relay_app = init_app(config)
-    relay = TestServer(relay_app, host="127.0.0.1", port=relay_port)
+    config, emulator, relay = await _start_servers(database_url=database_url, redis_url=redis_url, storage=storage)
     try:
-        await relay.start_server()
         await clean_database()
         if seed:
             await import_staff(demo_data("staff.csv"))
@@ -216,6 +208,31 @@ async def start_world(*, database_url: str, redis_url: str, storage: Path, seed:
     finally:
         await relay.close()
         await emulator.close()
+
+
+async def _start_servers(*, database_url: str, redis_url: str, storage: Path) -> tuple[Config, TestServer, TestServer]:
+    """Relay and the emulator on free ports. Each must know the other's port before it starts, so a
+    port taken in between (another process on the machine) means trying again with new ones."""
+    for attempt in range(5):
+        relay_port, emu_port = unused_port(), unused_port()
+        config = test_config(
+            database_url=database_url, redis_url=redis_url, storage=storage, relay_port=relay_port, emu_port=emu_port
+        )
+        emu_conf = emulator_config(
+            config, emulator_url=f"http://127.0.0.1:{emu_port}", staff_csv=demo_data("staff.csv")
+        )
+        emulator = TestServer(create_emulator(emu_conf), host="127.0.0.1", port=emu_port)
+        relay = TestServer(init_app(config), host="127.0.0.1", port=relay_port)
+        try:
+            await emulator.start_server()
+            await relay.start_server()
+            return config, emulator, relay
+        except OSError as exc:
+            await relay.close()
+            await emulator.close()
+            if exc.errno != errno.EADDRINUSE or attempt == 4:
+                raise
+    raise AssertionError("unreachable")
 
 
 async def serve(app: web.Application) -> TestServer:

@@ -78,7 +78,7 @@ class Dispatcher:
         try:
             # A savepoint: a refusal half-way leaves nothing behind, and the refusal is still answered.
             async with in_transaction():
-                await handler(ctx)
+                await handler()
         except Conflict as exc:
             await ctx.mark_card(exc.short)
             await ctx.reply(exc.message)

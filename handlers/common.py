@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from cards.orders import help_card, my_tasks_card, order_card, search_card
 from handlers.router import Ctx, Router
 from models import Task, TaskKind, TaskState
@@ -15,15 +17,14 @@ router = Router("common")
 
 
 @router.text(r"我的任务|任务")
-async def my_tasks(ctx: Ctx) -> None:
+async def my_tasks(ctx: Ctx, match: re.Match[str]) -> None:
     tasks = await open_tasks(ctx.staff)
     await ctx.send(my_tasks_card(ctx.staff.userid, ctx.staff.id, tasks, links=ctx.links))
 
 
 @router.text(r"订单\s*[:：]?\s*(?P<number>\S+)")
-async def show_order(ctx: Ctx) -> None:
-    assert ctx.match is not None
-    order = await get_order_for(ctx.staff, ctx.match["number"])
+async def show_order(ctx: Ctx, match: re.Match[str]) -> None:
+    order = await get_order_for(ctx.staff, match["number"])
     await ctx.send(order_card(ctx.staff.userid, await order_view(order, with_timeline=True), links=ctx.links))
     # A worker who looks an order up is about to send its photos.
     task = await Task.filter(
@@ -38,10 +39,9 @@ async def show_order(ctx: Ctx) -> None:
 
 
 @router.text(r"(查找|搜索|查询)\s*(?P<q>.+)")
-async def find(ctx: Ctx) -> None:
-    assert ctx.match is not None
-    orders = await search_orders(ctx.staff, OrderFilter(q=ctx.match["q"]), limit=10)
-    await ctx.send(search_card(ctx.staff.userid, ctx.staff.id, ctx.match["q"], orders, links=ctx.links))
+async def find(ctx: Ctx, match: re.Match[str]) -> None:
+    orders = await search_orders(ctx.staff, OrderFilter(q=match["q"]), limit=10)
+    await ctx.send(search_card(ctx.staff.userid, ctx.staff.id, match["q"], orders, links=ctx.links))
 
 
 async def send_help(ctx: Ctx, note: str = "") -> None:
@@ -49,5 +49,5 @@ async def send_help(ctx: Ctx, note: str = "") -> None:
 
 
 @router.text(r"帮助|help|\?|？|菜单")
-async def help_command(ctx: Ctx) -> None:
+async def help_command(ctx: Ctx, match: re.Match[str]) -> None:
     await send_help(ctx)

@@ -14,9 +14,7 @@ router = Router("dispatchers", roles=(Role.MEASURE_DISPATCHER, Role.INSTALL_DISP
 
 
 @router.click(DispatchKey)
-async def dispatch(ctx: Ctx) -> None:
-    key = ctx.key
-    assert isinstance(key, DispatchKey)
+async def dispatch(ctx: Ctx, key: DispatchKey) -> None:
     order = await Order.get_or_none(id=key.order_id)
     if order is None:
         raise NotFound("订单不存在")

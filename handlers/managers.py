@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from cards.keys import AlertHandledKey
 from handlers.router import Ctx, Router
 from models import Role
@@ -13,15 +15,12 @@ router = Router("managers", roles=(Role.MANAGER,))
 
 
 @router.text(r"(?P<period>今日|今天|本周|本月)统计|统计\s*(?P<month>\d{4}\s*[-/年.]\s*\d{1,2}\s*月?)")
-async def stats(ctx: Ctx) -> None:
-    assert ctx.match is not None
-    text = ctx.match["period"] or ctx.match["month"].replace(" ", "")
+async def stats(ctx: Ctx, match: re.Match[str]) -> None:
+    text = match["period"] or match["month"].replace(" ", "")
     await send_stats(ctx.staff, parse_period(text))
 
 
 @router.click(AlertHandledKey)
-async def alert_handled(ctx: Ctx) -> None:
-    key = ctx.key
-    assert isinstance(key, AlertHandledKey)
+async def alert_handled(ctx: Ctx, key: AlertHandledKey) -> None:
     await handle_alert(actor=ctx.staff, alert_id=key.alert_id)
     await ctx.mark_card(f"已由{ctx.staff.name}处理")

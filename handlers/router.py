@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from bot.events import CardClick, Event, ImageMessage, ScanCode, TextMessage
 from bot.outbox import enqueue_card_update, enqueue_message
@@ -27,7 +28,6 @@ class Ctx:
     staff: Staff
     event: Event
     prepared: Any = None
-    match: re.Match[str] | None = None
     key: ButtonKey | None = None
 
     @property
@@ -48,67 +48,75 @@ class Ctx:
             )
 
 
-HandlerFn = Callable[[Ctx], Awaitable[None]]
+Bound = Callable[[], Awaitable[None]]  # a handler with what it asked for already handed to it
+K = TypeVar("K", bound=ButtonKey)
+TextFn = Callable[[Ctx, re.Match[str]], Awaitable[None]]
+ImageFn = Callable[[Ctx, ImageMessage], Awaitable[None]]
+ScanFn = Callable[[Ctx, ScanCode], Awaitable[None]]
 
 
 @dataclass
 class Router:
+    """Handlers get what they asked for, typed: the regex match of a text, the unpacked button key of
+    a tap (as aiogram's callback-data filters do), the photo or the scan."""
+
     name: str
     roles: tuple[Role, ...] = ()  # empty: every member
-    texts: list[tuple[re.Pattern[str], HandlerFn]] = field(default_factory=list)
-    clicks: dict[type[ButtonKey], HandlerFn] = field(default_factory=dict)
-    images: list[HandlerFn] = field(default_factory=list)
-    scans: dict[str, HandlerFn] = field(default_factory=dict)
+    texts: list[tuple[re.Pattern[str], TextFn]] = field(default_factory=list)
+    clicks: dict[type[ButtonKey], Callable[[Ctx, Any], Awaitable[None]]] = field(default_factory=dict)
+    images: list[ImageFn] = field(default_factory=list)
+    scans: dict[str, ScanFn] = field(default_factory=dict)
 
     def allows(self, staff: Staff) -> bool:
         return not self.roles or any(staff.has_role(r) for r in self.roles)
 
-    def text(self, pattern: str) -> Callable[[HandlerFn], HandlerFn]:
-        def register(fn: HandlerFn) -> HandlerFn:
+    def text(self, pattern: str) -> Callable[[TextFn], TextFn]:
+        def register(fn: TextFn) -> TextFn:
             self.texts.append((re.compile(pattern), fn))
             return fn
 
         return register
 
-    def click(self, key_type: type[ButtonKey]) -> Callable[[HandlerFn], HandlerFn]:
-        def register(fn: HandlerFn) -> HandlerFn:
+    def click(
+        self, key_type: type[K]
+    ) -> Callable[[Callable[[Ctx, K], Awaitable[None]]], Callable[[Ctx, K], Awaitable[None]]]:
+        def register(fn: Callable[[Ctx, K], Awaitable[None]]) -> Callable[[Ctx, K], Awaitable[None]]:
             self.clicks[key_type] = fn
             return fn
 
         return register
 
-    def scan(self, event_key: str) -> Callable[[HandlerFn], HandlerFn]:
-        def register(fn: HandlerFn) -> HandlerFn:
+    def scan(self, event_key: str) -> Callable[[ScanFn], ScanFn]:
+        def register(fn: ScanFn) -> ScanFn:
             self.scans[event_key] = fn
             return fn
 
         return register
 
-    def image(self) -> Callable[[HandlerFn], HandlerFn]:
-        def register(fn: HandlerFn) -> HandlerFn:
+    def image(self) -> Callable[[ImageFn], ImageFn]:
+        def register(fn: ImageFn) -> ImageFn:
             self.images.append(fn)
             return fn
 
         return register
 
 
-def find_handler(routers: list[Router], ctx: Ctx) -> HandlerFn | None:
+def find_handler(routers: list[Router], ctx: Ctx) -> Bound | None:
     event = ctx.event
     for router in routers:
         if not router.allows(ctx.staff):
             continue
         if isinstance(event, TextMessage):
-            for pattern, fn in router.texts:
+            for pattern, text_fn in router.texts:
                 match = pattern.fullmatch(event.content.strip())
                 if match:
-                    ctx.match = match
-                    return fn
+                    return partial(text_fn, ctx, match)
         elif isinstance(event, CardClick) and ctx.key is not None:
             clicked = router.clicks.get(type(ctx.key))
             if clicked is not None:
-                return clicked
+                return partial(clicked, ctx, ctx.key)
         elif isinstance(event, ImageMessage) and router.images:
-            return router.images[0]
+            return partial(router.images[0], ctx, event)
         elif isinstance(event, ScanCode) and event.event_key in router.scans:
-            return router.scans[event.event_key]
+            return partial(router.scans[event.event_key], ctx, event)
     return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from cards.common import text_notice
 from cards.keys import card_task_id
 from handlers.router import Ctx, Router
@@ -11,7 +13,7 @@ router = Router("sales", roles=(Role.SALES,))
 
 
 @router.text(r"开单|新订单|新建订单|下单")
-async def new_order(ctx: Ctx) -> None:
+async def new_order(ctx: Ctx, match: re.Match[str]) -> None:
     url = ctx.links.oauth("/h5/orders/new")
     await ctx.send(
         text_notice(

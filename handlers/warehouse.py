@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.events import ScanCode
 from cards.keys import GoodsInKey
 from cards.lifecycle import goods_in_card, scanned_card
@@ -31,18 +33,15 @@ async def _goods_card(ctx: Ctx, order: Order) -> None:
 
 
 @router.text(r"入库\s*(?P<number>\S+)")
-async def start_goods_in(ctx: Ctx) -> None:
-    assert ctx.match is not None
-    order = await get_order_for(ctx.staff, ctx.match["number"])
+async def start_goods_in(ctx: Ctx, match: re.Match[str]) -> None:
+    order = await get_order_for(ctx.staff, match["number"])
     await check_warehouse(ctx.staff, order)
     await runtime().kv.set(chat_goods_key(ctx.staff.userid), str(order.id), ttl=86400)
     await _goods_card(ctx, order)
 
 
 @router.scan(SCAN_KEY)
-async def scanned(ctx: Ctx) -> None:
-    event = ctx.event
-    assert isinstance(event, ScanCode)
+async def scanned(ctx: Ctx, event: ScanCode) -> None:
     number = event.scan_result.split(",")[-1].strip()  # barcodes come as "CODE_128,<number>"
     current = await runtime().kv.get(chat_goods_key(ctx.staff.userid))
     order = await Order.get_or_none(id=int(current)) if current else None
@@ -67,9 +66,7 @@ async def scanned(ctx: Ctx) -> None:
 
 
 @router.click(GoodsInKey)
-async def item_picked(ctx: Ctx) -> None:
-    key = ctx.key
-    assert isinstance(key, GoodsInKey)
+async def item_picked(ctx: Ctx, key: GoodsInKey) -> None:
     item = await OrderItem.get_or_none(id=key.item_id)
     if item is None:
         raise NotFound("产品不存在")

@@ -7,22 +7,23 @@ from cards.keys import FinishTaskKey, PhotoCategoryKey, PhotosForTaskKey, TaskAn
 from cards.measure import photo_category_card
 from handlers.router import Ctx, Router
 from models import Attachment, AttachmentCategory, Order, Role, Task, TaskKind, TaskState
-from models.enums import OPEN_TASK_STATES
 from relay.runtime import runtime
 from relay.storage import RejectedFile, StoredFile
 from workflow.errors import NotFound
 from workflow.install import add_install_photo, finish_install, required_photos
 from workflow.measure import add_site_photo, categorize_photo, finish_measure
+from workflow.order_lifecycle import ORDER
 from workflow.selectors import only_open_task, order_view
-from workflow.tasks import answer_task, assigned_task, chat_task_key
+from workflow.tasks import answer_task, chat_task_key, field_task
+
+# The transition a photo sent in the chat performs, per kind of job.
+PHOTO_STEPS = {TaskKind.MEASURE: "add_site_photo", TaskKind.INSTALL: "add_install_photo"}
 
 router = Router("workers", roles=(Role.MEASURER, Role.INSTALLER))
 
 
 @router.click(TaskAnswerKey)
-async def answer(ctx: Ctx) -> None:
-    key = ctx.key
-    assert isinstance(key, TaskAnswerKey)
+async def answer(ctx: Ctx, key: TaskAnswerKey) -> None:
     await answer_task(actor=ctx.staff, task_id=key.task_id, accept=bool(key.accept))
     await ctx.mark_card("已接单" if key.accept else "已拒单")
 
@@ -38,9 +39,7 @@ async def _photo_task(ctx: Ctx) -> Task | None:
 
 
 @router.image()
-async def photo(ctx: Ctx) -> None:
-    event = ctx.event
-    assert isinstance(event, ImageMessage)
+async def photo(ctx: Ctx, event: ImageMessage) -> None:
     if isinstance(ctx.prepared, RejectedFile):
         await ctx.reply(f"照片没有保存：{ctx.prepared}")
         return
@@ -51,7 +50,8 @@ async def photo(ctx: Ctx) -> None:
         else:
             await ctx.reply("你当前没有进行中的测量或安装任务，照片没有保存。")
         return
-    assert isinstance(ctx.prepared, StoredFile)
+    if not isinstance(ctx.prepared, StoredFile):
+        return  # nothing was fetched: not a member who sends photos (prepare checked the roles)
     order = await Order.get(id=task.order_id)
     if task.kind == TaskKind.INSTALL:
         await add_install_photo(actor=ctx.staff, order=order, stored=ctx.prepared, media_id=event.media_id)
@@ -72,9 +72,7 @@ async def photo(ctx: Ctx) -> None:
 
 
 @router.click(PhotoCategoryKey)
-async def photo_category(ctx: Ctx) -> None:
-    key = ctx.key
-    assert isinstance(key, PhotoCategoryKey)
+async def photo_category(ctx: Ctx, key: PhotoCategoryKey) -> None:
     try:
         category = AttachmentCategory(key.category)
     except ValueError:
@@ -84,11 +82,8 @@ async def photo_category(ctx: Ctx) -> None:
 
 
 @router.click(FinishTaskKey)
-async def finish(ctx: Ctx) -> None:
-    key = ctx.key
-    assert isinstance(key, FinishTaskKey)
-    task = await assigned_task(ctx.staff, key.task_id)
-    order = await Order.get(id=task.order_id)
+async def finish(ctx: Ctx, key: FinishTaskKey) -> None:
+    _, task, order = await field_task(key.task_id)
     if task.kind == TaskKind.INSTALL:
         await finish_install(actor=ctx.staff, order=order)
         await ctx.mark_card("安装已完成")
@@ -98,12 +93,8 @@ async def finish(ctx: Ctx) -> None:
 
 
 @router.click(PhotosForTaskKey)
-async def photos_for(ctx: Ctx) -> None:
-    key = ctx.key
-    assert isinstance(key, PhotosForTaskKey)
-    task = await assigned_task(ctx.staff, key.task_id)
-    if task.state not in OPEN_TASK_STATES:
-        raise NotFound(f"这个任务{task.state.label}")
-    order = await Order.get(id=task.order_id)
+async def photos_for(ctx: Ctx, key: PhotosForTaskKey) -> None:
+    _, task, order = await field_task(key.task_id)
+    await ORDER.check(ORDER[PHOTO_STEPS[task.kind]], ctx.staff, order, task=task)
     await runtime().kv.set(chat_task_key(ctx.staff.userid), str(task.id), ttl=7 * 86400)
     await ctx.reply(f"接下来发送的照片将归入订单 {order.number}（{task.kind.label}）")

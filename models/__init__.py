@@ -3,6 +3,7 @@
 from models.catalog import Product
 from models.enums import (
     AttachmentCategory,
+    EventKind,
     MessageState,
     OrderState,
     OutboxKind,
@@ -30,6 +31,7 @@ __all__ = [
     "MODEL_MODULES",
     "Attachment",
     "AttachmentCategory",
+    "EventKind",
     "Customer",
     "InboxMessage",
     "MessageState",

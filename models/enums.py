@@ -21,6 +21,24 @@ class Role(StrEnum):
     def label(self) -> str:
         return ROLE_LABELS[self]
 
+    @property
+    def person(self) -> str:
+        """Who holds the role, as a sentence names them (只有测量派单员可以…)."""
+        return ROLE_PEOPLE[self]
+
+
+ROLE_PEOPLE = {
+    Role.SALES: "销售",
+    Role.MEASURE_DISPATCHER: "测量派单员",
+    Role.MEASURER: "测量师傅",
+    Role.DESIGNER: "设计师",
+    Role.WAREHOUSE: "仓库管理员",
+    Role.INSTALL_DISPATCHER: "安装派单员",
+    Role.INSTALLER: "安装师傅",
+    Role.AFTER_SALES: "售后客服",
+    Role.MANAGER: "管理层",
+    Role.ADMIN: "管理员",
+}
 
 ROLE_LABELS = {
     Role.SALES: "销售",
@@ -98,6 +116,8 @@ class TaskState(StrEnum):
 
 
 OPEN_TASK_STATES = (TaskState.ASSIGNED, TaskState.ACCEPTED)
+# A job that was not declined, cancelled or taken away: its assignee works (or worked) on the order.
+LIVE_TASK_STATES = (TaskState.ASSIGNED, TaskState.ACCEPTED, TaskState.DONE)
 
 
 class AttachmentCategory(StrEnum):
@@ -170,6 +190,42 @@ class PaymentKind(StrEnum):
     @property
     def label(self) -> str:
         return {"deposit": "定金", "full": "全款", "balance": "尾款"}[self.value]
+
+
+class EventKind(StrEnum):
+    """What an order's timeline records. The stored value is the event's kind; workflow/timeline.py
+    says how each reads."""
+
+    CREATED = "created"
+    MEASURE_DISPATCHED = "measure_dispatched"
+    MEASURE_ACCEPTED = "measure_accepted"
+    MEASURE_DECLINED = "measure_declined"
+    MEASURE_RESCHEDULED = "measure_rescheduled"
+    MEASURE_REASSIGNED = "measure_reassigned"
+    MEASURE_TRANSFERRED = "measure_transferred"
+    PHOTO_ADDED = "photo_added"
+    PHOTO_CATEGORIZED = "photo_categorized"
+    DRAWING_ADDED = "drawing_added"
+    ITEMS_ADJUSTED = "items_adjusted"
+    MEASURED = "measured"
+    REMEASURE = "remeasure"
+    DESIGN_ADDED = "design_added"
+    DESIGNED = "designed"
+    CONFIRMED = "confirmed"
+    PAYMENT = "payment"
+    GOODS_IN = "goods_in"
+    IN_STOCK = "in_stock"
+    INSTALL_DISPATCHED = "install_dispatched"
+    INSTALL_ACCEPTED = "install_accepted"
+    INSTALL_DECLINED = "install_declined"
+    INSTALL_RESCHEDULED = "install_rescheduled"
+    INSTALL_REASSIGNED = "install_reassigned"
+    INSTALL_TRANSFERRED = "install_transferred"
+    INSTALL_PHOTO_ADDED = "install_photo_added"
+    INSTALLED = "installed"
+    SIGNED = "signed"
+    VISITED = "visited"
+    CANCELLED = "cancelled"
 
 
 class MessageState(StrEnum):

@@ -4,7 +4,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from models.catalog import Product
-from models.enums import AttachmentCategory, OrderState, PaymentKind, PaymentMethod, TaskKind, TaskState
+from models.enums import AttachmentCategory, EventKind, OrderState, PaymentKind, PaymentMethod, TaskKind, TaskState
 from models.org import OrgUnit, Staff
 
 
@@ -172,7 +172,8 @@ class OrderEvent(Model):
         "models.Staff", related_name="order_events", null=True, on_delete=fields.SET_NULL
     )
     actor_id: int | None
-    kind = fields.CharField(max_length=32)
+    # An enum field: a kind the code does not know is an error when read, not a line of raw text.
+    kind = fields.CharEnumField(EventKind, max_length=32)
     payload: dict = fields.JSONField(default=dict)  # type: ignore[assignment]
     created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
 

@@ -262,7 +262,7 @@ async def test_signing_links_forged_or_expired(world: World) -> None:
             assert resp.status == 403 and "链接已过期" in await resp.text()
         fresh = serializer.dumps({"o": order.id, "n": order.number})
         async with customer.post(f"{world.relay_url}/sign/{fresh}", data={"signature": signature_png()}) as resp:
-            assert resp.status == 400 and "暂不能签字" in await resp.text()
+            assert resp.status == 409 and "暂不能签字" in await resp.text()
     await order.refresh_from_db()
     assert order.state == OrderState.CREATED and await Signature.all().count() == 0
 

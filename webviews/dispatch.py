@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from models import Staff, Task, TaskKind
+from models import Task, TaskKind
 from models.enums import OPEN_TASK_STATES
 from relay.timeutil import local_today
 from webviews.auth import api_staff, check_csrf, csrf_token, h5_page
 from webviews.forms import one, order_or_404, read_form, to_date, to_int
 from webviews.render import render
-from workflow.errors import Conflict, Invalid, WorkflowError
+from workflow.errors import Conflict, Invalid, NotAllowed, WorkflowError
 from workflow.flows import FLOWS, MEASURE
+from workflow.order_lifecycle import ORDER, job
 from workflow.selectors import order_view
-from workflow.tasks import dispatch_task, rank_workers, worker_candidates
+from workflow.tasks import dispatch_task, rank_workers
 
 routes = web.RouteTableDef()
 
@@ -32,14 +33,13 @@ async def _dispatch_form(request: web.Request, *, error: str | None, status: int
     staff = api_staff(request)
     order = await order_or_404(request)
     flow = FLOWS[_kind(request)]
-    if not staff.has_role(flow.dispatcher_role):
-        return render(
-            request,
-            "message.html",
-            title="无法派单",
-            message=f"只有{flow.dispatcher_role.label}员可以派单。",
-            status=403,
-        )
+    try:
+        await ORDER.check(job(flow.kind, "dispatch"), staff, order)
+        ready = True
+    except NotAllowed as refused:
+        return render(request, "message.html", title="无法派单", message=refused.message, status=403)
+    except Conflict:
+        ready = False  # dispatched already (the page says by whom) or moved on
     try:
         day = to_date(request.query.get("date", ""), "date")
     except Invalid:
@@ -58,7 +58,7 @@ async def _dispatch_form(request: web.Request, *, error: str | None, status: int
         error=error,
         csrf=csrf_token(staff),
         today=local_today().isoformat(),
-        ready=order.state == flow.ready_state,
+        ready=ready,
     )
 
 
@@ -91,12 +91,3 @@ async def dispatch_submit(request: web.Request) -> web.Response:
 
 async def open_tasks_of(order_id: int) -> list[Task]:
     return await Task.filter(order_id=order_id, state__in=list(OPEN_TASK_STATES)).prefetch_related("assignee")
-
-
-async def colleagues(staff: Staff, task: Task) -> list[Staff]:
-    flow = FLOWS.get(task.kind)
-    if flow is None:
-        return []
-    dispatcher = await Staff.get_or_none(id=task.assigned_by_id) if task.assigned_by_id else None
-    pool = await worker_candidates(flow, dispatcher or staff)
-    return [p for p in pool if p.id != task.assignee_id]

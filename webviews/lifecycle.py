@@ -11,23 +11,25 @@ from typing import Any
 import qrcode
 from aiohttp import web
 
-from models import Attachment, AttachmentCategory, Order, OrderItem, OrderState, PaymentKind, PaymentMethod, Staff
+from models import Attachment, AttachmentCategory, Order, OrderItem, PaymentKind, PaymentMethod, Staff
 from relay.runtime import runtime
 from relay.storage import RejectedFile
 from relay.timeutil import local_today
 from webviews.auth import api_staff, check_csrf, csrf_token, h5_page
-from webviews.dispatch import colleagues, open_tasks_of
+from webviews.dispatch import open_tasks_of
 from webviews.forms import one, order_or_404, read_form, to_date, to_int
 from webviews.render import render
 from workflow.aftersales import SCORED, SCORED_LABELS, Score, people_of, record_visit
 from workflow.changes import cancel_order, request_remeasure
 from workflow.design import add_design, finish_design
 from workflow.errors import Invalid, WorkflowError
+from workflow.flows import FLOWS
 from workflow.goods import receive_item
+from workflow.order_lifecycle import ORDER, job
 from workflow.payments import confirm_design, parse_amount, payment_summary, record_payment
 from workflow.selectors import item_label, order_view
 from workflow.signing import signature_of, signing_url
-from workflow.tasks import reassign_task, reschedule_task, transfer_task
+from workflow.tasks import reassign_task, reschedule_task, team_for, transfer_task
 
 routes = web.RouteTableDef()
 
@@ -117,7 +119,7 @@ async def _payment_page(request: web.Request, **kw: Any) -> web.Response:
         summary=await payment_summary(order),
         methods=list(PaymentMethod),
         kinds=list(PaymentKind),
-        confirming=order.state == OrderState.DESIGNED,
+        confirming=await ORDER.may(ORDER["confirm"], api_staff(request), order),
         **kw,
     )
 
@@ -134,7 +136,7 @@ async def _payment_action(
 ) -> str:
     method, kind = _payment_fields(form)
     amount = parse_amount(one(form, "amount"), "amount")
-    if order.state == OrderState.DESIGNED:
+    if await ORDER.may(ORDER["confirm"], staff, order):
         contract = parse_amount(one(form, "contract_amount"), "contract_amount")
         await confirm_design(
             actor=staff,
@@ -187,15 +189,15 @@ form_page("/h5/orders/{number}/goods-in", _goods_page, _goods_action)
 async def sign_for_customer(request: web.Request) -> web.Response:
     order = await order_or_404(request)
     signature = await signature_of(order)
-    link = signing_url(order) if order.state == OrderState.INSTALLED else ""
-    return await _page(request, "sign_share.html", link=link, signature=signature)
+    sharing = await ORDER.may(ORDER["share_signing"], api_staff(request), order)
+    return await _page(request, "sign_share.html", link=signing_url(order) if sharing else "", signature=signature)
 
 
 @routes.get("/h5/orders/{number}/sign-qr.png")
 @h5_page
 async def sign_qr(request: web.Request) -> web.Response:
     order = await order_or_404(request)
-    if order.state != OrderState.INSTALLED:
+    if not await ORDER.may(ORDER["share_signing"], api_staff(request), order):
         raise web.HTTPNotFound(text="订单当前不需要签字")
     link = signing_url(order)
 
@@ -239,9 +241,17 @@ form_page("/h5/orders/{number}/visit", _visit_page, _visit_action)
 async def _changes_page(request: web.Request, **kw: Any) -> web.Response:
     order = await order_or_404(request)
     staff = api_staff(request)
-    tasks = await open_tasks_of(order.id)
-    options = {t.id: await colleagues(staff, t) for t in tasks}
-    return await _page(request, "changes.html", tasks=tasks, options=options, me=staff, **kw)
+    allowed = {t.name for t in await ORDER.available(staff, order)}
+    tasks = [t for t in await open_tasks_of(order.id) if t.kind in FLOWS]
+    # Per open job: may this viewer reschedule it, and to whom may they hand it (reassign or transfer)?
+    jobs = []
+    for task in tasks:
+        flow = FLOWS[task.kind]
+        hand = next((s for s in ("reassign", "transfer") if job(task.kind, s).name in allowed), "")
+        team = [p for p in await team_for(flow, staff, task) if p.id != task.assignee_id] if hand else []
+        jobs.append((task, job(task.kind, "reschedule").name in allowed, hand, team))
+    nothing = not ({"cancel", "remeasure"} & allowed or any(j[1] or j[3] for j in jobs))
+    return await _page(request, "changes.html", jobs=jobs, allowed=allowed, nothing=nothing, **kw)
 
 
 async def _changes_action(

@@ -20,9 +20,8 @@ from models import (
     Role,
     Staff,
     Task,
-    TaskKind,
 )
-from models.enums import OPEN_TASK_STATES, SITE_PHOTO_CATEGORIES
+from models.enums import SITE_PHOTO_CATEGORIES
 from relay.runtime import runtime
 from relay.storage import RejectedFile
 from relay.timeutil import local_today
@@ -31,6 +30,7 @@ from webviews.forms import item_rows, one, order_or_404, products, read_form, to
 from webviews.render import render
 from workflow.errors import Invalid, WorkflowError
 from workflow.measure import add_drawing, adjust_items, finish_measure
+from workflow.order_lifecycle import ORDER
 from workflow.orders import ItemInput, create_order
 from workflow.payments import payment_summary
 from workflow.scope import can_see
@@ -164,37 +164,15 @@ async def order_detail(request: web.Request) -> web.Response:
         files=files,
         tasks=tasks,
         created=request.query.get("created") == "1",
-        actions=order_actions(staff, order, tasks),
+        actions=await order_actions(staff, order),
         payments=await payment_summary(order),
     )
 
 
-def order_actions(staff: Staff, order: Order, tasks: list[Task]) -> list[tuple[str, str]]:
-    """The pages this viewer can act on from here (the workflow still checks every submission)."""
-    n, state, actions = order.number, order.state, []
-    mine = {t.kind for t in tasks if t.assignee_id == staff.id and t.state in OPEN_TASK_STATES}
-    own_sale = staff.has_role(Role.SALES) and order.sales_id == staff.id
-    if staff.has_role(Role.MEASURE_DISPATCHER) and state == OrderState.CREATED:
-        actions.append(("派测量", f"/h5/orders/{n}/dispatch/measure"))
-    if TaskKind.MEASURE in mine:
-        actions.append(("图纸与产品 / 测量完成", f"/h5/orders/{n}/measure"))
-    if staff.has_role(Role.DESIGNER) and state == OrderState.MEASURED:
-        actions.append(("上传设计", f"/h5/orders/{n}/design"))
-    if own_sale and state == OrderState.DESIGNED:
-        actions.append(("客户确认与收款", f"/h5/orders/{n}/confirm"))
-    if own_sale and order.contract_amount is not None and state != OrderState.CANCELLED:
-        actions.append(("登记收款", f"/h5/orders/{n}/payments"))
-    if staff.has_role(Role.WAREHOUSE) and state == OrderState.CONFIRMED:
-        actions.append(("入库登记", f"/h5/orders/{n}/goods-in"))
-    if staff.has_role(Role.INSTALL_DISPATCHER) and state == OrderState.IN_STOCK:
-        actions.append(("派安装", f"/h5/orders/{n}/dispatch/install"))
-    if (TaskKind.INSTALL in mine or own_sale) and state == OrderState.INSTALLED:
-        actions.append(("客户签字", f"/h5/orders/{n}/sign"))
-    if staff.has_role(Role.AFTER_SALES) and state in (OrderState.INSTALLED, OrderState.SIGNED):
-        actions.append(("填写回访", f"/h5/orders/{n}/visit"))
-    if state not in (OrderState.CANCELLED, OrderState.VISITED):
-        actions.append(("调整：取消 / 改期 / 改派 / 转交 / 重新测量", f"/h5/orders/{n}/changes"))
-    return actions
+async def order_actions(staff: Staff, order: Order) -> list[tuple[str, str]]:
+    """The pages this viewer can act on from here: those of the transitions the lifecycle offers them."""
+    pages = dict.fromkeys(t.page for t in await ORDER.available(staff, order) if t.page is not None)
+    return [(page.label, page.url(order.number)) for page in pages]
 
 
 async def _measure_context(request: web.Request, order: Order) -> dict[str, Any]:

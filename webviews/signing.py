@@ -8,10 +8,11 @@ import binascii
 
 from aiohttp import web
 
-from models import Attachment, AttachmentCategory, Order, OrderItem, OrderState
+from models import Attachment, AttachmentCategory, Order, OrderItem
 from relay.runtime import runtime
 from webviews.render import render
-from workflow.errors import WorkflowError
+from workflow.errors import Conflict, WorkflowError
+from workflow.order_lifecycle import ORDER
 from workflow.selectors import item_label
 from workflow.signing import LinkProblem, order_for_link, signature_of, submit_signature
 
@@ -41,7 +42,7 @@ async def _page(request: web.Request, order: Order, *, error: str | None = None,
         items=[item_label(i) for i in items],
         signature=signature,
         error=error,
-        can_sign=order.state == OrderState.INSTALLED and signature is None,
+        can_sign=signature is None and await ORDER.may(ORDER["sign"], None, order),
     )
 
 
@@ -80,7 +81,7 @@ async def sign_submit(request: web.Request) -> web.Response:
         return _problem(request, problem)
     except WorkflowError as exc:
         await order.refresh_from_db()
-        return await _page(request, order, error=exc.message, status=409 if "已经签过" in exc.message else 400)
+        return await _page(request, order, error=exc.message, status=409 if isinstance(exc, Conflict) else 400)
     raise web.HTTPFound(f"/sign/{token}")
 
 

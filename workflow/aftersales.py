@@ -9,14 +9,13 @@ from typing import Any, cast
 
 from tortoise.transactions import in_transaction
 
-from models import Job, Order, OrderItem, OrderState, Product, Role, Staff, Task, TaskKind, TaskState, Visit
+from models import Job, Order, OrderItem, Product, Staff, Task, TaskKind, TaskState, Visit
 from models.enums import OPEN_TASK_STATES
 from relay.runtime import runtime
 from relay.timeutil import utcnow
-from workflow import timeline
-from workflow.errors import Conflict, Invalid, NotAllowed
-from workflow.scope import covers, require_role
-from workflow.transitions import move
+from workflow.errors import Conflict, Invalid
+from workflow.lifecycle import apply
+from workflow.order_lifecycle import ORDER
 
 SCORED = ("sales", "measurer", "installer")
 SCORED_LABELS = {"sales": "销售", "measurer": "测量", "installer": "安装"}
@@ -55,11 +54,8 @@ async def people_of(order: Order) -> dict[str, Staff | None]:
 async def record_visit(
     *, actor: Staff, order: Order, reached: bool, notes: str = "", scores: dict[str, Score] | None = None
 ) -> Visit:
-    require_role(actor, Role.AFTER_SALES)
-    if not await covers(actor, order):
-        raise NotAllowed(f"订单 {order.number} 不在你负责的范围内")
-    if order.state not in (OrderState.INSTALLED, OrderState.SIGNED):
-        raise Conflict(f"订单 {order.number} 当前状态：{order.state.label}，不能回访")
+    step = ORDER["visit" if reached else "visit_unreached"]
+    await ORDER.check(step, actor, order)
     scores = scores or {}
     if reached:
         for role in SCORED:
@@ -80,14 +76,15 @@ async def record_visit(
         visit = Visit(order=order, task=task, caller=actor, reached=reached, notes=notes.strip()[:2000], **values)
         await visit.save()
         if not reached:
-            await timeline.record(order, actor, "visited", result="未接通", notes=visit.notes)
+            await apply(step, actor=actor, order=order, event={"result": "未接通", "notes": visit.notes})
             return visit
-        if not await move(order, to=OrderState.VISITED, expected=(OrderState.INSTALLED, OrderState.SIGNED)):
-            raise Conflict("这个订单刚被别人回访过")
+        result = "，".join(f"{SCORED_LABELS[r]} {scores[r].value} 分" for r in SCORED)
+        try:
+            await apply(step, actor=actor, order=order, event={"result": result, "notes": visit.notes})
+        except Conflict:
+            raise Conflict("这个订单刚被别人回访过") from None
         if task is not None:
             await Task.filter(id=task.id).update(state=TaskState.DONE, done_at=utcnow())
-        result = "，".join(f"{SCORED_LABELS[r]} {scores[r].value} 分" for r in SCORED)
-        await timeline.record(order, actor, "visited", result=result, notes=visit.notes)
         for person in {p.id: p for p in people.values() if p is not None}.values():
             await _update_score(person)
         await _alert_low_scores(order, scores, people)

@@ -8,16 +8,15 @@ from tortoise.transactions import in_transaction
 
 from bot.outbox import enqueue_message
 from cards.tasks import notice_card
-from models import Order, OrderItem, OrderState, Role, Staff
+from models import Order, OrderItem, Staff
 from relay.runtime import runtime
 from relay.timeutil import utcnow
-from workflow import timeline
-from workflow.errors import Conflict, Invalid, NotAllowed, NotFound
+from workflow.errors import Conflict, Invalid, NotFound
 from workflow.flows import INSTALL
-from workflow.scope import covers, require_role
+from workflow.lifecycle import apply
+from workflow.order_lifecycle import ORDER
 from workflow.selectors import item_label, order_view
 from workflow.tasks import notify_dispatchers
-from workflow.transitions import move
 
 PRODUCTION_NUMBER_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z\-_/.]{0,63}$")
 
@@ -28,11 +27,7 @@ def chat_goods_key(userid: str) -> str:
 
 
 async def check_warehouse(actor: Staff, order: Order) -> None:
-    require_role(actor, Role.WAREHOUSE)
-    if not await covers(actor, order):
-        raise NotAllowed(f"订单 {order.number} 不在你负责的范围内")
-    if order.state != OrderState.CONFIRMED:
-        raise Conflict(f"订单 {order.number} 当前状态：{order.state.label}，不能入库")
+    await ORDER.check(ORDER["receive_item"], actor, order)
 
 
 async def receive_item(*, actor: Staff, order: Order, item_id: int, production_number: str) -> OrderItem:
@@ -56,16 +51,22 @@ async def receive_item(*, actor: Staff, order: Order, item_id: int, production_n
             await item.refresh_from_db()
             raise Conflict(f"{item_label(item)} 已入库，生产编号 {item.production_number}")
         await item.refresh_from_db()
-        await timeline.record(order, actor, "goods_in", item=item_label(item), production_number=number)
+        await apply(
+            ORDER["receive_item"],
+            actor=actor,
+            order=order,
+            event={"item": item_label(item), "production_number": number},
+        )
         if not await OrderItem.filter(order_id=order.id, production_number__isnull=True).exists():
             await _all_in(actor, order)
     return item
 
 
 async def _all_in(actor: Staff, order: Order) -> None:
-    if not await move(order, to=OrderState.IN_STOCK, expected=OrderState.CONFIRMED):
-        return
-    await timeline.record(order, actor, "in_stock")
+    try:
+        await apply(ORDER["all_in"], actor=actor, order=order)
+    except Conflict:
+        return  # another scan took the order on
     await notify_dispatchers(INSTALL, order)
     sales = await Staff.get(id=order.sales_id)
     await enqueue_message(

@@ -8,19 +8,20 @@ from tortoise.transactions import in_transaction
 
 from bot.outbox import enqueue_message
 from cards.lifecycle import install_done_card, signing_card, visit_task_card
-from models import Attachment, AttachmentCategory, Order, OrderItem, OrderState, Product, Role, Staff, Task, TaskKind
+from models import Attachment, AttachmentCategory, Order, OrderItem, Product, Role, Staff, Task, TaskKind
 from models.enums import OPEN_TASK_STATES, TaskState
 from relay.runtime import runtime
 from relay.storage import StoredFile
-from relay.timeutil import local_today, utcnow
-from workflow import timeline
+from relay.timeutil import local_today
 from workflow.attachments import attach
 from workflow.errors import Conflict, Invalid
-from workflow.scope import require_role, staff_covering
+from workflow.lifecycle import apply, members_for
+from workflow.measure import not_accepted
+from workflow.order_lifecycle import ORDER
+from workflow.scope import staff_covering
 from workflow.selectors import order_view
 from workflow.signing import signing_url
-from workflow.tasks import chat_task_key, open_task
-from workflow.transitions import move
+from workflow.tasks import chat_task_key
 
 
 async def required_photos(order: Order) -> int:
@@ -33,33 +34,31 @@ async def required_photos(order: Order) -> int:
 
 
 async def add_install_photo(*, actor: Staff, order: Order, stored: StoredFile, media_id: str | None) -> Attachment:
-    require_role(actor, Role.INSTALLER)
-    task = await open_task(actor, order, TaskKind.INSTALL)
+    step = ORDER["add_install_photo"]
+    task = await ORDER.check(step, actor, order)
     if media_id and (existing := await Attachment.get_or_none(media_id=media_id)) is not None:
         return existing  # the same chat photo handled again
     async with in_transaction():
         photo = await attach(
             order, stored, category=AttachmentCategory.INSTALL, uploader=actor, task=task, media_id=media_id
         )
-        await timeline.record(order, actor, "install_photo_added", attachment=photo.id)
+        await apply(step, actor=actor, order=order, event={"attachment": photo.id})
     return photo
 
 
 async def finish_install(*, actor: Staff, order: Order) -> Order:
-    require_role(actor, Role.INSTALLER)
-    task = await open_task(actor, order, TaskKind.INSTALL)
-    if task.state != TaskState.ACCEPTED:
-        raise Conflict("请先接单，再标记安装完成")
+    step = ORDER["finish_install"]
+    try:
+        task = await ORDER.check(step, actor, order)
+    except Conflict as refused:
+        raise not_accepted(refused, "安装") from None
+    assert task is not None
     photos = await Attachment.filter(order_id=order.id, task_id=task.id, category=AttachmentCategory.INSTALL).count()
     needed = await required_photos(order)
     if photos < needed:
         raise Invalid(f"安装照片不足：至少需要 {needed} 张，已上传 {photos} 张")
     async with in_transaction():
-        if not await move(order, to=OrderState.INSTALLED, expected=OrderState.INSTALL_SCHEDULED):
-            raise Conflict(f"订单 {order.number} 当前状态：{order.state.label}")
-        await Task.filter(id=task.id).update(state=TaskState.DONE, done_at=utcnow())
-        await order.refresh_from_db()
-        await timeline.record(order, actor, "installed", photos=photos)
+        await apply(step, actor=actor, order=order, task=task, event={"photos": photos})
         view = await order_view(order)
         links = runtime().links
         sales = await Staff.get(id=order.sales_id)
@@ -76,7 +75,7 @@ async def finish_install(*, actor: Staff, order: Order) -> Order:
 
 async def create_visit_task(order: Order, *, installer: Staff) -> Task | None:
     """After-sales gets the visit: the member covering the order with the fewest open visits."""
-    callers = await staff_covering(order, Role.AFTER_SALES)
+    callers = await members_for(ORDER["visit"], order)
     if not callers:
         return None
     load = {

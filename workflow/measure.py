@@ -11,33 +11,24 @@ from models import (
     AttachmentCategory,
     Order,
     OrderItem,
-    OrderState,
-    Role,
     Staff,
-    Task,
-    TaskKind,
     TaskState,
 )
 from models.enums import SITE_PHOTO_CATEGORIES
 from relay.runtime import runtime
 from relay.storage import StoredFile
-from workflow import timeline
 from workflow.attachments import attach
 from workflow.errors import Conflict, Invalid, NotAllowed, NotFound
 from workflow.items import ItemInput, check_items, write_items
-from workflow.scope import require_role, staff_covering
+from workflow.lifecycle import apply, members_for
+from workflow.order_lifecycle import ORDER
 from workflow.selectors import attachment_counts, order_view
-from workflow.tasks import chat_task_key, open_task
-from workflow.transitions import move
-
-
-async def _open_measure_task(actor: Staff, order: Order) -> Task:
-    return await open_task(actor, order, TaskKind.MEASURE)
+from workflow.tasks import chat_task_key
 
 
 async def add_site_photo(*, actor: Staff, order: Order, stored: StoredFile, media_id: str | None) -> Attachment:
-    require_role(actor, Role.MEASURER)
-    task = await _open_measure_task(actor, order)
+    step = ORDER["add_site_photo"]
+    task = await ORDER.check(step, actor, order)
     if media_id and (existing := await Attachment.get_or_none(media_id=media_id)) is not None:
         return existing  # the same chat photo handled again
     async with in_transaction():
@@ -50,7 +41,7 @@ async def add_site_photo(*, actor: Staff, order: Order, stored: StoredFile, medi
             task=task,
             media_id=media_id,
         )
-        await timeline.record(order, actor, "photo_added", attachment=photo.id)
+        await apply(step, actor=actor, order=order, event={"attachment": photo.id})
     return photo
 
 
@@ -60,61 +51,58 @@ async def categorize_photo(*, actor: Staff, attachment_id: int, category: Attach
     photo = await Attachment.get_or_none(id=attachment_id)
     if photo is None:
         raise NotFound("照片不存在")
+    order = await Order.get(id=photo.order_id)
+    step = ORDER["categorize_photo"]
+    await ORDER.check(step, actor, order)
     if photo.uploader_id != actor.id:
         raise NotAllowed("只能给自己上传的照片分类")
-    order = await Order.get(id=photo.order_id)
-    if order.state != OrderState.MEASURE_SCHEDULED:
-        raise Conflict(f"订单 {order.number} 已{order.state.label}，照片不能再修改")
     async with in_transaction():
         await Attachment.filter(id=photo.id).update(category=category)
-        await timeline.record(order, actor, "photo_categorized", attachment=photo.id, category=category.value)
+        await apply(step, actor=actor, order=order, event={"attachment": photo.id, "category": category.value})
     await photo.refresh_from_db()
     return photo
 
 
 async def add_drawing(*, actor: Staff, order: Order, stored: StoredFile, filename: str) -> Attachment:
-    require_role(actor, Role.MEASURER)
-    task = await _open_measure_task(actor, order)
+    step = ORDER["add_drawing"]
+    task = await ORDER.check(step, actor, order)
     async with in_transaction():
         drawing = await attach(
             order, stored, category=AttachmentCategory.DRAWING, uploader=actor, filename=filename, task=task
         )
-        await timeline.record(order, actor, "drawing_added", attachment=drawing.id, filename=drawing.filename)
+        await apply(step, actor=actor, order=order, event={"attachment": drawing.id, "filename": drawing.filename})
     return drawing
 
 
 async def adjust_items(*, actor: Staff, order: Order, items: list[ItemInput]) -> list[OrderItem]:
     """The measurer corrects series/model and which room each product goes to."""
-    require_role(actor, Role.MEASURER)
-    await _open_measure_task(actor, order)
+    step = ORDER["adjust_items"]
+    await ORDER.check(step, actor, order)
     products = await check_items(items)
     async with in_transaction():
         before = [f"{i.room} {i.series} {i.model}×{i.quantity}" for i in await OrderItem.filter(order_id=order.id)]
         created = await write_items(order, items, products)
         after = [f"{i.room} {i.series} {i.model}×{i.quantity}" for i in created]
-        await timeline.record(order, actor, "items_adjusted", before=before, after=after)
+        await apply(step, actor=actor, order=order, event={"before": before, "after": after})
     return created
 
 
 async def finish_measure(*, actor: Staff, order: Order) -> Order:
-    require_role(actor, Role.MEASURER)
-    task = await _open_measure_task(actor, order)
-    if task.state != TaskState.ACCEPTED:
-        raise Conflict("请先接单，再标记测量完成")
+    step = ORDER["finish_measure"]
+    try:
+        task = await ORDER.check(step, actor, order)
+    except Conflict as refused:
+        raise not_accepted(refused, "测量") from None
     photos, unsorted, drawings = await attachment_counts(order)
     if unsorted:
         raise Invalid(f"还有 {unsorted} 张照片没有选择分类")
     if photos == 0:
         raise Invalid("还没有现场照片：请在聊天中发送现场照片后再标记完成")
     async with in_transaction():
-        if not await move(order, to=OrderState.MEASURED, expected=OrderState.MEASURE_SCHEDULED):
-            raise Conflict(f"订单 {order.number} 当前状态：{order.state.label}")
-        await Task.filter(id=task.id).update(state=TaskState.DONE)
-        await order.refresh_from_db()
-        await timeline.record(order, actor, "measured", photos=photos, drawings=drawings)
+        await apply(step, actor=actor, order=order, task=task, event={"photos": photos, "drawings": drawings})
         view = await order_view(order)
         links = runtime().links
-        designers = [d.userid for d in await staff_covering(order, Role.DESIGNER)]
+        designers = [d.userid for d in await members_for(ORDER["finish_design"], order)]
         if designers:
             await enqueue_message(
                 measure_done_card(designers, view, photos=photos, drawings=drawings, links=links, for_designer=True)
@@ -123,5 +111,13 @@ async def finish_measure(*, actor: Staff, order: Order) -> Order:
         await enqueue_message(
             measure_done_card([sales.userid], view, photos=photos, drawings=drawings, links=links, for_designer=False)
         )
-        await runtime().kv.delete(chat_task_key(actor.userid), if_value=str(task.id))
+        if task is not None:
+            await runtime().kv.delete(chat_task_key(actor.userid), if_value=str(task.id))
     return order
+
+
+def not_accepted(refused: Conflict, job: str) -> Conflict:
+    """Finishing a job not yet accepted: say what to do rather than the job's state."""
+    if refused.short == f"任务{TaskState.ASSIGNED.label}":
+        return Conflict(f"请先接单，再标记{job}完成", refused.short)
+    return refused

@@ -8,16 +8,16 @@ from datetime import date
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from models import AttachmentCategory, Customer, Order, Role, Staff
+from models import AttachmentCategory, Customer, Order, Staff
 from relay.runtime import runtime
 from relay.security import is_mobile, normalize_phone
 from relay.timeutil import local_today
-from workflow import timeline
 from workflow.attachments import attach
 from workflow.errors import Invalid
 from workflow.flows import MEASURE
 from workflow.items import ItemInput, check_items, write_items
-from workflow.scope import require_role
+from workflow.lifecycle import apply
+from workflow.order_lifecycle import ORDER
 from workflow.tasks import notify_dispatchers
 
 ORDER_NUMBER_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z\-]{0,31}$")
@@ -36,7 +36,8 @@ async def create_order(
     paper_photo: bytes | None = None,
 ) -> Order:
     """Create the order; the paper order's photo is checked and stored only once the rest is valid."""
-    require_role(actor, Role.SALES)
+    step = ORDER["create_order"]
+    ORDER.check_new(step, actor)
     number = number.strip().upper()
     customer_name = customer_name.strip()
     address = address.strip()
@@ -79,6 +80,6 @@ async def create_order(
         await write_items(order, items, products)
         if photo is not None:
             await attach(order, photo, category=AttachmentCategory.PAPER_ORDER, uploader=actor, filename="纸质订单")
-        await timeline.record(order, actor, "created", number=number)
+        await apply(step, actor=actor, order=order, event={"number": number})
         await notify_dispatchers(MEASURE, order)
     return order

@@ -9,14 +9,13 @@ from tortoise.transactions import in_transaction
 
 from bot.outbox import enqueue_message
 from cards.lifecycle import to_warehouse_card
-from models import Order, OrderState, Payment, PaymentKind, PaymentMethod, Role, Staff
-from models.enums import OPEN_ORDER_STATES
+from models import EventKind, Order, Payment, PaymentKind, PaymentMethod, Staff
 from relay.runtime import runtime
 from workflow import timeline
-from workflow.errors import Conflict, Invalid, NotAllowed
-from workflow.scope import require_role, staff_covering
+from workflow.errors import Conflict, Invalid
+from workflow.lifecycle import apply, members_for
+from workflow.order_lifecycle import ORDER
 from workflow.selectors import order_view
-from workflow.transitions import move
 
 MAX_AMOUNT = Decimal("99999999.99")
 
@@ -47,13 +46,6 @@ async def payment_summary(order: Order) -> PaymentSummary:
     return PaymentSummary(order.contract_amount, sum((p.amount for p in payments), Decimal("0")), payments)
 
 
-async def _check_sales(actor: Staff, order: Order) -> None:
-    # The salesperson who sold the order speaks with the customer about design and money.
-    require_role(actor, Role.SALES)
-    if order.sales_id != actor.id:
-        raise NotAllowed(f"订单 {order.number} 不是你的订单")
-
-
 async def _add_payment(
     actor: Staff, order: Order, *, amount: Decimal, method: PaymentMethod, kind: PaymentKind, note: str
 ) -> Payment:
@@ -65,7 +57,7 @@ async def _add_payment(
     payment = await Payment.create(
         order=order, amount=amount, method=method, kind=kind, recorded_by=actor, note=note.strip()[:255]
     )
-    await timeline.record(order, actor, "payment", amount=str(amount), kind=kind.label, method=method.label)
+    await timeline.record(order, actor, EventKind.PAYMENT, amount=str(amount), kind=kind.label, method=method.label)
     return payment
 
 
@@ -80,19 +72,16 @@ async def confirm_design(
     note: str = "",
 ) -> Order:
     """The customer accepted the design and paid (deposit or full): the order goes to production."""
-    await _check_sales(actor, order)
-    if order.state != OrderState.DESIGNED:
-        raise Conflict(f"订单 {order.number} 当前状态：{order.state.label}，不能确认设计")
+    step = ORDER["confirm"]
+    await ORDER.check(step, actor, order)
     if first_payment > contract_amount:
         raise Invalid("首付款不能超过合同金额", "amount")
     async with in_transaction():
-        if not await move(
-            order, to=OrderState.CONFIRMED, expected=OrderState.DESIGNED, contract_amount=contract_amount
-        ):
-            raise Conflict(f"订单 {order.number} 当前状态：{order.state.label}")
-        await timeline.record(order, actor, "confirmed", amount=str(contract_amount))
+        await apply(
+            step, actor=actor, order=order, event={"amount": str(contract_amount)}, contract_amount=contract_amount
+        )
         await _add_payment(actor, order, amount=first_payment, method=method, kind=kind, note=note)
-        warehouse = [w.userid for w in await staff_covering(order, Role.WAREHOUSE)]
+        warehouse = [w.userid for w in await members_for(ORDER["receive_item"], order)]
         if warehouse:
             await enqueue_message(to_warehouse_card(warehouse, await order_view(order), links=runtime().links))
     return order
@@ -102,10 +91,8 @@ async def record_payment(
     *, actor: Staff, order: Order, amount: Decimal, method: PaymentMethod, kind: PaymentKind, note: str = ""
 ) -> Payment:
     """A later payment (the balance, or part of it)."""
-    await _check_sales(actor, order)
+    await ORDER.check(ORDER["record_payment"], actor, order)
     if order.contract_amount is None:
         raise Conflict("请先确认设计并填写合同金额")
-    if order.state not in (*OPEN_ORDER_STATES, OrderState.SIGNED, OrderState.VISITED):
-        raise Conflict(f"订单 {order.number} {order.state.label}，不能再收款")
     async with in_transaction():
         return await _add_payment(actor, order, amount=amount, method=method, kind=kind, note=note)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from models import Order, OrgUnit, Role, Staff, Task
+from models.enums import LIVE_TASK_STATES
 from workflow.errors import NotAllowed, NotFound
 
 
@@ -19,7 +20,8 @@ async def covers(staff: Staff, order: Order) -> bool:
 async def can_see(staff: Staff, order: Order) -> bool:
     if order.sales_id == staff.id or await covers(staff, order):
         return True
-    return await Task.filter(order_id=order.id, assignee_id=staff.id).exists()
+    # A declined, cancelled or reassigned job gives no access: only a job the member holds or did.
+    return await Task.filter(order_id=order.id, assignee_id=staff.id, state__in=list(LIVE_TASK_STATES)).exists()
 
 
 def require_role(staff: Staff, *roles: Role) -> None:

@@ -10,14 +10,14 @@ from tortoise.transactions import in_transaction
 
 from bot.outbox import enqueue_message
 from cards.lifecycle import signed_card
-from models import AttachmentCategory, Order, OrderState, Signature, Staff
+from models import AttachmentCategory, Order, Signature, Staff
 from relay.runtime import runtime
 from relay.security import Signer
-from workflow import timeline
 from workflow.attachments import attach
 from workflow.errors import Conflict, Invalid
+from workflow.lifecycle import apply
+from workflow.order_lifecycle import ORDER
 from workflow.selectors import order_view
-from workflow.transitions import move
 
 MAX_SIGNATURE_BYTES = 2 * 1024 * 1024
 
@@ -82,21 +82,24 @@ def check_signature_image(data: bytes) -> None:
 
 async def submit_signature(*, token: str, png: bytes, ip: str, user_agent: str) -> Signature:
     order = await order_for_link(token)
-    if order.state != OrderState.INSTALLED:
-        if await Signature.filter(order_id=order.id).exists():
-            raise Conflict("这个订单已经签过字了")
-        raise Conflict(f"订单 {order.number} 当前状态：{order.state.label}，暂不能签字")
+    step = ORDER["sign"]
+    if await Signature.filter(order_id=order.id).exists():
+        raise Conflict("这个订单已经签过字了")
+    try:
+        await ORDER.check(step, None, order)
+    except Conflict as refused:
+        raise Conflict(f"{refused.message}，暂不能签字", refused.short) from None
     check_signature_image(png)
     stored = await runtime().files.put_image(png)
     async with in_transaction():
-        if not await move(order, to=OrderState.SIGNED, expected=OrderState.INSTALLED):
-            raise Conflict("这个订单已经签过字了")
-        await order.refresh_from_db()
+        try:
+            await apply(step, actor=None, order=order)
+        except Conflict:
+            raise Conflict("这个订单已经签过字了") from None
         image = await attach(
             order, stored, category=AttachmentCategory.SIGNATURE, uploader=None, filename="客户签字.png"
         )
         signature = await Signature.create(order=order, attachment=image, ip=ip[:64], user_agent=user_agent[:255])
-        await timeline.record(order, None, "signed")
         sales = await Staff.get(id=order.sales_id)
         await enqueue_message(signed_card(sales.userid, await order_view(order), links=runtime().links))
     return signature

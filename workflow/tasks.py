@@ -16,17 +16,17 @@ from bot.outbox import enqueue_card_update, enqueue_message
 from cards.keys import card_task_prefix
 from cards.measure import measure_workbench_card
 from cards.tasks import booked_card, dispatch_card, notice_card, task_card
-from models import Order, OrderEvent, OutboxMessage, Staff, Task, TaskKind, TaskState
-from models.enums import OPEN_TASK_STATES, OutboxKind
+from models import Order, OrderEvent, OutboxMessage, Staff, Task, TaskKind
+from models.enums import OutboxKind
 from relay.runtime import runtime
 from relay.timeutil import local_today
-from workflow import timeline
 from workflow.errors import Conflict, Invalid, NotAllowed, NotFound
 from workflow.flows import FLOWS, MEASURE, TaskFlow
+from workflow.lifecycle import Transition, apply, members_for
+from workflow.order_lifecycle import ORDER, job
 from workflow.reminders import schedule_task_jobs
-from workflow.scope import covers, require_role, staff_covering, staff_within
+from workflow.scope import staff_within
 from workflow.selectors import order_view, task_view, tasks_on
-from workflow.transitions import move
 
 
 @dataclass(frozen=True)
@@ -41,13 +41,19 @@ def chat_task_key(userid: str) -> str:
     return f"chat:task:{userid}"
 
 
-async def worker_candidates(flow: TaskFlow, dispatcher: Staff) -> list[Staff]:
-    return await staff_within(dispatcher.org_unit_id, flow.worker_role)
+async def team_for(flow: TaskFlow, actor: Staff, task: Task | None = None) -> list[Staff]:
+    """Whom a member may give this job to: a dispatcher, their own team; a worker passing the job
+    on, the team of the dispatcher who gave it to them. The pages offer exactly these."""
+    if task is not None and task.assignee_id == actor.id and task.assigned_by_id:
+        dispatcher = await Staff.get_or_none(id=task.assigned_by_id)
+        if dispatcher is not None:
+            return await staff_within(dispatcher.org_unit_id, flow.worker_role)
+    return await staff_within(actor.org_unit_id, flow.worker_role)
 
 
 async def rank_workers(flow: TaskFlow, *, dispatcher: Staff, day: date) -> list[Suggestion]:
     """Free that day first, then fewest tasks that day, then best after-sales score."""
-    candidates = await worker_candidates(flow, dispatcher)
+    candidates = await team_for(flow, dispatcher)
     counts = await tasks_on([c.id for c in candidates], day)
     ranked = [Suggestion(c, day, counts.get(c.id, 0)) for c in candidates]
     ranked.sort(key=lambda s: (s.tasks_that_day > 0, s.tasks_that_day, -(s.staff.score or 0.0), s.staff.name))
@@ -56,7 +62,7 @@ async def rank_workers(flow: TaskFlow, *, dispatcher: Staff, day: date) -> list[
 
 
 async def notify_dispatchers(flow: TaskFlow, order: Order, *, reason: str = "", note: str = "") -> None:
-    dispatchers = await staff_covering(order, flow.dispatcher_role)
+    dispatchers = await members_for(job(flow.kind, "dispatch"), order)
     if not dispatchers:
         return
     view = await order_view(order)
@@ -79,7 +85,7 @@ async def notify_dispatchers(flow: TaskFlow, order: Order, *, reason: str = "", 
 
 async def _dispatch_conflict(flow: TaskFlow, order: Order) -> Conflict:
     event = (
-        await OrderEvent.filter(order_id=order.id, kind=f"{flow.kind.value}_dispatched")
+        await OrderEvent.filter(order_id=order.id, kind=job(flow.kind, "dispatch").event)
         .order_by("-id")
         .prefetch_related("actor")
         .first()
@@ -92,17 +98,11 @@ async def _dispatch_conflict(flow: TaskFlow, order: Order) -> Conflict:
     )
 
 
-async def _check_dispatcher(flow: TaskFlow, actor: Staff, order: Order) -> None:
-    require_role(actor, flow.dispatcher_role)
-    if not await covers(actor, order):
-        raise NotAllowed(f"订单 {order.number} 不在你负责的范围内")
-
-
-async def _check_worker(flow: TaskFlow, actor: Staff, worker_id: int) -> Staff:
+async def _check_worker(flow: TaskFlow, actor: Staff, worker_id: int, task: Task | None = None) -> Staff:
     worker = await Staff.get_or_none(id=worker_id, active=True)
     if worker is None or not worker.has_role(flow.worker_role):
         raise Invalid(f"所选人员不是{flow.worker_role.label}人员", "worker")
-    if worker.id not in {w.id for w in await worker_candidates(flow, actor)}:
+    if worker.id not in {w.id for w in await team_for(flow, actor, task)}:
         raise NotAllowed(f"{worker.name} 不在你负责的团队中")
     return worker
 
@@ -118,18 +118,20 @@ async def _send_task(flow: TaskFlow, task: Task, worker: Staff, *, title: str = 
 
 async def dispatch_task(*, actor: Staff, order: Order, kind: TaskKind, worker_id: int, day: date) -> Task:
     """Assign the job. Of two dispatchers tapping at once, one wins; the other is told who did."""
-    flow = FLOWS[kind]
-    await _check_dispatcher(flow, actor, order)
+    flow, step = FLOWS[kind], job(kind, "dispatch")
+    try:
+        await ORDER.check(step, actor, order)
+    except Conflict:
+        raise await _dispatch_conflict(flow, order) from None
     _check_day(day)
     worker = await _check_worker(flow, actor, worker_id)
     async with in_transaction():
-        # The conditional update is the race: exactly one dispatcher moves the order on.
-        if not await move(order, to=flow.scheduled_state, expected=flow.ready_state):
-            raise await _dispatch_conflict(flow, order)
+        try:
+            await apply(step, actor=actor, order=order, event={"worker": worker.name, "date": day.isoformat()})
+        except Conflict:
+            raise await _dispatch_conflict(flow, order) from None
         task = await Task.create(order=order, kind=flow.kind, assignee=worker, assigned_by=actor, scheduled_date=day)
         await schedule_task_jobs(task, assigned=True)
-        await order.refresh_from_db()
-        await timeline.record(order, actor, f"{flow.kind.value}_dispatched", worker=worker.name, date=day.isoformat())
         await _send_task(flow, task, worker)
         sales = await Staff.get(id=order.sales_id)
         view = await order_view(order)
@@ -150,37 +152,32 @@ async def close_dispatch_cards(flow: TaskFlow, order: Order, label: str) -> None
         await enqueue_card_update(userids=userids, card_task_id=task_id, replace_name=label)
 
 
-async def assigned_task(actor: Staff, task_id: int) -> Task:
+async def field_task(task_id: int) -> tuple[TaskFlow, Task, Order]:
+    """A measuring or installing job by id, with its flow and order."""
     task = await Task.get_or_none(id=task_id)
-    if task is None:
+    if task is None or task.kind not in FLOWS:
         raise NotFound("任务不存在")
-    if task.assignee_id != actor.id:
-        raise NotAllowed("这不是你的任务")
-    return task
+    return FLOWS[task.kind], task, await Order.get(id=task.order_id)
 
 
 async def answer_task(*, actor: Staff, task_id: int, accept: bool, reason: str = "") -> Task:
-    task = await assigned_task(actor, task_id)
-    flow = FLOWS[task.kind]
-    require_role(actor, flow.worker_role)
+    flow, task, order = await field_task(task_id)
+    step = job(flow.kind, "accept" if accept else "decline")
+    await ORDER.check(step, actor, order, task=task)
     async with in_transaction():
-        new_state = TaskState.ACCEPTED if accept else TaskState.DECLINED
-        moved = await Task.filter(id=task.id, state=TaskState.ASSIGNED).update(
-            state=new_state, decline_reason="" if accept else reason[:255]
-        )
-        if not moved:
-            await task.refresh_from_db()
-            raise Conflict(f"这个任务{task.state.label}", f"任务{task.state.label}")
-        order = await Order.get(id=task.order_id)
-        await task.refresh_from_db()
         if accept:
-            await timeline.record(order, actor, f"{flow.kind.value}_accepted")
+            await apply(step, actor=actor, order=order, task=task)
             await runtime().kv.set(chat_task_key(actor.userid), str(task.id), ttl=7 * 86400)
             await enqueue_message(await workbench_card(flow, actor, task))
         else:
-            await move(order, to=flow.ready_state, expected=flow.scheduled_state)
-            await order.refresh_from_db()
-            await timeline.record(order, actor, f"{flow.kind.value}_declined", reason=reason or "未说明")
+            await apply(
+                step,
+                actor=actor,
+                order=order,
+                task=task,
+                task_values={"decline_reason": reason[:255]},
+                event={"reason": reason or "未说明"},
+            )
             await notify_dispatchers(
                 flow,
                 order,
@@ -199,45 +196,25 @@ async def workbench_card(flow: TaskFlow, worker: Staff, task: Task) -> dict[str,
     return install_workbench_card(worker.userid, view, links=runtime().links)
 
 
-async def open_task(actor: Staff, order: Order, kind: TaskKind) -> Task:
-    task = await Task.filter(
-        order_id=order.id, kind=kind, assignee_id=actor.id, state__in=list(OPEN_TASK_STATES)
-    ).first()
-    if task is None:
-        raise NotAllowed(f"你没有订单 {order.number} 的{kind.label}任务")
-    return task
-
-
-async def _open_task_for_dispatcher(actor: Staff, task_id: int) -> tuple[TaskFlow, Task, Order]:
-    task = await Task.get_or_none(id=task_id)
-    if task is None:
-        raise NotFound("任务不存在")
-    flow = FLOWS[task.kind]
-    order = await Order.get(id=task.order_id)
-    await _check_dispatcher(flow, actor, order)
-    if task.state not in OPEN_TASK_STATES:
-        raise Conflict(f"任务{task.state.label}，不能再修改", f"任务{task.state.label}")
-    return flow, task, order
-
-
 async def reschedule_task(*, actor: Staff, task_id: int, day: date, reason: str = "") -> Task:
     """A new date agreed with the customer: the worker and sales are told."""
-    flow, task, order = await _open_task_for_dispatcher(actor, task_id)
+    flow, task, order = await field_task(task_id)
+    step = job(flow.kind, "reschedule")
+    await ORDER.check(step, actor, order, task=task)
     _check_day(day)
     if day == task.scheduled_date:
         raise Invalid("新日期与原日期相同", "date")
     async with in_transaction():
         old = task.scheduled_date
-        moved = await Task.filter(id=task.id, state__in=list(OPEN_TASK_STATES), scheduled_date=old).update(
-            scheduled_date=day
+        await apply(
+            step,
+            actor=actor,
+            order=order,
+            task=task,
+            task_values={"scheduled_date": day},
+            event={"old": old.isoformat(), "date": day.isoformat(), "reason": reason},
         )
-        if not moved:
-            raise Conflict("任务刚被别人修改过，请刷新后再试")
-        await task.refresh_from_db()
         await schedule_task_jobs(task, assigned=False)
-        await timeline.record(
-            order, actor, f"{flow.kind.value}_rescheduled", old=old.isoformat(), date=day.isoformat(), reason=reason
-        )
         view = await order_view(order)
         text = f"{flow.kind.label}日期由 {old:%m月%d日} 改为 {day:%m月%d日}" + (f"：{reason}" if reason else "")
         assignee = await Staff.get(id=task.assignee_id)
@@ -252,57 +229,51 @@ async def reschedule_task(*, actor: Staff, task_id: int, day: date, reason: str 
                 kind="rescheduled",
             )
         )
-    await task.refresh_from_db()
     return task
 
 
 async def reassign_task(*, actor: Staff, task_id: int, worker_id: int, reason: str = "") -> Task:
     """The dispatcher gives the job to someone else; the old assignee is told it was taken away."""
-    flow, task, order = await _open_task_for_dispatcher(actor, task_id)
-    worker = await _check_worker(flow, actor, worker_id)
+    flow, task, order = await field_task(task_id)
+    step = job(flow.kind, "reassign")
+    await ORDER.check(step, actor, order, task=task)
+    worker = await _check_worker(flow, actor, worker_id, task)
     if worker.id == task.assignee_id:
         raise Invalid(f"任务已经是 {worker.name} 的", "worker")
-    return await _hand_over(flow, task, order, actor=actor, to=worker, kind="reassigned", reason=reason)
+    return await _hand_over(step, flow, task, order, actor=actor, to=worker, reason=reason)
 
 
 async def transfer_task(*, actor: Staff, task_id: int, colleague_id: int, reason: str = "") -> Task:
     """The assignee passes the job to a colleague of the same role in the same team."""
-    task = await assigned_task(actor, task_id)
-    flow = FLOWS[task.kind]
-    require_role(actor, flow.worker_role)
-    if task.state not in OPEN_TASK_STATES:
-        raise Conflict(f"任务{task.state.label}，不能转交", f"任务{task.state.label}")
-    order = await Order.get(id=task.order_id)
+    flow, task, order = await field_task(task_id)
+    step = job(flow.kind, "transfer")
+    await ORDER.check(step, actor, order, task=task)
     colleague = await Staff.get_or_none(id=colleague_id, active=True)
     if colleague is None or not colleague.has_role(flow.worker_role) or colleague.id == actor.id:
         raise Invalid(f"请选择另一位{flow.worker_role.label}人员", "worker")
-    dispatcher = await Staff.get_or_none(id=task.assigned_by_id) if task.assigned_by_id else None
-    team = await worker_candidates(flow, dispatcher) if dispatcher else []
-    if colleague.id not in {w.id for w in team}:
+    if colleague.id not in {w.id for w in await team_for(flow, actor, task)}:
         raise NotAllowed(f"{colleague.name} 不在同一个团队中")
-    return await _hand_over(flow, task, order, actor=actor, to=colleague, kind="transferred", reason=reason)
+    return await _hand_over(step, flow, task, order, actor=actor, to=colleague, reason=reason)
 
 
 async def _hand_over(
-    flow: TaskFlow, task: Task, order: Order, *, actor: Staff, to: Staff, kind: str, reason: str
+    step: Transition, flow: TaskFlow, task: Task, order: Order, *, actor: Staff, to: Staff, reason: str
 ) -> Task:
+    transferred = step.name.startswith("transfer")
     async with in_transaction():
         previous = await Staff.get(id=task.assignee_id)
-        moved = await Task.filter(id=task.id, assignee_id=previous.id, state__in=list(OPEN_TASK_STATES)).update(
-            assignee_id=to.id, state=TaskState.ASSIGNED
+        await apply(
+            step,
+            actor=actor,
+            order=order,
+            task=task,
+            task_values={"assignee_id": to.id},
+            event={"worker": to.name, "previous": previous.name, "reason": reason},
         )
-        if not moved:
-            raise Conflict("任务刚被别人修改过，请刷新后再试")
-        await task.refresh_from_db()
         await schedule_task_jobs(task, assigned=True)  # the new assignee's reminders; the old ones lapse
-        await timeline.record(
-            order, actor, f"{flow.kind.value}_{kind}", worker=to.name, previous=previous.name, reason=reason
-        )
-        await _send_task(
-            flow, task, to, title=f"{flow.task_title}（{previous.name}转来）" if kind == "transferred" else ""
-        )
+        await _send_task(flow, task, to, title=f"{flow.task_title}（{previous.name}转来）" if transferred else "")
         view = await order_view(order)
-        verb = "转交给" if kind == "transferred" else "改派给"
+        verb = "转交给" if transferred else "改派给"
         text = f"{previous.name} 的{flow.kind.label}任务已{verb} {to.name}" + (f"：{reason}" if reason else "")
         notify = [previous.userid] if actor.id != previous.id else []
         if task.assigned_by_id and task.assigned_by_id != actor.id:
@@ -310,7 +281,12 @@ async def _hand_over(
         if notify:
             await enqueue_message(
                 notice_card(
-                    notify, view, title=f"{flow.kind.label}任务{verb[:2]}", text=text, links=runtime().links, kind=kind
+                    notify,
+                    view,
+                    title=f"{flow.kind.label}任务{verb[:2]}",
+                    text=text,
+                    links=runtime().links,
+                    kind="transferred" if transferred else "reassigned",
                 )
             )
         await runtime().kv.delete(chat_task_key(previous.userid), if_value=str(task.id))

@@ -1,0 +1,285 @@
+"""The order's lifecycle, declared once. Every guard, button and refusal about an order comes from here.
+
+Read a row as: *name* (the button's label) may be done by *who* when the order is in *source*; it
+takes the order to *target* (or leaves it), moves the field job, writes the timeline event, and is
+offered on *page*. `docs/lifecycle.md` has the same table drawn as a diagram (`relay lifecycle`).
+
+Scopes: UNIT, the order is in the member's part of the company; OWN, the member sold it; ASSIGNEE,
+the member holds the order's field job of that kind; LINK, the customer with the signed link.
+"""
+
+from __future__ import annotations
+
+from models import EventKind, OrderState, Role, TaskKind, TaskState
+from models.enums import OPEN_ORDER_STATES, OPEN_TASK_STATES
+from workflow.flows import INSTALL, MEASURE, TaskFlow
+from workflow.lifecycle import Lifecycle, Page, Rule, Scope, TaskMove, Transition
+
+S = OrderState
+OPEN = OPEN_TASK_STATES
+ASSIGNED = (TaskState.ASSIGNED,)
+ACCEPTED = (TaskState.ACCEPTED,)
+
+
+def unit(*roles: Role) -> tuple[Rule, ...]:
+    return tuple(Rule(r, Scope.UNIT) for r in roles)
+
+
+def own_sale() -> Rule:
+    return Rule(Role.SALES, Scope.OWN)
+
+
+def assignee(role: Role) -> tuple[Rule, ...]:
+    return (Rule(role, Scope.ASSIGNEE),)
+
+
+# The H5 pages that offer transitions, each once: the order page shows the pages a member may use.
+DISPATCH_MEASURE = Page("派测量", "/dispatch/measure")
+MEASURE_PAGE = Page("图纸与产品 / 测量完成", "/measure")
+DESIGN = Page("上传设计", "/design")
+CONFIRM = Page("客户确认与收款", "/confirm")
+PAYMENTS = Page("登记收款", "/payments")
+GOODS_IN = Page("入库登记", "/goods-in")
+DISPATCH_INSTALL = Page("派安装", "/dispatch/install")
+SIGN = Page("客户签字", "/sign")
+VISIT = Page("填写回访", "/visit")
+CHANGES = Page("调整：取消 / 改期 / 改派 / 转交 / 重新测量", "/changes")
+
+DISPATCH_PAGES = {TaskKind.MEASURE: DISPATCH_MEASURE, TaskKind.INSTALL: DISPATCH_INSTALL}
+
+
+def field_job(flow: TaskFlow, dispatch_event: EventKind, events: dict[str, EventKind]) -> list[Transition]:
+    """Measuring and installing share one shape: dispatch, accept or decline, reschedule, reassign,
+    transfer. (Their own steps, photos and done, are rows of their own below.)"""
+    k, at = flow.kind, (flow.scheduled_state,)
+    dispatcher, worker = unit(flow.dispatcher_role), assignee(flow.worker_role)
+    return [
+        Transition(
+            f"dispatch_{k}",
+            DISPATCH_PAGES[k].label,
+            dispatcher,
+            (flow.ready_state,),
+            flow.scheduled_state,
+            TaskMove(k, create=True),
+            dispatch_event,
+            DISPATCH_PAGES[k],
+        ),
+        Transition(
+            f"accept_{k}", "接单", worker, at, None, TaskMove(k, ASSIGNED, TaskState.ACCEPTED), events["accepted"]
+        ),
+        Transition(
+            f"decline_{k}",
+            "拒单",
+            worker,
+            at,
+            flow.ready_state,
+            TaskMove(k, ASSIGNED, TaskState.DECLINED),
+            events["declined"],
+        ),
+        Transition(f"reschedule_{k}", "改期", dispatcher, at, None, TaskMove(k, OPEN), events["rescheduled"], CHANGES),
+        Transition(
+            f"reassign_{k}",
+            "改派",
+            dispatcher,
+            at,
+            None,
+            TaskMove(k, OPEN, TaskState.ASSIGNED),
+            events["reassigned"],
+            CHANGES,
+        ),
+        Transition(
+            f"transfer_{k}",
+            "转交",
+            worker,
+            at,
+            None,
+            TaskMove(k, OPEN, TaskState.ASSIGNED),
+            events["transferred"],
+            CHANGES,
+        ),
+    ]
+
+
+def _events(prefix: str) -> dict[str, EventKind]:
+    return {
+        step: EventKind(f"{prefix}_{step}")
+        for step in ("accepted", "declined", "rescheduled", "reassigned", "transferred")
+    }
+
+
+MEASURE_JOB = TaskMove(TaskKind.MEASURE, OPEN)
+INSTALL_JOB = TaskMove(TaskKind.INSTALL, OPEN)
+E = EventKind
+
+ORDER = Lifecycle(
+    "order",
+    [
+        Transition("create_order", "开单", (Rule(Role.SALES, Scope.UNIT),), (), S.CREATED, event=E.CREATED),
+        # Measuring (测量)
+        *field_job(MEASURE, E.MEASURE_DISPATCHED, _events("measure")),
+        Transition(
+            "add_site_photo",
+            "现场照片",
+            assignee(Role.MEASURER),
+            (S.MEASURE_SCHEDULED,),
+            None,
+            MEASURE_JOB,
+            E.PHOTO_ADDED,
+        ),
+        Transition(
+            "categorize_photo",
+            "照片分类",
+            assignee(Role.MEASURER),
+            (S.MEASURE_SCHEDULED,),
+            None,
+            MEASURE_JOB,
+            E.PHOTO_CATEGORIZED,
+        ),
+        Transition(
+            "add_drawing",
+            "上传图纸",
+            assignee(Role.MEASURER),
+            (S.MEASURE_SCHEDULED,),
+            None,
+            MEASURE_JOB,
+            E.DRAWING_ADDED,
+            MEASURE_PAGE,
+        ),
+        Transition(
+            "adjust_items",
+            "调整产品与房间",
+            assignee(Role.MEASURER),
+            (S.MEASURE_SCHEDULED,),
+            None,
+            MEASURE_JOB,
+            E.ITEMS_ADJUSTED,
+            MEASURE_PAGE,
+        ),
+        Transition(
+            "finish_measure",
+            "测量完成",
+            assignee(Role.MEASURER),
+            (S.MEASURE_SCHEDULED,),
+            S.MEASURED,
+            TaskMove(TaskKind.MEASURE, ACCEPTED, TaskState.DONE),
+            E.MEASURED,
+            MEASURE_PAGE,
+            stamp="measured_at",
+        ),
+        Transition(
+            "remeasure",
+            "重新测量",
+            (own_sale(), *unit(Role.DESIGNER, Role.MEASURE_DISPATCHER, Role.MANAGER)),
+            (S.MEASURED, S.DESIGNED),
+            S.CREATED,
+            event=E.REMEASURE,
+            page=CHANGES,
+            clears=("measured_at", "designed_at"),
+        ),
+        # Design (设计)
+        Transition("add_design", "上传设计", unit(Role.DESIGNER), (S.MEASURED,), event=E.DESIGN_ADDED, page=DESIGN),
+        Transition(
+            "finish_design",
+            "设计完成",
+            unit(Role.DESIGNER),
+            (S.MEASURED,),
+            S.DESIGNED,
+            event=E.DESIGNED,
+            page=DESIGN,
+            stamp="designed_at",
+        ),
+        # Confirmation and money (客户确认, 收款)
+        Transition(
+            "confirm",
+            "客户确认与收款",
+            (own_sale(),),
+            (S.DESIGNED,),
+            S.CONFIRMED,
+            event=E.CONFIRMED,
+            page=CONFIRM,
+            stamp="confirmed_at",
+        ),
+        Transition(
+            "record_payment",
+            "登记收款",
+            (own_sale(),),
+            (S.CONFIRMED, S.IN_STOCK, S.INSTALL_SCHEDULED, S.INSTALLED, S.SIGNED, S.VISITED),
+            event=E.PAYMENT,
+            page=PAYMENTS,
+        ),
+        # Goods-in (入库): the last item in takes the order on by itself.
+        Transition("receive_item", "入库", unit(Role.WAREHOUSE), (S.CONFIRMED,), event=E.GOODS_IN, page=GOODS_IN),
+        Transition(
+            "all_in",
+            "货已到齐",
+            unit(Role.WAREHOUSE),
+            (S.CONFIRMED,),
+            S.IN_STOCK,
+            event=E.IN_STOCK,
+            stamp="in_stock_at",
+            automatic=True,
+        ),
+        # Installing (安装)
+        *field_job(INSTALL, E.INSTALL_DISPATCHED, _events("install")),
+        Transition(
+            "add_install_photo",
+            "安装照片",
+            assignee(Role.INSTALLER),
+            (S.INSTALL_SCHEDULED,),
+            None,
+            INSTALL_JOB,
+            E.INSTALL_PHOTO_ADDED,
+        ),
+        Transition(
+            "finish_install",
+            "安装完成",
+            assignee(Role.INSTALLER),
+            (S.INSTALL_SCHEDULED,),
+            S.INSTALLED,
+            TaskMove(TaskKind.INSTALL, ACCEPTED, TaskState.DONE),
+            E.INSTALLED,
+            stamp="installed_at",
+        ),
+        # The customer's signature (客户签字): the installer who did the job, or sales, shows the link.
+        Transition(
+            "share_signing",
+            "客户签字",
+            (*assignee(Role.INSTALLER), own_sale()),
+            (S.INSTALLED,),
+            task=TaskMove(TaskKind.INSTALL, (TaskState.ACCEPTED, TaskState.DONE)),
+            page=SIGN,
+        ),
+        Transition(
+            "sign", "确认签字", (Rule(None, Scope.LINK),), (S.INSTALLED,), S.SIGNED, event=E.SIGNED, stamp="signed_at"
+        ),
+        # After-sales (回访): not reaching the customer is recorded and leaves the order where it is.
+        Transition(
+            "visit",
+            "填写回访",
+            unit(Role.AFTER_SALES),
+            (S.INSTALLED, S.SIGNED),
+            S.VISITED,
+            event=E.VISITED,
+            page=VISIT,
+            stamp="visited_at",
+        ),
+        Transition(
+            "visit_unreached", "未接通", unit(Role.AFTER_SALES), (S.INSTALLED, S.SIGNED), event=E.VISITED, page=VISIT
+        ),
+        # Changing course (调整)
+        Transition(
+            "cancel",
+            "取消订单",
+            (own_sale(), *unit(Role.MANAGER, Role.ADMIN)),
+            OPEN_ORDER_STATES,
+            S.CANCELLED,
+            event=E.CANCELLED,
+            page=CHANGES,
+        ),
+    ],
+)
+
+
+def job(kind: TaskKind, step: str) -> Transition:
+    """The field-job row of this kind: job(TaskKind.MEASURE, "accept") is accept_measure."""
+    return ORDER[f"{step}_{kind.value}"]

@@ -63,13 +63,18 @@ async def _exchange_code(request: web.Request, code: str) -> web.StreamResponse:
     response = web.HTTPFound(_clean_url(request))  # raised below, with the session cookie
     response.set_cookie(
         SESSION_COOKIE,
-        _signer("session").dumps(userid),
+        session_value(userid),
         max_age=_max_age(),
         httponly=True,
         samesite="Lax",
         secure=runtime().config.server.public_url.startswith("https://"),
     )
     raise response
+
+
+def session_value(userid: str) -> str:
+    """The session cookie's value for a member who came through OAuth."""
+    return _signer("session").dumps(userid)
 
 
 async def session_staff(request: web.Request) -> Staff | None:

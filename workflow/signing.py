@@ -34,6 +34,12 @@ def signing_url(order: Order) -> str:
     return runtime().links.h5(f"/sign/{signing_token(order)}")
 
 
+async def signing_link_for(*, actor: Staff, order: Order) -> str:
+    """The customer's link, for the member who may show it (the installer who did the job, or sales)."""
+    await ORDER.check(ORDER["share_signing"], actor, order)
+    return signing_url(order)
+
+
 @dataclass(frozen=True)
 class LinkProblem(Exception):
     title: str

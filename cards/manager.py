@@ -9,7 +9,7 @@ from cards.common import button_card, callback_button, row, text_notice
 from cards.keys import AlertHandledKey, card_task_id
 from cards.tasks import day_label
 from cards.views import OrderView, TaskView
-from relay.runtime import Links
+from infra.runtime import Links
 from workflow.stats import STAGES, Stats
 
 

@@ -18,10 +18,11 @@ from bot.crypto import CallbackCrypto
 from bot.inbox import InboxProcessor
 from bot.outbox import OutboxSender
 from handlers import Dispatcher
-from relay.config import Config
-from relay.db import close_db, db, open_db
-from relay.kv import open_store
-from relay.runtime import Runtime, build_runtime
+from infra.config import Config
+from infra.db import db
+from infra.kv import open_store
+from infra.runtime import Runtime, build_runtime
+from relay.db import close_db, open_db
 from scheduler.jobs import Scheduler
 from scheduler.plan import HANDLERS, Planner
 

@@ -18,9 +18,9 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
+from infra.db import db
+from infra.timeutil import utcnow
 from models import Job, MessageState
-from relay.db import db
-from relay.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time as clock
 from datetime import datetime, time
 
-from relay.runtime import runtime
-from relay.timeutil import LOCAL_TZ, local_moment, utcnow
+from infra.runtime import runtime
+from infra.timeutil import LOCAL_TZ, local_moment, utcnow
 from scheduler.jobs import JobHandler, schedule
 from workflow import alerts, reminders
 from workflow.aftersales import MAINTENANCE

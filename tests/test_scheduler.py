@@ -8,9 +8,9 @@ from datetime import timedelta
 
 import pytest
 
+from infra.timeutil import local_today, utcnow
 from models import Alert, Job, MessageState, Order, OrderState, OutboxMessage, Role, Task, TaskKind
 from relay.demo import advance
-from relay.timeutil import local_today, utcnow
 from scheduler.jobs import Scheduler, schedule
 from scheduler.plan import ALERT_SCAN, HANDLERS, plan_recurring
 from tests.support import World

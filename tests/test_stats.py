@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 
 from cards.charts import HEIGHT, WIDTH, stats_chart
+from infra.timeutil import local_moment, local_today
 from models import Customer, Order, OrderState, OrgUnit, Staff
-from relay.timeutil import local_moment, local_today
 from tests.support import World
 from workflow.admin import ensure_unit
 from workflow.errors import Invalid, NotAllowed

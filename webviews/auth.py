@@ -11,9 +11,9 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from bot.client import WeComError, WeComRetryable
+from infra.runtime import runtime
+from infra.security import Signer
 from models import Staff
-from relay.runtime import runtime
-from relay.security import Signer
 from webviews.render import render
 
 log = logging.getLogger(__name__)

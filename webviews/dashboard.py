@@ -13,8 +13,8 @@ import xlsxwriter
 from aiohttp import web
 
 from cards.charts import stats_chart
+from infra.timeutil import local_today
 from models import OrgUnit
-from relay.timeutil import local_today
 from webviews.auth import api_staff, h5_page
 from webviews.forms import to_date, to_int
 from webviews.render import render

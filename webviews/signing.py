@@ -8,8 +8,8 @@ import binascii
 
 from aiohttp import web
 
+from infra.runtime import runtime
 from models import Attachment, AttachmentCategory, Order, OrderItem, OrderState
-from relay.runtime import runtime
 from webviews.render import render
 from workflow.errors import WorkflowError
 from workflow.selectors import item_label

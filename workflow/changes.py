@@ -7,9 +7,9 @@ from tortoise.transactions import in_transaction
 
 from bot.outbox import enqueue_message
 from cards.tasks import notice_card
+from infra.runtime import runtime
 from models import Order, OrderState, Role, Staff, Task, TaskKind, TaskState
 from models.enums import OPEN_ORDER_STATES, OPEN_TASK_STATES
-from relay.runtime import runtime
 from workflow import timeline
 from workflow.errors import Conflict, Invalid, NotAllowed
 from workflow.flows import MEASURE

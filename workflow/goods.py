@@ -8,9 +8,9 @@ from tortoise.transactions import in_transaction
 
 from bot.outbox import enqueue_message
 from cards.tasks import notice_card
+from infra.runtime import runtime
+from infra.timeutil import utcnow
 from models import Order, OrderItem, OrderState, Role, Staff
-from relay.runtime import runtime
-from relay.timeutil import utcnow
 from workflow import timeline
 from workflow.errors import Conflict, Invalid, NotAllowed, NotFound
 from workflow.flows import INSTALL

@@ -6,6 +6,8 @@ from tortoise.transactions import in_transaction
 
 from bot.outbox import enqueue_message
 from cards.measure import measure_done_card
+from infra.runtime import runtime
+from infra.storage import StoredFile
 from models import (
     Attachment,
     AttachmentCategory,
@@ -19,8 +21,6 @@ from models import (
     TaskState,
 )
 from models.enums import SITE_PHOTO_CATEGORIES
-from relay.runtime import runtime
-from relay.storage import StoredFile
 from workflow import timeline
 from workflow.attachments import attach
 from workflow.errors import Conflict, Invalid, NotAllowed, NotFound

@@ -9,9 +9,9 @@ from tortoise.transactions import in_transaction
 
 from bot.outbox import enqueue_message
 from cards.lifecycle import to_warehouse_card
+from infra.runtime import runtime
 from models import Order, OrderState, Payment, PaymentKind, PaymentMethod, Role, Staff
 from models.enums import OPEN_ORDER_STATES
-from relay.runtime import runtime
 from workflow import timeline
 from workflow.errors import Conflict, Invalid, NotAllowed
 from workflow.scope import require_role, staff_covering

@@ -15,10 +15,10 @@ from typing import cast
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
+from infra.db import db
+from infra.timeutil import local_moment, local_today
 from models import Order, OrderState, OrgUnit, Role, Staff, Visit
 from models.enums import OPEN_ORDER_STATES
-from relay.db import db
-from relay.timeutil import local_moment, local_today
 from workflow.errors import Invalid, NotAllowed
 from workflow.scope import require_role
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from infra.timeutil import utcnow
 from models import Order, OrderState
-from relay.timeutil import utcnow
 
 STAGE_STAMPS = {
     OrderState.MEASURED: "measured_at",

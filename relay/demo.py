@@ -22,8 +22,8 @@ from models import Order, OrderState, Product, Role, Staff
 from relay.app import init_app
 from relay.config import load_config
 from relay.db import migrate
-from scheduler.jobs import schedule
 from scheduler.plan import ALERT_SCAN
+from workflow.jobs import schedule
 
 log = logging.getLogger(__name__)
 

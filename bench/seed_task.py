@@ -12,10 +12,10 @@ import argparse
 import asyncio
 from datetime import date, timedelta
 
+from infra.timeutil import local_today
 from models import Order, Product, Staff, Task, TaskKind
 from relay.app import running_services
 from relay.config import load_config
-from relay.timeutil import local_today
 from workflow.orders import ItemInput, create_order
 from workflow.tasks import answer_task, dispatch_task
 

@@ -53,14 +53,17 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # the Relay tree this script sits in, ahead of anything installed
 
+from cards.views import STAGES, Period, Stats  # noqa: E402
+from infra.config import Config  # noqa: E402
+from infra.db import db  # noqa: E402
+from infra.security import PiiVault  # noqa: E402
+from infra.timeutil import LOCAL_TZ, local_today  # noqa: E402
 from models import OrderState, Staff  # noqa: E402
 from models.enums import OPEN_ORDER_STATES  # noqa: E402
 from relay.app import running_services  # noqa: E402
-from relay.config import Config, load_config  # noqa: E402
-from relay.db import db, migrate  # noqa: E402
-from relay.security import PiiVault  # noqa: E402
-from relay.timeutil import LOCAL_TZ, local_today  # noqa: E402
-from workflow.stats import DURATIONS, STAGES, Period, Stats, parse_period, stats_for  # noqa: E402
+from relay.config import load_config  # noqa: E402
+from relay.db import migrate  # noqa: E402
+from workflow.stats import DURATIONS, parse_period, stats_for  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"

@@ -10,7 +10,7 @@ from aiohttp import web
 from bot.crypto import CallbackCrypto, CallbackRejected
 from bot.events import MalformedEvent, parse_event
 from bot.inbox import store_inbound
-from relay.metrics import CALLBACKS
+from infra.metrics import CALLBACKS
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import aiohttp
 
-from relay.kv import KeyValueStore
+from infra.kv import KeyValueStore
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from bot.events import Event, dedupe_key, parse_event
+from infra.metrics import HANDLE_SECONDS, INBOX_HANDLED
+from infra.timeutil import utcnow
 from models import InboxMessage, MessageState
-from relay.metrics import HANDLE_SECONDS, INBOX_HANDLED
-from relay.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -17,10 +17,10 @@ from typing import Any, cast
 from tortoise.expressions import F, Q
 
 from bot.client import WeComClient, WeComError, WeComRetryable
+from infra.metrics import OUTBOX_SENT
+from infra.runtime import runtime
+from infra.timeutil import utcnow
 from models import MessageState, OutboxKind, OutboxMessage
-from relay.metrics import OUTBOX_SENT
-from relay.runtime import runtime
-from relay.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 

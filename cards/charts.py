@@ -13,7 +13,7 @@ from matplotlib import font_manager  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from workflow.stats import STAGES, Stats  # noqa: E402
+from cards.views import STAGES, Stats  # noqa: E402
 
 WIDTH, HEIGHT, DPI = 800, 480, 100
 CJK_FONTS = (

@@ -8,7 +8,7 @@ from cards.common import button_card, callback_button, row, url_button
 from cards.keys import FinishTaskKey, PhotosForTaskKey, card_task_id
 from cards.tasks import day_label
 from cards.views import TaskView
-from relay.runtime import Links
+from infra.runtime import Links
 
 
 def install_workbench_card(installer: str, task: TaskView, *, links: Links) -> dict[str, Any]:

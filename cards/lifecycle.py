@@ -8,7 +8,7 @@ from typing import Any
 from cards.common import button_card, callback_button, row, text_notice, url_button
 from cards.keys import GoodsInKey, card_task_id
 from cards.views import OrderView
-from relay.runtime import Links
+from infra.runtime import Links
 
 
 def money(value: Decimal | None) -> str:

@@ -8,9 +8,8 @@ from typing import Any
 from cards.common import button_card, callback_button, row, text_notice
 from cards.keys import AlertHandledKey, card_task_id
 from cards.tasks import day_label
-from cards.views import OrderView, TaskView
-from relay.runtime import Links
-from workflow.stats import STAGES, Stats
+from cards.views import STAGES, OrderView, Stats, TaskView
+from infra.runtime import Links
 
 
 def appointment_reminder_card(to: str, task: TaskView, *, links: Links) -> dict[str, Any]:

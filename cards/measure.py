@@ -8,8 +8,8 @@ from cards.common import button_card, callback_button, row, text_notice, url_but
 from cards.keys import FinishTaskKey, PhotoCategoryKey, PhotosForTaskKey, card_task_id
 from cards.tasks import day_label
 from cards.views import OrderView, TaskView
+from infra.runtime import Links
 from models.enums import SITE_PHOTO_CATEGORIES
-from relay.runtime import Links
 
 
 def measure_workbench_card(measurer: str, task: TaskView, *, links: Links) -> dict[str, Any]:

@@ -7,9 +7,9 @@ from typing import Any
 from cards.common import clip, row, text_message, text_notice
 from cards.keys import card_task_id
 from cards.views import OrderView, TaskView
+from infra.runtime import Links
 from models import Order
 from models.enums import Role
-from relay.runtime import Links
 
 
 def order_card(userid: str, order: OrderView, *, links: Links) -> dict[str, Any]:

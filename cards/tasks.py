@@ -8,7 +8,7 @@ from typing import Any
 from cards.common import button_card, callback_button, row, text_notice, url_button
 from cards.keys import DispatchKey, TaskAnswerKey, card_task_id
 from cards.views import OrderView, TaskView
-from relay.runtime import Links
+from infra.runtime import Links
 from workflow.flows import TaskFlow
 
 

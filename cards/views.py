@@ -1,9 +1,12 @@
-"""Plain values the card builders read: built by workflow selectors, so builders do no I/O."""
+"""Plain values the card builders read: built by the workflow (selectors, stats), so builders do no I/O."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+
+from infra.timeutil import local_moment
+from models import OrderState, OrgUnit
 
 
 @dataclass(frozen=True)
@@ -32,3 +35,46 @@ class TaskView:
     state_label: str
     scheduled_date: date
     order: OrderView
+
+
+# The managers' numbers (built by workflow.stats). The five stages counted (seed 000):
+# (key, the order's stage time, label).
+STAGES = (
+    ("created", "created_at", "新建订单"),
+    ("measured", "measured_at", "测量完成"),
+    ("designed", "designed_at", "设计完成"),
+    ("in_stock", "in_stock_at", "产品入库"),
+    ("installed", "installed_at", "安装完成"),
+)
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date  # inclusive, local dates
+    end: date  # exclusive
+    label: str
+
+    @property
+    def start_at(self) -> datetime:
+        return local_moment(self.start)
+
+    @property
+    def end_at(self) -> datetime:
+        return local_moment(self.end)
+
+
+@dataclass
+class Figures:
+    counts: dict[str, int] = field(default_factory=dict)  # stage key -> orders reaching it in the period
+
+
+@dataclass
+class Stats:
+    unit: OrgUnit
+    period: Period
+    total: Figures
+    by_unit: list[tuple[OrgUnit, Figures]]
+    waiting: dict[OrderState, int]
+    avg_days: dict[str, float | None]
+    scores: dict[str, float | None]  # role -> average in the period
+    lowest: list[tuple[str, float, int]]  # (name, average, visits) of the lowest-scored staff

@@ -13,9 +13,9 @@ from cards.common import text_message
 from cards.keys import KeyError_, unpack_key
 from handlers import common, dispatchers, managers, sales, warehouse, workers
 from handlers.router import Ctx, Router, find_handler
+from infra.runtime import runtime
+from infra.storage import RejectedFile, StoredFile
 from models import Role, Staff
-from relay.runtime import runtime
-from relay.storage import RejectedFile, StoredFile
 from workflow.errors import Conflict, WorkflowError
 
 log = logging.getLogger(__name__)

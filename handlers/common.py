@@ -6,8 +6,8 @@ import re
 
 from cards.orders import help_card, my_tasks_card, order_card, search_card
 from handlers.router import Ctx, Router
+from infra.runtime import runtime
 from models import Task, TaskKind, TaskState
-from relay.runtime import runtime
 from workflow.scope import get_order_for
 from workflow.search import OrderFilter, search_orders
 from workflow.selectors import open_tasks, order_view

@@ -17,8 +17,8 @@ from bot.events import CardClick, Event, ImageMessage, ScanCode, TextMessage
 from bot.outbox import enqueue_card_update, enqueue_message
 from cards.common import text_message
 from cards.keys import ButtonKey
+from infra.runtime import Links, runtime
 from models import Role, Staff
-from relay.runtime import Links, runtime
 
 
 @dataclass

@@ -8,8 +8,8 @@ from bot.events import ScanCode
 from cards.keys import GoodsInKey
 from cards.lifecycle import goods_in_card, scanned_card
 from handlers.router import Ctx, Router
+from infra.runtime import runtime
 from models import Order, OrderItem, Role
-from relay.runtime import runtime
 from workflow.errors import NotFound
 from workflow.goods import chat_goods_key, check_warehouse, missing_items, receive_item
 from workflow.scope import get_order_for

@@ -6,9 +6,9 @@ from bot.events import ImageMessage
 from cards.keys import FinishTaskKey, PhotoCategoryKey, PhotosForTaskKey, TaskAnswerKey
 from cards.measure import photo_category_card
 from handlers.router import Ctx, Router
+from infra.runtime import runtime
+from infra.storage import RejectedFile, StoredFile
 from models import Attachment, AttachmentCategory, Order, Role, Task, TaskKind, TaskState
-from relay.runtime import runtime
-from relay.storage import RejectedFile, StoredFile
 from workflow.errors import NotFound
 from workflow.install import add_install_photo, finish_install, required_photos
 from workflow.measure import add_site_photo, categorize_photo, finish_measure

@@ -18,10 +18,11 @@ from bot.crypto import CallbackCrypto
 from bot.inbox import InboxProcessor
 from bot.outbox import OutboxSender
 from handlers import Dispatcher
-from relay.config import Config
-from relay.db import close_db, db, open_db
-from relay.kv import open_store
-from relay.runtime import Runtime, build_runtime
+from infra.config import Config
+from infra.db import db
+from infra.kv import open_store
+from infra.runtime import Runtime, build_runtime
+from relay.db import close_db, open_db
 from scheduler.jobs import Scheduler
 from scheduler.plan import HANDLERS, Planner
 
@@ -120,6 +121,7 @@ async def metrics(request: web.Request) -> web.Response:
 def init_app(config: Config, *, background: bool = True) -> web.Application:
     # Imported here: webviews pull in templates, which the worker never needs.
     from webviews import add_routes as add_webviews
+    from webviews.auth import WECOM_CLIENT
 
     app = web.Application(middlewares=[error_middleware], client_max_size=config.storage.max_file_bytes + 1024 * 1024)
     app[CONFIG] = config
@@ -131,6 +133,7 @@ def init_app(config: Config, *, background: bool = True) -> web.Application:
         async with running_services(config, background=background) as services:
             app[SERVICES] = services
             app[callback.ON_STORED] = services.inbox.wake
+            app[WECOM_CLIENT] = services.client
             yield
 
     app.cleanup_ctx.append(services_ctx)

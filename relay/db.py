@@ -1,10 +1,10 @@
-"""Database wiring: the tortoise config, start-up, migrations."""
+"""Database wiring: the tortoise config, start-up, migrations. (The open connection is `infra.db.db()`.)"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from tortoise import BaseDBAsyncClient, Tortoise, connections
+from tortoise import Tortoise
 from tortoise.migrations.api import migrate as tortoise_migrate
 
 from models import MODEL_MODULES
@@ -44,8 +44,3 @@ async def open_db(db_url: str) -> None:
 
 async def close_db() -> None:
     await Tortoise.close_connections()
-
-
-def db() -> BaseDBAsyncClient:
-    """The open connection (whichever backend)."""
-    return connections.get(next(iter(connections.db_config)))

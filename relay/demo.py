@@ -16,13 +16,14 @@ from PIL import Image, ImageDraw
 
 from emulator import EmulatorConfig, EmulatorUser
 from emulator import create_app as create_emulator
+from infra.config import Config
+from infra.timeutil import local_today, utcnow
 from models import Order, OrderState, Product, Role, Staff
 from relay.app import init_app
-from relay.config import Config, load_config
+from relay.config import load_config
 from relay.db import migrate
-from relay.timeutil import local_today, utcnow
-from scheduler.jobs import schedule
 from scheduler.plan import ALERT_SCAN
+from workflow.jobs import schedule
 
 log = logging.getLogger(__name__)
 
@@ -155,8 +156,8 @@ def demo_photo(label: int) -> bytes:
 
 async def advance(order: Order, target: OrderState, *, day: date) -> Order:
     """Walk an order through the real workflow to `target`, as the demo's staff would."""
+    from infra.runtime import runtime
     from models import AttachmentCategory, OrderItem, PaymentKind, PaymentMethod, TaskKind
-    from relay.runtime import runtime
     from workflow.design import add_design, finish_design
     from workflow.goods import receive_item
     from workflow.install import add_install_photo, finish_install

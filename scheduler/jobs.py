@@ -1,5 +1,6 @@
 """The job runner. A job's effects (its outbox rows) and marking it done commit in one transaction;
-the claim is a lease, so a worker that dies mid-job leaves the job to be picked up again.
+the claim is a lease, so a worker that dies mid-job leaves the job to be picked up again. Jobs are
+added with `workflow.jobs.schedule`.
 
 PostgreSQL claims with SELECT ... FOR UPDATE SKIP LOCKED, so workers never wait on each other; SQLite
 (one process) claims with a conditional update.
@@ -11,32 +12,19 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
+from infra.db import db
+from infra.timeutil import utcnow
 from models import Job, MessageState
-from relay.db import db
-from relay.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
 JobHandler = Callable[[dict[str, Any]], Awaitable[None]]
-
-
-async def schedule(kind: str, key: str, due_at: datetime, payload: dict[str, Any] | None = None) -> Job | None:
-    """Add a job unless one with this key exists (idempotent). Inside the caller's transaction."""
-    existing = await Job.get_or_none(key=key)
-    if existing is not None:
-        return existing
-    try:
-        async with in_transaction():
-            return await Job.create(kind=kind, key=key, due_at=due_at, payload=payload or {})
-    except IntegrityError:
-        return await Job.get_or_none(key=key)  # another worker added it first
 
 
 class LeaseLost(Exception):

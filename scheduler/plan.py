@@ -5,11 +5,12 @@ from __future__ import annotations
 import time as clock
 from datetime import datetime, time
 
-from relay.runtime import runtime
-from relay.timeutil import LOCAL_TZ, local_moment, utcnow
-from scheduler.jobs import JobHandler, schedule
+from infra.runtime import runtime
+from infra.timeutil import LOCAL_TZ, local_moment, utcnow
+from scheduler.jobs import JobHandler
 from workflow import alerts, reminders
 from workflow.aftersales import MAINTENANCE
+from workflow.jobs import schedule
 from workflow.stats_push import DAILY_PUSH, daily_push
 
 ALERT_SCAN = "alert_scan"

@@ -21,12 +21,13 @@ from PIL import Image
 
 from emulator import EMULATOR_STATE, CardView, EmulatorState
 from emulator import create_app as create_emulator
+from infra.config import Config
+from infra.db import db
+from infra.timeutil import utcnow
 from models import InboxMessage, MessageState, OutboxMessage, Staff, Task
 from relay.app import SERVICES, Services, init_app
-from relay.config import Config, load_config
-from relay.db import db
+from relay.config import load_config
 from relay.demo import demo_data, emulator_config
-from relay.timeutil import utcnow
 from workflow.admin import import_products, import_staff
 
 PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"

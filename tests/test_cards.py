@@ -21,7 +21,7 @@ from cards.measure import photo_category_card
 from cards.orders import help_card, order_card
 from cards.tasks import dispatch_card, task_card
 from cards.views import OrderView, TaskView
-from relay.runtime import Links
+from infra.runtime import Links
 from workflow.flows import INSTALL, MEASURE
 
 LINKS = Links(

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from relay.config import REAL_WECOM_API, Config, ConfigError, load_config
+from infra.config import REAL_WECOM_API, Config
+from relay.config import ConfigError, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"

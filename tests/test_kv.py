@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 
 from bot.client import TokenCache
-from relay.kv import KeyValueStore, MemoryStore, RedisStore, open_store
+from infra.kv import KeyValueStore, MemoryStore, RedisStore, open_store
 
 REDIS_URL = os.environ.get("RELAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 LONG = 300.0  # a ttl no test outlives

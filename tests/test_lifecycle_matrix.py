@@ -23,6 +23,8 @@ from PIL import Image, ImageDraw
 from tortoise.transactions import in_transaction
 
 from cards.keys import DispatchKey, FinishTaskKey, PhotoCategoryKey, PhotosForTaskKey, TaskAnswerKey, unpack_key
+from infra.runtime import runtime
+from infra.timeutil import local_today
 from models import (
     Attachment,
     AttachmentCategory,
@@ -41,8 +43,6 @@ from models import (
     TaskKind,
     Visit,
 )
-from relay.runtime import runtime
-from relay.timeutil import local_today
 from tests.support import World, jpeg
 from tests.test_permissions import FAR, STORE, at_state, member, seeded
 from webviews.auth import SESSION_COOKIE, session_value

@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import aiohttp
 
+from infra.timeutil import local_today
 from models import Attachment, AttachmentCategory, Order, OrderEvent, OrderItem, OrderState, Product, Task, TaskState
-from relay.timeutil import local_today
 from tests.support import World, assignee_of, form_errors, jpeg
 
 SALES, DISPATCHER, DISPATCHER2, MEASURER, DESIGNER = (

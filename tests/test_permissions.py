@@ -10,6 +10,8 @@ from decimal import Decimal
 
 import pytest
 
+from infra.runtime import runtime
+from infra.timeutil import local_today
 from models import (
     Attachment,
     Order,
@@ -28,8 +30,6 @@ from models import (
     Visit,
 )
 from relay.demo import advance
-from relay.runtime import runtime
-from relay.timeutil import local_today
 from tests.support import World, jpeg
 from workflow.admin import ensure_unit
 from workflow.aftersales import Score, record_visit

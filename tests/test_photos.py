@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bot.events import ImageMessage
+from infra.runtime import runtime
+from infra.storage import RejectedFile
 from models import Attachment, AttachmentCategory
-from relay.runtime import runtime
-from relay.storage import RejectedFile
 from tests.support import World, assignee_of, jpeg
 from tests.test_measure_slice import create_order_via_form, dispatch_by_card
 

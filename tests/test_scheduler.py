@@ -8,14 +8,15 @@ from datetime import timedelta
 
 import pytest
 
+from infra.timeutil import local_today, utcnow
 from models import Alert, Job, MessageState, Order, OrderState, OutboxMessage, Role, Task, TaskKind
 from relay.demo import advance
-from relay.timeutil import local_today, utcnow
-from scheduler.jobs import Scheduler, schedule
+from scheduler.jobs import Scheduler
 from scheduler.plan import ALERT_SCAN, HANDLERS, plan_recurring
 from tests.support import World
 from tests.test_permissions import member, new_order
 from workflow.aftersales import MAINTENANCE, schedule_maintenance
+from workflow.jobs import schedule
 from workflow.reminders import APPOINTMENT, ESCALATE, NUDGE
 from workflow.tasks import dispatch_task, reschedule_task
 

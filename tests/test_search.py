@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
+from infra.timeutil import local_today
 from models import Product
-from relay.timeutil import local_today
 from tests.support import World
 from workflow.orders import ItemInput, create_order
 from workflow.search import OrderFilter, search_orders

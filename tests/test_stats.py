@@ -11,12 +11,13 @@ import pytest
 from PIL import Image
 
 from cards.charts import HEIGHT, WIDTH, stats_chart
+from cards.views import STAGES, Period
+from infra.timeutil import local_moment, local_today
 from models import Customer, Order, OrderState, OrgUnit, Staff
-from relay.timeutil import local_moment, local_today
 from tests.support import World
 from workflow.admin import ensure_unit
 from workflow.errors import Invalid, NotAllowed
-from workflow.stats import STAGES, Period, parse_period, stats_for
+from workflow.stats import parse_period, stats_for
 
 STORES = ["朗斯家居/华东区/上海徐汇店", "朗斯家居/华东区/上海浦东店", "朗斯家居/华南区/广州天河店"]
 STAMPS = {

@@ -7,8 +7,8 @@ from typing import Any
 
 from aiohttp import web
 
+from infra.security import is_mobile, normalize_phone
 from models import Product
-from relay.security import is_mobile, normalize_phone
 from webviews.auth import STAFF, Handler, api_staff, session_staff
 from workflow.errors import WorkflowError
 from workflow.scope import get_order_for

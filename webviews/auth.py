@@ -10,16 +10,18 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from bot.client import WeComError, WeComRetryable
+from bot.client import WeComClient, WeComError, WeComRetryable
+from infra.runtime import runtime
+from infra.security import Signer
 from models import Staff
-from relay.runtime import runtime
-from relay.security import Signer
 from webviews.render import render
 
 log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "relay_session"
 STAFF = web.RequestKey("staff", Staff)
+# Set by the app factory from the running services: the pages read it here and never import the wiring.
+WECOM_CLIENT = web.AppKey("wecom_client", WeComClient)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -48,9 +50,7 @@ def _clean_url(request: web.Request) -> str:
 
 
 async def _exchange_code(request: web.Request, code: str) -> web.StreamResponse:
-    from relay.app import SERVICES
-
-    client = request.app[SERVICES].client
+    client = request.app[WECOM_CLIENT]
     try:
         userid = await client.get_user_by_code(code)
     except WeComError as exc:

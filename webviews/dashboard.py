@@ -13,13 +13,14 @@ import xlsxwriter
 from aiohttp import web
 
 from cards.charts import stats_chart
+from cards.views import STAGES, Period, Stats
+from infra.timeutil import local_today
 from models import OrgUnit
-from relay.timeutil import local_today
 from webviews.auth import api_staff, h5_page
 from webviews.forms import to_date, to_int
 from webviews.render import render
 from workflow.errors import Invalid, NotAllowed, WorkflowError
-from workflow.stats import DURATIONS, STAGES, Period, Stats, stats_for
+from workflow.stats import DURATIONS, stats_for
 
 routes = web.RouteTableDef()
 MAX_DAYS = 366

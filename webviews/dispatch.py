@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from infra.timeutil import local_today
 from models import Task, TaskKind
 from models.enums import OPEN_TASK_STATES
-from relay.timeutil import local_today
 from webviews.auth import api_staff, check_csrf, csrf_token, h5_page
 from webviews.forms import one, order_or_404, read_form, to_date, to_int
 from webviews.render import render

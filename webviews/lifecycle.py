@@ -11,10 +11,10 @@ from typing import Any
 import qrcode
 from aiohttp import web
 
+from infra.runtime import runtime
+from infra.storage import RejectedFile
+from infra.timeutil import local_today
 from models import Attachment, AttachmentCategory, Order, OrderItem, PaymentKind, PaymentMethod, Staff
-from relay.runtime import runtime
-from relay.storage import RejectedFile
-from relay.timeutil import local_today
 from webviews.auth import api_staff, check_csrf, csrf_token, h5_page
 from webviews.dispatch import open_tasks_of
 from webviews.forms import one, order_or_404, read_form, to_date, to_int

@@ -10,6 +10,9 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from infra.runtime import runtime
+from infra.storage import RejectedFile
+from infra.timeutil import local_today
 from models import (
     Attachment,
     AttachmentCategory,
@@ -22,9 +25,6 @@ from models import (
     Task,
 )
 from models.enums import SITE_PHOTO_CATEGORIES
-from relay.runtime import runtime
-from relay.storage import RejectedFile
-from relay.timeutil import local_today
 from webviews.auth import api_staff, check_csrf, csrf_token, h5_page
 from webviews.forms import item_rows, one, order_or_404, products, read_form, to_date, to_int
 from webviews.render import render

@@ -9,7 +9,7 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
-from relay.timeutil import fmt_full_time, fmt_time
+from infra.timeutil import fmt_full_time, fmt_time
 
 TEMPLATES = Path(__file__).parent / "templates"
 

@@ -8,8 +8,8 @@ import binascii
 
 from aiohttp import web
 
+from infra.runtime import runtime
 from models import Attachment, AttachmentCategory, Order, OrderItem
-from relay.runtime import runtime
 from webviews.render import render
 from workflow.errors import Conflict, WorkflowError
 from workflow.order_lifecycle import ORDER

@@ -9,10 +9,10 @@ from typing import Any, cast
 
 from tortoise.transactions import in_transaction
 
+from infra.runtime import runtime
+from infra.timeutil import utcnow
 from models import Job, Order, OrderItem, Product, Staff, Task, TaskKind, TaskState, Visit
 from models.enums import OPEN_TASK_STATES
-from relay.runtime import runtime
-from relay.timeutil import utcnow
 from workflow.errors import Conflict, Invalid
 from workflow.lifecycle import apply
 from workflow.order_lifecycle import ORDER

@@ -13,10 +13,10 @@ from tortoise.transactions import in_transaction
 from bot.outbox import enqueue_card_update, enqueue_message
 from cards.keys import card_task_prefix
 from cards.manager import alert_card
+from infra.runtime import runtime
+from infra.timeutil import local_today, utcnow
 from models import Alert, Order, OrderState, OutboxMessage, Role, Staff, Task, TaskKind
 from models.enums import OPEN_TASK_STATES, OutboxKind
-from relay.runtime import runtime
-from relay.timeutil import local_today, utcnow
 from workflow.errors import Conflict, NotAllowed, NotFound
 from workflow.scope import covers, require_role, staff_covering
 from workflow.selectors import order_view

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from infra.storage import StoredFile
 from models import Attachment, AttachmentCategory, Order, Staff, Task
-from relay.storage import StoredFile
 
 
 async def attach(

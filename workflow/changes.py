@@ -7,9 +7,9 @@ from tortoise.transactions import in_transaction
 
 from bot.outbox import enqueue_message
 from cards.tasks import notice_card
+from infra.runtime import runtime
 from models import Order, Staff, Task, TaskKind, TaskState
 from models.enums import OPEN_TASK_STATES
-from relay.runtime import runtime
 from workflow.errors import Invalid
 from workflow.flows import MEASURE
 from workflow.lifecycle import apply, members_for

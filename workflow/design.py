@@ -6,9 +6,9 @@ from tortoise.transactions import in_transaction
 
 from bot.outbox import enqueue_message
 from cards.lifecycle import design_done_card
+from infra.runtime import runtime
+from infra.storage import StoredFile
 from models import Attachment, AttachmentCategory, Order, Staff
-from relay.runtime import runtime
-from relay.storage import StoredFile
 from workflow.attachments import attach
 from workflow.errors import Invalid
 from workflow.lifecycle import apply, members_for

@@ -8,9 +8,9 @@ from tortoise.transactions import in_transaction
 
 from bot.outbox import enqueue_message
 from cards.tasks import notice_card
+from infra.runtime import runtime
+from infra.timeutil import utcnow
 from models import Order, OrderItem, Staff
-from relay.runtime import runtime
-from relay.timeutil import utcnow
 from workflow.errors import Conflict, Invalid, NotFound
 from workflow.flows import INSTALL
 from workflow.lifecycle import apply

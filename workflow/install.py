@@ -8,11 +8,11 @@ from tortoise.transactions import in_transaction
 
 from bot.outbox import enqueue_message
 from cards.lifecycle import install_done_card, signing_card, visit_task_card
+from infra.runtime import runtime
+from infra.storage import StoredFile
+from infra.timeutil import local_today
 from models import Attachment, AttachmentCategory, Order, OrderItem, Product, Role, Staff, Task, TaskKind
 from models.enums import OPEN_TASK_STATES, TaskState
-from relay.runtime import runtime
-from relay.storage import StoredFile
-from relay.timeutil import local_today
 from workflow.attachments import attach
 from workflow.errors import Conflict, Invalid
 from workflow.lifecycle import apply, members_for

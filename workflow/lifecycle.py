@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from infra.timeutil import utcnow
 from models import EventKind, Order, OrderState, Role, Staff, Task, TaskKind, TaskState
 from models.enums import LIVE_TASK_STATES
-from relay.timeutil import utcnow
 from workflow import timeline
 from workflow.errors import Conflict, NotAllowed
 from workflow.scope import covers, staff_covering

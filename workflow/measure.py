@@ -6,6 +6,8 @@ from tortoise.transactions import in_transaction
 
 from bot.outbox import enqueue_message
 from cards.measure import measure_done_card
+from infra.runtime import runtime
+from infra.storage import StoredFile
 from models import (
     Attachment,
     AttachmentCategory,
@@ -15,8 +17,6 @@ from models import (
     TaskState,
 )
 from models.enums import SITE_PHOTO_CATEGORIES
-from relay.runtime import runtime
-from relay.storage import StoredFile
 from workflow.attachments import attach
 from workflow.errors import Conflict, Invalid, NotAllowed, NotFound
 from workflow.items import ItemInput, check_items, write_items

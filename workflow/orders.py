@@ -8,10 +8,10 @@ from datetime import date
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from infra.runtime import runtime
+from infra.security import is_mobile, normalize_phone
+from infra.timeutil import local_today
 from models import AttachmentCategory, Customer, Order, Staff
-from relay.runtime import runtime
-from relay.security import is_mobile, normalize_phone
-from relay.timeutil import local_today
 from workflow.attachments import attach
 from workflow.errors import Invalid
 from workflow.flows import MEASURE

@@ -9,8 +9,8 @@ from tortoise.transactions import in_transaction
 
 from bot.outbox import enqueue_message
 from cards.lifecycle import to_warehouse_card
+from infra.runtime import runtime
 from models import EventKind, Order, Payment, PaymentKind, PaymentMethod, Staff
-from relay.runtime import runtime
 from workflow import timeline
 from workflow.errors import Conflict, Invalid
 from workflow.lifecycle import apply, members_for

@@ -11,11 +11,11 @@ from typing import Any
 
 from bot.outbox import enqueue_message
 from cards.manager import accept_escalation_card, accept_nudge_card, appointment_reminder_card, maintenance_card
+from infra.runtime import runtime
+from infra.timeutil import LOCAL_TZ, fmt_time, local_moment, utcnow
 from models import Job, Order, OrderState, Role, Staff, Task, TaskState, Visit
-from relay.runtime import runtime
-from relay.timeutil import LOCAL_TZ, fmt_time, local_moment, utcnow
-from scheduler.jobs import schedule
 from workflow.aftersales import MAINTENANCE, add_months
+from workflow.jobs import schedule
 from workflow.scope import staff_covering
 from workflow.selectors import order_view, task_view
 

@@ -10,10 +10,10 @@ from datetime import date, timedelta
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
+from infra.runtime import runtime
+from infra.security import is_mobile, normalize_phone
+from infra.timeutil import local, local_moment
 from models import Order, OrderItem, OrderState, OrgUnit, Staff, Task
-from relay.runtime import runtime
-from relay.security import is_mobile, normalize_phone
-from relay.timeutil import local, local_moment
 from workflow.errors import Invalid
 
 

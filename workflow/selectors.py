@@ -6,10 +6,10 @@ from datetime import date
 from typing import cast
 
 from cards.views import OrderView, TaskView
+from infra.runtime import runtime
+from infra.security import normalize_phone
 from models import Attachment, AttachmentCategory, Customer, Order, OrderItem, Staff, Task, TaskKind, TaskState
 from models.enums import OPEN_TASK_STATES, SITE_PHOTO_CATEGORIES
-from relay.runtime import runtime
-from relay.security import normalize_phone
 from workflow.timeline import timeline
 
 

@@ -10,9 +10,9 @@ from tortoise.transactions import in_transaction
 
 from bot.outbox import enqueue_message
 from cards.lifecycle import signed_card
+from infra.runtime import runtime
+from infra.security import Signer
 from models import AttachmentCategory, Order, Signature, Staff
-from relay.runtime import runtime
-from relay.security import Signer
 from workflow.attachments import attach
 from workflow.errors import Conflict, Invalid
 from workflow.lifecycle import apply

@@ -8,27 +8,20 @@ after-sales scores. Every figure is an indexed query on the order's stage times.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import cast
 
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
+from cards.views import STAGES, Figures, Period, Stats
+from infra.db import db
+from infra.timeutil import local_today
 from models import Order, OrderState, OrgUnit, Role, Staff, Visit
 from models.enums import OPEN_ORDER_STATES
-from relay.db import db
-from relay.timeutil import local_moment, local_today
 from workflow.errors import Invalid, NotAllowed
 from workflow.scope import require_role
 
-STAGES = (
-    ("created", "created_at", "新建订单"),
-    ("measured", "measured_at", "测量完成"),
-    ("designed", "designed_at", "设计完成"),
-    ("in_stock", "in_stock_at", "产品入库"),
-    ("installed", "installed_at", "安装完成"),
-)
 # (label, from stamp, to stamp): how long orders spent getting from one stage to the next.
 DURATIONS = (
     ("新建→测量", "created_at", "measured_at"),
@@ -38,21 +31,6 @@ DURATIONS = (
     ("到货→安装", "in_stock_at", "installed_at"),
 )
 MONTH_RE = re.compile(r"^(\d{4})[-/年.](\d{1,2})月?$")
-
-
-@dataclass(frozen=True)
-class Period:
-    start: date  # inclusive, local dates
-    end: date  # exclusive
-    label: str
-
-    @property
-    def start_at(self) -> datetime:
-        return local_moment(self.start)
-
-    @property
-    def end_at(self) -> datetime:
-        return local_moment(self.end)
 
 
 def parse_period(text: str, *, today: date | None = None) -> Period:
@@ -75,23 +53,6 @@ def parse_period(text: str, *, today: date | None = None) -> Period:
             nxt = date(year + (month == 12), month % 12 + 1, 1)
             return Period(first, nxt, f"{year}年{month:02d}月")
     raise Invalid("时间写法：今日统计、本周统计、本月统计，或“统计 2026-11”")
-
-
-@dataclass
-class Figures:
-    counts: dict[str, int] = field(default_factory=dict)  # stage key -> orders reaching it in the period
-
-
-@dataclass
-class Stats:
-    unit: OrgUnit
-    period: Period
-    total: Figures
-    by_unit: list[tuple[OrgUnit, Figures]]
-    waiting: dict[OrderState, int]
-    avg_days: dict[str, float | None]
-    scores: dict[str, float | None]  # role -> average in the period
-    lowest: list[tuple[str, float, int]]  # (name, average, visits) of the lowest-scored staff
 
 
 async def scope_unit(viewer: Staff, unit_id: int | None = None) -> OrgUnit:

@@ -8,9 +8,10 @@ from typing import Any
 from bot.outbox import enqueue_message
 from cards.charts import stats_chart
 from cards.manager import image_message, stats_message
+from cards.views import Period
+from infra.runtime import runtime
 from models import Role, Staff
-from relay.runtime import runtime
-from workflow.stats import Period, parse_period, stats_for
+from workflow.stats import parse_period, stats_for
 
 DAILY_PUSH = "daily_stats"
 

@@ -16,10 +16,10 @@ from bot.outbox import enqueue_card_update, enqueue_message
 from cards.keys import card_task_prefix
 from cards.measure import measure_workbench_card
 from cards.tasks import booked_card, dispatch_card, notice_card, task_card
+from infra.runtime import runtime
+from infra.timeutil import local_today
 from models import Order, OrderEvent, OutboxMessage, Staff, Task, TaskKind
 from models.enums import OutboxKind
-from relay.runtime import runtime
-from relay.timeutil import local_today
 from workflow.errors import Conflict, Invalid, NotAllowed, NotFound
 from workflow.flows import FLOWS, MEASURE, TaskFlow
 from workflow.lifecycle import Transition, apply, members_for

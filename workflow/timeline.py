@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+from infra.timeutil import fmt_time
 from models import AttachmentCategory, EventKind, Order, OrderEvent, Staff
-from relay.timeutil import fmt_time
 
 EVENT_TEXT: dict[EventKind, str] = {
     EventKind.CREATED: "{actor} 创建订单",

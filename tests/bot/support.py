@@ -12,8 +12,8 @@ import xmltodict
 from wechatpy.enterprise.crypto import WeChatCrypto
 
 from emulator.callback import Sender, render_xml, template_card_event_xml, text_xml
+from infra.config import WecomConfig
 from models import InboxMessage, Order, OrderEvent, OutboxMessage, Product, Staff, Task
-from relay.config import WecomConfig
 from tests.support import World
 
 
@@ -106,8 +106,8 @@ async def dispatched_measure_task(world: World, *, number: str, measurer: str = 
     """An order created by sales and dispatched to a measurer, through the workflow; its task card delivered."""
     from datetime import timedelta
 
+    from infra.timeutil import local_today
     from models import TaskKind
-    from relay.timeutil import local_today
     from workflow.orders import ItemInput, create_order
     from workflow.tasks import dispatch_task
 

@@ -23,8 +23,8 @@ from bot.crypto import CallbackCrypto, CallbackRejected
 from cards.keys import TaskAnswerKey
 from emulator.callback import render_xml, text_xml
 from handlers import NOT_A_MEMBER
+from infra.config import WecomConfig
 from models import InboxMessage, MessageState, Order, OrderEvent, Staff, Task, TaskState
-from relay.config import WecomConfig
 from tests.bot.support import (
     card_click,
     dispatched_measure_task,

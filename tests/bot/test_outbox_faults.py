@@ -18,9 +18,9 @@ from bot.client import WeComClient, WeComError, WeComRetryable
 from bot.outbox import OutboxSender, enqueue_message
 from cards.common import text_message
 from emulator import FaultKind
+from infra.kv import KeyValueStore, open_store
+from infra.timeutil import utcnow
 from models import MessageState, OutboxKind, OutboxMessage, Task, TaskState
-from relay.kv import KeyValueStore, open_store
-from relay.timeutil import utcnow
 from tests.bot.support import dispatched_measure_task
 from tests.support import World
 

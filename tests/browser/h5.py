@@ -11,10 +11,10 @@ from urllib.parse import urlencode
 from PIL import Image, ImageDraw
 from playwright.async_api import FloatRect, Page, expect
 
+from infra.runtime import runtime
+from infra.timeutil import local_today
 from models import Order, OrderState, Product, Staff
 from relay.demo import advance
-from relay.runtime import runtime
-from relay.timeutil import local_today
 from tests.support import World
 from workflow.orders import ItemInput, create_order
 

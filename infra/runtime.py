@@ -8,10 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
-from relay.config import Config
-from relay.kv import KeyValueStore
-from relay.security import PiiVault
-from relay.storage import FileStore
+from infra.config import Config
+from infra.kv import KeyValueStore
+from infra.security import PiiVault
+from infra.storage import FileStore
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,112 @@
+"""The typed configuration every layer reads (as `runtime().config`): one frozen dataclass per section
+of config.toml. Loading it (TOML, RELAY_<SECTION>_<KEY> overrides, the secret checks) is start-up work
+and lives with the wiring, in `relay.config`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+REAL_WECOM_API = "https://qyapi.weixin.qq.com/cgi-bin/"
+REAL_WECOM_OAUTH = "https://open.weixin.qq.com/connect/oauth2/authorize"
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    # The address staff's phones reach Relay at; card links and OAuth redirects are built from it.
+    public_url: str = "http://127.0.0.1:8080"
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    url: str = "sqlite://relay.sqlite3"
+
+
+@dataclass(frozen=True)
+class RedisConfig:
+    # Empty: token cache and chat state live in this process (one process only).
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class WecomConfig:
+    corp_id: str = ""
+    agent_id: int = 0
+    secret: str = ""
+    token: str = ""
+    encoding_aes_key: str = ""
+    api_base: str = REAL_WECOM_API
+    oauth_url: str = REAL_WECOM_OAUTH
+    # Outbound retry policy: bounded attempts, exponential backoff capped at max_backoff seconds.
+    max_attempts: int = 12
+    max_backoff: float = 300.0
+    request_timeout: float = 10.0
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    path: str = "var/files"
+    max_image_bytes: int = 10 * 1024 * 1024
+    max_file_bytes: int = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class SecurityConfig:
+    secret_key: str = ""  # signs H5 session cookies and links
+    pii_key: str = ""  # encrypts customer phones and keys their blind index
+    session_hours: int = 12
+    sign_link_days: int = 7  # how long a customer's signing link stays valid
+
+
+@dataclass(frozen=True)
+class AlertsConfig:
+    enabled: bool = True
+    # An after-sales score at or below this alerts the managers over the order.
+    low_score: int = 2
+    # The other rules (预警), each with its threshold; 0 turns a rule off.
+    not_dispatched_hours: int = 24  # created, no measurer assigned
+    measure_overdue_days: int = 1  # measuring date passed, not measured
+    design_overdue_days: int = 3  # measured, no design
+    install_overdue_days: int = 1  # install date passed, not installed
+    in_stock_idle_days: int = 3  # goods in, no install booked
+    unsigned_days: int = 2  # installed, the customer has not signed
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    # Suggestion: how many tasks a worker can take in one day before they count as full.
+    daily_task_limit: int = 6
+    # The day before an appointment, at this hour (local time), the worker gets a reminder.
+    reminder_hour: int = 18
+    # A task not accepted after this many hours is nudged, and after the second number escalated.
+    accept_nudge_hours: float = 2.0
+    accept_escalate_hours: float = 4.0
+    # The daily numbers reach every manager at this local time (HH:MM).
+    daily_push_time: str = "20:00"
+    # How often the alert rules are checked (minutes).
+    alert_scan_minutes: int = 15
+    # Plan the recurring jobs (alert checks, the daily push) and run due jobs in this process's
+    # background. Off only where time is driven by hand (the tests run the scheduler themselves).
+    automatic: bool = True
+
+
+@dataclass(frozen=True)
+class Config:
+    server: ServerConfig = field(default_factory=ServerConfig)
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    redis: RedisConfig = field(default_factory=RedisConfig)
+    wecom: WecomConfig = field(default_factory=WecomConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    security: SecurityConfig = field(default_factory=SecurityConfig)
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    demo: bool = False
+
+    def replace(self, **sections: Any) -> Config:
+        """A copy with some keys changed: replace(wecom={"api_base": ...})."""
+        changes = {name: dataclasses.replace(getattr(self, name), **values) for name, values in sections.items()}
+        return dataclasses.replace(self, **changes)

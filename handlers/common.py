@@ -6,12 +6,10 @@ import re
 
 from cards.orders import help_card, my_tasks_card, order_card, search_card
 from handlers.router import Ctx, Router
-from infra.runtime import runtime
-from models import Task, TaskKind, TaskState
 from workflow.scope import get_order_for
 from workflow.search import OrderFilter, search_orders
 from workflow.selectors import open_tasks, order_view
-from workflow.tasks import chat_task_key
+from workflow.tasks import follow_order
 
 router = Router("common")
 
@@ -26,15 +24,8 @@ async def my_tasks(ctx: Ctx, match: re.Match[str]) -> None:
 async def show_order(ctx: Ctx, match: re.Match[str]) -> None:
     order = await get_order_for(ctx.staff, match["number"])
     await ctx.send(order_card(ctx.staff.userid, await order_view(order, with_timeline=True), links=ctx.links))
-    # A worker who looks an order up is about to send its photos.
-    task = await Task.filter(
-        order_id=order.id,
-        assignee_id=ctx.staff.id,
-        kind__in=[TaskKind.MEASURE, TaskKind.INSTALL],
-        state=TaskState.ACCEPTED,
-    ).first()
+    task = await follow_order(ctx.staff, order)
     if task is not None:
-        await runtime().kv.set(chat_task_key(ctx.staff.userid), str(task.id), ttl=7 * 86400)
         await ctx.reply(f"接下来发送的照片将归入订单 {order.number}（{task.kind.label}）")
 
 

@@ -8,10 +8,10 @@ from bot.events import ScanCode
 from cards.keys import GoodsInKey
 from cards.lifecycle import goods_in_card, scanned_card
 from handlers.router import Ctx, Router
-from infra.runtime import runtime
 from models import Order, OrderItem, Role
+from workflow.chat import GOODS_IN, chat
 from workflow.errors import NotFound
-from workflow.goods import chat_goods_key, check_warehouse, missing_items, receive_item
+from workflow.goods import check_warehouse, missing_items, receive_item
 from workflow.scope import get_order_for
 from workflow.selectors import item_label, order_view
 
@@ -36,15 +36,15 @@ async def _goods_card(ctx: Ctx, order: Order) -> None:
 async def start_goods_in(ctx: Ctx, match: re.Match[str]) -> None:
     order = await get_order_for(ctx.staff, match["number"])
     await check_warehouse(ctx.staff, order)
-    await runtime().kv.set(chat_goods_key(ctx.staff.userid), str(order.id), ttl=86400)
+    await chat().set(GOODS_IN, ctx.staff.userid, order.id)
     await _goods_card(ctx, order)
 
 
 @router.scan(SCAN_KEY)
 async def scanned(ctx: Ctx, event: ScanCode) -> None:
     number = event.scan_result.split(",")[-1].strip()  # barcodes come as "CODE_128,<number>"
-    current = await runtime().kv.get(chat_goods_key(ctx.staff.userid))
-    order = await Order.get_or_none(id=int(current)) if current else None
+    current = await chat().get(GOODS_IN, ctx.staff.userid)
+    order = await Order.get_or_none(id=current) if current else None
     if order is None:
         await ctx.reply("请先发送“入库 <订单号>”选择订单，再扫码。")
         return

@@ -6,18 +6,14 @@ from bot.events import ImageMessage
 from cards.keys import FinishTaskKey, PhotoCategoryKey, PhotosForTaskKey, TaskAnswerKey
 from cards.measure import photo_category_card
 from handlers.router import Ctx, Router
-from infra.runtime import runtime
 from infra.storage import RejectedFile, StoredFile
 from models import Attachment, AttachmentCategory, Order, Role, Task, TaskKind, TaskState
+from workflow.chat import photo_task
 from workflow.errors import NotFound
 from workflow.install import add_install_photo, finish_install, required_photos
 from workflow.measure import add_site_photo, categorize_photo, finish_measure
-from workflow.order_lifecycle import ORDER
-from workflow.selectors import only_open_task, order_view
-from workflow.tasks import answer_task, chat_task_key, field_task
-
-# The transition a photo sent in the chat performs, per kind of job.
-PHOTO_STEPS = {TaskKind.MEASURE: "add_site_photo", TaskKind.INSTALL: "add_install_photo"}
+from workflow.selectors import order_view
+from workflow.tasks import answer_task, field_task, send_photos_to
 
 router = Router("workers", roles=(Role.MEASURER, Role.INSTALLER))
 
@@ -28,22 +24,12 @@ async def answer(ctx: Ctx, key: TaskAnswerKey) -> None:
     await ctx.mark_card("已接单" if key.accept else "已拒单")
 
 
-async def _photo_task(ctx: Ctx) -> Task | None:
-    """The task the photo belongs to: the one the member picked, else their only accepted one."""
-    remembered = await runtime().kv.get(chat_task_key(ctx.staff.userid))
-    if remembered:
-        task = await Task.get_or_none(id=int(remembered), assignee_id=ctx.staff.id, state=TaskState.ACCEPTED)
-        if task is not None:
-            return task
-    return await only_open_task(ctx.staff)
-
-
 @router.image()
 async def photo(ctx: Ctx, event: ImageMessage) -> None:
     if isinstance(ctx.prepared, RejectedFile):
         await ctx.reply(f"照片没有保存：{ctx.prepared}")
         return
-    task = await _photo_task(ctx)
+    task = await photo_task(ctx.staff)
     if task is None:
         if await Task.filter(assignee_id=ctx.staff.id, state=TaskState.ACCEPTED).exists():
             await ctx.reply("你有多个进行中的任务：请先在任务卡片上点“照片归入此单”，再重新发送照片。")
@@ -94,7 +80,5 @@ async def finish(ctx: Ctx, key: FinishTaskKey) -> None:
 
 @router.click(PhotosForTaskKey)
 async def photos_for(ctx: Ctx, key: PhotosForTaskKey) -> None:
-    _, task, order = await field_task(key.task_id)
-    await ORDER.check(ORDER[PHOTO_STEPS[task.kind]], ctx.staff, order, task=task)
-    await runtime().kv.set(chat_task_key(ctx.staff.userid), str(task.id), ttl=7 * 86400)
+    task, order = await send_photos_to(actor=ctx.staff, task_id=key.task_id)
     await ctx.reply(f"接下来发送的照片将归入订单 {order.number}（{task.kind.label}）")

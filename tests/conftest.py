@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import asyncpg
 import pytest
 
+from infra.kv import KeyValueStore, MemoryStore, RedisStore
 from relay.db import migrate
 from tests.support import PG_ADMIN, World, start_world
 
@@ -64,3 +65,22 @@ def chromium_path() -> Iterator[str]:
     if not Path(path).exists():
         pytest.fail(f"Chromium not found at {path}: install Debian's chromium (the README's test command does)")
     yield path
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def make_store(request: pytest.FixtureRequest) -> AsyncIterator[Callable[[], KeyValueStore]]:
+    """Opens handles on one store: for Redis, separate connections (like separate processes) on one prefix."""
+    prefix = f"relay-test-{uuid.uuid4().hex[:10]}:"
+    memory = MemoryStore()
+    opened: list[KeyValueStore] = []
+
+    def make() -> KeyValueStore:
+        if request.param == "memory":
+            return memory
+        store = RedisStore(REDIS_URL, prefix=prefix)
+        opened.append(store)
+        return store
+
+    yield make
+    for store in opened:
+        await store.close()

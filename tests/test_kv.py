@@ -9,7 +9,7 @@ import asyncio
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -26,25 +26,6 @@ async def eventually(check: Callable[[], Awaitable[bool]], *, within: float = 10
         if time.monotonic() > deadline:
             raise AssertionError(f"not reached in {within}s")
         await asyncio.sleep(0.02)
-
-
-@pytest.fixture(params=["memory", "redis"])
-async def make_store(request: pytest.FixtureRequest) -> AsyncIterator[Callable[[], KeyValueStore]]:
-    """Opens handles on one store: for Redis, separate connections (like separate processes) on one prefix."""
-    prefix = f"relay-test-{uuid.uuid4().hex[:10]}:"
-    memory = MemoryStore()
-    opened: list[KeyValueStore] = []
-
-    def make() -> KeyValueStore:
-        if request.param == "memory":
-            return memory
-        store = RedisStore(REDIS_URL, prefix=prefix)
-        opened.append(store)
-        return store
-
-    yield make
-    for store in opened:
-        await store.close()
 
 
 @pytest.fixture

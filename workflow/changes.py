@@ -10,12 +10,13 @@ from cards.tasks import notice_card
 from infra.runtime import runtime
 from models import Order, Staff, Task, TaskKind, TaskState
 from models.enums import OPEN_TASK_STATES
+from workflow.chat import PHOTOS, chat
 from workflow.errors import Invalid
 from workflow.flows import MEASURE
 from workflow.lifecycle import apply, members_for
 from workflow.order_lifecycle import ORDER
 from workflow.selectors import order_view
-from workflow.tasks import chat_task_key, notify_dispatchers
+from workflow.tasks import notify_dispatchers
 
 
 async def cancel_order(*, actor: Staff, order: Order, reason: str) -> Order:
@@ -34,7 +35,7 @@ async def cancel_order(*, actor: Staff, order: Order, reason: str) -> Order:
         told.discard(actor.userid)
         for t in tasks:
             if t.assignee is not None:
-                await runtime().kv.delete(chat_task_key(t.assignee.userid), if_value=str(t.id))
+                await chat().clear(PHOTOS, t.assignee.userid, only=t.id)
         if told:
             await enqueue_message(
                 notice_card(

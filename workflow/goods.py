@@ -21,11 +21,6 @@ from workflow.tasks import notify_dispatchers
 PRODUCTION_NUMBER_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z\-_/.]{0,63}$")
 
 
-def chat_goods_key(userid: str) -> str:
-    """The warehouse member's chat context: the order their next scan belongs to."""
-    return f"chat:goods:{userid}"
-
-
 async def check_warehouse(actor: Staff, order: Order) -> None:
     await ORDER.check(ORDER["receive_item"], actor, order)
 

@@ -14,6 +14,7 @@ from infra.timeutil import local_today
 from models import Attachment, AttachmentCategory, Order, OrderItem, Product, Role, Staff, Task, TaskKind
 from models.enums import OPEN_TASK_STATES, TaskState
 from workflow.attachments import attach
+from workflow.chat import PHOTOS, chat
 from workflow.errors import Conflict, Invalid
 from workflow.lifecycle import apply, members_for
 from workflow.measure import not_accepted
@@ -21,7 +22,6 @@ from workflow.order_lifecycle import ORDER
 from workflow.scope import staff_covering
 from workflow.selectors import order_view
 from workflow.signing import signing_url
-from workflow.tasks import chat_task_key
 
 
 async def required_photos(order: Order) -> int:
@@ -69,7 +69,7 @@ async def finish_install(*, actor: Staff, order: Order) -> Order:
         await enqueue_message(signing_card(actor.userid, view, installer_page=installer_page, sign_url=link))
         await enqueue_message(signing_card(sales.userid, view, installer_page=installer_page, sign_url=link))
         await create_visit_task(order, installer=actor)
-        await runtime().kv.delete(chat_task_key(actor.userid), if_value=str(task.id))
+        await chat().clear(PHOTOS, actor.userid, only=task.id)
     return order
 
 

@@ -18,12 +18,12 @@ from models import (
 )
 from models.enums import SITE_PHOTO_CATEGORIES
 from workflow.attachments import attach
+from workflow.chat import PHOTOS, chat
 from workflow.errors import Conflict, Invalid, NotAllowed, NotFound
 from workflow.items import ItemInput, check_items, write_items
 from workflow.lifecycle import apply, members_for
 from workflow.order_lifecycle import ORDER
 from workflow.selectors import attachment_counts, order_view
-from workflow.tasks import chat_task_key
 
 
 async def add_site_photo(*, actor: Staff, order: Order, stored: StoredFile, media_id: str | None) -> Attachment:
@@ -112,7 +112,7 @@ async def finish_measure(*, actor: Staff, order: Order) -> Order:
             measure_done_card([sales.userid], view, photos=photos, drawings=drawings, links=links, for_designer=False)
         )
         if task is not None:
-            await runtime().kv.delete(chat_task_key(actor.userid), if_value=str(task.id))
+            await chat().clear(PHOTOS, actor.userid, only=task.id)
     return order
 
 

@@ -8,7 +8,7 @@ from typing import cast
 from cards.views import OrderView, TaskView
 from infra.runtime import runtime
 from infra.security import normalize_phone
-from models import Attachment, AttachmentCategory, Customer, Order, OrderItem, Staff, Task, TaskKind, TaskState
+from models import Attachment, AttachmentCategory, Customer, Order, OrderItem, Staff, Task, TaskState
 from models.enums import OPEN_TASK_STATES, SITE_PHOTO_CATEGORIES
 from workflow.timeline import timeline
 
@@ -59,14 +59,6 @@ async def orders_with_phone(phone: str) -> list[str]:
     index = runtime().vault.blind_index(normalize_phone(phone))
     numbers = await Order.filter(customer__phone_index=index).order_by("-id").values_list("number", flat=True)
     return [str(n) for n in numbers]
-
-
-async def only_open_task(staff: Staff) -> Task | None:
-    """The member's one accepted field task, if they have exactly one."""
-    tasks = await Task.filter(
-        assignee_id=staff.id, kind__in=[TaskKind.MEASURE, TaskKind.INSTALL], state=TaskState.ACCEPTED
-    ).limit(2)
-    return tasks[0] if len(tasks) == 1 else None
 
 
 async def tasks_on(staff_ids: list[int], day: date) -> dict[int, int]:

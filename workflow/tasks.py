@@ -18,8 +18,9 @@ from cards.measure import measure_workbench_card
 from cards.tasks import booked_card, dispatch_card, notice_card, task_card
 from infra.runtime import runtime
 from infra.timeutil import local_today
-from models import Order, OrderEvent, OutboxMessage, Staff, Task, TaskKind
+from models import Order, OrderEvent, OutboxMessage, Staff, Task, TaskKind, TaskState
 from models.enums import OutboxKind
+from workflow.chat import PHOTOS, chat
 from workflow.errors import Conflict, Invalid, NotAllowed, NotFound
 from workflow.flows import FLOWS, MEASURE, TaskFlow
 from workflow.lifecycle import Transition, apply, members_for
@@ -34,11 +35,6 @@ class Suggestion:
     staff: Staff
     day: date
     tasks_that_day: int
-
-
-def chat_task_key(userid: str) -> str:
-    """The member's chat context: which task the photos they send next belong to."""
-    return f"chat:task:{userid}"
 
 
 async def team_for(flow: TaskFlow, actor: Staff, task: Task | None = None) -> list[Staff]:
@@ -167,7 +163,7 @@ async def answer_task(*, actor: Staff, task_id: int, accept: bool, reason: str =
     async with in_transaction():
         if accept:
             await apply(step, actor=actor, order=order, task=task)
-            await runtime().kv.set(chat_task_key(actor.userid), str(task.id), ttl=7 * 86400)
+            await chat().set(PHOTOS, actor.userid, task.id)
             await enqueue_message(await workbench_card(flow, actor, task))
         else:
             await apply(
@@ -289,5 +285,30 @@ async def _hand_over(
                     kind="transferred" if transferred else "reassigned",
                 )
             )
-        await runtime().kv.delete(chat_task_key(previous.userid), if_value=str(task.id))
+        await chat().clear(PHOTOS, previous.userid, only=task.id)
+    return task
+
+
+# The transition a photo sent in the chat performs, per kind of job.
+PHOTO_STEPS = {TaskKind.MEASURE: "add_site_photo", TaskKind.INSTALL: "add_install_photo"}
+
+
+async def send_photos_to(*, actor: Staff, task_id: int) -> tuple[Task, Order]:
+    """The member's next photos go to this job ("照片归入此单"), if they may add photos to it now."""
+    _, task, order = await field_task(task_id)
+    await ORDER.check(ORDER[PHOTO_STEPS[task.kind]], actor, order, task=task)
+    await chat().set(PHOTOS, actor.userid, task.id)
+    return task, order
+
+
+async def follow_order(actor: Staff, order: Order) -> Task | None:
+    """A worker who looks an order up is about to send its photos: their accepted job on it, remembered."""
+    task = await Task.filter(
+        order_id=order.id,
+        assignee_id=actor.id,
+        kind__in=[TaskKind.MEASURE, TaskKind.INSTALL],
+        state=TaskState.ACCEPTED,
+    ).first()
+    if task is not None:
+        await chat().set(PHOTOS, actor.userid, task.id)
     return task

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cards.common import button_card, callback_button, row, url_button
-from cards.keys import FinishTaskKey, PhotosForTaskKey, card_task_id
+from cards.keys import CardKind, CardRef, FinishTaskKey, PhotosForTaskKey
 from cards.tasks import day_label
 from cards.views import TaskView
 from infra.runtime import Links
@@ -15,7 +15,7 @@ def install_workbench_card(installer: str, task: TaskView, *, links: Links) -> d
     order = task.order
     return button_card(
         installer,
-        task_id=card_task_id("installbench", task.id),
+        task_id=CardRef(CardKind.INSTALL_BENCH, task.id).new_task_id(),
         title="安装进行中",
         desc=f"订单 {order.number} · {order.customer_name}",
         rows=[row("地址", order.address), row("日期", day_label(task.scheduled_date)), row("产品", order.items_text)],

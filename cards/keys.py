@@ -9,7 +9,10 @@ from __future__ import annotations
 import dataclasses
 import re
 import secrets
+from enum import StrEnum
 from typing import Any, ClassVar, Self, get_type_hints
+
+from models import TaskKind
 
 SEPARATOR = ":"
 KEY_LIMIT = 1024
@@ -69,15 +72,75 @@ def unpack_key(packed: str) -> ButtonKey:
     return cls.unpack(packed)
 
 
-def card_task_id(kind: str, entity_id: int) -> str:
-    task_id = f"{kind}-{entity_id}-{secrets.token_hex(6)}"
-    if not TASK_ID_RE.match(task_id):
-        raise KeyError_("card task_id outside WeCom's charset")
-    return task_id
+class CardKind(StrEnum):
+    """Every card Relay sends, by what it is about. The value starts the card's task_id (stored on the
+    outbox row), so a card can be found again to update every copy of it."""
+
+    READY_MEASURE = "readymeasure"  # an order waiting for a measure dispatcher
+    READY_INSTALL = "readyinstall"
+    MEASURE_TASK = "measure"  # a worker's new job: accept or decline
+    INSTALL_TASK = "install"
+    BOOKED_MEASURE = "bookedmeasure"  # to sales: the job is booked
+    BOOKED_INSTALL = "bookedinstall"
+    MEASURE_BENCH = "workbench"  # the worker's job in progress: photos, done
+    INSTALL_BENCH = "installbench"
+    RESCHEDULED = "rescheduled"
+    REASSIGNED = "reassigned"
+    TRANSFERRED = "transferred"
+    CANCELLED = "cancelled"
+    REMEASURE = "remeasure"
+    ARRIVED = "arrived"
+    PHOTO = "photo"
+    MEASURED = "measured"
+    DESIGNED = "designed"
+    CONFIRMED = "confirmed"
+    GOODS_IN = "goodsin"
+    SCAN = "scan"
+    INSTALLED = "installed"
+    SIGN_LINK = "signlink"
+    VISIT = "visit"
+    SIGNED = "signed"
+    REMIND = "remind"
+    NUDGE = "nudge"
+    ESCALATE = "escalate"
+    MAINTENANCE = "maint"
+    ALERT = "alert"
+    ORDER = "order"
+    MY_TASKS = "mytasks"
+    HELP = "help"
+    SEARCH = "search"
+    NEW_ORDER_FORM = "neworderform"
+
+    @classmethod
+    def ready(cls, kind: TaskKind) -> CardKind:
+        return {TaskKind.MEASURE: cls.READY_MEASURE, TaskKind.INSTALL: cls.READY_INSTALL}[kind]
+
+    @classmethod
+    def task(cls, kind: TaskKind) -> CardKind:
+        return {TaskKind.MEASURE: cls.MEASURE_TASK, TaskKind.INSTALL: cls.INSTALL_TASK}[kind]
+
+    @classmethod
+    def booked(cls, kind: TaskKind) -> CardKind:
+        return {TaskKind.MEASURE: cls.BOOKED_MEASURE, TaskKind.INSTALL: cls.BOOKED_INSTALL}[kind]
 
 
-def card_task_prefix(kind: str, entity_id: int) -> str:
-    return f"{kind}-{entity_id}-"
+@dataclasses.dataclass(frozen=True)
+class CardRef:
+    """A card about one thing (an order, a job, an alert): each send gets a task_id of its own, and
+    every card sent about it shares the prefix."""
+
+    kind: CardKind
+    entity_id: int
+
+    def new_task_id(self) -> str:
+        task_id = f"{self.prefix}{secrets.token_hex(6)}"
+        if not TASK_ID_RE.match(task_id):
+            raise KeyError_("card task_id outside WeCom's charset")
+        return task_id
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.kind.value}-{self.entity_id}-"
 
 
 # The buttons Relay puts on cards.

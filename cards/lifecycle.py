@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from cards.common import button_card, callback_button, row, text_notice, url_button
-from cards.keys import GoodsInKey, card_task_id
+from cards.keys import CardKind, CardRef, GoodsInKey
 from cards.views import OrderView
 from infra.runtime import Links
 
@@ -20,7 +20,7 @@ def design_done_card(sales: str, order: OrderView, *, files: int, links: Links) 
     confirm = links.oauth(f"/h5/orders/{order.number}/confirm")
     return text_notice(
         sales,
-        task_id=card_task_id("designed", order.id),
+        task_id=CardRef(CardKind.DESIGNED, order.id).new_task_id(),
         title="设计完成",
         desc=f"订单 {order.number} · {order.customer_name}",
         emphasis=(f"{files} 份设计文件", "请与客户确认设计并收款"),
@@ -34,7 +34,7 @@ def to_warehouse_card(to: list[str], order: OrderView, *, links: Links) -> dict[
     page = links.oauth(f"/h5/orders/{order.number}/goods-in")
     return text_notice(
         to,
-        task_id=card_task_id("confirmed", order.id),
+        task_id=CardRef(CardKind.CONFIRMED, order.id).new_task_id(),
         title="订单已确认，待生产入库",
         desc=f"订单 {order.number} · {order.customer_name}",
         rows=[row("产品", order.items_text), row("销售", order.sales_name)],
@@ -51,7 +51,7 @@ def goods_in_card(
     page = links.oauth(f"/h5/orders/{order.number}/goods-in")
     return text_notice(
         userid,
-        task_id=card_task_id("goodsin", order.id),
+        task_id=CardRef(CardKind.GOODS_IN, order.id).new_task_id(),
         title=f"入库 · 订单 {order.number}",
         desc=f"{sum(1 for _, n in items if n)}/{len(items)} 件已到货",
         quote="\n".join(lines) + "\n扫码或在页面上录入生产编号",
@@ -64,7 +64,7 @@ def scanned_card(userid: str, order: OrderView, *, number: str, items: list[tupl
     """Which item does this scanned production number belong to?"""
     return button_card(
         userid,
-        task_id=card_task_id("scan", order.id),
+        task_id=CardRef(CardKind.SCAN, order.id).new_task_id(),
         title="扫码入库：属于哪件产品？",
         desc=f"订单 {order.number} · 编号 {number}",
         buttons=[
@@ -78,7 +78,7 @@ def install_done_card(to: list[str], order: OrderView, *, photos: int, links: Li
     gallery = links.oauth(f"/h5/orders/{order.number}/gallery")
     return text_notice(
         to,
-        task_id=card_task_id("installed", order.id),
+        task_id=CardRef(CardKind.INSTALLED, order.id).new_task_id(),
         title="安装完成",
         desc=f"订单 {order.number} · {order.customer_name}",
         emphasis=(f"{photos} 张安装照片", "点击查看"),
@@ -90,7 +90,7 @@ def install_done_card(to: list[str], order: OrderView, *, photos: int, links: Li
 def signing_card(to: str, order: OrderView, *, installer_page: str, sign_url: str) -> dict[str, Any]:
     return button_card(
         to,
-        task_id=card_task_id("signlink", order.id),
+        task_id=CardRef(CardKind.SIGN_LINK, order.id).new_task_id(),
         title="请客户签字确认",
         desc=f"订单 {order.number} · {order.customer_name}",
         quote="请客户用手机扫码，或把链接转发给客户，查看安装照片并手写签名",
@@ -103,7 +103,7 @@ def visit_task_card(to: str, order: OrderView, *, installer: str, links: Links) 
     page = links.oauth(f"/h5/orders/{order.number}/visit")
     return text_notice(
         to,
-        task_id=card_task_id("visit", order.id),
+        task_id=CardRef(CardKind.VISIT, order.id).new_task_id(),
         title="待回访",
         desc=f"订单 {order.number} · {order.customer_name}",
         rows=[row("电话", order.phone), row("安装", installer), row("销售", order.sales_name)],
@@ -116,7 +116,7 @@ def visit_task_card(to: str, order: OrderView, *, installer: str, links: Links) 
 def signed_card(sales: str, order: OrderView, *, links: Links) -> dict[str, Any]:
     return text_notice(
         sales,
-        task_id=card_task_id("signed", order.id),
+        task_id=CardRef(CardKind.SIGNED, order.id).new_task_id(),
         title="客户已签字",
         desc=f"订单 {order.number} · {order.customer_name}",
         url=links.oauth(f"/h5/orders/{order.number}"),

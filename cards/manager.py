@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cards.common import button_card, callback_button, row, text_notice
-from cards.keys import AlertHandledKey, card_task_id
+from cards.keys import AlertHandledKey, CardKind, CardRef
 from cards.tasks import day_label
 from cards.views import STAGES, OrderView, Stats, TaskView
 from infra.runtime import Links
@@ -16,7 +16,7 @@ def appointment_reminder_card(to: str, task: TaskView, *, links: Links) -> dict[
     order = task.order
     return text_notice(
         to,
-        task_id=card_task_id("remind", task.id),
+        task_id=CardRef(CardKind.REMIND, task.id).new_task_id(),
         title=f"明天{task.kind_label}提醒",
         desc=f"订单 {order.number} · {day_label(task.scheduled_date)}",
         rows=[
@@ -34,7 +34,7 @@ def accept_nudge_card(to: str, task: TaskView, *, hours: float, links: Links) ->
     order = task.order
     return text_notice(
         to,
-        task_id=card_task_id("nudge", task.id),
+        task_id=CardRef(CardKind.NUDGE, task.id).new_task_id(),
         title=f"请尽快接单：{task.kind_label}",
         desc=f"订单 {order.number} · {day_label(task.scheduled_date)}",
         quote=f"任务已派出 {hours:g} 小时仍未接单，请在任务卡片上点“接单”或“拒单”",
@@ -46,7 +46,7 @@ def accept_escalation_card(to: str, task: TaskView, *, worker: str, hours: float
     order = task.order
     return text_notice(
         to,
-        task_id=card_task_id("escalate", task.id),
+        task_id=CardRef(CardKind.ESCALATE, task.id).new_task_id(),
         title=f"{worker} 未接{task.kind_label}任务",
         desc=f"订单 {order.number} · {day_label(task.scheduled_date)}",
         quote=f"已派出 {hours:g} 小时未接单，建议联系 {worker} 或改派",
@@ -59,7 +59,7 @@ def maintenance_card(
 ) -> dict[str, Any]:
     return text_notice(
         to,
-        task_id=card_task_id("maint", order.id),
+        task_id=CardRef(CardKind.MAINTENANCE, order.id).new_task_id(),
         title="保养提醒",
         desc=f"订单 {order.number} · {order.customer_name}",
         rows=[row("电话", order.phone), row("地址", order.address), row("产品", series), row("周期", f"{months} 个月")],
@@ -73,7 +73,7 @@ def alert_card(
 ) -> dict[str, Any]:
     return button_card(
         to,
-        task_id=card_task_id("alert", alert_id),
+        task_id=CardRef(CardKind.ALERT, alert_id).new_task_id(),
         title=f"预警：{title}",
         desc=f"订单 {order.number} · {order.customer_name}",
         rows=[row("状态", order.state_label), row("销售", order.sales_name)],

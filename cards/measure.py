@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cards.common import button_card, callback_button, row, text_notice, url_button
-from cards.keys import FinishTaskKey, PhotoCategoryKey, PhotosForTaskKey, card_task_id
+from cards.keys import CardKind, CardRef, FinishTaskKey, PhotoCategoryKey, PhotosForTaskKey
 from cards.tasks import day_label
 from cards.views import OrderView, TaskView
 from infra.runtime import Links
@@ -17,7 +17,7 @@ def measure_workbench_card(measurer: str, task: TaskView, *, links: Links) -> di
     order = task.order
     return button_card(
         measurer,
-        task_id=card_task_id("workbench", task.id),
+        task_id=CardRef(CardKind.MEASURE_BENCH, task.id).new_task_id(),
         title="测量进行中",
         desc=f"订单 {order.number} · {order.customer_name}",
         rows=[row("地址", order.address), row("日期", day_label(task.scheduled_date))],
@@ -34,7 +34,7 @@ def measure_workbench_card(measurer: str, task: TaskView, *, links: Links) -> di
 def photo_category_card(userid: str, *, attachment_id: int, order: OrderView, count: int) -> dict[str, Any]:
     return button_card(
         userid,
-        task_id=card_task_id("photo", attachment_id),
+        task_id=CardRef(CardKind.PHOTO, attachment_id).new_task_id(),
         title="照片已保存，请选择分类",
         desc=f"订单 {order.number} · 第 {count} 张",
         buttons=[
@@ -50,7 +50,7 @@ def measure_done_card(
     gallery = links.oauth(f"/h5/orders/{order.number}/gallery")
     return text_notice(
         to,
-        task_id=card_task_id("measured", order.id),
+        task_id=CardRef(CardKind.MEASURED, order.id).new_task_id(),
         title="测量完成",
         desc=f"订单 {order.number} · {order.customer_name}",
         emphasis=(f"{photos} 张照片 · {drawings} 份图纸", "点击查看全部照片与图纸" if for_designer else "已交设计"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cards.common import clip, row, text_message, text_notice
-from cards.keys import card_task_id
+from cards.keys import CardKind, CardRef
 from cards.views import OrderView, TaskView
 from infra.runtime import Links
 from models import Order
@@ -16,7 +16,7 @@ def order_card(userid: str, order: OrderView, *, links: Links) -> dict[str, Any]
     timeline = "\n".join(order.timeline[-8:]) or "暂无记录"
     return text_notice(
         userid,
-        task_id=card_task_id("order", order.id),
+        task_id=CardRef(CardKind.ORDER, order.id).new_task_id(),
         title=f"订单 {order.number}",
         desc=f"{order.customer_name} · {order.state_label}",
         rows=[
@@ -41,7 +41,7 @@ def my_tasks_card(userid: str, staff_id: int, tasks: list[TaskView], *, links: L
     first = tasks[0]
     return text_notice(
         userid,
-        task_id=card_task_id("mytasks", staff_id),
+        task_id=CardRef(CardKind.MY_TASKS, staff_id).new_task_id(),
         title="我的任务",
         desc=f"共 {len(tasks)} 项待办",
         quote="\n".join(lines[:12]),
@@ -71,7 +71,7 @@ def help_card(userid: str, staff_id: int, roles: list[str], *, links: Links, not
     role_names = "、".join(Role(r).label for r in roles if r in Role._value2member_map_) or "未分配角色"
     return text_notice(
         userid,
-        task_id=card_task_id("help", staff_id),
+        task_id=CardRef(CardKind.HELP, staff_id).new_task_id(),
         title="接力 · 可以这样和我说",
         desc=note or f"你的角色：{role_names}",
         quote="\n".join(lines),
@@ -86,10 +86,22 @@ def search_card(userid: str, staff_id: int, q: str, orders: list[Order], *, link
     lines = [f"{o.number} {clip(o.customer.name, 12)} · {o.state.label}" for o in orders[:10]]
     return text_notice(
         userid,
-        task_id=card_task_id("search", staff_id),
+        task_id=CardRef(CardKind.SEARCH, staff_id).new_task_id(),
         title=f"找到 {len(orders)} 个订单",
         desc=clip(q, 40),
         quote="\n".join(lines),
         url=links.oauth("/h5/orders", q=q),
         jumps=[(f"{o.number} {o.customer.name}", links.oauth(f"/h5/orders/{o.number}")) for o in orders[:3]],
+    )
+
+
+def new_order_card(userid: str, staff_id: int, *, links: Links) -> dict[str, Any]:
+    url = links.oauth("/h5/orders/new")
+    return text_notice(
+        userid,
+        task_id=CardRef(CardKind.NEW_ORDER_FORM, staff_id).new_task_id(),
+        title="新建订单",
+        desc="填写订单号、客户信息、购买清单，拍下纸质订单",
+        url=url,
+        jumps=[("打开开单表单", url)],
     )

@@ -6,10 +6,10 @@ from datetime import date
 from typing import Any
 
 from cards.common import button_card, callback_button, row, text_notice, url_button
-from cards.keys import DispatchKey, TaskAnswerKey, card_task_id
+from cards.keys import CardKind, CardRef, DispatchKey, TaskAnswerKey
 from cards.views import OrderView, TaskView
 from infra.runtime import Links
-from workflow.flows import TaskFlow
+from models.flows import TaskFlow
 
 
 def day_label(d: date | None) -> str:
@@ -41,7 +41,7 @@ def dispatch_card(
     )
     return button_card(
         dispatchers,
-        task_id=card_task_id(f"ready{flow.kind.value}", order.id),
+        task_id=CardRef(CardKind.ready(flow.kind), order.id).new_task_id(),
         title=reason or flow.ready_title,
         desc=f"订单 {order.number} · {order.customer_name}",
         rows=[
@@ -61,7 +61,7 @@ def task_card(worker: str, flow: TaskFlow, task: TaskView, *, links: Links, titl
     order = task.order
     return button_card(
         worker,
-        task_id=card_task_id(flow.kind.value, task.id),
+        task_id=CardRef(CardKind.task(flow.kind), task.id).new_task_id(),
         title=title or flow.task_title,
         desc=f"订单 {order.number} · {day_label(task.scheduled_date)}上门",
         rows=[
@@ -84,7 +84,7 @@ def booked_card(
 ) -> dict[str, Any]:
     return text_notice(
         to,
-        task_id=card_task_id(f"booked{flow.kind.value}", order.id),
+        task_id=CardRef(CardKind.booked(flow.kind), order.id).new_task_id(),
         title=flow.booked_title,
         desc=f"订单 {order.number} · {order.customer_name}",
         emphasis=(day_label(day), f"{flow.worker_role.label} {worker_name}"),
@@ -94,12 +94,12 @@ def booked_card(
 
 
 def notice_card(
-    to: str | list[str], order: OrderView, *, title: str, text: str, links: Links, kind: str
+    to: str | list[str], order: OrderView, *, title: str, text: str, links: Links, kind: CardKind
 ) -> dict[str, Any]:
     """A short notice about an order (cancelled, rescheduled, reassigned, ...), linking to it."""
     return text_notice(
         to,
-        task_id=card_task_id(kind, order.id),
+        task_id=CardRef(kind, order.id).new_task_id(),
         title=title,
         desc=f"订单 {order.number} · {order.customer_name}",
         quote=text,

@@ -8,14 +8,13 @@ from tortoise.transactions import in_transaction
 
 from bot.client import MediaTooLarge, WeComClient, WeComError
 from bot.events import CardClick, EnterAgent, Event, ImageMessage, TextMessage
-from bot.outbox import enqueue_message
-from cards.common import text_message
 from cards.keys import KeyError_, unpack_key
 from handlers import common, dispatchers, managers, sales, warehouse, workers
 from handlers.router import Ctx, Router, find_handler
 from infra.runtime import runtime
 from infra.storage import RejectedFile, StoredFile
 from models import Role, Staff
+from workflow import notify
 from workflow.errors import Conflict, WorkflowError
 
 log = logging.getLogger(__name__)
@@ -62,7 +61,7 @@ class Dispatcher:
         staff = await Staff.get_or_none(userid=event.userid)
         if staff is None or not staff.active:
             if not isinstance(event, EnterAgent):
-                await enqueue_message(text_message(event.userid, NOT_A_MEMBER))
+                await notify.reply(event.userid, NOT_A_MEMBER)
             return
         ctx = Ctx(staff=staff, event=event, prepared=prepared)
         if isinstance(event, CardClick):
@@ -103,4 +102,4 @@ class Dispatcher:
 
     async def on_failure(self, event: Event, exc: BaseException) -> None:
         """The error boundary: after the last attempt, tell the member something kind."""
-        await enqueue_message(text_message(event.userid, SORRY))
+        await notify.reply(event.userid, SORRY)

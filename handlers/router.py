@@ -14,11 +14,10 @@ from functools import partial
 from typing import Any, TypeVar
 
 from bot.events import CardClick, Event, ImageMessage, ScanCode, TextMessage
-from bot.outbox import enqueue_card_update, enqueue_message
-from cards.common import text_message
 from cards.keys import ButtonKey
 from infra.runtime import Links, runtime
 from models import Role, Staff
+from workflow import notify
 
 
 @dataclass
@@ -35,17 +34,15 @@ class Ctx:
         return runtime().links
 
     async def reply(self, text: str) -> None:
-        await enqueue_message(text_message(self.staff.userid, text))
+        await notify.reply(self.staff.userid, text)
 
     async def send(self, message: dict[str, Any]) -> None:
-        await enqueue_message(message)
+        await notify.send(message)
 
     async def mark_card(self, label: str) -> None:
         """Replace the tapped card's buttons with a label (the click's one-use response code)."""
         if isinstance(self.event, CardClick) and self.event.response_code:
-            await enqueue_card_update(
-                userids=[self.staff.userid], response_code=self.event.response_code, replace_name=label
-            )
+            await notify.update_tapped(self.staff.userid, self.event.response_code, label)
 
 
 Bound = Callable[[], Awaitable[None]]  # a handler with what it asked for already handed to it

@@ -10,11 +10,12 @@ import pytest
 from cards.common import clip
 from cards.keys import (
     TASK_ID_RE,
+    CardKind,
+    CardRef,
     DispatchKey,
     KeyError_,
     PhotoCategoryKey,
     TaskAnswerKey,
-    card_task_id,
     unpack_key,
 )
 from cards.measure import photo_category_card
@@ -22,7 +23,7 @@ from cards.orders import help_card, order_card
 from cards.tasks import dispatch_card, task_card
 from cards.views import OrderView, TaskView
 from infra.runtime import Links
-from workflow.flows import INSTALL, MEASURE
+from models.flows import INSTALL, MEASURE
 
 LINKS = Links(
     public_url="https://relay.example.com",
@@ -64,9 +65,13 @@ def test_keys_round_trip_and_refuse_garbage() -> None:
 
 
 def test_task_ids_are_unique_and_in_wecoms_charset() -> None:
-    ids = {card_task_id("neworder", 123456789) for _ in range(1000)}
+    ids = {CardRef(CardKind.NEW_ORDER_FORM, 123456789).new_task_id() for _ in range(1000)}
     assert len(ids) == 1000
     assert all(TASK_ID_RE.match(i) and len(i.encode()) <= 128 for i in ids)
+    # Every kind's cards are found again by their prefix, and no kind's prefix is another's.
+    prefixes = [CardRef(kind, 7).prefix for kind in CardKind]
+    assert all(CardRef(kind, 7).new_task_id().startswith(CardRef(kind, 7).prefix) for kind in CardKind)
+    assert not any(a != b and b.startswith(a) for a in prefixes for b in prefixes)
 
 
 def test_clip_counts_bytes_and_never_splits_a_character() -> None:

@@ -7,11 +7,11 @@ from aiohttp import web
 from infra.timeutil import local_today
 from models import Task, TaskKind
 from models.enums import OPEN_TASK_STATES
+from models.flows import FLOWS, MEASURE
 from webviews.auth import api_staff, check_csrf, csrf_token, h5_page
 from webviews.forms import one, order_or_404, read_form, to_date, to_int
 from webviews.render import render
 from workflow.errors import Conflict, Invalid, NotAllowed, WorkflowError
-from workflow.flows import FLOWS, MEASURE
 from workflow.order_lifecycle import ORDER, job
 from workflow.selectors import order_view
 from workflow.tasks import dispatch_task, rank_workers

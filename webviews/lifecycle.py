@@ -15,6 +15,7 @@ from infra.runtime import runtime
 from infra.storage import RejectedFile
 from infra.timeutil import local_today
 from models import Attachment, AttachmentCategory, Order, OrderItem, PaymentKind, PaymentMethod, Staff
+from models.flows import FLOWS
 from webviews.auth import api_staff, check_csrf, csrf_token, h5_page
 from webviews.dispatch import open_tasks_of
 from webviews.forms import one, order_or_404, read_form, to_date, to_int
@@ -23,7 +24,6 @@ from workflow.aftersales import SCORED, SCORED_LABELS, Score, people_of, record_
 from workflow.changes import cancel_order, request_remeasure
 from workflow.design import add_design, finish_design
 from workflow.errors import Invalid, WorkflowError
-from workflow.flows import FLOWS
 from workflow.goods import receive_item
 from workflow.order_lifecycle import ORDER, job
 from workflow.payments import confirm_design, parse_amount, payment_summary, record_payment

@@ -10,16 +10,13 @@ from datetime import timedelta
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from bot.outbox import enqueue_card_update, enqueue_message
-from cards.keys import card_task_prefix
-from cards.manager import alert_card
 from infra.runtime import runtime
 from infra.timeutil import local_today, utcnow
-from models import Alert, Order, OrderState, OutboxMessage, Role, Staff, Task, TaskKind
-from models.enums import OPEN_TASK_STATES, OutboxKind
+from models import Alert, Order, OrderState, Role, Staff, Task, TaskKind
+from models.enums import OPEN_TASK_STATES
+from workflow import notify
 from workflow.errors import Conflict, NotAllowed, NotFound
 from workflow.scope import covers, require_role, staff_covering
-from workflow.selectors import order_view
 
 
 @dataclass(frozen=True)
@@ -115,18 +112,7 @@ async def raise_alert(order: Order, rule: Rule, detail: str) -> Alert | None:
     try:
         async with in_transaction():
             alert = await Alert.create(order=order, rule=rule.key, detail=detail[:255])
-            if managers:
-                await enqueue_message(
-                    alert_card(
-                        managers,
-                        await order_view(order),
-                        alert_id=alert.id,
-                        title=rule.title,
-                        detail=detail,
-                        todo=rule.todo,
-                        links=runtime().links,
-                    )
-                )
+            await notify.alert_raised(alert, order, managers, title=rule.title, detail=detail, todo=rule.todo)
     except IntegrityError:
         return None  # raised at the same moment by another worker
     return alert
@@ -163,12 +149,6 @@ async def handle_alert(*, actor: Staff, alert_id: int) -> Alert:
             await alert.fetch_related("handled_by")
             who = alert.handled_by.name if alert.handled_by else "别人"
             raise Conflict(f"这条预警已由 {who} 处理", f"已由{who}处理")
-        cards = await OutboxMessage.filter(
-            kind=OutboxKind.SEND, card_task_id__startswith=card_task_prefix("alert", alert.id)
-        ).values_list("card_task_id", "payload")
-        for task_id, payload in cards:
-            others = [u for u in str(payload.get("touser", "")).split("|") if u != actor.userid]
-            if others:
-                await enqueue_card_update(userids=others, card_task_id=task_id, replace_name=f"已由{actor.name}处理")
+        await notify.alert_handled(alert, actor)
     await alert.refresh_from_db()
     return alert

@@ -5,17 +5,14 @@ from __future__ import annotations
 
 from tortoise.transactions import in_transaction
 
-from bot.outbox import enqueue_message
-from cards.tasks import notice_card
-from infra.runtime import runtime
 from models import Order, Staff, Task, TaskKind, TaskState
 from models.enums import OPEN_TASK_STATES
+from models.flows import MEASURE
+from workflow import notify
 from workflow.chat import PHOTOS, chat
 from workflow.errors import Invalid
-from workflow.flows import MEASURE
 from workflow.lifecycle import apply, members_for
 from workflow.order_lifecycle import ORDER
-from workflow.selectors import order_view
 from workflow.tasks import notify_dispatchers
 
 
@@ -36,17 +33,7 @@ async def cancel_order(*, actor: Staff, order: Order, reason: str) -> Order:
         for t in tasks:
             if t.assignee is not None:
                 await chat().clear(PHOTOS, t.assignee.userid, only=t.id)
-        if told:
-            await enqueue_message(
-                notice_card(
-                    sorted(told),
-                    await order_view(order),
-                    title="订单已取消",
-                    text=f"{actor.name}：{reason}",
-                    links=runtime().links,
-                    kind="cancelled",
-                )
-            )
+        await notify.cancelled(order, by=actor, reason=reason, told=sorted(told))
     return order
 
 
@@ -61,16 +48,5 @@ async def request_remeasure(*, actor: Staff, order: Order, reason: str) -> Order
         await apply(step, actor=actor, order=order, event={"reason": reason})
         await Task.filter(order_id=order.id, kind=TaskKind.MEASURE, superseded=False).update(superseded=True)
         await notify_dispatchers(MEASURE, order, reason="需要重新测量", note=f"{actor.name}：{reason}")
-        designers = [d.userid for d in await members_for(ORDER["finish_design"], order) if d.id != actor.id]
-        if designers:
-            await enqueue_message(
-                notice_card(
-                    designers,
-                    await order_view(order),
-                    title="重新测量",
-                    text=f"{actor.name}：{reason}",
-                    links=runtime().links,
-                    kind="remeasure",
-                )
-            )
+        await notify.remeasure(order, await members_for(ORDER["finish_design"], order), by=actor, reason=reason)
     return order

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from tortoise.transactions import in_transaction
 
-from bot.outbox import enqueue_message
-from cards.lifecycle import design_done_card
-from infra.runtime import runtime
 from infra.storage import StoredFile
 from models import Attachment, AttachmentCategory, Order, Staff
+from workflow import notify
 from workflow.attachments import attach
 from workflow.errors import Invalid
 from workflow.lifecycle import apply, members_for
 from workflow.order_lifecycle import ORDER
-from workflow.selectors import order_view
 
 
 async def add_design(*, actor: Staff, order: Order, stored: StoredFile, filename: str) -> Attachment:
@@ -33,8 +30,5 @@ async def finish_design(*, actor: Staff, order: Order) -> Order:
         raise Invalid("还没有上传设计文件")
     async with in_transaction():
         await apply(step, actor=actor, order=order, event={"files": files})
-        for sales in await members_for(ORDER["confirm"], order):
-            await enqueue_message(
-                design_done_card(sales.userid, await order_view(order), files=files, links=runtime().links)
-            )
+        await notify.designed(order, await members_for(ORDER["confirm"], order), files=files)
     return order

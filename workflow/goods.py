@@ -6,16 +6,14 @@ import re
 
 from tortoise.transactions import in_transaction
 
-from bot.outbox import enqueue_message
-from cards.tasks import notice_card
-from infra.runtime import runtime
 from infra.timeutil import utcnow
 from models import Order, OrderItem, Staff
+from models.flows import INSTALL
+from workflow import notify
 from workflow.errors import Conflict, Invalid, NotFound
-from workflow.flows import INSTALL
 from workflow.lifecycle import apply
 from workflow.order_lifecycle import ORDER
-from workflow.selectors import item_label, order_view
+from workflow.selectors import item_label
 from workflow.tasks import notify_dispatchers
 
 PRODUCTION_NUMBER_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z\-_/.]{0,63}$")
@@ -63,17 +61,7 @@ async def _all_in(actor: Staff, order: Order) -> None:
     except Conflict:
         return  # another scan took the order on
     await notify_dispatchers(INSTALL, order)
-    sales = await Staff.get(id=order.sales_id)
-    await enqueue_message(
-        notice_card(
-            sales.userid,
-            await order_view(order),
-            title="已到货",
-            text="货已到齐，等待安装派单",
-            links=runtime().links,
-            kind="arrived",
-        )
-    )
+    await notify.arrived(order)
 
 
 async def missing_items(order: Order) -> list[OrderItem]:

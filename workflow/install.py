@@ -6,21 +6,17 @@ from typing import cast
 
 from tortoise.transactions import in_transaction
 
-from bot.outbox import enqueue_message
-from cards.lifecycle import install_done_card, signing_card, visit_task_card
-from infra.runtime import runtime
 from infra.storage import StoredFile
 from infra.timeutil import local_today
-from models import Attachment, AttachmentCategory, Order, OrderItem, Product, Role, Staff, Task, TaskKind
+from models import Attachment, AttachmentCategory, Order, OrderItem, Product, Staff, Task, TaskKind
 from models.enums import OPEN_TASK_STATES, TaskState
+from workflow import notify
 from workflow.attachments import attach
 from workflow.chat import PHOTOS, chat
 from workflow.errors import Conflict, Invalid
 from workflow.lifecycle import apply, members_for
 from workflow.measure import not_accepted
 from workflow.order_lifecycle import ORDER
-from workflow.scope import staff_covering
-from workflow.selectors import order_view
 from workflow.signing import signing_url
 
 
@@ -59,15 +55,7 @@ async def finish_install(*, actor: Staff, order: Order) -> Order:
         raise Invalid(f"安装照片不足：至少需要 {needed} 张，已上传 {photos} 张")
     async with in_transaction():
         await apply(step, actor=actor, order=order, task=task, event={"photos": photos})
-        view = await order_view(order)
-        links = runtime().links
-        sales = await Staff.get(id=order.sales_id)
-        managers = [m.userid for m in await staff_covering(order, Role.MANAGER)]
-        await enqueue_message(install_done_card([sales.userid, *managers], view, photos=photos, links=links))
-        installer_page = links.oauth(f"/h5/orders/{order.number}/sign")
-        link = signing_url(order)
-        await enqueue_message(signing_card(actor.userid, view, installer_page=installer_page, sign_url=link))
-        await enqueue_message(signing_card(sales.userid, view, installer_page=installer_page, sign_url=link))
+        await notify.installed(order, actor, photos=photos, sign_url=signing_url(order))
         await create_visit_task(order, installer=actor)
         await chat().clear(PHOTOS, actor.userid, only=task.id)
     return order
@@ -86,7 +74,5 @@ async def create_visit_task(order: Order, *, installer: Staff) -> Task | None:
     task = await Task.create(
         order=order, kind=TaskKind.VISIT, assignee=caller, state=TaskState.ACCEPTED, scheduled_date=local_today()
     )
-    await enqueue_message(
-        visit_task_card(caller.userid, await order_view(order), installer=installer.name, links=runtime().links)
-    )
+    await notify.visit_assigned(caller, order, installer=installer)
     return task

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from tortoise.transactions import in_transaction
 
-from bot.outbox import enqueue_message
-from cards.measure import measure_done_card
-from infra.runtime import runtime
 from infra.storage import StoredFile
 from models import (
     Attachment,
@@ -17,13 +14,14 @@ from models import (
     TaskState,
 )
 from models.enums import SITE_PHOTO_CATEGORIES
+from workflow import notify
 from workflow.attachments import attach
 from workflow.chat import PHOTOS, chat
 from workflow.errors import Conflict, Invalid, NotAllowed, NotFound
 from workflow.items import ItemInput, check_items, write_items
 from workflow.lifecycle import apply, members_for
 from workflow.order_lifecycle import ORDER
-from workflow.selectors import attachment_counts, order_view
+from workflow.selectors import attachment_counts
 
 
 async def add_site_photo(*, actor: Staff, order: Order, stored: StoredFile, media_id: str | None) -> Attachment:
@@ -100,17 +98,8 @@ async def finish_measure(*, actor: Staff, order: Order) -> Order:
         raise Invalid("还没有现场照片：请在聊天中发送现场照片后再标记完成")
     async with in_transaction():
         await apply(step, actor=actor, order=order, task=task, event={"photos": photos, "drawings": drawings})
-        view = await order_view(order)
-        links = runtime().links
-        designers = [d.userid for d in await members_for(ORDER["finish_design"], order)]
-        if designers:
-            await enqueue_message(
-                measure_done_card(designers, view, photos=photos, drawings=drawings, links=links, for_designer=True)
-            )
-        sales = await Staff.get(id=order.sales_id)
-        await enqueue_message(
-            measure_done_card([sales.userid], view, photos=photos, drawings=drawings, links=links, for_designer=False)
-        )
+        designers = await members_for(ORDER["finish_design"], order)
+        await notify.measured(order, designers, photos=photos, drawings=drawings)
         if task is not None:
             await chat().clear(PHOTOS, actor.userid, only=task.id)
     return order

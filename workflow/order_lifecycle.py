@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from models import EventKind, OrderState, Role, TaskKind, TaskState
 from models.enums import OPEN_ORDER_STATES, OPEN_TASK_STATES
-from workflow.flows import INSTALL, MEASURE, TaskFlow
+from models.flows import INSTALL, MEASURE, TaskFlow
 from workflow.lifecycle import Lifecycle, Page, Rule, Scope, TaskMove, Transition
 
 S = OrderState

@@ -12,9 +12,9 @@ from infra.runtime import runtime
 from infra.security import is_mobile, normalize_phone
 from infra.timeutil import local_today
 from models import AttachmentCategory, Customer, Order, Staff
+from models.flows import MEASURE
 from workflow.attachments import attach
 from workflow.errors import Invalid
-from workflow.flows import MEASURE
 from workflow.items import ItemInput, check_items, write_items
 from workflow.lifecycle import apply
 from workflow.order_lifecycle import ORDER

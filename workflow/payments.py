@@ -7,15 +7,11 @@ from decimal import Decimal, InvalidOperation
 
 from tortoise.transactions import in_transaction
 
-from bot.outbox import enqueue_message
-from cards.lifecycle import to_warehouse_card
-from infra.runtime import runtime
 from models import EventKind, Order, Payment, PaymentKind, PaymentMethod, Staff
-from workflow import timeline
+from workflow import notify, timeline
 from workflow.errors import Conflict, Invalid
 from workflow.lifecycle import apply, members_for
 from workflow.order_lifecycle import ORDER
-from workflow.selectors import order_view
 
 MAX_AMOUNT = Decimal("99999999.99")
 
@@ -81,9 +77,7 @@ async def confirm_design(
             step, actor=actor, order=order, event={"amount": str(contract_amount)}, contract_amount=contract_amount
         )
         await _add_payment(actor, order, amount=first_payment, method=method, kind=kind, note=note)
-        warehouse = [w.userid for w in await members_for(ORDER["receive_item"], order)]
-        if warehouse:
-            await enqueue_message(to_warehouse_card(warehouse, await order_view(order), links=runtime().links))
+        await notify.confirmed(order, await members_for(ORDER["receive_item"], order))
     return order
 
 

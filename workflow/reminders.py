@@ -9,15 +9,14 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from bot.outbox import enqueue_message
-from cards.manager import accept_escalation_card, accept_nudge_card, appointment_reminder_card, maintenance_card
 from infra.runtime import runtime
 from infra.timeutil import LOCAL_TZ, fmt_time, local_moment, utcnow
 from models import Job, Order, OrderState, Role, Staff, Task, TaskState, Visit
+from workflow import notify
 from workflow.aftersales import MAINTENANCE, add_months
 from workflow.jobs import schedule
 from workflow.scope import staff_covering
-from workflow.selectors import order_view, task_view
+from workflow.selectors import order_view
 
 APPOINTMENT = "appointment_reminder"
 NUDGE = "accept_nudge"
@@ -54,17 +53,14 @@ async def appointment_reminder(payload: dict[str, Any]) -> None:
     task = await _still(payload, TaskState.ASSIGNED, TaskState.ACCEPTED)
     if task is None or task.scheduled_date.isoformat() != payload["date"]:
         return  # done, cancelled, reassigned or moved: the new assignment has its own reminder
-    assignee = await Staff.get(id=task.assignee_id)
-    await enqueue_message(appointment_reminder_card(assignee.userid, await task_view(task), links=runtime().links))
+    await notify.appointment_tomorrow(task)
 
 
 async def accept_nudge(payload: dict[str, Any]) -> None:
     task = await _still(payload, TaskState.ASSIGNED)
     if task is None:
         return
-    assignee = await Staff.get(id=task.assignee_id)
-    hours = runtime().config.schedule.accept_nudge_hours
-    await enqueue_message(accept_nudge_card(assignee.userid, await task_view(task), hours=hours, links=runtime().links))
+    await notify.not_accepted_yet(task, hours=runtime().config.schedule.accept_nudge_hours)
 
 
 async def accept_escalate(payload: dict[str, Any]) -> None:
@@ -72,13 +68,7 @@ async def accept_escalate(payload: dict[str, Any]) -> None:
     if task is None or task.assigned_by_id is None:
         return
     dispatcher = await Staff.get(id=task.assigned_by_id)
-    assignee = await Staff.get(id=task.assignee_id)
-    hours = runtime().config.schedule.accept_escalate_hours
-    await enqueue_message(
-        accept_escalation_card(
-            dispatcher.userid, await task_view(task), worker=assignee.name, hours=hours, links=runtime().links
-        )
-    )
+    await notify.still_not_accepted(task, dispatcher, hours=runtime().config.schedule.accept_escalate_hours)
 
 
 async def maintenance_reminder(payload: dict[str, Any]) -> None:
@@ -95,12 +85,7 @@ async def maintenance_reminder(payload: dict[str, Any]) -> None:
             f"{fmt_time(visit.created_at)} 回访：{'已接通' if visit.reached else '未接通'} {visit.notes[:30]}"
         )
     history += view.timeline[-2:]
-    if to:
-        await enqueue_message(
-            maintenance_card(
-                to, view, series=payload["series"], months=payload["months"], history=history, links=runtime().links
-            )
-        )
+    await notify.maintenance_due(to, view, series=payload["series"], months=payload["months"], history=history)
     cycle = int(payload.get("cycle", 1)) + 1
     job = await Job.get_or_none(key=f"{MAINTENANCE}:{order.id}:{payload['series']}:{cycle - 1}")
     since = job.due_at if job else utcnow()

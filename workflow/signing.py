@@ -8,16 +8,14 @@ from dataclasses import dataclass
 from PIL import Image, ImageStat, UnidentifiedImageError
 from tortoise.transactions import in_transaction
 
-from bot.outbox import enqueue_message
-from cards.lifecycle import signed_card
 from infra.runtime import runtime
 from infra.security import Signer
 from models import AttachmentCategory, Order, Signature, Staff
+from workflow import notify
 from workflow.attachments import attach
 from workflow.errors import Conflict, Invalid
 from workflow.lifecycle import apply
 from workflow.order_lifecycle import ORDER
-from workflow.selectors import order_view
 
 MAX_SIGNATURE_BYTES = 2 * 1024 * 1024
 
@@ -106,8 +104,7 @@ async def submit_signature(*, token: str, png: bytes, ip: str, user_agent: str) 
             order, stored, category=AttachmentCategory.SIGNATURE, uploader=None, filename="客户签字.png"
         )
         signature = await Signature.create(order=order, attachment=image, ip=ip[:64], user_agent=user_agent[:255])
-        sales = await Staff.get(id=order.sales_id)
-        await enqueue_message(signed_card(sales.userid, await order_view(order), links=runtime().links))
+        await notify.signed(order)
     return signature
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from bot.outbox import enqueue_message
 from cards.charts import stats_chart
 from cards.manager import image_message, stats_message
 from cards.views import Period
 from infra.runtime import runtime
 from models import Role, Staff
+from workflow import notify
 from workflow.stats import parse_period, stats_for
 
 DAILY_PUSH = "daily_stats"
@@ -21,8 +21,8 @@ async def send_stats(manager: Staff, period: Period) -> None:
     stats = await stats_for(manager, period)
     png = await asyncio.to_thread(stats_chart, stats)
     stored = await runtime().files.put_image(png)
-    await enqueue_message(stats_message(manager.userid, stats))
-    await enqueue_message(image_message(manager.userid, stored.sha256))
+    await notify.send(stats_message(manager.userid, stats))
+    await notify.send(image_message(manager.userid, stored.sha256))
 
 
 async def daily_push(payload: dict[str, Any]) -> None:

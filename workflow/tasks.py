@@ -12,22 +12,18 @@ from datetime import date
 
 from tortoise.transactions import in_transaction
 
-from bot.outbox import enqueue_card_update, enqueue_message
-from cards.keys import card_task_prefix
-from cards.measure import measure_workbench_card
-from cards.tasks import booked_card, dispatch_card, notice_card, task_card
 from infra.runtime import runtime
 from infra.timeutil import local_today
-from models import Order, OrderEvent, OutboxMessage, Staff, Task, TaskKind, TaskState
-from models.enums import OutboxKind
+from models import Order, OrderEvent, Staff, Task, TaskKind, TaskState
+from models.flows import FLOWS, MEASURE, TaskFlow
+from workflow import notify
 from workflow.chat import PHOTOS, chat
 from workflow.errors import Conflict, Invalid, NotAllowed, NotFound
-from workflow.flows import FLOWS, MEASURE, TaskFlow
 from workflow.lifecycle import Transition, apply, members_for
 from workflow.order_lifecycle import ORDER, job
 from workflow.reminders import schedule_task_jobs
 from workflow.scope import staff_within
-from workflow.selectors import order_view, task_view, tasks_on
+from workflow.selectors import tasks_on
 
 
 @dataclass(frozen=True)
@@ -61,22 +57,12 @@ async def notify_dispatchers(flow: TaskFlow, order: Order, *, reason: str = "", 
     dispatchers = await members_for(job(flow.kind, "dispatch"), order)
     if not dispatchers:
         return
-    view = await order_view(order)
     wanted = order.expected_measure_date if flow is MEASURE else None
     day = max(wanted or local_today(), local_today())
     ranked = await rank_workers(flow, dispatcher=dispatchers[0], day=day)
     best = ranked[0] if ranked else None
-    await enqueue_message(
-        dispatch_card(
-            [d.userid for d in dispatchers],
-            flow,
-            view,
-            suggestion=(best.staff.id, best.staff.name, best.day) if best else None,
-            links=runtime().links,
-            reason=reason,
-            note=note,
-        )
-    )
+    suggestion = (best.staff.id, best.staff.name, best.day) if best else None
+    await notify.order_ready(flow, order, dispatchers, suggestion=suggestion, reason=reason, note=note)
 
 
 async def _dispatch_conflict(flow: TaskFlow, order: Order) -> Conflict:
@@ -108,10 +94,6 @@ def _check_day(day: date) -> None:
         raise Invalid("日期不能早于今天", "date")
 
 
-async def _send_task(flow: TaskFlow, task: Task, worker: Staff, *, title: str = "") -> None:
-    await enqueue_message(task_card(worker.userid, flow, await task_view(task), links=runtime().links, title=title))
-
-
 async def dispatch_task(*, actor: Staff, order: Order, kind: TaskKind, worker_id: int, day: date) -> Task:
     """Assign the job. Of two dispatchers tapping at once, one wins; the other is told who did."""
     flow, step = FLOWS[kind], job(kind, "dispatch")
@@ -128,24 +110,8 @@ async def dispatch_task(*, actor: Staff, order: Order, kind: TaskKind, worker_id
             raise await _dispatch_conflict(flow, order) from None
         task = await Task.create(order=order, kind=flow.kind, assignee=worker, assigned_by=actor, scheduled_date=day)
         await schedule_task_jobs(task, assigned=True)
-        await _send_task(flow, task, worker)
-        sales = await Staff.get(id=order.sales_id)
-        view = await order_view(order)
-        await enqueue_message(
-            booked_card(sales.userid, flow, view, worker_name=worker.name, day=day, links=runtime().links)
-        )
-        await close_dispatch_cards(flow, order, f"已派给{worker.name}（{actor.name}）")
+        await notify.dispatched(flow, order, task, worker=worker, by=actor, day=day)
     return task
-
-
-async def close_dispatch_cards(flow: TaskFlow, order: Order, label: str) -> None:
-    """Every dispatcher's copy of the dispatch card shows who took it."""
-    cards = await OutboxMessage.filter(
-        kind=OutboxKind.SEND, card_task_id__startswith=card_task_prefix(f"ready{flow.kind.value}", order.id)
-    ).values_list("card_task_id", "payload")
-    for task_id, payload in cards:
-        userids = str(payload.get("touser", "")).split("|")
-        await enqueue_card_update(userids=userids, card_task_id=task_id, replace_name=label)
 
 
 async def field_task(task_id: int) -> tuple[TaskFlow, Task, Order]:
@@ -164,7 +130,7 @@ async def answer_task(*, actor: Staff, task_id: int, accept: bool, reason: str =
         if accept:
             await apply(step, actor=actor, order=order, task=task)
             await chat().set(PHOTOS, actor.userid, task.id)
-            await enqueue_message(await workbench_card(flow, actor, task))
+            await notify.job_accepted(flow, task, actor)
         else:
             await apply(
                 step,
@@ -181,15 +147,6 @@ async def answer_task(*, actor: Staff, task_id: int, accept: bool, reason: str =
                 note=f"{actor.name} 拒单：{reason or '未说明原因'}",
             )
     return task
-
-
-async def workbench_card(flow: TaskFlow, worker: Staff, task: Task) -> dict[str, object]:
-    from cards.install import install_workbench_card
-
-    view = await task_view(task)
-    if flow is MEASURE:
-        return measure_workbench_card(worker.userid, view, links=runtime().links)
-    return install_workbench_card(worker.userid, view, links=runtime().links)
 
 
 async def reschedule_task(*, actor: Staff, task_id: int, day: date, reason: str = "") -> Task:
@@ -211,20 +168,7 @@ async def reschedule_task(*, actor: Staff, task_id: int, day: date, reason: str 
             event={"old": old.isoformat(), "date": day.isoformat(), "reason": reason},
         )
         await schedule_task_jobs(task, assigned=False)
-        view = await order_view(order)
-        text = f"{flow.kind.label}日期由 {old:%m月%d日} 改为 {day:%m月%d日}" + (f"：{reason}" if reason else "")
-        assignee = await Staff.get(id=task.assignee_id)
-        sales = await Staff.get(id=order.sales_id)
-        await enqueue_message(
-            notice_card(
-                [assignee.userid, sales.userid],
-                view,
-                title=f"{flow.kind.label}改期",
-                text=text,
-                links=runtime().links,
-                kind="rescheduled",
-            )
-        )
+        await notify.job_rescheduled(flow, task, order, old=old, day=day, reason=reason)
     return task
 
 
@@ -267,24 +211,9 @@ async def _hand_over(
             event={"worker": to.name, "previous": previous.name, "reason": reason},
         )
         await schedule_task_jobs(task, assigned=True)  # the new assignee's reminders; the old ones lapse
-        await _send_task(flow, task, to, title=f"{flow.task_title}（{previous.name}转来）" if transferred else "")
-        view = await order_view(order)
-        verb = "转交给" if transferred else "改派给"
-        text = f"{previous.name} 的{flow.kind.label}任务已{verb} {to.name}" + (f"：{reason}" if reason else "")
-        notify = [previous.userid] if actor.id != previous.id else []
-        if task.assigned_by_id and task.assigned_by_id != actor.id:
-            notify.append((await Staff.get(id=task.assigned_by_id)).userid)
-        if notify:
-            await enqueue_message(
-                notice_card(
-                    notify,
-                    view,
-                    title=f"{flow.kind.label}任务{verb[:2]}",
-                    text=text,
-                    links=runtime().links,
-                    kind="transferred" if transferred else "reassigned",
-                )
-            )
+        await notify.job_handed_over(
+            flow, task, order, by=actor, previous=previous, to=to, transferred=transferred, reason=reason
+        )
         await chat().clear(PHOTOS, previous.userid, only=task.id)
     return task
 

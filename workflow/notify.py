@@ -1,0 +1,253 @@
+"""The one door for what Relay tells people: every card and text the bot sends, and every card it
+updates, is built and queued here, inside the caller's transaction (the outbox delivers it after
+commit, once). Other modules say what happened; this module knows who hears of it and how.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from bot.outbox import enqueue_card_update, enqueue_message
+from cards.common import text_message
+from cards.install import install_workbench_card
+from cards.keys import CardKind, CardRef
+from cards.lifecycle import (
+    design_done_card,
+    install_done_card,
+    signed_card,
+    signing_card,
+    to_warehouse_card,
+    visit_task_card,
+)
+from cards.manager import (
+    accept_escalation_card,
+    accept_nudge_card,
+    alert_card,
+    appointment_reminder_card,
+    maintenance_card,
+)
+from cards.measure import measure_done_card, measure_workbench_card
+from cards.tasks import booked_card, dispatch_card, notice_card, task_card
+from cards.views import OrderView
+from infra.runtime import runtime
+from models import Alert, Order, OutboxKind, OutboxMessage, Role, Staff, Task
+from models.flows import MEASURE, TaskFlow
+from workflow.scope import staff_covering
+from workflow.selectors import order_view, task_view
+
+Message = dict[str, Any]
+
+
+async def send(message: Message) -> None:
+    await enqueue_message(message)
+
+
+async def reply(userid: str, text: str) -> None:
+    await enqueue_message(text_message(userid, text))
+
+
+async def update_tapped(userid: str, response_code: str, label: str) -> None:
+    """Replace the buttons of the card a member just tapped (the tap's one-use response code)."""
+    await enqueue_card_update(userids=[userid], response_code=response_code, replace_name=label)
+
+
+async def update_everywhere(ref: CardRef, label: str, *, skip: str = "") -> None:
+    """Replace the buttons on every copy of every card sent about this thing (but `skip`'s)."""
+    sent = await OutboxMessage.filter(kind=OutboxKind.SEND, card_task_id__startswith=ref.prefix).values_list(
+        "card_task_id", "payload"
+    )
+    for task_id, payload in sent:
+        userids = [u for u in str(payload.get("touser", "")).split("|") if u and u != skip]
+        if userids:
+            await enqueue_card_update(userids=userids, card_task_id=task_id, replace_name=label)
+
+
+async def _sales(order: Order) -> Staff:
+    return await Staff.get(id=order.sales_id)
+
+
+# Field jobs (测量, 安装)
+
+
+async def order_ready(
+    flow: TaskFlow,
+    order: Order,
+    dispatchers: list[Staff],
+    *,
+    suggestion: tuple[int, str, date] | None,
+    reason: str = "",
+    note: str = "",
+) -> None:
+    card = dispatch_card(
+        [d.userid for d in dispatchers],
+        flow,
+        await order_view(order),
+        suggestion=suggestion,
+        links=runtime().links,
+        reason=reason,
+        note=note,
+    )
+    await enqueue_message(card)
+
+
+async def dispatched(flow: TaskFlow, order: Order, task: Task, *, worker: Staff, by: Staff, day: date) -> None:
+    """The worker gets the job, sales hears it is booked, every dispatcher's card says who took it."""
+    await job_assigned(flow, task, worker)
+    view = await order_view(order)
+    sales = await _sales(order)
+    await enqueue_message(
+        booked_card(sales.userid, flow, view, worker_name=worker.name, day=day, links=runtime().links)
+    )
+    await update_everywhere(CardRef(CardKind.ready(flow.kind), order.id), f"已派给{worker.name}（{by.name}）")
+
+
+async def job_assigned(flow: TaskFlow, task: Task, worker: Staff, *, title: str = "") -> None:
+    await enqueue_message(task_card(worker.userid, flow, await task_view(task), links=runtime().links, title=title))
+
+
+async def job_accepted(flow: TaskFlow, task: Task, worker: Staff) -> None:
+    """The worker's bench: where their photos go, and done."""
+    view = await task_view(task)
+    bench = measure_workbench_card if flow is MEASURE else install_workbench_card
+    await enqueue_message(bench(worker.userid, view, links=runtime().links))
+
+
+async def _notice(to: list[str], order: Order, *, title: str, text: str, kind: CardKind) -> None:
+    if to:
+        await enqueue_message(
+            notice_card(to, await order_view(order), title=title, text=text, links=runtime().links, kind=kind)
+        )
+
+
+async def job_rescheduled(flow: TaskFlow, task: Task, order: Order, *, old: date, day: date, reason: str) -> None:
+    assignee = await Staff.get(id=task.assignee_id)
+    text = f"{flow.kind.label}日期由 {old:%m月%d日} 改为 {day:%m月%d日}" + (f"：{reason}" if reason else "")
+    sales = await _sales(order)
+    await _notice(
+        [assignee.userid, sales.userid], order, title=f"{flow.kind.label}改期", text=text, kind=CardKind.RESCHEDULED
+    )
+
+
+async def job_handed_over(
+    flow: TaskFlow, task: Task, order: Order, *, by: Staff, previous: Staff, to: Staff, transferred: bool, reason: str
+) -> None:
+    """The new assignee gets the job; the one it was taken from, and its dispatcher, are told."""
+    await job_assigned(flow, task, to, title=f"{flow.task_title}（{previous.name}转来）" if transferred else "")
+    verb = "转交给" if transferred else "改派给"
+    text = f"{previous.name} 的{flow.kind.label}任务已{verb} {to.name}" + (f"：{reason}" if reason else "")
+    told = [previous.userid] if by.id != previous.id else []
+    if task.assigned_by_id and task.assigned_by_id != by.id:
+        told.append((await Staff.get(id=task.assigned_by_id)).userid)
+    kind = CardKind.TRANSFERRED if transferred else CardKind.REASSIGNED
+    await _notice(told, order, title=f"{flow.kind.label}任务{verb[:2]}", text=text, kind=kind)
+
+
+# The order's milestones
+
+
+async def measured(order: Order, designers: list[Staff], *, photos: int, drawings: int) -> None:
+    view, links = await order_view(order), runtime().links
+    if designers:
+        card = measure_done_card(
+            [d.userid for d in designers], view, photos=photos, drawings=drawings, links=links, for_designer=True
+        )
+        await enqueue_message(card)
+    sales = await _sales(order)
+    await enqueue_message(
+        measure_done_card([sales.userid], view, photos=photos, drawings=drawings, links=links, for_designer=False)
+    )
+
+
+async def designed(order: Order, sales: list[Staff], *, files: int) -> None:
+    view = await order_view(order)
+    for member in sales:
+        await enqueue_message(design_done_card(member.userid, view, files=files, links=runtime().links))
+
+
+async def confirmed(order: Order, warehouse: list[Staff]) -> None:
+    if warehouse:
+        card = to_warehouse_card([w.userid for w in warehouse], await order_view(order), links=runtime().links)
+        await enqueue_message(card)
+
+
+async def arrived(order: Order) -> None:
+    sales = await _sales(order)
+    await _notice([sales.userid], order, title="已到货", text="货已到齐，等待安装派单", kind=CardKind.ARRIVED)
+
+
+async def installed(order: Order, installer: Staff, *, photos: int, sign_url: str) -> None:
+    """Sales and the managers over the order hear of it; the installer and sales get the signing link."""
+    view, links = await order_view(order), runtime().links
+    sales = await _sales(order)
+    managers = [m.userid for m in await staff_covering(order, Role.MANAGER)]
+    await enqueue_message(install_done_card([sales.userid, *managers], view, photos=photos, links=links))
+    installer_page = links.oauth(f"/h5/orders/{order.number}/sign")
+    for member in (installer, sales):
+        await enqueue_message(signing_card(member.userid, view, installer_page=installer_page, sign_url=sign_url))
+
+
+async def visit_assigned(caller: Staff, order: Order, *, installer: Staff) -> None:
+    card = visit_task_card(caller.userid, await order_view(order), installer=installer.name, links=runtime().links)
+    await enqueue_message(card)
+
+
+async def signed(order: Order) -> None:
+    sales = await _sales(order)
+    await enqueue_message(signed_card(sales.userid, await order_view(order), links=runtime().links))
+
+
+async def cancelled(order: Order, *, by: Staff, reason: str, told: list[str]) -> None:
+    await _notice(told, order, title="订单已取消", text=f"{by.name}：{reason}", kind=CardKind.CANCELLED)
+
+
+async def remeasure(order: Order, designers: list[Staff], *, by: Staff, reason: str) -> None:
+    to = [d.userid for d in designers if d.id != by.id]
+    await _notice(to, order, title="重新测量", text=f"{by.name}：{reason}", kind=CardKind.REMEASURE)
+
+
+# Alerts (预警) and reminders
+
+
+async def alert_raised(alert: Alert, order: Order, managers: list[str], *, title: str, detail: str, todo: str) -> None:
+    if managers:
+        card = alert_card(
+            managers,
+            await order_view(order),
+            alert_id=alert.id,
+            title=title,
+            detail=detail,
+            todo=todo,
+            links=runtime().links,
+        )
+        await enqueue_message(card)
+
+
+async def alert_handled(alert: Alert, by: Staff) -> None:
+    """Every other manager's copy says who handled it (the handler's own tap updates theirs)."""
+    await update_everywhere(CardRef(CardKind.ALERT, alert.id), f"已由{by.name}处理", skip=by.userid)
+
+
+async def appointment_tomorrow(task: Task) -> None:
+    assignee = await Staff.get(id=task.assignee_id)
+    await enqueue_message(appointment_reminder_card(assignee.userid, await task_view(task), links=runtime().links))
+
+
+async def not_accepted_yet(task: Task, *, hours: float) -> None:
+    assignee = await Staff.get(id=task.assignee_id)
+    card = accept_nudge_card(assignee.userid, await task_view(task), hours=hours, links=runtime().links)
+    await enqueue_message(card)
+
+
+async def still_not_accepted(task: Task, dispatcher: Staff, *, hours: float) -> None:
+    assignee = await Staff.get(id=task.assignee_id)
+    card = accept_escalation_card(
+        dispatcher.userid, await task_view(task), worker=assignee.name, hours=hours, links=runtime().links
+    )
+    await enqueue_message(card)
+
+
+async def maintenance_due(to: list[str], view: OrderView, *, series: str, months: int, history: list[str]) -> None:
+    if to:
+        card = maintenance_card(to, view, series=series, months=months, history=history, links=runtime().links)
+        await enqueue_message(card)

@@ -11,11 +11,14 @@ from bot.events import CardClick, EnterAgent, Event, ImageMessage, TextMessage
 from cards.keys import KeyError_, unpack_key
 from handlers import common, dispatchers, managers, sales, warehouse, workers
 from handlers.router import Ctx, Router, find_handler
+from infra.errors import UserError
 from infra.runtime import runtime
 from infra.storage import RejectedFile, StoredFile
-from models import Role, Staff
+from models import Staff
 from workflow import notify
-from workflow.errors import Conflict, WorkflowError
+from workflow.errors import Conflict
+from workflow.order_lifecycle import ORDER
+from workflow.tasks import PHOTO_STEPS
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +30,9 @@ ROUTERS: list[Router] = [
     managers.router,
     common.router,
 ]
+
+# Who sends photos in the chat: whoever the lifecycle lets add them. Only their photos are fetched.
+PHOTO_ROLES = {role for step in PHOTO_STEPS.values() for role in ORDER[step].roles()}
 
 NOT_A_MEMBER = "你还不是接力的成员，请联系管理员开通账号。"
 SORRY = "抱歉，处理你的消息时出错了，我们已记录问题，请稍后再试。"
@@ -42,7 +48,7 @@ class Dispatcher:
         if not isinstance(event, ImageMessage):
             return None
         staff = await Staff.get_or_none(userid=event.userid, active=True)
-        if staff is None or not (staff.has_role(Role.MEASURER) or staff.has_role(Role.INSTALLER)):
+        if staff is None or not any(staff.has_role(r) for r in PHOTO_ROLES):
             return None
         files = runtime().files
         try:
@@ -78,11 +84,10 @@ class Dispatcher:
             # A savepoint: a refusal half-way leaves nothing behind, and the refusal is still answered.
             async with in_transaction():
                 await handler()
-        except Conflict as exc:
-            await ctx.mark_card(exc.short)
-            await ctx.reply(exc.message)
-        except WorkflowError as exc:
-            await ctx.reply(exc.message)
+        except UserError as refused:
+            if isinstance(refused, Conflict):
+                await ctx.mark_card(refused.short)
+            await ctx.reply(refused.message)
 
     async def _unhandled(self, ctx: Ctx) -> None:
         event = ctx.event

@@ -27,7 +27,7 @@ async def answer(ctx: Ctx, key: TaskAnswerKey) -> None:
 @router.image()
 async def photo(ctx: Ctx, event: ImageMessage) -> None:
     if isinstance(ctx.prepared, RejectedFile):
-        await ctx.reply(f"照片没有保存：{ctx.prepared}")
+        await ctx.reply(f"照片没有保存：{ctx.prepared.message}")
         return
     task = await photo_task(ctx.staff)
     if task is None:

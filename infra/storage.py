@@ -14,13 +14,18 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from infra.errors import UserError
+
 THUMB_SIZE = (480, 480)
 IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
 Image.MAX_IMAGE_PIXELS = 60_000_000  # a decompression bomb is refused, not decoded
 
 
-class RejectedFile(ValueError):
+class RejectedFile(UserError):
     """The file is refused; the message is shown to staff as is."""
+
+    def __init__(self, message: str, field: str = "file") -> None:
+        super().__init__(message, field)
 
 
 @dataclass(frozen=True)

@@ -142,7 +142,7 @@ async def test_sale_to_visit(world: World) -> None:
         f"/h5/orders/{order.number}/goods-in",
         [("item_id", str(missing.id)), ("production_number", "P2026-0001")],
     )
-    assert status == 400 and "已登记在订单" in form_errors(html)
+    assert status == 409 and "已登记在订单" in form_errors(html)
     status, html = await post_form(
         world,
         WAREHOUSE,

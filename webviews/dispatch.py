@@ -5,13 +5,13 @@ from __future__ import annotations
 from aiohttp import web
 
 from infra.timeutil import local_today
-from models import Task, TaskKind
+from models import Order, Staff, Task, TaskKind
 from models.enums import OPEN_TASK_STATES
 from models.flows import FLOWS, MEASURE
-from webviews.auth import api_staff, check_csrf, csrf_token, h5_page
-from webviews.forms import one, order_or_404, read_form, to_date, to_int
+from webviews.auth import api_staff, csrf_token
+from webviews.forms import Fields, Files, form_page, one, order_or_404, to_date, to_int
 from webviews.render import render
-from workflow.errors import Conflict, Invalid, NotAllowed, WorkflowError
+from workflow.errors import Conflict, Invalid, NotAllowed
 from workflow.order_lifecycle import ORDER, job
 from workflow.selectors import order_view
 from workflow.tasks import dispatch_task, rank_workers
@@ -62,31 +62,29 @@ async def _dispatch_form(request: web.Request, *, error: str | None, status: int
     )
 
 
-@routes.get("/h5/orders/{number}/dispatch/{kind}", name="order_dispatch")
-@h5_page
-async def dispatch_page(request: web.Request) -> web.Response:
-    return await _dispatch_form(request, error=None)
+async def _dispatch_page(
+    request: web.Request, *, error: str | None = None, status: int = 200, **_: object
+) -> web.Response:
+    return await _dispatch_form(request, error=error, status=status)
 
 
-@routes.post("/h5/orders/{number}/dispatch/{kind}")
-@h5_page
-async def dispatch_submit(request: web.Request) -> web.Response:
-    staff = api_staff(request)
-    order = await order_or_404(request)
-    kind = _kind(request)
-    form, _ = await read_form(request)
-    check_csrf(request, staff, one(form, "csrf"))
-    try:
-        day = to_date(one(form, "date"), "date")
-        if day is None:
-            raise Invalid("请选择日期", "date")
-        worker_id = to_int(one(form, "worker_id"), -1)
-        if worker_id < 0:
-            raise Invalid("请选择人员", "worker")
-        await dispatch_task(actor=staff, order=order, kind=kind, worker_id=worker_id, day=day)
-    except WorkflowError as exc:
-        return await _dispatch_form(request, error=exc.message, status=409 if isinstance(exc, Conflict) else 400)
-    raise web.HTTPFound(f"/h5/orders/{order.number}")
+async def _job_of(request: web.Request) -> tuple[Order, TaskKind]:
+    return await order_or_404(request), _kind(request)
+
+
+async def _dispatch(staff: Staff, subject: tuple[Order, TaskKind], form: Fields, files: Files) -> str:
+    order, kind = subject
+    day = to_date(one(form, "date"), "date")
+    if day is None:
+        raise Invalid("请选择日期", "date")
+    worker_id = to_int(one(form, "worker_id"), -1)
+    if worker_id < 0:
+        raise Invalid("请选择人员", "worker")
+    await dispatch_task(actor=staff, order=order, kind=kind, worker_id=worker_id, day=day)
+    return f"/h5/orders/{order.number}"
+
+
+form_page(routes, "/h5/orders/{number}/dispatch/{kind}", _dispatch_page, _dispatch, _job_of)
 
 
 async def open_tasks_of(order_id: int) -> list[Task]:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
+from typing import Any, TypeVar
 from urllib.parse import unquote
 
 from aiohttp import BodyPartReader, web
 from multidict import MultiDictProxy
 
-from models import Order, Product
-from webviews.auth import api_staff
+from infra.errors import UserError
+from models import Order, Product, Staff
+from webviews.auth import api_staff, check_csrf, h5_page
 from webviews.render import render
 from workflow.errors import Invalid, WorkflowError
 from workflow.scope import get_order_for
@@ -89,3 +92,45 @@ async def order_or_404(request: web.Request) -> Order:
             text=render(request, "message.html", title="订单不存在", message=exc.message).text,
             content_type="text/html",
         ) from exc
+
+
+Fields = dict[str, list[str]]
+Files = list[tuple[str, str, bytes]]
+Page = Callable[..., Awaitable[web.Response]]  # page(request, *, error=, field=, form=, status=)
+T = TypeVar("T")
+
+
+def form_page(
+    routes: web.RouteTableDef,
+    path: str,
+    page: Page,
+    action: Callable[[Staff, T, Fields, Files], Awaitable[str]],
+    subject: Callable[[web.Request], Awaitable[T]],
+) -> None:
+    """Every H5 form: GET shows the page; POST reads the form, checks CSRF and runs the action on the
+    page's subject (its order), then goes where the action says. A refusal shows the page again with
+    the message, the field it is about and what was typed, with the refusal's status."""
+
+    async def show(request: web.Request) -> web.Response:
+        return await page(request)
+
+    async def submit(request: web.Request) -> web.Response:
+        staff = api_staff(request)
+        target = await subject(request)
+        fields: Fields = {}
+        try:
+            fields, files = await read_form(request)
+            check_csrf(request, staff, one(fields, "csrf"))
+            goto = await action(staff, target, fields, files)
+        except UserError as refused:
+            extra: dict[str, Any] = {"field": refused.field, "form": fields}
+            return await page(request, error=refused.message, status=refused.status, **extra)
+        raise web.HTTPFound(goto)
+
+    routes.get(path)(h5_page(show))
+    routes.post(path)(h5_page(submit))
+
+
+async def no_subject(request: web.Request) -> None:
+    """For a form that creates its subject (a new order)."""
+    return None

@@ -12,13 +12,12 @@ import qrcode
 from aiohttp import web
 
 from infra.runtime import runtime
-from infra.storage import RejectedFile
 from infra.timeutil import local_today
 from models import Attachment, AttachmentCategory, Order, OrderItem, PaymentKind, PaymentMethod, Staff
 from models.flows import FLOWS
-from webviews.auth import api_staff, check_csrf, csrf_token, h5_page
+from webviews.auth import api_staff, csrf_token, h5_page
 from webviews.dispatch import open_tasks_of
-from webviews.forms import one, order_or_404, read_form, to_date, to_int
+from webviews.forms import Fields, Files, Page, form_page, one, order_or_404, to_date, to_int
 from webviews.render import render
 from workflow.aftersales import SCORED, SCORED_LABELS, Score, people_of, record_visit
 from workflow.changes import cancel_order, request_remeasure
@@ -33,11 +32,18 @@ from workflow.tasks import reassign_task, reschedule_task, team_for, transfer_ta
 
 routes = web.RouteTableDef()
 
-Action = Callable[[Staff, Order, dict[str, list[str]], list[tuple[str, str, bytes]]], Awaitable[str]]
+Action = Callable[[Staff, Order, Fields, Files], Awaitable[str]]
 
 
 async def _page(
-    request: web.Request, template: str, *, error: str | None = None, status: int = 200, **extra: Any
+    request: web.Request,
+    template: str,
+    *,
+    error: str | None = None,
+    status: int = 200,
+    field: str = "",
+    form: Fields | None = None,
+    **extra: Any,
 ) -> web.Response:
     order = await order_or_404(request)
     staff = api_staff(request)
@@ -49,37 +55,16 @@ async def _page(
         view=await order_view(order, with_timeline=True),
         csrf=csrf_token(staff),
         error=error,
+        field=field,
+        form=form or {},
         notice=request.query.get("done"),
         today=local_today().isoformat(),
         **extra,
     )
 
 
-async def _submit(request: web.Request, action: Action, page: Callable[..., Awaitable[web.Response]]) -> web.Response:
-    """Read the form, check CSRF, run the workflow action; on refusal show the page again with why."""
-    staff = api_staff(request)
-    order = await order_or_404(request)
-    try:
-        form, files = await read_form(request)
-        check_csrf(request, staff, one(form, "csrf"))
-        target = await action(staff, order, form, files)
-    except (WorkflowError, RejectedFile) as exc:
-        message = exc.message if isinstance(exc, WorkflowError) else str(exc)
-        return await page(request, error=message, status=400)
-    raise web.HTTPFound(target)
-
-
-def form_page(path: str, page: Callable[..., Awaitable[web.Response]], action: Action) -> None:
-    """A page with a form: GET shows it, POST runs the action (or shows the page again with why not)."""
-
-    async def show(request: web.Request) -> web.Response:
-        return await page(request)
-
-    async def submit(request: web.Request) -> web.Response:
-        return await _submit(request, action, page)
-
-    routes.get(path)(h5_page(show))
-    routes.post(path)(h5_page(submit))
+def order_form(path: str, page: Page, action: Action) -> None:
+    form_page(routes, path, page, action, order_or_404)
 
 
 # Design (设计)
@@ -105,7 +90,7 @@ async def _design_action(
     return f"/h5/orders/{order.number}/design?done=设计文件已上传"
 
 
-form_page("/h5/orders/{number}/design", _design_page, _design_action)
+order_form("/h5/orders/{number}/design", _design_page, _design_action)
 
 
 # Confirmation and payments (客户确认, 收款)
@@ -152,8 +137,8 @@ async def _payment_action(
     return f"/h5/orders/{order.number}/payments?done=收款已登记"
 
 
-form_page("/h5/orders/{number}/confirm", _payment_page, _payment_action)
-form_page("/h5/orders/{number}/payments", _payment_page, _payment_action)
+order_form("/h5/orders/{number}/confirm", _payment_page, _payment_action)
+order_form("/h5/orders/{number}/payments", _payment_page, _payment_action)
 
 
 # Goods-in (入库)
@@ -178,7 +163,7 @@ async def _goods_action(
     return f"/h5/orders/{order.number}/goods-in?done=已登记 {len(entered)} 件"
 
 
-form_page("/h5/orders/{number}/goods-in", _goods_page, _goods_action)
+order_form("/h5/orders/{number}/goods-in", _goods_page, _goods_action)
 
 
 # The installer's signing page: a QR code for the customer's phone, and the link to forward.
@@ -236,7 +221,7 @@ async def _visit_action(
     return f"/h5/orders/{order.number}" if reached else f"/h5/orders/{order.number}/visit?done=已记录：未接通"
 
 
-form_page("/h5/orders/{number}/visit", _visit_page, _visit_action)
+order_form("/h5/orders/{number}/visit", _visit_page, _visit_action)
 
 
 # Changing course (调整)
@@ -283,4 +268,4 @@ async def _changes_action(
     return f"/h5/orders/{order.number}"
 
 
-form_page("/h5/orders/{number}/changes", _changes_page, _changes_action)
+order_form("/h5/orders/{number}/changes", _changes_page, _changes_action)

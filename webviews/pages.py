@@ -11,7 +11,6 @@ from urllib.parse import quote
 from aiohttp import web
 
 from infra.runtime import runtime
-from infra.storage import RejectedFile
 from infra.timeutil import local_today
 from models import (
     Attachment,
@@ -20,15 +19,25 @@ from models import (
     OrderItem,
     OrderState,
     OrgUnit,
-    Role,
     Staff,
     Task,
 )
 from models.enums import SITE_PHOTO_CATEGORIES
-from webviews.auth import api_staff, check_csrf, csrf_token, h5_page
-from webviews.forms import item_rows, one, order_or_404, products, read_form, to_date, to_int
+from webviews.auth import api_staff, csrf_token, h5_page
+from webviews.forms import (
+    Fields,
+    Files,
+    form_page,
+    item_rows,
+    no_subject,
+    one,
+    order_or_404,
+    products,
+    to_date,
+    to_int,
+)
 from webviews.render import render
-from workflow.errors import Invalid, WorkflowError
+from workflow.errors import Invalid, NotAllowed, WorkflowError
 from workflow.measure import add_drawing, adjust_items, finish_measure
 from workflow.order_lifecycle import ORDER
 from workflow.orders import ItemInput, create_order
@@ -40,58 +49,44 @@ from workflow.selectors import order_files, order_view
 routes = web.RouteTableDef()
 
 
-@routes.get("/h5/orders/new", name="order_new")
-@h5_page
-async def order_new(request: web.Request) -> web.Response:
+async def _new_order_page(
+    request: web.Request, *, error: str | None = None, field: str = "", form: Fields | None = None, status: int = 200
+) -> web.Response:
     staff = api_staff(request)
-    if not staff.has_role(Role.SALES):
-        return render(request, "message.html", title="无法开单", message="只有销售可以新建订单。", status=403)
+    try:
+        ORDER.check_new(ORDER["create_order"], staff)
+    except NotAllowed as refused:
+        return render(request, "message.html", title="无法开单", message=refused.message, status=403)
     return render(
         request,
         "order_new.html",
+        status=status,
         products=await products(),
-        form={},
-        error=None,
-        field="",
+        form=form or {},
+        error=error,
+        field=field,
         csrf=csrf_token(staff),
         today=local_today().isoformat(),
     )
 
 
-@routes.post("/h5/orders/new")
-@h5_page
-async def order_create(request: web.Request) -> web.Response:
-    staff = api_staff(request)
-    form: dict[str, list[str]] = {}
-    try:
-        form, files = await read_form(request)
-        check_csrf(request, staff, one(form, "csrf"))
-        photo = next((data for name, _filename, data in files if name == "paper_photo"), None)
-        order = await create_order(
-            actor=staff,
-            number=one(form, "number"),
-            customer_name=one(form, "customer_name"),
-            phone=one(form, "phone"),
-            address=one(form, "address"),
-            items=[ItemInput(product_id=p, room=r, quantity=q) for p, r, q in item_rows(form)],
-            expected_measure_date=to_date(one(form, "expected_measure_date"), "expected_measure_date"),
-            note=one(form, "note"),
-            paper_photo=photo,
-        )
-    except (WorkflowError, RejectedFile) as exc:
-        message = exc.message if isinstance(exc, WorkflowError) else str(exc)
-        return render(
-            request,
-            "order_new.html",
-            status=400,
-            products=await products(),
-            form={k: v for k, v in form.items()},
-            error=message,
-            field=getattr(exc, "field", "paper_photo" if isinstance(exc, RejectedFile) else ""),
-            csrf=csrf_token(staff),
-            today=local_today().isoformat(),
-        )
-    raise web.HTTPFound(f"/h5/orders/{order.number}?created=1")
+async def _create_order(staff: Staff, _: None, form: Fields, files: Files) -> str:
+    photo = next((data for name, _filename, data in files if name == "paper_photo"), None)
+    order = await create_order(
+        actor=staff,
+        number=one(form, "number"),
+        customer_name=one(form, "customer_name"),
+        phone=one(form, "phone"),
+        address=one(form, "address"),
+        items=[ItemInput(product_id=p, room=r, quantity=q) for p, r, q in item_rows(form)],
+        expected_measure_date=to_date(one(form, "expected_measure_date"), "expected_measure_date"),
+        note=one(form, "note"),
+        paper_photo=photo,
+    )
+    return f"/h5/orders/{order.number}?created=1"
+
+
+form_page(routes, "/h5/orders/new", _new_order_page, _create_order, no_subject)
 
 
 def _filter(request: web.Request) -> OrderFilter:
@@ -195,47 +190,36 @@ async def _measure_context(request: web.Request, order: Order) -> dict[str, Any]
     }
 
 
-@routes.get("/h5/orders/{number}/measure", name="order_measure")
-@h5_page
-async def measure_page(request: web.Request) -> web.Response:
+async def _measure_page(
+    request: web.Request, *, error: str | None = None, status: int = 200, **_: object
+) -> web.Response:
     order = await order_or_404(request)
     notice = {"drawings": "图纸已上传", "items": "产品与房间已保存"}.get(request.query.get("saved", ""))
-    return render(request, "measure.html", error=None, notice=notice, **await _measure_context(request, order))
+    context = await _measure_context(request, order)
+    return render(request, "measure.html", status=status, error=error, notice=None if error else notice, **context)
 
 
-@routes.post("/h5/orders/{number}/measure")
-@h5_page
-async def measure_submit(request: web.Request) -> web.Response:
-    staff = api_staff(request)
-    order = await order_or_404(request)
-    form: dict[str, list[str]] = {}
-    try:
-        form, files = await read_form(request)
-        check_csrf(request, staff, one(form, "csrf"))
-        action = one(form, "action")
-        if action == "drawings":
-            if not files:
-                raise Invalid("请选择要上传的图纸文件")
-            stored = [(name, await runtime().files.put_document(data)) for _, name, data in files]
-            for filename, item in stored:
-                await add_drawing(actor=staff, order=order, stored=item, filename=filename)
-            raise web.HTTPFound(f"/h5/orders/{order.number}/measure?saved=drawings")
-        if action == "items":
-            rows = item_rows(form)
-            await adjust_items(
-                actor=staff, order=order, items=[ItemInput(product_id=p, room=r, quantity=q) for p, r, q in rows]
-            )
-            raise web.HTTPFound(f"/h5/orders/{order.number}/measure?saved=items")
-        if action == "finish":
-            await finish_measure(actor=staff, order=order)
-            raise web.HTTPFound(f"/h5/orders/{order.number}?measured=1")
-        raise Invalid("未知的操作")
-    except (WorkflowError, RejectedFile) as exc:
-        message = exc.message if isinstance(exc, WorkflowError) else str(exc)
-        await order.refresh_from_db()
-        return render(
-            request, "measure.html", status=400, error=message, notice=None, **await _measure_context(request, order)
-        )
+async def _measure_action(staff: Staff, order: Order, form: Fields, files: Files) -> str:
+    action = one(form, "action")
+    if action == "drawings":
+        if not files:
+            raise Invalid("请选择要上传的图纸文件")
+        stored = [(name, await runtime().files.put_document(data)) for _, name, data in files]
+        for filename, item in stored:
+            await add_drawing(actor=staff, order=order, stored=item, filename=filename)
+        return f"/h5/orders/{order.number}/measure?saved=drawings"
+    if action == "items":
+        rows = item_rows(form)
+        items = [ItemInput(product_id=p, room=r, quantity=q) for p, r, q in rows]
+        await adjust_items(actor=staff, order=order, items=items)
+        return f"/h5/orders/{order.number}/measure?saved=items"
+    if action == "finish":
+        await finish_measure(actor=staff, order=order)
+        return f"/h5/orders/{order.number}?measured=1"
+    raise Invalid("未知的操作")
+
+
+form_page(routes, "/h5/orders/{number}/measure", _measure_page, _measure_action, order_or_404)
 
 
 GALLERY_GROUPS = (

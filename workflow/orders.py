@@ -10,6 +10,7 @@ from tortoise.transactions import in_transaction
 
 from infra.runtime import runtime
 from infra.security import is_mobile, normalize_phone
+from infra.storage import RejectedFile
 from infra.timeutil import local_today
 from models import AttachmentCategory, Customer, Order, Staff
 from models.flows import MEASURE
@@ -57,7 +58,10 @@ async def create_order(
         raise Invalid(f"订单号 {number} 已存在，请核对纸质订单编号", "number")
 
     vault = runtime().vault
-    photo = await runtime().files.put_image(paper_photo) if paper_photo else None
+    try:
+        photo = await runtime().files.put_image(paper_photo) if paper_photo else None
+    except RejectedFile as refused:
+        raise Invalid(refused.message, "paper_photo") from None
     async with in_transaction():
         index = vault.blind_index(phone)
         customer = await Customer.filter(phone_index=index, name=customer_name).first()

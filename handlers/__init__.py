@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from tortoise.transactions import in_transaction
 
@@ -12,7 +13,7 @@ from bot.outbox import enqueue_message
 from cards.common import text_message
 from cards.keys import KeyError_, unpack_key
 from handlers import common, dispatchers, managers, sales, warehouse, workers
-from handlers.router import Ctx, Router, find_handler
+from handlers.router import Ctx, Router, find_handler, find_prepare
 from models import Role, Staff
 from relay.runtime import runtime
 from relay.storage import RejectedFile, StoredFile
@@ -38,12 +39,28 @@ class Dispatcher:
         self.client = client
         self.routers = routers or ROUTERS
 
-    async def prepare(self, event: Event) -> StoredFile | RejectedFile | None:
-        """Outside the transaction: fetch a photo from WeCom and store it."""
-        if not isinstance(event, ImageMessage):
-            return None
+    async def prepare(self, event: Event) -> Any:
+        """Outside the transaction: a photo fetched from WeCom and stored, or a handler's own slow part.
+
+        A refusal (WorkflowError) is returned, not raised: the handler's transaction answers it.
+        """
         staff = await Staff.get_or_none(userid=event.userid, active=True)
-        if staff is None or not (staff.has_role(Role.MEASURER) or staff.has_role(Role.INSTALLER)):
+        if staff is None:
+            return None
+        if isinstance(event, ImageMessage):
+            return await self._fetch_photo(staff, event)
+        ctx = Ctx(staff=staff, event=event)
+        handler = find_handler(self.routers, ctx)
+        prepare = None if handler is None else find_prepare(self.routers, handler)
+        if prepare is None:
+            return None
+        try:
+            return await prepare(ctx)
+        except WorkflowError as exc:
+            return exc
+
+    async def _fetch_photo(self, staff: Staff, event: ImageMessage) -> StoredFile | RejectedFile | None:
+        if not (staff.has_role(Role.MEASURER) or staff.has_role(Role.INSTALLER)):
             return None
         files = runtime().files
         try:
@@ -58,7 +75,7 @@ class Dispatcher:
         except RejectedFile as exc:
             return exc
 
-    async def handle(self, event: Event, prepared: StoredFile | RejectedFile | None) -> None:
+    async def handle(self, event: Event, prepared: Any) -> None:
         staff = await Staff.get_or_none(userid=event.userid)
         if staff is None or not staff.active:
             if not isinstance(event, EnterAgent):
@@ -78,6 +95,8 @@ class Dispatcher:
         try:
             # A savepoint: a refusal half-way leaves nothing behind, and the refusal is still answered.
             async with in_transaction():
+                if isinstance(prepared, WorkflowError):
+                    raise prepared
                 await handler(ctx)
         except Conflict as exc:
             await ctx.mark_card(exc.short)

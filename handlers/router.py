@@ -49,6 +49,10 @@ class Ctx:
 
 
 HandlerFn = Callable[[Ctx], Awaitable[None]]
+# A handler's slow part (drawing a chart, storing a file), run before its transaction opens; what it returns
+# reaches the handler as ctx.prepared. It writes nothing to the database, so running it again after a crash
+# is harmless.
+PrepareFn = Callable[[Ctx], Awaitable[Any]]
 
 
 @dataclass
@@ -59,13 +63,16 @@ class Router:
     clicks: dict[type[ButtonKey], HandlerFn] = field(default_factory=dict)
     images: list[HandlerFn] = field(default_factory=list)
     scans: dict[str, HandlerFn] = field(default_factory=dict)
+    prepares: dict[HandlerFn, PrepareFn] = field(default_factory=dict)
 
     def allows(self, staff: Staff) -> bool:
         return not self.roles or any(staff.has_role(r) for r in self.roles)
 
-    def text(self, pattern: str) -> Callable[[HandlerFn], HandlerFn]:
+    def text(self, pattern: str, *, prepare: PrepareFn | None = None) -> Callable[[HandlerFn], HandlerFn]:
         def register(fn: HandlerFn) -> HandlerFn:
             self.texts.append((re.compile(pattern), fn))
+            if prepare is not None:
+                self.prepares[fn] = prepare
             return fn
 
         return register
@@ -111,4 +118,11 @@ def find_handler(routers: list[Router], ctx: Ctx) -> HandlerFn | None:
             return router.images[0]
         elif isinstance(event, ScanCode) and event.event_key in router.scans:
             return router.scans[event.event_key]
+    return None
+
+
+def find_prepare(routers: list[Router], handler: HandlerFn) -> PrepareFn | None:
+    for router in routers:
+        if handler in router.prepares:
+            return router.prepares[handler]
     return None

@@ -1,5 +1,7 @@
 """The job runner. A job's effects (its outbox rows) and marking it done commit in one transaction;
-the claim is a lease, so a worker that dies mid-job leaves the job to be picked up again.
+the claim is a lease, so a worker that dies mid-job leaves the job to be picked up again. A job with slow
+work (drawing a chart) is `Staged`: the slow part runs first, outside any transaction, and its result
+goes into the short one.
 
 PostgreSQL claims with SELECT ... FOR UPDATE SKIP LOCKED, so workers never wait on each other; SQLite
 (one process) claims with a conditional update.
@@ -9,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
@@ -25,6 +29,16 @@ from relay.timeutil import utcnow
 log = logging.getLogger(__name__)
 
 JobHandler = Callable[[dict[str, Any]], Awaitable[None]]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Staged(Generic[T]):
+    """A job in two steps: `prepare` (reads, rendering, files; no writes) before the transaction, then
+    `apply` with its result inside it. A retry prepares again, so prepare must be safe to repeat."""
+
+    prepare: Callable[[dict[str, Any]], Awaitable[T]]
+    apply: Callable[[dict[str, Any], T], Awaitable[None]]
 
 
 async def schedule(kind: str, key: str, due_at: datetime, payload: dict[str, Any] | None = None) -> Job | None:
@@ -46,7 +60,7 @@ class LeaseLost(Exception):
 class Scheduler:
     def __init__(
         self,
-        handlers: dict[str, JobHandler],
+        handlers: Mapping[str, JobHandler | Staged[Any]],
         *,
         planner: Callable[[], Awaitable[None]] | None = None,
         after_commit: Callable[[], None] = lambda: None,
@@ -121,8 +135,12 @@ class Scheduler:
             await self._finish(job, MessageState.FAILED, f"no handler for {job.kind}")
             return
         try:
+            if isinstance(handler, Staged):
+                apply = functools.partial(handler.apply, job.payload, await handler.prepare(job.payload))
+            else:
+                apply = functools.partial(handler, job.payload)
             async with in_transaction():
-                await handler(job.payload)
+                await apply()
                 done = await Job.filter(id=job.id, state=MessageState.PENDING, locked_until=job.locked_until).update(
                     state=MessageState.DONE, done_at=utcnow(), locked_until=None, last_error=""
                 )

@@ -1,15 +1,16 @@
-"""Sending the numbers: on request in chat and as the daily push to every manager.
+"""Sending the numbers: on request in chat and as the daily push, one job per manager.
 
 Reading the numbers, drawing the chart and storing it run before any transaction opens (`prepare_stats`);
-the transaction that marks the request done only queues the two messages (`queue_stats`). A crash in
-between draws the chart again on the retry, and the PNG is stored under its content hash, so nothing is
-doubled and nothing is lost.
+the transaction that marks the request or the job done only queues the two messages (`queue_stats`). A
+crash in between draws the chart again on the retry, and the PNG is stored under its content hash, so
+nothing is doubled and nothing is lost.
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from bot.outbox import enqueue_message
@@ -17,9 +18,12 @@ from cards.charts import stats_chart
 from cards.manager import image_message, stats_message
 from models import Role, Staff
 from relay.runtime import runtime
-from workflow.stats import Period, Stats, parse_period, stats_for
+from relay.timeutil import local_today, utcnow
+from scheduler.jobs import Staged, schedule
+from workflow.stats import Period, Stats, stats_for
 
 DAILY_PUSH = "daily_stats"
+MANAGER_PUSH = "daily_stats_manager"
 
 
 @dataclass(frozen=True)
@@ -45,14 +49,34 @@ async def queue_stats(manager: Staff, report: StatsReport) -> None:
 
 
 async def daily_push(payload: dict[str, Any]) -> None:
-    period = parse_period("今日") if "date" not in payload else _day(payload["date"])
+    """One job per manager (keyed by day and manager, so running this again adds none): a chart that fails
+    is retried alone, and each job draws its chart outside its transaction."""
+    day = payload.get("date") or local_today().isoformat()
     for manager in await Staff.filter(active=True).order_by("id"):
         if manager.has_role(Role.MANAGER):
-            await queue_stats(manager, await prepare_stats(manager, period))
+            await schedule(
+                MANAGER_PUSH,
+                f"{MANAGER_PUSH}:{day}:{manager.userid}",
+                utcnow(),
+                {"date": day, "manager": manager.userid},
+            )
+
+
+async def _prepare_manager_push(payload: dict[str, Any]) -> tuple[Staff, StatsReport] | None:
+    manager = await Staff.get_or_none(userid=payload["manager"], active=True)
+    if manager is None or not manager.has_role(Role.MANAGER):
+        return None  # no longer a manager since the push was planned
+    return manager, await prepare_stats(manager, _day(payload["date"]))
+
+
+async def _queue_manager_push(payload: dict[str, Any], prepared: tuple[Staff, StatsReport] | None) -> None:
+    if prepared is not None:
+        await queue_stats(*prepared)
+
+
+manager_push = Staged(prepare=_prepare_manager_push, apply=_queue_manager_push)
 
 
 def _day(iso: str) -> Period:
-    from datetime import date, timedelta
-
     day = date.fromisoformat(iso)
     return Period(day, day + timedelta(days=1), f"{day:%Y-%m-%d}")

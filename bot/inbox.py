@@ -88,8 +88,11 @@ class InboxProcessor:
                     started = 0
                 if not started:
                     self._wake.clear()
+                    # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancel that arrives with a wake-up
+                    # (CPython gh-86296), and the loop would then never stop.
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), self.poll)
+                        async with asyncio.timeout(self.poll):
+                            await self._wake.wait()
         finally:
             for task in self._tasks:
                 task.cancel()

@@ -87,8 +87,11 @@ class OutboxSender:
                 busy = False
             if not busy:
                 self._wake.clear()
+                # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancel that arrives with a wake-up
+                # (CPython gh-86296), and the loop would then never stop.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll)
+                    async with asyncio.timeout(self.poll):
+                        await self._wake.wait()
 
     async def deliver_due(self, limit: int = 50) -> bool:
         """Deliver what is due now; True if anything was attempted."""

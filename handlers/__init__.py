@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from tortoise.transactions import in_transaction
 
@@ -16,7 +17,7 @@ from infra.runtime import runtime
 from infra.storage import RejectedFile, StoredFile
 from models import Staff
 from workflow import notify
-from workflow.errors import Conflict
+from workflow.errors import Conflict, WorkflowError
 from workflow.order_lifecycle import ORDER
 from workflow.tasks import PHOTO_STEPS
 
@@ -43,12 +44,26 @@ class Dispatcher:
         self.client = client
         self.routers = routers or ROUTERS
 
-    async def prepare(self, event: Event) -> StoredFile | RejectedFile | None:
-        """Outside the transaction: fetch a photo from WeCom and store it."""
-        if not isinstance(event, ImageMessage):
-            return None
+    async def prepare(self, event: Event) -> Any:
+        """Outside the transaction: a photo fetched from WeCom and stored, or a handler's own slow part.
+
+        A refusal (WorkflowError) is returned, not raised: the handler's transaction answers it.
+        """
         staff = await Staff.get_or_none(userid=event.userid, active=True)
-        if staff is None or not any(staff.has_role(r) for r in PHOTO_ROLES):
+        if staff is None:
+            return None
+        if isinstance(event, ImageMessage):
+            return await self._fetch_photo(staff, event)
+        found = find_handler(self.routers, Ctx(staff=staff, event=event))
+        if found is None or found.prepare is None:
+            return None
+        try:
+            return await found.prepare()
+        except WorkflowError as exc:
+            return exc
+
+    async def _fetch_photo(self, staff: Staff, event: ImageMessage) -> StoredFile | RejectedFile | None:
+        if not any(staff.has_role(r) for r in PHOTO_ROLES):
             return None
         files = runtime().files
         try:
@@ -63,7 +78,7 @@ class Dispatcher:
         except RejectedFile as exc:
             return exc
 
-    async def handle(self, event: Event, prepared: StoredFile | RejectedFile | None) -> None:
+    async def handle(self, event: Event, prepared: Any) -> None:
         staff = await Staff.get_or_none(userid=event.userid)
         if staff is None or not staff.active:
             if not isinstance(event, EnterAgent):
@@ -76,14 +91,16 @@ class Dispatcher:
             except KeyError_:
                 await ctx.reply("这个按钮已失效，请发送“我的任务”查看最新任务。")
                 return
-        handler = find_handler(self.routers, ctx)
-        if handler is None:
+        found = find_handler(self.routers, ctx)
+        if found is None:
             await self._unhandled(ctx)
             return
         try:
             # A savepoint: a refusal half-way leaves nothing behind, and the refusal is still answered.
             async with in_transaction():
-                await handler()
+                if isinstance(prepared, WorkflowError):
+                    raise prepared
+                await found.run()
         except UserError as refused:
             if isinstance(refused, Conflict):
                 await ctx.mark_card(refused.short)

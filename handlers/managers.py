@@ -9,15 +9,22 @@ from handlers.router import Ctx, Router
 from models import Role
 from workflow.alerts import handle_alert
 from workflow.stats import parse_period
-from workflow.stats_push import send_stats
+from workflow.stats_push import StatsReport, prepare_stats, queue_stats
 
 router = Router("managers", roles=(Role.MANAGER,))
 
 
-@router.text(r"(?P<period>今日|今天|本周|本月)统计|统计\s*(?P<month>\d{4}\s*[-/年.]\s*\d{1,2}\s*月?)")
-async def stats(ctx: Ctx, match: re.Match[str]) -> None:
+async def report(ctx: Ctx, match: re.Match[str]) -> StatsReport:
     text = match["period"] or match["month"].replace(" ", "")
-    await send_stats(ctx.staff, parse_period(text))
+    return await prepare_stats(ctx.staff, parse_period(text))
+
+
+@router.text(r"(?P<period>今日|今天|本周|本月)统计|统计\s*(?P<month>\d{4}\s*[-/年.]\s*\d{1,2}\s*月?)", prepare=report)
+async def stats(ctx: Ctx, match: re.Match[str]) -> None:
+    if not isinstance(ctx.prepared, StatsReport):
+        # Prepared for another handler (the member's roles changed in between): the retry prepares anew.
+        raise RuntimeError("the numbers were not prepared")
+    await queue_stats(ctx.staff, ctx.prepared)
 
 
 @router.click(AlertHandledKey)

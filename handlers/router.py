@@ -46,6 +46,10 @@ class Ctx:
 
 
 Bound = Callable[[], Awaitable[None]]  # a handler with what it asked for already handed to it
+# A text handler's slow part (drawing a chart, storing a file), run before its transaction opens; what it
+# returns reaches the handler as ctx.prepared. It writes nothing to the database, so running it again after a
+# crash is harmless.
+PrepareFn = Callable[[Ctx, re.Match[str]], Awaitable[Any]]
 K = TypeVar("K", bound=ButtonKey)
 TextFn = Callable[[Ctx, re.Match[str]], Awaitable[None]]
 ImageFn = Callable[[Ctx, ImageMessage], Awaitable[None]]
@@ -63,13 +67,16 @@ class Router:
     clicks: dict[type[ButtonKey], Callable[[Ctx, Any], Awaitable[None]]] = field(default_factory=dict)
     images: list[ImageFn] = field(default_factory=list)
     scans: dict[str, ScanFn] = field(default_factory=dict)
+    prepares: dict[TextFn, PrepareFn] = field(default_factory=dict)
 
     def allows(self, staff: Staff) -> bool:
         return not self.roles or any(staff.has_role(r) for r in self.roles)
 
-    def text(self, pattern: str) -> Callable[[TextFn], TextFn]:
+    def text(self, pattern: str, *, prepare: PrepareFn | None = None) -> Callable[[TextFn], TextFn]:
         def register(fn: TextFn) -> TextFn:
             self.texts.append((re.compile(pattern), fn))
+            if prepare is not None:
+                self.prepares[fn] = prepare
             return fn
 
         return register
@@ -98,7 +105,15 @@ class Router:
         return register
 
 
-def find_handler(routers: list[Router], ctx: Ctx) -> Bound | None:
+@dataclass(frozen=True)
+class Found:
+    """The handler for an event, with its arguments bound; and its slow part, if it declared one."""
+
+    run: Bound
+    prepare: Callable[[], Awaitable[Any]] | None = None
+
+
+def find_handler(routers: list[Router], ctx: Ctx) -> Found | None:
     event = ctx.event
     for router in routers:
         if not router.allows(ctx.staff):
@@ -107,13 +122,14 @@ def find_handler(routers: list[Router], ctx: Ctx) -> Bound | None:
             for pattern, text_fn in router.texts:
                 match = pattern.fullmatch(event.content.strip())
                 if match:
-                    return partial(text_fn, ctx, match)
+                    prepare = router.prepares.get(text_fn)
+                    return Found(partial(text_fn, ctx, match), partial(prepare, ctx, match) if prepare else None)
         elif isinstance(event, CardClick) and ctx.key is not None:
             clicked = router.clicks.get(type(ctx.key))
             if clicked is not None:
-                return partial(clicked, ctx, ctx.key)
+                return Found(partial(clicked, ctx, ctx.key))
         elif isinstance(event, ImageMessage) and router.images:
-            return partial(router.images[0], ctx, event)
+            return Found(partial(router.images[0], ctx, event))
         elif isinstance(event, ScanCode) and event.event_key in router.scans:
-            return partial(router.scans[event.event_key], ctx, event)
+            return Found(partial(router.scans[event.event_key], ctx, event))
     return None

@@ -5,6 +5,7 @@ Built once by the app factory or the worker from the config, and torn down with 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
@@ -41,6 +42,9 @@ class Runtime:
     vault: PiiVault
     files: FileStore
     kv: KeyValueStore
+    # Draws the managers' chart; None means cards.charts.stats_chart. A seam for tests, which hold a drawing
+    # to show that nothing else waits on it.
+    draw_chart: Callable[..., bytes] | None = None
 
 
 _current: Runtime | None = None

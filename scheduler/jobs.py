@@ -1,6 +1,7 @@
 """The job runner. A job's effects (its outbox rows) and marking it done commit in one transaction;
 the claim is a lease, so a worker that dies mid-job leaves the job to be picked up again. Jobs are
-added with `workflow.jobs.schedule`.
+added with `workflow.jobs.schedule`. A job with slow work (drawing a chart) is `Staged`: the slow part
+runs first, outside any transaction, and its result goes into the short one.
 
 PostgreSQL claims with SELECT ... FOR UPDATE SKIP LOCKED, so workers never wait on each other; SQLite
 (one process) claims with a conditional update.
@@ -10,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -21,6 +23,7 @@ from tortoise.transactions import in_transaction
 from infra.db import db
 from infra.timeutil import utcnow
 from models import Job, MessageState
+from workflow.jobs import Staged
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +37,7 @@ class LeaseLost(Exception):
 class Scheduler:
     def __init__(
         self,
-        handlers: dict[str, JobHandler],
+        handlers: Mapping[str, JobHandler | Staged[Any]],
         *,
         planner: Callable[[], Awaitable[None]] | None = None,
         after_commit: Callable[[], None] = lambda: None,
@@ -109,8 +112,12 @@ class Scheduler:
             await self._finish(job, MessageState.FAILED, f"no handler for {job.kind}")
             return
         try:
+            if isinstance(handler, Staged):
+                apply = functools.partial(handler.apply, job.payload, await handler.prepare(job.payload))
+            else:
+                apply = functools.partial(handler, job.payload)
             async with in_transaction():
-                await handler(job.payload)
+                await apply()
                 done = await Job.filter(id=job.id, state=MessageState.PENDING, locked_until=job.locked_until).update(
                     state=MessageState.DONE, done_at=utcnow(), locked_until=None, last_error=""
                 )

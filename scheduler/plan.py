@@ -4,24 +4,26 @@ from __future__ import annotations
 
 import time as clock
 from datetime import datetime, time
+from typing import Any
 
 from infra.runtime import runtime
 from infra.timeutil import LOCAL_TZ, local_moment, utcnow
 from scheduler.jobs import JobHandler
 from workflow import alerts, reminders
 from workflow.aftersales import MAINTENANCE
-from workflow.jobs import schedule
-from workflow.stats_push import DAILY_PUSH, daily_push
+from workflow.jobs import Staged, schedule
+from workflow.stats_push import DAILY_PUSH, MANAGER_PUSH, daily_push, manager_push
 
 ALERT_SCAN = "alert_scan"
 
-HANDLERS: dict[str, JobHandler] = {
+HANDLERS: dict[str, JobHandler | Staged[Any]] = {
     reminders.APPOINTMENT: reminders.appointment_reminder,
     reminders.NUDGE: reminders.accept_nudge,
     reminders.ESCALATE: reminders.accept_escalate,
     MAINTENANCE: reminders.maintenance_reminder,
     ALERT_SCAN: alerts.scan,  # type: ignore[dict-item]
     DAILY_PUSH: daily_push,
+    MANAGER_PUSH: manager_push,
 }
 
 

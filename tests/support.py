@@ -6,7 +6,9 @@ import asyncio
 import contextlib
 import errno
 import io
+import itertools
 import re
+import threading
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -19,6 +21,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer, unused_port
 from PIL import Image
 
+from cards.charts import stats_chart
+from cards.views import Stats
 from emulator import EMULATOR_STATE, CardView, EmulatorState
 from emulator import create_app as create_emulator
 from infra.config import Config
@@ -250,3 +254,29 @@ async def assignee_of(task: Task) -> str:
     """The userid of whoever the task is assigned to."""
     assert task.assignee_id is not None
     return (await Staff.get(id=task.assignee_id)).userid
+
+
+class HeldChart:
+    """The real chart drawing, its first call held in its thread until the test releases it: what else
+    happens meanwhile shows what waits for a chart. Install it as the runtime's draw_chart."""
+
+    def __init__(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._calls = itertools.count(1)
+        self._release = threading.Event()
+        self.drawing = asyncio.Event()  # the held chart is being drawn
+        self.finished = threading.Event()  # the held chart is drawn
+
+    def __call__(self, stats: Stats) -> bytes:
+        held = next(self._calls) == 1
+        if held:
+            self._loop.call_soon_threadsafe(self.drawing.set)
+            # The timeout only keeps a regression from hanging the suite; the test releases it.
+            self._release.wait(timeout=30)
+        png = stats_chart(stats)
+        if held:
+            self.finished.set()
+        return png
+
+    def release(self) -> None:
+        self._release.set()

@@ -9,15 +9,16 @@ from datetime import timedelta
 import pytest
 
 from infra.timeutil import local_today, utcnow
-from models import Alert, Job, MessageState, Order, OrderState, OutboxMessage, Role, Task, TaskKind
+from models import Alert, InboxMessage, Job, MessageState, Order, OrderState, OutboxMessage, Role, Task, TaskKind
 from relay.demo import advance
 from scheduler.jobs import Scheduler
 from scheduler.plan import ALERT_SCAN, HANDLERS, plan_recurring
-from tests.support import World
+from tests.support import HeldChart, World
 from tests.test_permissions import member, new_order
 from workflow.aftersales import MAINTENANCE, schedule_maintenance
 from workflow.jobs import schedule
 from workflow.reminders import APPOINTMENT, ESCALATE, NUDGE
+from workflow.stats_push import DAILY_PUSH, MANAGER_PUSH, daily_push
 from workflow.tasks import dispatch_task, reschedule_task
 
 
@@ -200,8 +201,57 @@ async def test_daily_push_reaches_every_manager_once(world: World) -> None:
         assert len(markdowns) == 1 and len(images) == 1, manager
         assert "新建订单 1" in markdowns[0].payload["markdown"]["content"]
     assert not [m for m in world.emu.chat("zhangxiaoshou") if m.msgtype == "markdown"]
+    # One job per manager, each drawing its own chart.
+    keys = await Job.filter(kind=MANAGER_PUSH).order_by("key").values_list("key", flat=True)
+    day = local_today().isoformat()
+    assert keys == [f"{MANAGER_PUSH}:{day}:{m}" for m in ("chendianzhang", "liujingli", "wangzong")]
     await plan_recurring(now)  # the same day again: nothing new
     assert await Job.filter(kind="daily_stats").count() == 1
+    await daily_push({"date": day})  # the day's push run again (a lease lost after it queued): still once each
+    await make_due(MANAGER_PUSH)
+    await drain(world, *workers(2))
+    assert await Job.filter(kind=MANAGER_PUSH).count() == 3
+    assert len([m for m in world.emu.chat("wangzong") if m.msgtype == "markdown"]) == 1
+
+
+async def test_a_callback_is_stored_and_answered_while_the_daily_push_draws(world: World) -> None:
+    await new_order("SCH-DAILY-HELD")
+    chart = HeldChart()
+    world.services.runtime.draw_chart = chart
+    await plan_recurring(utcnow())
+    await make_due(DAILY_PUSH)
+    pushing = asyncio.create_task(drain(world, *workers(1)))
+    await chart.drawing.wait()
+    # On SQLite one open write transaction holds the whole database: this callback would wait behind it.
+    other = await world.emu.user_sends_text("zhangxiaoshou", "我的任务")
+    chart_was_held = not chart.finished.is_set()
+    chart.release()
+    await pushing
+    assert other.status == 200 and chart_was_held
+    assert await InboxMessage.filter(userid="zhangxiaoshou").exists()
+    for manager in ("wangzong", "liujingli", "chendianzhang"):
+        assert [m.msgtype for m in world.emu.chat(manager) if m.direction == "out"] == ["markdown", "image"]
+
+
+async def test_a_worker_killed_while_drawing_the_push_leaves_it_to_another_which_sends_it_once(world: World) -> None:
+    await new_order("SCH-DAILY-KILL")
+    await schedule(MANAGER_PUSH, "push:test", utcnow(), {"date": local_today().isoformat(), "manager": "wangzong"})
+    chart = HeldChart()
+    world.services.runtime.draw_chart = chart
+    killed = asyncio.create_task(Scheduler(HANDLERS).run_due())
+    await chart.drawing.wait()
+    killed.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await killed
+    chart.release()
+    await world.settle()
+    assert not [m for m in world.emu.chat("wangzong") if m.direction == "out"]  # nothing went out from the dead one
+    await Job.filter(key="push:test").update(locked_until=utcnow() - timedelta(seconds=1))  # its lease runs out
+    assert await Scheduler(HANDLERS).run_due() == 1
+    await world.settle()
+    assert [m.msgtype for m in world.emu.chat("wangzong") if m.direction == "out"] == ["markdown", "image"]
+    job = await Job.get(key="push:test")
+    assert job.state == MessageState.DONE and job.attempts == 2
 
 
 async def test_a_reassigned_task_reminds_the_new_assignee_only(world: World) -> None:

@@ -11,10 +11,10 @@ import pytest
 from PIL import Image
 
 from cards.charts import HEIGHT, WIDTH, stats_chart
-from cards.views import STAGES, Period
+from cards.views import STAGES, Period, Stats
 from infra.timeutil import local_moment, local_today
-from models import Customer, Order, OrderState, OrgUnit, Staff
-from tests.support import World
+from models import Customer, InboxMessage, MessageState, Order, OrderState, OrgUnit, Staff
+from tests.support import HeldChart, World
 from workflow.admin import ensure_unit
 from workflow.errors import Invalid, NotAllowed
 from workflow.stats import parse_period, stats_for
@@ -215,3 +215,42 @@ async def test_stats_in_chat_and_the_dashboard_exports(world: World) -> None:
     with zipfile.ZipFile(io.BytesIO(data)) as book:
         strings = book.read("xl/sharedStrings.xml").decode()
         assert "上海徐汇店" in strings and "华东区（合计）" in strings
+
+
+async def test_a_callback_is_stored_and_answered_while_a_chart_is_drawn(world: World) -> None:
+    await generate(40, seed=13)
+    chart = HeldChart()
+    world.services.runtime.draw_chart = chart
+    asked = await world.emu.user_sends_text("liujingli", "本月统计")
+    assert asked.status == 200
+    request = await InboxMessage.get(userid="liujingli")
+    await chart.drawing.wait()
+    # On SQLite one open write transaction holds the whole database: this callback would wait behind it.
+    other = await world.emu.user_sends_text("zhangxiaoshou", "我的任务")
+    chart_was_held = not chart.finished.is_set()
+    await request.refresh_from_db()
+    chart.release()
+    assert other.status == 200 and chart_was_held
+    assert request.state == MessageState.PENDING  # the 本月统计 was still being handled
+    assert await InboxMessage.filter(userid="zhangxiaoshou").exists()
+    await world.settle()
+    sent = [m.msgtype for m in world.emu.chat("liujingli") if m.direction == "out"]
+    assert sent == ["markdown", "image"]
+
+
+async def test_a_chart_that_fails_is_drawn_again_and_sent_once(world: World) -> None:
+    await generate(20, seed=17)
+    drawn = 0
+
+    def fails_first(stats: Stats) -> bytes:
+        nonlocal drawn
+        drawn += 1
+        if drawn == 1:
+            raise RuntimeError("the process died while drawing")
+        return stats_chart(stats)
+
+    world.services.runtime.draw_chart = fails_first
+    await world.say("chendianzhang", "今日统计")
+    assert drawn == 2
+    sent = [m.msgtype for m in world.emu.chat("chendianzhang") if m.direction == "out"]
+    assert sent == ["markdown", "image"]

@@ -104,11 +104,15 @@ def _filename(stats: Stats, ext: str) -> str:
 @h5_page
 async def export_csv(request: web.Request) -> web.Response:
     stats = await _stats(request)
-    out = io.StringIO()
-    out.write("\ufeff")  # Excel reads the Chinese as UTF-8 only with the BOM
-    csv.writer(out).writerows(rows(stats))
+
+    def build() -> str:
+        out = io.StringIO()
+        out.write("\ufeff")  # Excel reads the Chinese as UTF-8 only with the BOM
+        csv.writer(out).writerows(rows(stats))
+        return out.getvalue()
+
     return web.Response(
-        text=out.getvalue(),
+        text=await asyncio.to_thread(build),
         content_type="text/csv",
         charset="utf-8",
         headers={"Content-Disposition": f"attachment; filename*=UTF-8''{_filename(stats, 'csv')}"},

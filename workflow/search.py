@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from dataclasses import dataclass
@@ -70,15 +71,20 @@ CSV_HEADER = ["订单号", "状态", "客户", "地址", "销售", "组织", "�
 
 async def export_csv(orders: list[Order]) -> str:
     """UTF-8 with a BOM, so Excel opens the Chinese correctly."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow(CSV_HEADER)
     items: dict[int, list[str]] = {}
     for order_id, series, model, room in await OrderItem.filter(order_id__in=[o.id for o in orders]).values_list(
         "order_id", "series", "model", "room"
     ):
         items.setdefault(int(order_id), []).append(f"{room} {series} {model}".strip())
+    # Tens of thousands of rows: written in a thread, so the event loop keeps answering meanwhile.
+    return await asyncio.to_thread(_write_csv, orders, items)
+
+
+def _write_csv(orders: list[Order], items: dict[int, list[str]]) -> str:
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(CSV_HEADER)
     for o in orders:
         writer.writerow(
             [

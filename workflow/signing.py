@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from dataclasses import dataclass
 
@@ -93,7 +94,7 @@ async def submit_signature(*, token: str, png: bytes, ip: str, user_agent: str) 
         await ORDER.check(step, None, order)
     except Conflict as refused:
         raise Conflict(f"{refused.message}，暂不能签字", refused.short) from None
-    check_signature_image(png)
+    await asyncio.to_thread(check_signature_image, png)  # decoding a 2 MB PNG would stall every request
     stored = await runtime().files.put_image(png)
     async with in_transaction():
         try:

@@ -67,6 +67,13 @@ async def _demo(args: argparse.Namespace) -> None:
     await run_demo(data_dir=Path(args.data), port=args.port, emulator_port=args.emulator_port, host=args.host)
 
 
+async def _lifecycle(args: argparse.Namespace) -> None:
+    from workflow.lifecycle_doc import document
+    from workflow.order_lifecycle import ORDER
+
+    print(document(ORDER), end="")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="relay", description="Relay (接力): order lifecycle through a WeCom bot")
     parser.add_argument("--config", default="config.toml", help="config file (default: config.toml)")
@@ -82,6 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
         run=_worker
     )
     sub.add_parser("migrate", help="create or upgrade the database schema").set_defaults(run=_migrate)
+    sub.add_parser("lifecycle", help="print the order lifecycle (Markdown with a Mermaid diagram)").set_defaults(
+        run=_lifecycle
+    )
     for what in ("staff", "products"):
         p = sub.add_parser(what, help=f"{what} data")
         p_sub = p.add_subparsers(dest="action", required=True)

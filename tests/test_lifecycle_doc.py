@@ -1,0 +1,41 @@
+"""The lifecycle's documentation is generated from its table and kept current; every page the table
+names exists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aiohttp
+
+from models import OrderState
+from tests.support import World
+from workflow.lifecycle_doc import document, mermaid
+from workflow.order_lifecycle import ORDER
+
+DOC = Path(__file__).parent.parent / "docs" / "lifecycle.md"
+
+
+def test_the_document_is_the_tables() -> None:
+    assert DOC.read_text(encoding="utf-8") == document(ORDER), "run: relay lifecycle > docs/lifecycle.md"
+
+
+def test_the_diagram_reaches_every_state_from_the_start() -> None:
+    arrows = [line.split("-->") for line in mermaid(ORDER).splitlines() if "-->" in line]
+    edges = {(a.strip(), b.split(":")[0].strip()) for a, b in arrows}
+    reached, frontier = {"[*]"}, ["[*]"]
+    while frontier:
+        here = frontier.pop()
+        for a, b in edges:
+            if a == here and b not in reached:
+                reached.add(b)
+                frontier.append(b)
+    assert {s.value for s in OrderState} <= reached
+
+
+async def test_every_page_the_table_names_is_served(world: World) -> None:
+    pages = {t.page for t in ORDER if t.page is not None}
+    async with aiohttp.ClientSession() as http:
+        for page in pages:
+            # Unsigned: a served page answers by sending the member to WeCom's sign-in, not 404.
+            async with http.get(f"{world.relay_url}{page.url('ANY1')}", allow_redirects=False) as resp:
+                assert resp.status == 302, page

@@ -59,11 +59,13 @@ COMMANDS = {
 }
 
 
-def help_card(userid: str, staff_id: int, roles: list[str], *, links: Links, note: str = "") -> dict[str, Any]:
+def help_card(
+    userid: str, staff_id: int, roles: list[str], *, links: Links, note: str = "", can_create: bool = False
+) -> dict[str, Any]:
     lines = ["我的任务 — 查看待办", "订单 <订单号> — 查看订单和进度", "查找 <订单号/手机号/姓名> — 搜索订单"]
     lines += [text for role, text in COMMANDS.items() if role.value in roles]
     jumps = []
-    if Role.SALES.value in roles:
+    if can_create:
         jumps.append(("新建订单", links.oauth("/h5/orders/new")))
     jumps.append(("订单列表", links.oauth("/h5/orders")))
     if Role.MANAGER.value in roles:

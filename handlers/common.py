@@ -6,6 +6,7 @@ import re
 
 from cards.orders import help_card, my_tasks_card, order_card, search_card
 from handlers.router import Ctx, Router
+from workflow.order_lifecycle import ORDER
 from workflow.scope import get_order_for
 from workflow.search import OrderFilter, search_orders
 from workflow.selectors import open_tasks, order_view
@@ -36,7 +37,9 @@ async def find(ctx: Ctx, match: re.Match[str]) -> None:
 
 
 async def send_help(ctx: Ctx, note: str = "") -> None:
-    await ctx.send(help_card(ctx.staff.userid, ctx.staff.id, ctx.staff.roles, links=ctx.links, note=note))
+    can_create = ORDER.may_new(ORDER["create_order"], ctx.staff)
+    card = help_card(ctx.staff.userid, ctx.staff.id, ctx.staff.roles, links=ctx.links, note=note, can_create=can_create)
+    await ctx.send(card)
 
 
 @router.text(r"帮助|help|\?|？|菜单")

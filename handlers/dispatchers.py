@@ -6,11 +6,12 @@ from datetime import date
 
 from cards.keys import DispatchKey
 from handlers.router import Ctx, Router
-from models import Order, Role, TaskKind
+from models import Order, TaskKind
 from workflow.errors import NotFound
+from workflow.order_lifecycle import ORDER
 from workflow.tasks import dispatch_task
 
-router = Router("dispatchers", roles=(Role.MEASURE_DISPATCHER, Role.INSTALL_DISPATCHER))
+router = Router("dispatchers", roles=ORDER.roles_of("dispatch_measure", "dispatch_install"))
 
 
 @router.click(DispatchKey)

@@ -6,9 +6,9 @@ import re
 
 from cards.orders import new_order_card
 from handlers.router import Ctx, Router
-from models import Role
+from workflow.order_lifecycle import ORDER
 
-router = Router("sales", roles=(Role.SALES,))
+router = Router("sales", roles=ORDER.roles_of("create_order"))
 
 
 @router.text(r"开单|新订单|新建订单|下单")

@@ -8,14 +8,15 @@ from bot.events import ScanCode
 from cards.keys import GoodsInKey
 from cards.lifecycle import goods_in_card, scanned_card
 from handlers.router import Ctx, Router
-from models import Order, OrderItem, Role
+from models import Order, OrderItem
 from workflow.chat import GOODS_IN, chat
 from workflow.errors import NotFound
 from workflow.goods import check_warehouse, missing_items, receive_item
+from workflow.order_lifecycle import ORDER
 from workflow.scope import get_order_for
 from workflow.selectors import item_label, order_view
 
-router = Router("warehouse", roles=(Role.WAREHOUSE,))
+router = Router("warehouse", roles=ORDER.roles_of("receive_item"))
 
 SCAN_KEY = "scan_goods_in"  # the app menu's scancode_waitmsg button
 

@@ -7,15 +7,16 @@ from cards.keys import FinishTaskKey, PhotoCategoryKey, PhotosForTaskKey, TaskAn
 from cards.measure import photo_category_card
 from handlers.router import Ctx, Router
 from infra.storage import RejectedFile, StoredFile
-from models import Attachment, AttachmentCategory, Order, Role, Task, TaskKind, TaskState
+from models import Attachment, AttachmentCategory, Order, Task, TaskKind, TaskState
 from workflow.chat import photo_task
 from workflow.errors import NotFound
 from workflow.install import add_install_photo, finish_install, required_photos
 from workflow.measure import add_site_photo, categorize_photo, finish_measure
+from workflow.order_lifecycle import ORDER
 from workflow.selectors import order_view
-from workflow.tasks import answer_task, field_task, send_photos_to
+from workflow.tasks import PHOTO_STEPS, answer_task, field_task, send_photos_to
 
-router = Router("workers", roles=(Role.MEASURER, Role.INSTALLER))
+router = Router("workers", roles=ORDER.roles_of(*PHOTO_STEPS.values(), "accept_measure", "accept_install"))
 
 
 @router.click(TaskAnswerKey)

@@ -32,6 +32,7 @@ from models import InboxMessage, MessageState, OutboxMessage, Staff, Task
 from relay.app import SERVICES, Services, init_app
 from relay.config import load_config
 from relay.demo import demo_data, emulator_config
+from webviews.auth import SESSION_COOKIE, session_value
 from workflow.admin import import_products, import_staff
 
 PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
@@ -186,6 +187,13 @@ class World:
                 f"{self.emulator_url}/emulator/open", params={"userid": userid, "url": f"{self.relay_url}/h5/orders"}
             ) as resp:
                 assert resp.status == 200, await resp.text()
+            yield session
+
+    @contextlib.asynccontextmanager
+    async def signed_in(self, userid: str) -> AsyncIterator[aiohttp.ClientSession]:
+        """An HTTP session with the member's session cookie, for members the emulator's directory does not
+        hold (made by a test); the OAuth round trip itself is what browser_session goes through."""
+        async with aiohttp.ClientSession(cookies={SESSION_COOKIE: session_value(userid)}) as session:
             yield session
 
     async def staff(self, userid: str) -> Staff:

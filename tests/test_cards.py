@@ -100,7 +100,7 @@ def test_cards_stay_within_limits_for_any_name(name: str) -> None:
         task_card("m1", MEASURE, TaskView(1, "测量", "待接单", date(2026, 12, 1), view), links=LINKS),
         photo_category_card("m1", attachment_id=3, order=view, count=2),
         order_card("s1", view, links=LINKS),
-        help_card("s1", 1, ["sales", "measurer"], links=LINKS),
+        help_card("s1", 1, ["sales", "measurer"], links=LINKS, can_create=True),
     ]
     for message in cards:
         card = message["template_card"]

@@ -17,7 +17,6 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-import aiohttp
 import pytest
 from PIL import Image, ImageDraw
 from tortoise.transactions import in_transaction
@@ -45,7 +44,6 @@ from models import (
 )
 from tests.support import World, jpeg
 from tests.test_permissions import FAR, STORE, at_state, member, seeded
-from webviews.auth import SESSION_COOKIE, session_value
 from workflow.aftersales import Score, record_visit
 from workflow.changes import cancel_order, request_remeasure
 from workflow.design import add_design, finish_design
@@ -410,9 +408,7 @@ async def test_matrix(world: World, state: OrderState) -> None:
             f"{name} at {state.value}: accepted {accepted - offered}, refused {offered - accepted}"
         )
         # The order page offers exactly the pages of what was accepted.
-        # Signed in as the member (the OAuth round trip itself is tested in tests/bot and the browser tests).
-        cookies = {SESSION_COOKIE: session_value(actor.userid)}
-        async with aiohttp.ClientSession(cookies=cookies) as http:
+        async with world.signed_in(actor.userid) as http:
             async with http.get(f"{world.relay_url}/h5/orders/{order.number}") as resp:
                 html = await resp.text()
                 if resp.status == 404:

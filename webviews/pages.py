@@ -117,6 +117,7 @@ async def order_list(request: web.Request) -> web.Response:
     return render(
         request,
         "order_list.html",
+        can_create=ORDER.may_new(ORDER["create_order"], staff),
         orders=orders,
         f=f,
         error=error,

@@ -148,6 +148,13 @@ class Lifecycle:
         facts = await Facts.of(actor, order)
         return refusal_or_task(t, facts, task)
 
+    def roles_of(self, *names: str) -> tuple[Role, ...]:
+        """The roles any of these transitions needs: a chat router for them is for these members."""
+        return tuple(dict.fromkeys(r for name in names for r in self[name].roles()))
+
+    def may_new(self, t: Transition, actor: Staff) -> bool:
+        return any(actor.has_role(r) for r in t.roles())
+
     def check_new(self, t: Transition, actor: Staff) -> None:
         """A row that creates the entity (no state yet): only the role can be checked."""
         roles = t.roles()

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 from PIL import Image, ImageDraw
@@ -364,13 +365,29 @@ def pressed(key: Any, task_kinds: dict[int, TaskKind]) -> str | None:
     return None
 
 
+def linked_pages(card: dict[str, Any], number: str) -> set[str]:
+    """The order's action pages a card links to (buttons, jumps, the card itself), by path."""
+    urls = [b.get("url", "") for b in card.get("button_list", []) if b.get("type") == 1]
+    urls += [j.get("url", "") for j in card.get("jump_list", [])]
+    urls.append(card.get("card_action", {}).get("url", ""))
+    paths = {urlsplit(unquote(parse_qs(urlsplit(u).query).get("redirect_uri", [u])[0])).path for u in urls if u}
+    pages = {t.page.url(number) for t in ORDER if t.page is not None}
+    return paths & pages
+
+
 async def check_cards(sent: list[OutboxMessage], order: Order) -> None:
-    """Each callback button goes to exactly the members who may press it now."""
+    """Each callback button goes to exactly the members who may press it now, and a link to an action
+    page only to members who may act there."""
     kinds = {t.id: t.kind for t in await Task.filter(order_id=order.id)}
     for row in sent:
         card = row.payload.get("template_card")
         if not card:
             continue
+        for path in linked_pages(card, order.number):
+            for userid in str(row.payload["touser"]).split("|"):
+                member = await Staff.get(userid=userid)
+                offered = {t.page.url(order.number) for t in await ORDER.available(member, order) if t.page}
+                assert path in offered, f"{card['main_title']['title']} links {userid} to {path}, who may not act there"
         for button in card.get("button_list", []):
             if button.get("type", 0) != 0:
                 continue

@@ -81,8 +81,15 @@ class _Undo(Exception):
     """Raised to roll an attempt back."""
 
 
+_STORED: dict[int, Any] = {}
+
+
 async def _image() -> Any:
-    return await runtime().files.put_image(jpeg())
+    """A stored photo (stored once per file store: the same bytes are the same file)."""
+    files = runtime().files
+    if id(files) not in _STORED:
+        _STORED[id(files)] = await files.put_image(jpeg())
+    return _STORED[id(files)]
 
 
 async def _job(order: Order, kind: TaskKind) -> Task:
@@ -324,10 +331,12 @@ async def actors() -> dict[str, Staff | None]:
     return people
 
 
-async def attempt(t: Transition, actor: Staff | None, order: Order, untouched: tuple[object, ...]) -> bool:
-    """Did the workflow accept it? Every change is rolled back; `untouched` is the order as it stands."""
+async def attempt(
+    t: Transition, actor: Staff | None, order: Order, untouched: tuple[object, ...], last: OutboxMessage | None
+) -> bool:
+    """Did the workflow accept it? Every change is rolled back: `untouched` is the order as it stands,
+    `last` the last message queued before any attempt."""
     accepted = False
-    last = await OutboxMessage.all().order_by("-id").first()
     try:
         async with in_transaction():
             before = untouched
@@ -409,6 +418,7 @@ async def test_matrix(world: World, state: OrderState) -> None:
     assert order.state == state
     people = await actors()
     untouched = await snapshot(order)
+    last = await OutboxMessage.all().order_by("-id").first()
     for name, actor in people.items():
         offered = set() if actor is None else {t.name for t in await ORDER.available(actor, order)}
         accepted = set()
@@ -416,7 +426,7 @@ async def test_matrix(world: World, state: OrderState) -> None:
             # The customer's link is the customer's; a member's action is a member's.
             if t.name in NOT_ATTEMPTED or (actor is None) != any(r.role is None for r in t.who):
                 continue
-            if await attempt(t, actor, order, untouched):
+            if await attempt(t, actor, order, untouched, last):
                 accepted.add(t.name)
         if actor is None:
             assert accepted == ({"sign"} if state == OrderState.INSTALLED else set()), accepted

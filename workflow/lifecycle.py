@@ -145,6 +145,8 @@ class Lifecycle:
 
         Refusals come in one order and with one text each: the role, then the scope, then the state.
         """
+        if actor is not None:
+            self.check_new(t, actor)  # the role needs no reading of the order
         facts = await Facts.of(actor, order)
         return refusal_or_task(t, facts, task)
 
@@ -156,9 +158,9 @@ class Lifecycle:
         return any(actor.has_role(r) for r in t.roles())
 
     def check_new(self, t: Transition, actor: Staff) -> None:
-        """A row that creates the entity (no state yet): only the role can be checked."""
+        """The member's role, the one thing a row that creates the entity (no state yet) can check."""
         roles = t.roles()
-        if not any(actor.has_role(r) for r in roles):
+        if roles and not any(actor.has_role(r) for r in roles):
             raise NotAllowed(_only(roles))
 
     async def may(self, t: Transition, actor: Staff | None, order: Order) -> bool:
@@ -173,7 +175,7 @@ class Lifecycle:
         facts = await Facts.of(actor, order)
         offered = []
         for t in self:
-            if t.automatic or not t.source:
+            if t.automatic or not t.source or not self.may_new(t, actor):
                 continue
             try:
                 refusal_or_task(t, facts, None)

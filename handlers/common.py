@@ -37,7 +37,7 @@ async def find(ctx: Ctx, match: re.Match[str]) -> None:
 
 
 async def send_help(ctx: Ctx, note: str = "") -> None:
-    can_create = ORDER.may_new(ORDER["create_order"], ctx.staff)
+    can_create = ORDER.has_role_for(ORDER["create_order"], ctx.staff)
     card = help_card(ctx.staff.userid, ctx.staff.id, ctx.staff.roles, links=ctx.links, note=note, can_create=can_create)
     await ctx.send(card)
 

@@ -54,7 +54,7 @@ async def _new_order_page(
 ) -> web.Response:
     staff = api_staff(request)
     try:
-        ORDER.check_new(ORDER["create_order"], staff)
+        ORDER.check_role(ORDER["create_order"], staff)
     except NotAllowed as refused:
         return render(request, "message.html", title="无法开单", message=refused.message, status=403)
     return render(
@@ -117,7 +117,7 @@ async def order_list(request: web.Request) -> web.Response:
     return render(
         request,
         "order_list.html",
-        can_create=ORDER.may_new(ORDER["create_order"], staff),
+        can_create=ORDER.has_role_for(ORDER["create_order"], staff),
         orders=orders,
         f=f,
         error=error,

@@ -9,7 +9,7 @@ The order's own table is in workflow/order_lifecycle.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -137,7 +137,7 @@ class Lifecycle:
     def __getitem__(self, name: str) -> Transition:
         return self.transitions[name]
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[Transition]:
         return iter(self.transitions.values())
 
     async def check(self, t: Transition, actor: Staff | None, order: Order, *, task: Task | None = None) -> Task | None:
@@ -146,7 +146,7 @@ class Lifecycle:
         Refusals come in one order and with one text each: the role, then the scope, then the state.
         """
         if actor is not None:
-            self.check_new(t, actor)  # the role needs no reading of the order
+            self.check_role(t, actor)  # the role needs no reading of the order
         facts = await Facts.of(actor, order)
         return refusal_or_task(t, facts, task)
 
@@ -154,11 +154,13 @@ class Lifecycle:
         """The roles any of these transitions needs: a chat router for them is for these members."""
         return tuple(dict.fromkeys(r for name in names for r in self[name].roles()))
 
-    def may_new(self, t: Transition, actor: Staff) -> bool:
+    def has_role_for(self, t: Transition, actor: Staff) -> bool:
+        """Whether the member holds a role the row names (for a row that creates, all it takes)."""
         return any(actor.has_role(r) for r in t.roles())
 
-    def check_new(self, t: Transition, actor: Staff) -> None:
-        """The member's role, the one thing a row that creates the entity (no state yet) can check."""
+    def check_role(self, t: Transition, actor: Staff) -> None:
+        """Refuse a member without a role the row names: checked first, and all a row that creates the
+        entity (no state yet) can check."""
         roles = t.roles()
         if roles and not any(actor.has_role(r) for r in roles):
             raise NotAllowed(_only(roles))
@@ -175,7 +177,7 @@ class Lifecycle:
         facts = await Facts.of(actor, order)
         offered = []
         for t in self:
-            if t.automatic or not t.source or not self.may_new(t, actor):
+            if t.automatic or not t.source or not self.has_role_for(t, actor):
                 continue
             try:
                 refusal_or_task(t, facts, None)
@@ -186,10 +188,8 @@ class Lifecycle:
 
 
 def refusal_or_task(t: Transition, facts: Facts, task: Task | None) -> Task | None:
+    """The scope and the state, the role being checked already: the job acted on, or why not."""
     order, actor = facts.order, facts.actor
-    roles = t.roles()
-    if actor is not None and roles and not any(actor.has_role(r) for r in roles):
-        raise NotAllowed(_only(roles))
     if task is not None and actor is not None and task.assignee_id != actor.id and _only_assignee(t, actor):
         raise NotAllowed("这不是你的任务")
     if not any(facts.holds(rule, t) for rule in t.who):

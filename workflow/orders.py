@@ -38,7 +38,7 @@ async def create_order(
 ) -> Order:
     """Create the order; the paper order's photo is checked and stored only once the rest is valid."""
     step = ORDER["create_order"]
-    ORDER.check_new(step, actor)
+    ORDER.check_role(step, actor)
     number = number.strip().upper()
     customer_name = customer_name.strip()
     address = address.strip()

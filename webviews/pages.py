@@ -38,6 +38,7 @@ from webviews.forms import (
 )
 from webviews.render import render
 from workflow.errors import Invalid, NotAllowed, WorkflowError
+from workflow.lifecycle import Page
 from workflow.measure import add_drawing, adjust_items, finish_measure
 from workflow.order_lifecycle import ORDER
 from workflow.orders import ItemInput, create_order
@@ -167,8 +168,15 @@ async def order_detail(request: web.Request) -> web.Response:
 
 async def order_actions(staff: Staff, order: Order) -> list[tuple[str, str]]:
     """The pages this viewer can act on from here: those of the transitions the lifecycle offers them."""
-    pages = dict.fromkeys(t.page for t in await ORDER.available(staff, order) if t.page is not None)
-    return [(page.label, page.url(order.number)) for page in pages]
+    offered: dict[Page, list[str]] = {}
+    for t in await ORDER.available(staff, order):
+        if t.page is not None:
+            offered.setdefault(t.page, []).append(t.label)
+    buttons = []
+    for page, labels in sorted(offered.items(), key=lambda item: item[0].lists_actions):
+        label = f"{page.label}：{' / '.join(dict.fromkeys(labels))}" if page.lists_actions else page.label
+        buttons.append((label, page.url(order.number)))
+    return buttons
 
 
 async def _measure_context(request: web.Request, order: Order) -> dict[str, Any]:

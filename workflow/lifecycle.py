@@ -61,6 +61,9 @@ class Page:
 
     label: str
     path: str  # appended to /h5/orders/{number}
+    # A page of several different actions (调整) names on its button the ones the member may take, and
+    # comes last.
+    lists_actions: bool = False
 
     def url(self, number: str) -> str:
         return f"/h5/orders/{number}{self.path}"

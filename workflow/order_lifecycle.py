@@ -43,7 +43,7 @@ GOODS_IN = Page("入库登记", "/goods-in")
 DISPATCH_INSTALL = Page("派安装", "/dispatch/install")
 SIGN = Page("客户签字", "/sign")
 VISIT = Page("填写回访", "/visit")
-CHANGES = Page("调整：取消 / 改期 / 改派 / 转交 / 重新测量", "/changes")
+CHANGES = Page("调整", "/changes", lists_actions=True)
 
 DISPATCH_PAGES = {TaskKind.MEASURE: DISPATCH_MEASURE, TaskKind.INSTALL: DISPATCH_INSTALL}
 

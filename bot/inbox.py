@@ -24,7 +24,6 @@ from models import InboxMessage, MessageState
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=120)
 MAX_ATTEMPTS = 5
 
 # prepare runs outside the transaction (downloads, CPU work); handle runs inside it with prepare's result.
@@ -62,7 +61,9 @@ class InboxProcessor:
         after_commit: Callable[[], None] = lambda: None,
         poll: float = 0.5,
         concurrency: int = 8,
+        lease: timedelta = timedelta(seconds=120),
     ) -> None:
+        self.lease = lease
         self._prepare = prepare
         self._handle = handle
         self._on_failure = on_failure
@@ -152,7 +153,7 @@ class InboxProcessor:
         claimed = (
             await InboxMessage.filter(id=row_id, state=MessageState.PENDING)
             .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
-            .update(locked_until=now + LEASE, attempts=F("attempts") + 1)
+            .update(locked_until=now + self.lease, attempts=F("attempts") + 1)
         )
         return await InboxMessage.get(id=row_id) if claimed else None
 

@@ -24,7 +24,6 @@ from models import MessageState, OutboxKind, OutboxMessage
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=60)
 TASK_ID_USED = 42014
 ALL_RECIPIENTS_INVALID = 81013
 RESPONSE_CODE_INVALID = 60140
@@ -66,7 +65,16 @@ async def enqueue_card_update(
 
 
 class OutboxSender:
-    def __init__(self, client: WeComClient, *, max_attempts: int, max_backoff: float, poll: float = 0.5) -> None:
+    def __init__(
+        self,
+        client: WeComClient,
+        *,
+        max_attempts: int,
+        max_backoff: float,
+        poll: float = 0.5,
+        lease: timedelta = timedelta(seconds=60),
+    ) -> None:
+        self.lease = lease
         self.client = client
         self.max_attempts = max_attempts
         self.max_backoff = max_backoff
@@ -117,7 +125,7 @@ class OutboxSender:
         claimed = (
             await OutboxMessage.filter(id=row_id, state=MessageState.PENDING)
             .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
-            .update(locked_until=now + LEASE, attempts=F("attempts") + 1)
+            .update(locked_until=now + self.lease, attempts=F("attempts") + 1)
         )
         return await OutboxMessage.get(id=row_id) if claimed else None
 

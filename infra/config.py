@@ -89,6 +89,11 @@ class ScheduleConfig:
     daily_push_time: str = "20:00"
     # How often the alert rules are checked (minutes).
     alert_scan_minutes: int = 15
+    # How long a process holds a claimed inbound message, outbound message or job before another may
+    # take it over (seconds): after a crash, the work waits this long. Longer than the slowest handling.
+    inbox_lease_seconds: float = 120.0
+    outbox_lease_seconds: float = 60.0
+    job_lease_seconds: float = 300.0
     # Plan the recurring jobs (alert checks, the daily push) and run due jobs in this process's
     # background. Off only where time is driven by hand (the tests run the scheduler themselves).
     automatic: bool = True

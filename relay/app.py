@@ -8,6 +8,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -65,10 +66,24 @@ async def running_services(config: Config, *, background: bool = True) -> AsyncI
         store=kv,
         timeout=config.wecom.request_timeout,
     )
-    outbox = OutboxSender(client, max_attempts=config.wecom.max_attempts, max_backoff=config.wecom.max_backoff)
+    leases = config.schedule
+    outbox = OutboxSender(
+        client,
+        max_attempts=config.wecom.max_attempts,
+        max_backoff=config.wecom.max_backoff,
+        lease=timedelta(seconds=leases.outbox_lease_seconds),
+    )
     dispatcher = Dispatcher(client)
-    inbox = InboxProcessor(dispatcher.prepare, dispatcher.handle, dispatcher.on_failure, after_commit=outbox.wake)
-    scheduler = Scheduler(HANDLERS, planner=Planner(), after_commit=outbox.wake)
+    inbox = InboxProcessor(
+        dispatcher.prepare,
+        dispatcher.handle,
+        dispatcher.on_failure,
+        after_commit=outbox.wake,
+        lease=timedelta(seconds=leases.inbox_lease_seconds),
+    )
+    scheduler = Scheduler(
+        HANDLERS, planner=Planner(), after_commit=outbox.wake, lease=timedelta(seconds=leases.job_lease_seconds)
+    )
     services = Services(runtime, client, dispatcher, inbox, outbox, scheduler)
     tasks = []
     if background:

@@ -38,8 +38,9 @@ REDIS_URL = os.environ.get("RELAY_TEST_RESTART_REDIS_URL", "redis://127.0.0.1:63
 MEMBERS = ["zhangxiaoshou", "lixiaoshou", "zhaopaidan", "sunceliang", "zhengsheji"]
 HELP_PER_MEMBER = 5
 HELP_TITLE = "接力 · 可以这样和我说"
-# Leases of a killed process run out before its work is taken up again: 120 s inbound, 60 s outbound.
-SETTLE_WITHIN = 300.0
+# Leases of a killed process run out before its work is taken up again.
+LEASE_SECONDS = 3
+SETTLE_WITHIN = 120.0
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="SIGKILL")
 
@@ -178,6 +179,11 @@ path = "{path.parent / "files"}"
 [security]
 secret_key = "{security["secret_key"]}"
 pii_key = "{security["pii_key"]}"
+
+[schedule]
+# The dead process's claims run out in seconds, not production's minutes: the test waits for them.
+inbox_lease_seconds = {LEASE_SECONDS}
+outbox_lease_seconds = {LEASE_SECONDS}
 """,
         encoding="utf-8",
     )

@@ -9,16 +9,27 @@ import asyncio
 import hashlib
 import io
 import os
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from infra.errors import UserError
 
+T = TypeVar("T")
 THUMB_SIZE = (480, 480)
 IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
-Image.MAX_IMAGE_PIXELS = 60_000_000  # a decompression bomb is refused, not decoded
+# A photo or drawing larger than this is refused from its header, before any pixel is decoded: a
+# 400 KB PNG can declare 10000x10000 pixels and take a gigabyte to decode. 50 Mpx holds a 48 MP phone photo.
+MAX_IMAGE_PIXELS = 50_000_000
+Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS  # and Pillow's own guard for any other caller
+# Pillow warns on opening what check_pixels then refuses undecoded: the warning says nothing more.
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+# Decoding takes memory in proportion to the pixels: at most this many images at once per process.
+DECODES_AT_ONCE = 2
 
 
 class RejectedFile(UserError):
@@ -26,6 +37,10 @@ class RejectedFile(UserError):
 
     def __init__(self, message: str, field: str = "file") -> None:
         super().__init__(message, field)
+
+
+class ImageTooLarge(RejectedFile):
+    """An image whose header declares more pixels than Relay decodes."""
 
 
 @dataclass(frozen=True)
@@ -48,13 +63,22 @@ def sniff_document(data: bytes) -> str | None:
     return None
 
 
+def check_pixels(img: Image.Image, limit: int = MAX_IMAGE_PIXELS) -> None:
+    """Refuse an image by the size its header declares (Image.open reads only the header)."""
+    width, height = img.size
+    if width * height > limit:
+        raise ImageTooLarge(f"图片尺寸太大（{width}×{height}），请发送 {limit // 1_000_000} 百万像素以内的图片")
+
+
 def _image_info(data: bytes) -> tuple[str, bytes]:
     """Verify an image fully and make its thumbnail (CPU work: run in a thread)."""
     try:
         with Image.open(io.BytesIO(data)) as probe:
+            check_pixels(probe)
             kind = probe.format
             probe.verify()
         with Image.open(io.BytesIO(data)) as img:
+            img.draft("RGB", THUMB_SIZE)  # a JPEG decodes at the scale the thumbnail needs, not in full
             upright = ImageOps.exif_transpose(img)
             upright.thumbnail(THUMB_SIZE)
             if upright.mode in ("RGBA", "LA", "PA", "P") or "transparency" in upright.info:
@@ -65,6 +89,8 @@ def _image_info(data: bytes) -> tuple[str, bytes]:
                 upright = flat
             out = io.BytesIO()
             upright.convert("RGB").save(out, "JPEG", quality=80)
+    except ImageTooLarge:
+        raise
     except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError, ValueError) as exc:
         raise RejectedFile("文件不是有效的图片（支持 JPG、PNG、GIF、WEBP）") from exc
     if kind not in IMAGE_TYPES:
@@ -74,6 +100,7 @@ def _image_info(data: bytes) -> tuple[str, bytes]:
 
 class FileStore:
     def __init__(self, root: str | Path, *, max_image_bytes: int, max_file_bytes: int) -> None:
+        self._decoding = asyncio.Semaphore(DECODES_AT_ONCE)
         self.root = Path(root)
         self.max_image_bytes = max_image_bytes
         self.max_file_bytes = max_file_bytes
@@ -97,8 +124,14 @@ class FileStore:
             )
         if len(data) < 6:
             raise RejectedFile("文件是空的")
-        content_type, thumb = await asyncio.to_thread(_image_info, data)
+        content_type, thumb = await self.decode(_image_info, data)
         return await self._store(data, content_type, thumb)
+
+    async def decode(self, work: Callable[[bytes], T], data: bytes) -> T:
+        """Image decoding, in a thread and a few at a time: a burst of large photos queues, it does not
+        take the process's memory."""
+        async with self._decoding:
+            return await asyncio.to_thread(work, data)
 
     async def put_document(self, data: bytes) -> StoredFile:
         """An image, a PDF or a CAD drawing (dwg/dxf)."""
@@ -108,6 +141,8 @@ class FileStore:
         if kind is None:
             try:
                 return await self.put_image(data)
+            except ImageTooLarge:
+                raise
             except RejectedFile as exc:
                 raise RejectedFile("不支持的文件类型：请上传图片、PDF 或 CAD 图纸（dwg/dxf）") from exc
         return await self._store(data, kind, None)

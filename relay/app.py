@@ -21,6 +21,7 @@ from bot.outbox import OutboxSender
 from handlers import Dispatcher
 from infra.config import Config
 from infra.db import db
+from infra.errors import UserError
 from infra.kv import open_store
 from infra.runtime import Runtime, build_runtime
 from relay.db import close_db, open_db
@@ -114,6 +115,13 @@ async def error_middleware(
         return await handler(request)
     except web.HTTPException:
         raise
+    except UserError as refused:
+        # A refusal no page caught (a bad id, an export out of scope): its message and status, never a 500.
+        if request.path.startswith(("/h5/", "/sign/")):
+            from webviews.render import render
+
+            return render(request, "message.html", title="无法完成", message=refused.message, status=refused.status)
+        return web.json_response({"error": refused.message}, status=refused.status, dumps=_json_dumps)
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         if request.path.startswith(("/h5/", "/sign/")):

@@ -24,11 +24,16 @@ async def products() -> list[Product]:
     return await Product.filter(active=True).order_by("series", "model")
 
 
+# Ids and counts are 32-bit integer columns: a larger number from a form or URL matches nothing.
+INT32 = 2**31 - 1
+
+
 def to_int(value: object, default: int = 0) -> int:
     try:
-        return int(str(value))
+        number = int(str(value))
     except (TypeError, ValueError):
         return default
+    return number if -INT32 <= number <= INT32 else default
 
 
 def to_date(value: str, field: str) -> date | None:

@@ -37,6 +37,7 @@ from webviews.forms import (
     to_int,
 )
 from webviews.render import render
+from workflow.attachments import file_name
 from workflow.errors import Invalid, NotAllowed, WorkflowError
 from workflow.lifecycle import Page
 from workflow.measure import add_drawing, adjust_items, finish_measure
@@ -283,7 +284,7 @@ def _download_name(attachment: Attachment) -> str:
         "image/vnd.dwg": ".dwg",
         "image/vnd.dxf": ".dxf",
     }.get(attachment.content_type, "")
-    base = attachment.filename or attachment.category.label
+    base = file_name(attachment.filename, attachment.category.label)  # rows stored before names were cleaned
     return base if base.lower().endswith(ext) else f"{base}-{attachment.id}{ext}"
 
 

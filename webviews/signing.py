@@ -10,6 +10,7 @@ from aiohttp import web
 
 from infra.runtime import runtime
 from models import Attachment, AttachmentCategory, Order, OrderItem
+from webviews.forms import to_int
 from webviews.render import render
 from workflow.errors import Conflict, WorkflowError
 from workflow.order_lifecycle import ORDER
@@ -92,10 +93,7 @@ async def sign_file(request: web.Request) -> web.StreamResponse:
         order = await order_for_link(request.match_info["token"])
     except LinkProblem as problem:
         return _problem(request, problem)
-    try:
-        file_id = int(request.match_info["id"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
+    file_id = to_int(request.match_info["id"], -1)
     attachment = await Attachment.get_or_none(
         id=file_id, order_id=order.id, category__in=[AttachmentCategory.INSTALL, AttachmentCategory.SIGNATURE]
     )

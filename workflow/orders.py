@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 from tortoise.exceptions import IntegrityError
@@ -19,9 +18,8 @@ from workflow.errors import Invalid
 from workflow.items import ItemInput, check_items, write_items
 from workflow.lifecycle import apply
 from workflow.order_lifecycle import ORDER
+from workflow.scope import ORDER_NUMBER_RE
 from workflow.tasks import notify_dispatchers
-
-ORDER_NUMBER_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z\-]{0,31}$")
 
 
 async def create_order(

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from models import Order, OrgUnit, Role, Staff, Task
 from models.enums import LIVE_TASK_STATES
 from workflow.errors import NotAllowed, NotFound
+
+# What a paper order number may be (create_order stores it upper-case).
+ORDER_NUMBER_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z\-]{0,31}$")
 
 
 async def unit_path(unit_id: int) -> str:
@@ -32,9 +37,12 @@ def require_role(staff: Staff, *roles: Role) -> None:
 
 async def get_order_for(staff: Staff, number: str) -> Order:
     """The order with this number, if the member may see it (an unseen order is reported as unknown)."""
-    order = await Order.get_or_none(number=number.strip())
+    number = number.strip()
+    if not ORDER_NUMBER_RE.match(number):
+        raise NotFound(f"没有找到订单 {number[:40]}")  # no order can have such a number: no query
+    order = await Order.get_or_none(number=number.upper())
     if order is None or not await can_see(staff, order):
-        raise NotFound(f"没有找到订单 {number.strip()}")
+        raise NotFound(f"没有找到订单 {number}")
     return order
 
 

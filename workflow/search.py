@@ -92,9 +92,9 @@ def _write_csv(orders: list[Order], items: dict[int, list[str]]) -> str:
                 o.state.label,
                 _safe(o.customer.name),
                 _safe(o.address),
-                o.sales.name,
-                o.org_unit.name,
-                "；".join(items.get(o.id, [])),
+                _safe(o.sales.name),
+                _safe(o.org_unit.name),
+                _safe("；".join(items.get(o.id, []))),  # rooms are typed by staff: "=..." is text, not a formula
                 "" if o.contract_amount is None else f"{o.contract_amount:.2f}",
                 local(o.created_at).strftime("%Y-%m-%d %H:%M"),
             ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 from dataclasses import dataclass
 
@@ -19,6 +18,7 @@ from workflow.lifecycle import apply
 from workflow.order_lifecycle import ORDER
 
 MAX_SIGNATURE_BYTES = 2 * 1024 * 1024
+MAX_SIGNATURE_PIXELS = 4_000_000  # a 1440-px-wide phone at 3x is about 3 Mpx
 
 
 def _signer() -> Signer:
@@ -70,9 +70,12 @@ def check_signature_image(data: bytes) -> None:
         with Image.open(io.BytesIO(data)) as img:
             if img.format != "PNG":
                 raise Invalid("签名格式不正确，请重新签字")
+            # The canvas is a phone screen: a larger image is not a signature, and is refused undecoded.
+            if img.size[0] * img.size[1] > MAX_SIGNATURE_PIXELS:
+                raise Invalid("签名图片尺寸不正确，请重新签字")
             img.load()
             gray = img.convert("LA") if img.mode in ("RGBA", "LA", "P") else img.convert("L")
-    except (UnidentifiedImageError, OSError) as exc:
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
         raise Invalid("签名格式不正确，请重新签字") from exc
     # Ink is what is opaque and dark; a blank canvas has none.
     if gray.mode == "LA":
@@ -94,7 +97,7 @@ async def submit_signature(*, token: str, png: bytes, ip: str, user_agent: str) 
         await ORDER.check(step, None, order)
     except Conflict as refused:
         raise Conflict(f"{refused.message}，暂不能签字", refused.short) from None
-    await asyncio.to_thread(check_signature_image, png)  # decoding a 2 MB PNG would stall every request
+    await runtime().files.decode(check_signature_image, png)  # in a thread, a few at a time
     stored = await runtime().files.put_image(png)
     async with in_transaction():
         try:

@@ -105,4 +105,23 @@ def load_config(
             )
         if len(config.wecom.encoding_aes_key) != 43 or not _is_aes_key(config.wecom.encoding_aes_key):
             raise ConfigError("wecom.encoding_aes_key must be the 43-character EncodingAESKey from WeCom")
+        _check_keys(config)
     return config
+
+
+# The demo's keys are published with the code: they protect nothing, so nothing else may use them.
+DEMO_SECURITY = {"secret_key": "relay-demo-session-key", "pii_key": "relay-demo-pii-key"}
+MIN_KEY_LENGTH = 32
+KEY_HINT = 'generate one with: python -c "import secrets; print(secrets.token_urlsafe(32))"'
+
+
+def _check_keys(config: Config) -> None:
+    """Outside the demo, the keys that sign sessions and encrypt customers' phones must be real ones."""
+    for name in ("secret_key", "pii_key"):
+        value = getattr(config.security, name)
+        if value in DEMO_SECURITY.values():
+            raise ConfigError(f"security.{name} is the demo's published key; {KEY_HINT}")
+        if len(value.strip()) < MIN_KEY_LENGTH:
+            raise ConfigError(f"security.{name} is too short (at least {MIN_KEY_LENGTH} characters); {KEY_HINT}")
+    if config.security.secret_key == config.security.pii_key:
+        raise ConfigError("security.secret_key and security.pii_key must differ")

@@ -20,7 +20,7 @@ from infra.config import Config
 from infra.timeutil import local_today, utcnow
 from models import Order, OrderState, Product, Role, Staff
 from relay.app import init_app
-from relay.config import load_config
+from relay.config import DEMO_SECURITY, load_config
 from relay.db import migrate
 from scheduler.plan import ALERT_SCAN
 from workflow.jobs import schedule
@@ -35,7 +35,6 @@ DEMO_WECOM = {
     "token": "relaydemotoken",
     "encoding_aes_key": "yzdVHGx2Cmn+vM6vIOFmsGZySdXRPIiGZ/bQDmObQbU",
 }
-DEMO_SECURITY = {"secret_key": "relay-demo-session-key", "pii_key": "relay-demo-pii-key"}
 
 
 def demo_data(name: str) -> str:

@@ -63,7 +63,10 @@ SECRETS: dict[str, dict[str, Any]] = {
         "token": "QDG6eK",
         "encoding_aes_key": "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C",
     },
-    "security": {"secret_key": "relay-test-session-key", "pii_key": "relay-test-pii-key"},
+    "security": {
+        "secret_key": "relay-test-session-key-of-32-chars-or-more",
+        "pii_key": "relay-test-pii-key-of-32-chars-or-more-too",
+    },
 }
 
 

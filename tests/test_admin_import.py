@@ -65,7 +65,7 @@ def test_cli_reports_errors_in_chinese(tmp_path, capsys) -> None:  # type: ignor
     config.write_text(
         f'[database]\nurl = "sqlite://{tmp_path}/db.sqlite3"\n[wecom]\ncorp_id="c"\nsecret="s"\ntoken="t"\n'
         'encoding_aes_key = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"\n'
-        '[security]\nsecret_key="k"\npii_key="p"\n',
+        '[security]\nsecret_key="a-session-key-of-thirty-two-chars"\npii_key="a-pii-key-of-thirty-two-characters"\n',
         encoding="utf-8",
     )
     assert main(["--config", str(config), "migrate"]) == 0

@@ -39,8 +39,8 @@ max_backoff = 120.5
 path = "/srv/relay/files"
 
 [security]
-secret_key = "session-key"
-pii_key = "pii-key"
+secret_key = "session-key-for-the-tests-0123456789"
+pii_key = "pii-key-for-the-tests-0123456789abc"
 
 [alerts]
 enabled = false
@@ -54,8 +54,8 @@ SECRET_ENV = {
     "RELAY_WECOM_SECRET": "app-secret",
     "RELAY_WECOM_TOKEN": "callback-token",
     "RELAY_WECOM_ENCODING_AES_KEY": AES_KEY,
-    "RELAY_SECURITY_SECRET_KEY": "session-key",
-    "RELAY_SECURITY_PII_KEY": "pii-key",
+    "RELAY_SECURITY_SECRET_KEY": "session-key-for-the-tests-0123456789",
+    "RELAY_SECURITY_PII_KEY": "pii-key-for-the-tests-0123456789abc",
 }
 
 
@@ -267,3 +267,18 @@ def test_example_config_holds_no_real_secret() -> None:
     for section, key in (("wecom", "secret"), ("security", "secret_key"), ("security", "pii_key")):
         value = str(raw.get(section, {}).get(key, ""))
         assert value == "" or "change" in value.lower() or value.startswith("<"), f"{section}.{key} = {value!r}"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "why"),
+    [
+        ("RELAY_SECURITY_SECRET_KEY", "k", "too short"),
+        ("RELAY_SECURITY_PII_KEY", " " * 40, "too short"),
+        ("RELAY_SECURITY_SECRET_KEY", "relay-demo-session-key", "the demo's published key"),
+        ("RELAY_SECURITY_PII_KEY", "relay-demo-pii-key", "the demo's published key"),
+        ("RELAY_SECURITY_PII_KEY", SECRET_ENV["RELAY_SECURITY_SECRET_KEY"], "must differ"),
+    ],
+)
+def test_weak_keys_are_refused_outside_the_demo(key: str, value: str, why: str) -> None:
+    with pytest.raises(ConfigError, match=why):
+        load_config(None, env={**SECRET_ENV, key: value})

@@ -604,7 +604,10 @@ def bench_config(database_url: str, storage: Path) -> Config:
                 "oauth_url": "http://127.0.0.1:9/connect/oauth2/authorize",
             },
             "storage": {"path": str(storage)},
-            "security": {"secret_key": secrets.token_urlsafe(32), "pii_key": "relay-bench-pii-key-of-thirty-two-characters"},
+            "security": {
+                "secret_key": secrets.token_urlsafe(32),
+                "pii_key": "relay-bench-pii-key-of-thirty-two-characters",
+            },
             "schedule": {"automatic": False},
         },
     )

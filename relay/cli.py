@@ -19,10 +19,11 @@ def _config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 async def _serve(args: argparse.Namespace) -> None:
+    from relay.access_log import RedactingAccessLogger
     from relay.app import init_app
 
     config = _config(args)
-    runner = web.AppRunner(init_app(config))
+    runner = web.AppRunner(init_app(config), access_log_class=RedactingAccessLogger)
     await runner.setup()
     await web.TCPSite(runner, config.server.host, config.server.port).start()
     print(f"Relay listening on http://{config.server.host}:{config.server.port}", flush=True)

@@ -19,6 +19,9 @@ class ServerConfig:
     port: int = 8080
     # The address staff's phones reach Relay at; card links and OAuth redirects are built from it.
     public_url: str = "http://127.0.0.1:8080"
+    # Origins allowed to show H5 pages in a frame (space-separated). Empty: none, as in WeCom, which
+    # opens them full-screen. The demo allows its chat console.
+    frame_ancestors: str = ""
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ def demo_config(*, data_dir: Path, port: int, emulator_port: int, host: str = "1
     emulator_url = f"http://{host}:{emulator_port}"
     base = load_config(None, demo=True)
     return base.replace(
-        server={"host": host, "port": port, "public_url": relay_url},
+        server={"host": host, "port": port, "public_url": relay_url, "frame_ancestors": emulator_url},
         database={"url": f"sqlite://{data_dir / 'relay.sqlite3'}"},
         wecom={
             **DEMO_WECOM,

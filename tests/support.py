@@ -76,7 +76,12 @@ def test_config(*, database_url: str, redis_url: str, storage: Path, relay_port:
         None,
         env={},
         overrides={
-            "server": {"host": "127.0.0.1", "port": relay_port, "public_url": f"http://127.0.0.1:{relay_port}"},
+            "server": {
+                "host": "127.0.0.1",
+                "port": relay_port,
+                "public_url": f"http://127.0.0.1:{relay_port}",
+                "frame_ancestors": emu,  # the console shows H5 pages in its phone frame
+            },
             "database": {"url": database_url},
             "redis": {"url": redis_url},
             "wecom": {

@@ -63,6 +63,11 @@ class SecurityConfig:
     pii_key: str = ""  # encrypts customer phones and keys their blind index
     session_hours: int = 12
     sign_link_days: int = 7  # how long a customer's signing link stays valid
+    # Requests a minute, counted across every process: OAuth codes tried from one address (each costs
+    # a WeCom call), customer signing pages from one address, and JSON API calls by one member.
+    oauth_per_minute: int = 30
+    sign_per_minute: int = 60
+    api_per_minute: int = 300
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from urllib.parse import quote, urlencode
 
 from infra.config import Config
 from infra.kv import KeyValueStore
+from infra.ratelimit import RateLimits
 from infra.security import PiiVault
 from infra.storage import FileStore
 
@@ -42,6 +43,7 @@ class Runtime:
     vault: PiiVault
     files: FileStore
     kv: KeyValueStore
+    limits: RateLimits
     # Draws the managers' chart; None means cards.charts.stats_chart. A seam for tests, which hold a drawing
     # to show that nothing else waits on it.
     draw_chart: Callable[..., bytes] | None = None
@@ -67,6 +69,7 @@ def build_runtime(config: Config, kv: KeyValueStore) -> Runtime:
             max_file_bytes=config.storage.max_file_bytes,
         ),
         kv=kv,
+        limits=RateLimits(config.redis.url),
     )
     return _current
 

@@ -70,7 +70,19 @@ SECRETS: dict[str, dict[str, Any]] = {
 }
 
 
-def test_config(*, database_url: str, redis_url: str, storage: Path, relay_port: int, emu_port: int) -> Config:
+# A test signs in and out many times a minute from one address: the limits are tested on their own.
+NO_LIMITS = {"oauth_per_minute": 100_000, "sign_per_minute": 100_000, "api_per_minute": 100_000}
+
+
+def test_config(
+    *,
+    database_url: str,
+    redis_url: str,
+    storage: Path,
+    relay_port: int,
+    emu_port: int,
+    security: dict[str, Any] | None = None,
+) -> Config:
     emu = f"http://127.0.0.1:{emu_port}"
     return load_config(
         None,
@@ -92,7 +104,7 @@ def test_config(*, database_url: str, redis_url: str, storage: Path, relay_port:
                 "max_backoff": 0.2,
             },
             "storage": {"path": str(storage)},
-            "security": SECRETS["security"],
+            "security": {**SECRETS["security"], **NO_LIMITS, **(security or {})},
             # Jobs follow the clock: the tests run the scheduler by hand when they test it.
             "schedule": {"automatic": False},
         },
@@ -214,12 +226,16 @@ def form_errors(html: str) -> str:
 
 
 @contextlib.asynccontextmanager
-async def start_world(*, database_url: str, redis_url: str, storage: Path, seed: bool = True) -> AsyncIterator[World]:
+async def start_world(
+    *, database_url: str, redis_url: str, storage: Path, seed: bool = True, security: dict[str, Any] | None = None
+) -> AsyncIterator[World]:
     if redis_url:
         client = redis.from_url(redis_url)
         await client.flushdb()
         await client.aclose()
-    config, emulator, relay = await _start_servers(database_url=database_url, redis_url=redis_url, storage=storage)
+    config, emulator, relay = await _start_servers(
+        database_url=database_url, redis_url=redis_url, storage=storage, security=security
+    )
     try:
         await clean_database()
         if seed:
@@ -231,13 +247,20 @@ async def start_world(*, database_url: str, redis_url: str, storage: Path, seed:
         await emulator.close()
 
 
-async def _start_servers(*, database_url: str, redis_url: str, storage: Path) -> tuple[Config, TestServer, TestServer]:
+async def _start_servers(
+    *, database_url: str, redis_url: str, storage: Path, security: dict[str, Any] | None = None
+) -> tuple[Config, TestServer, TestServer]:
     """Relay and the emulator on free ports. Each must know the other's port before it starts, so a
     port taken in between (another process on the machine) means trying again with new ones."""
     for attempt in range(5):
         relay_port, emu_port = unused_port(), unused_port()
         config = test_config(
-            database_url=database_url, redis_url=redis_url, storage=storage, relay_port=relay_port, emu_port=emu_port
+            database_url=database_url,
+            redis_url=redis_url,
+            storage=storage,
+            relay_port=relay_port,
+            emu_port=emu_port,
+            security=security,
         )
         emu_conf = emulator_config(
             config, emulator_url=f"http://127.0.0.1:{emu_port}", staff_csv=demo_data("staff.csv")

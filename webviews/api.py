@@ -9,7 +9,7 @@ from aiohttp import web
 
 from infra.security import is_mobile, normalize_phone
 from models import Product
-from webviews.auth import STAFF, Handler, api_staff, session_staff
+from webviews.auth import STAFF, Handler, api_staff, over_limit, session_staff
 from workflow.errors import WorkflowError
 from workflow.scope import get_order_for
 from workflow.search import OrderFilter, search_orders
@@ -24,6 +24,9 @@ def api_auth(handler: Handler) -> Handler:
         staff = await session_staff(request)
         if staff is None or not staff.active:
             return web.json_response({"error": "请从企业微信打开页面后再试"}, status=401)
+        refused = await over_limit(request, "api", staff.userid)
+        if refused is not None:
+            return refused
         request[STAFF] = staff
         return await handler(request)
 

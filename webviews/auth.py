@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from bot.client import WeComClient, WeComError, WeComRetryable
+from infra.ratelimit import Limit
 from infra.runtime import runtime
 from infra.security import Signer
 from models import Staff
@@ -49,7 +50,27 @@ def _clean_url(request: web.Request) -> str:
     return request.path + ("?" + urlencode(query) if query else "")
 
 
+TOO_MANY = "操作太频繁，请一分钟后再试。"
+
+
+async def over_limit(request: web.Request, bucket: str, who: str) -> web.Response | None:
+    """The 429 to answer when `who` has spent this minute's allowance of `bucket`, else None."""
+    per_minute = getattr(runtime().config.security, f"{bucket}_per_minute")
+    if await runtime().limits.allow(Limit(bucket, per_minute), who):
+        return None
+    headers = {"Retry-After": "60"}
+    if request.path.startswith("/api/"):
+        return web.json_response({"error": TOO_MANY}, status=429, headers=headers)
+    response = render(request, "message.html", title="请稍后再试", message=TOO_MANY, status=429)
+    response.headers.update(headers)
+    return response
+
+
 async def _exchange_code(request: web.Request, code: str) -> web.StreamResponse:
+    # Each code costs a call on the company's WeCom quota: an address sending many is refused first.
+    refused = await over_limit(request, "oauth", request.remote or "")
+    if refused is not None:
+        return refused
     client = request.app[WECOM_CLIENT]
     try:
         userid = await client.get_user_by_code(code)

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
 from infra.runtime import runtime
 from models import Attachment, AttachmentCategory, Order, OrderItem
+from webviews.auth import over_limit
 from webviews.forms import to_int
 from webviews.render import render
 from workflow.errors import Conflict, WorkflowError
@@ -47,7 +50,22 @@ async def _page(request: web.Request, order: Order, *, error: str | None = None,
     )
 
 
+def limited(
+    handler: Callable[[web.Request], Awaitable[web.Response]],
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """The customer's page answers a bounded number of requests a minute from one address: the link is
+    the only key, so trying links is made slow."""
+
+    @functools.wraps(handler)
+    async def wrapper(request: web.Request) -> web.Response:
+        refused = await over_limit(request, "sign", request.remote or "")
+        return refused if refused is not None else await handler(request)
+
+    return wrapper
+
+
 @routes.get("/sign/{token}")
+@limited
 async def sign_page(request: web.Request) -> web.Response:
     try:
         order = await order_for_link(request.match_info["token"])
@@ -57,6 +75,7 @@ async def sign_page(request: web.Request) -> web.Response:
 
 
 @routes.post("/sign/{token}")
+@limited
 async def sign_submit(request: web.Request) -> web.Response:
     token = request.match_info["token"]
     try:

@@ -65,6 +65,10 @@ class SecurityConfig:
     sign_link_days: int = 7  # how long a customer's signing link stays valid
     # Requests a minute, counted across every process: OAuth codes tried from one address (each costs
     # a WeCom call), customer signing pages from one address, and JSON API calls by one member.
+    # Days a handled chat message or a sent one keeps its content (then who, when and what kind only),
+    # and days a customer's signature keeps the signer's IP address and browser.
+    message_retention_days: int = 7
+    signer_details_days: int = 30
     oauth_per_minute: int = 30
     sign_per_minute: int = 60
     api_per_minute: int = 300

@@ -22,6 +22,8 @@ class InboxMessage(Model):
     last_error = fields.TextField(default="")
     received_at = fields.DatetimeField(auto_now_add=True)
     processed_at = fields.DatetimeField(null=True)
+    # When its content was dropped after the retention (workflow/retention.py): who and when stay.
+    purged_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "inbox"
@@ -45,6 +47,7 @@ class OutboxMessage(Model):
     response_code = fields.CharField(max_length=255, default="")
     created_at = fields.DatetimeField(auto_now_add=True)
     sent_at = fields.DatetimeField(null=True)
+    purged_at = fields.DatetimeField(null=True)  # as the inbox's
 
     class Meta:
         table = "outbox"

@@ -9,7 +9,7 @@ from typing import Any
 from infra.runtime import runtime
 from infra.timeutil import LOCAL_TZ, local_moment, utcnow
 from scheduler.jobs import JobHandler
-from workflow import alerts, reminders
+from workflow import alerts, reminders, retention
 from workflow.aftersales import MAINTENANCE
 from workflow.jobs import Staged, schedule
 from workflow.stats_push import DAILY_PUSH, MANAGER_PUSH, daily_push, manager_push
@@ -24,6 +24,7 @@ HANDLERS: dict[str, JobHandler | Staged[Any]] = {
     ALERT_SCAN: alerts.scan,  # type: ignore[dict-item]
     DAILY_PUSH: daily_push,
     MANAGER_PUSH: manager_push,
+    retention.PURGE: retention.purge,
 }
 
 
@@ -52,3 +53,7 @@ async def plan_recurring(now: datetime | None = None) -> None:
     hour, minute = (int(x) for x in config.schedule.daily_push_time.split(":"))
     due = local_moment(local.date(), time(hour, minute))
     await schedule(DAILY_PUSH, f"{DAILY_PUSH}:{local.date().isoformat()}", due, {"date": local.date().isoformat()})
+    # Personal data past its retention goes once a day, at night.
+    await schedule(
+        retention.PURGE, f"{retention.PURGE}:{local.date().isoformat()}", local_moment(local.date(), time(3))
+    )

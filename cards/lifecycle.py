@@ -106,7 +106,7 @@ def visit_task_card(to: str, order: OrderView, *, installer: str, links: Links) 
         task_id=CardRef(CardKind.VISIT, order.id).new_task_id(),
         title="待回访",
         desc=f"订单 {order.number} · {order.customer_name}",
-        rows=[row("电话", order.phone), row("安装", installer), row("销售", order.sales_name)],
+        rows=[row("电话", order.phone_masked), row("安装", installer), row("销售", order.sales_name)],
         quote="请致电客户回访，为销售、测量、安装评分",
         url=page,
         jumps=[("填写回访", page)],

@@ -21,7 +21,7 @@ def appointment_reminder_card(to: str, task: TaskView, *, links: Links) -> dict[
         desc=f"订单 {order.number} · {day_label(task.scheduled_date)}",
         rows=[
             row("客户", order.customer_name),
-            row("电话", order.phone),
+            row("电话", order.phone_masked),
             row("地址", order.address),
             row("产品", order.items_text),
         ],
@@ -62,7 +62,12 @@ def maintenance_card(
         task_id=CardRef(CardKind.MAINTENANCE, order.id).new_task_id(),
         title="保养提醒",
         desc=f"订单 {order.number} · {order.customer_name}",
-        rows=[row("电话", order.phone), row("地址", order.address), row("产品", series), row("周期", f"{months} 个月")],
+        rows=[
+            row("电话", order.phone_masked),
+            row("地址", order.address),
+            row("产品", series),
+            row("周期", f"{months} 个月"),
+        ],
         quote="请联系客户预约清洗保养\n" + "\n".join(history[-6:]),
         url=links.oauth(f"/h5/orders/{order.number}"),
     )

@@ -22,7 +22,7 @@ def order_card(userid: str, order: OrderView, *, links: Links) -> dict[str, Any]
         rows=[
             row("状态", order.state_label),
             row("地址", order.address),
-            row("电话", order.phone),
+            row("电话", order.phone_masked),
             row("产品", order.items_text),
             row("销售", order.sales_name),
         ],

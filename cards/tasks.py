@@ -47,7 +47,7 @@ def dispatch_card(
         rows=[
             first_row,
             row("地址", order.address),
-            row("电话", order.phone),
+            row("电话", order.phone_masked),
             row("产品", order.items_text),
             row("销售", order.sales_name),
         ],
@@ -66,7 +66,7 @@ def task_card(worker: str, flow: TaskFlow, task: TaskView, *, links: Links, titl
         desc=f"订单 {order.number} · {day_label(task.scheduled_date)}上门",
         rows=[
             row("客户", order.customer_name),
-            row("电话", order.phone),
+            row("电话", order.phone_masked),
             row("地址", order.address),
             row("产品", order.items_text),
         ],

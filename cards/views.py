@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from infra.security import mask_phone
 from infra.timeutil import local_moment
 from models import OrderState, OrgUnit
 
@@ -22,6 +23,12 @@ class OrderView:
     sales_name: str
     expected_measure_date: date | None
     timeline: list[str] = field(default_factory=list)
+
+    @property
+    def phone_masked(self) -> str:
+        """What a card shows (138****5678): a card stays in WeCom's chat history; the full number is on
+        the order page for whoever calls the customer."""
+        return mask_phone(self.phone)
 
     @property
     def items_text(self) -> str:

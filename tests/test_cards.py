@@ -126,3 +126,15 @@ def test_new_order_card_offers_the_suggestion_and_the_page() -> None:
         "redirect_uri=https%3A%2F%2Frelay.example.com%2Fh5%2Forders%2FLS001%2Fdispatch%2Fmeasure" in buttons[1]["url"]
     )
     assert buttons[1]["url"].endswith("&agentid=1000002#wechat_redirect")
+
+
+def test_cards_show_the_phone_masked() -> None:
+    # A card stays in WeCom's chat history: the full number is on the order page only.
+    view = order()
+    for card in (
+        order_card("u1", view, links=LINKS),
+        task_card("u1", MEASURE, TaskView(1, "测量", "待接单", date(2026, 12, 3), view), links=LINKS),
+        dispatch_card(["u1"], MEASURE, view, suggestion=None, links=LINKS),
+    ):
+        text = json.dumps(card, ensure_ascii=False)
+        assert "138****5678" in text and "13812345678" not in text

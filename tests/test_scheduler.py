@@ -59,7 +59,7 @@ async def test_reminders_nudges_and_escalations_each_once(world: World) -> None:
     assert titles(world, "zhaopaidan").count("孙师傅 未接测量任务") == 1
     reminder = world.card("sunceliang", "明天测量提醒")
     values = {r["keyname"]: r["value"] for r in reminder.card["horizontal_content_list"]}
-    assert values["电话"] == "13900000000" and values["地址"] == "上海"
+    assert values["电话"] == "139****0000" and values["地址"] == "上海"  # the full number is on the order page
     # Rescheduled: the old reminder is stale and sends nothing; the new date gets its own.
     await reschedule_task(actor=dispatcher, task_id=task.id, day=tomorrow + timedelta(days=1))
     await Job.filter(kind=APPOINTMENT).update(state=MessageState.PENDING, due_at=utcnow() - timedelta(seconds=1))

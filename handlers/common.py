@@ -42,6 +42,12 @@ async def send_help(ctx: Ctx, note: str = "") -> None:
     await ctx.send(card)
 
 
+@router.text(r"(今日|今天|本周|本月)统计|统计\s*\d{4}.*")
+async def stats_for_managers(ctx: Ctx, match: re.Match[str]) -> None:
+    # Managers' own router answers them first: whoever reaches this one is not a manager.
+    await ctx.reply("数据统计只对管理层开放。你可以发送“我的任务”查看自己的待办。")
+
+
 @router.text(r"帮助|help|\?|？|菜单")
 async def help_command(ctx: Ctx, match: re.Match[str]) -> None:
     await send_help(ctx)

@@ -195,10 +195,18 @@ async def visit_assigned(caller: Staff, order: Order, *, installer: Staff) -> No
 async def signed(order: Order) -> None:
     sales = await _sales(order)
     await enqueue_message(signed_card(sales.userid, await order_view(order), links=runtime().links))
+    await update_everywhere(CardRef(CardKind.SIGN_LINK, order.id), "客户已签字")
 
 
 async def cancelled(order: Order, *, by: Staff, reason: str, told: list[str]) -> None:
+    """Everyone on it is told, and every card that still offers a step on the order is closed in place."""
     await _notice(told, order, title="订单已取消", text=f"{by.name}：{reason}", kind=CardKind.CANCELLED)
+    closed = "订单已取消"
+    for kind in (CardKind.READY_MEASURE, CardKind.READY_INSTALL, CardKind.SIGN_LINK):
+        await update_everywhere(CardRef(kind, order.id), closed)
+    for task in await Task.filter(order_id=order.id):
+        for kind in (CardKind.MEASURE_TASK, CardKind.INSTALL_TASK, CardKind.MEASURE_BENCH, CardKind.INSTALL_BENCH):
+            await update_everywhere(CardRef(kind, task.id), closed)
 
 
 async def remeasure(order: Order, designers: list[Staff], *, by: Staff, reason: str) -> None:

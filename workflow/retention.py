@@ -35,9 +35,7 @@ async def purge(payload: dict[str, Any] | None = None) -> None:
         (OutboxMessage, "created_at", OUTBOX_KEPT),
     ):
         while (
-            rows := await model.filter(
-                state__in=FINISHED, purged_at__isnull=True, **{f"{finished}__lt": cutoff}
-            )
+            rows := await model.filter(state__in=FINISHED, purged_at__isnull=True, **{f"{finished}__lt": cutoff})
             .limit(BATCH)
             .values_list("id", "payload")
         ):

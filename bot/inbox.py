@@ -99,18 +99,24 @@ class InboxProcessor:
                 task.cancel()
 
     async def dispatch_pending(self) -> int:
-        """Start a worker for each member with pending messages; how many started."""
+        """Start a worker for each member with pending messages; how many started.
+
+        A member whose oldest pending message is held (by another process, or backing off after a
+        failure) is left alone until that lease ends: their later messages wait, in order, and this
+        loop does not spin on them."""
         now = utcnow()
         rows = (
             await InboxMessage.filter(state=MessageState.PENDING)
-            .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
             .order_by("id")
-            .limit(200)
-            .values_list("userid", flat=True)
+            .limit(500)
+            .values_list("userid", "locked_until")
         )
+        oldest: dict[str, Any] = {}
+        for userid, locked_until in rows:
+            oldest.setdefault(str(userid), locked_until)
         started = 0
-        for userid in dict.fromkeys(str(u) for u in rows):
-            if userid in self._busy_users:
+        for userid, locked_until in oldest.items():
+            if userid in self._busy_users or (locked_until is not None and locked_until >= now):
                 continue
             self._busy_users.add(userid)
             task = asyncio.create_task(self._drain_user(userid))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import aiohttp
 
-from models import OrderState
+from models import MessageState, OrderState, OutboxMessage
 from tests.support import World
 from tests.test_lifecycle import signature_png
 from tests.test_permissions import at_state, seeded
@@ -46,3 +46,15 @@ async def test_cancelling_closes_the_dispatchers_and_workers_cards(world: World)
 async def test_the_numbers_are_for_managers_and_others_are_told_so(world: World) -> None:
     await world.say("zhangxiaoshou", "本月统计")
     assert "只对管理层开放" in world.last_text("zhangxiaoshou")
+
+
+async def test_a_card_closed_once_is_not_updated_again(world: World) -> None:
+    # Dispatched (the dispatchers' card closed with who took it), then cancelled: the spent response
+    # code is not used a second time, so no update fails at WeCom.
+    order = await at_state("CC-TWICE", OrderState.MEASURE_SCHEDULED)
+    await world.settle()
+    assert world.card("qianpaidan", "新订单待派测量").replace_text.startswith("已派给")  # type: ignore[union-attr]
+    await cancel_order(actor=await seeded("zhangxiaoshou"), order=order, reason="客户不装了")
+    await world.settle()
+    assert world.card("qianpaidan", "新订单待派测量").replace_text.startswith("已派给")  # type: ignore[union-attr]
+    assert not await OutboxMessage.filter(state=MessageState.FAILED).exists()

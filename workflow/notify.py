@@ -53,11 +53,19 @@ async def update_tapped(userid: str, response_code: str, label: str) -> None:
 
 
 async def update_everywhere(ref: CardRef, label: str, *, skip: str = "") -> None:
-    """Replace the buttons on every copy of every card sent about this thing (but `skip`'s)."""
+    """Replace the buttons on every copy of every card sent about this thing (but `skip`'s). A card
+    already updated this way is left as it is: the send's response code is good for one use (60140)."""
     sent = await OutboxMessage.filter(kind=OutboxKind.SEND, card_task_id__startswith=ref.prefix).values_list(
         "card_task_id", "payload"
     )
+    updated = set(
+        await OutboxMessage.filter(kind=OutboxKind.UPDATE_CARD, card_task_id__startswith=ref.prefix).values_list(
+            "card_task_id", flat=True
+        )
+    )
     for task_id, payload in sent:
+        if task_id in updated:
+            continue
         userids = [u for u in str(payload.get("touser", "")).split("|") if u and u != skip]
         if userids:
             await enqueue_card_update(userids=userids, card_task_id=task_id, replace_name=label)

@@ -190,6 +190,11 @@ async def test_an_admin_exports_everything_held_about_a_customer(world: World) -
             html = await resp.text()
         html = html.replace(f'value="{PHONE}"', "")  # the search box keeps what was typed
         assert "PV-COPY" in html and MASKED in html and PHONE not in html
+        for q in ("pv-copy", "客户"):  # by order number or by name, the same customer
+            async with http.get(f"{world.relay_url}/h5/admin/customers", params={"q": q}) as resp:
+                assert f'data-customer="{order.customer_id}"' in await resp.text(), q
+        async with http.get(f"{world.relay_url}/h5/admin/customers", params={"q": "nobody"}) as resp:
+            assert "没有找到客户" in await resp.text()
         async with http.get(url) as resp:
             assert resp.status == 200 and resp.content_type == "application/zip"
             archive = zipfile.ZipFile(io.BytesIO(await resp.read()))

@@ -16,7 +16,17 @@ import aiohttp
 from cards.views import Period
 from infra.runtime import runtime
 from infra.timeutil import local_today
-from models import AuditAction, AuditEntry, Customer, Order, OrderState, Signature, Staff
+from models import (
+    AuditAction,
+    AuditEntry,
+    Customer,
+    InboxMessage,
+    Order,
+    OrderState,
+    OutboxMessage,
+    Signature,
+    Staff,
+)
 from tests.support import World
 from tests.test_permissions import at_state, seeded
 from webviews.auth import csrf_token
@@ -217,6 +227,8 @@ async def test_an_admin_exports_everything_held_about_a_customer(world: World) -
 
 async def test_an_erased_customer_is_found_by_no_one_and_still_counted(world: World) -> None:
     order = await _signed_and_visited("PV-ERASE")
+    await world.say("zhangxiaoshou", f"查找 {PHONE}")  # the phone in a chat message, the order on a card
+    assert "PV-ERASE" in json.dumps([m.payload for m in await OutboxMessage.all()], ensure_ascii=False)
     manager = await seeded("wangzong")
     period = Period(local_today(), local_today() + timedelta(days=1), "今天")
     before = (await stats_for(manager, period)).total.counts
@@ -258,7 +270,14 @@ async def test_an_erased_customer_is_found_by_no_one_and_still_counted(world: Wo
     assert not await Signature.filter(order_id=order.id).exists() and not image.exists()
     assert await Staff.filter(userid="weishouhou").exists()
     [entry] = await entries(AuditAction.CUSTOMER_ERASE)
-    assert entry.actor is not None and entry.actor.userid == "wangzong" and entry.detail == {"orders": 1}
+    assert entry.actor is not None and entry.actor.userid == "wangzong" and entry.detail["orders"] == 1
+    # The chat's copies, handled and sent, keep who, when and what kind, not what mentioned the customer.
+    assert entry.detail["messages"] >= 2
+    kept = json.dumps(
+        [m.payload for m in await InboxMessage.all()] + [m.payload for m in await OutboxMessage.all()],
+        ensure_ascii=False,
+    )
+    assert PHONE not in kept and "PV-ERASE" not in kept
     async with world.signed_in("wangzong") as http:
         async with http.get(f"{world.relay_url}/h5/admin/customers/{order.customer_id}/export.zip") as resp:
             data = json.loads(zipfile.ZipFile(io.BytesIO(await resp.read())).read("data.json"))

@@ -30,9 +30,11 @@ from models import (
     AuditAction,
     Customer,
     EventKind,
+    InboxMessage,
     Order,
     OrderEvent,
     OrderItem,
+    OutboxMessage,
     Payment,
     Role,
     Signature,
@@ -44,6 +46,7 @@ from models import (
 from workflow import audit
 from workflow.errors import Invalid, NotAllowed, NotFound
 from workflow.lifecycle import Facts, Scope
+from workflow.retention import BATCH, FINISHED, INBOX_KEPT, OUTBOX_KEPT
 from workflow.scope import ORDER_NUMBER_RE, covers, require_role
 from workflow.timeline import timeline
 
@@ -299,13 +302,15 @@ ERASED_FILES = (AttachmentCategory.SIGNATURE, AttachmentCategory.PAPER_ORDER)
 async def erase_customer(*, actor: Staff, customer_id: int, ip: str = "") -> int:
     """Erase the customer's personal data: name and address read 已删除, the phone and its blind index
     go (a search by the old number or name finds nothing), signature and paper-order images and the
-    signer's IP and browser are removed, free-text notes are emptied. The orders stay, anonymised, in
+    signer's IP and browser are removed, free-text notes are emptied, handled chat messages that mention
+    them lose their content. The orders stay, anonymised, in
     every count. Recorded in the audit log. The number of orders touched."""
     customer, orders = await _customer_for(actor, customer_id)
     if customer.erased_at is not None:
         raise Invalid("这位客户的个人信息已经删除")
     ids = [o.id for o in orders]
     files = await Attachment.filter(order_id__in=ids, category__in=list(ERASED_FILES))
+    needles = [phone_of(customer), customer.name, *(o.address for o in orders), *(o.number for o in orders)]
     async with in_transaction():
         await Customer.filter(id=customer.id).update(
             name=ERASED, phone_encrypted="", phone_index="", erased_at=utcnow()
@@ -324,9 +329,37 @@ async def erase_customer(*, actor: Staff, customer_id: int, ip: str = "") -> int
         if not await Attachment.filter(sha256=f.sha256).exists():
             await asyncio.to_thread(_remove, runtime().files.path(f.sha256))
             await asyncio.to_thread(_remove, runtime().files.path(f.sha256, thumbnail=True))
-    await audit.record(AuditAction.CUSTOMER_ERASE, actor=actor, customer_id=customer.id, ip=ip, orders=len(orders))
+    messages = await forget_messages([n for n in needles if len(n) >= 2 and n != ERASED])
+    await audit.record(
+        AuditAction.CUSTOMER_ERASE, actor=actor, customer_id=customer.id, ip=ip, orders=len(orders), messages=messages
+    )
     return len(orders)
 
 
 def _remove(path: Any) -> None:
     path.unlink(missing_ok=True)
+
+
+async def forget_messages(needles: list[str]) -> int:
+    """Handled chat messages and sent cards that mention the customer (their phone in 查找 138…, their name
+    or address on a card, their order's number) keep who, when and what kind now, as after the retention
+    (workflow/retention.py), instead of waiting for it. Read in batches, outside any transaction."""
+    if not needles:
+        return 0
+    now, forgotten = utcnow(), 0
+    for model, kept in ((InboxMessage, INBOX_KEPT), (OutboxMessage, OUTBOX_KEPT)):
+        last = 0
+        while (
+            rows := await model.filter(state__in=FINISHED, purged_at__isnull=True, id__gt=last)
+            .order_by("id")
+            .limit(BATCH)
+            .values_list("id", "payload")
+        ):
+            last = rows[-1][0]
+            for row_id, content in rows:
+                text = json.dumps(content, ensure_ascii=False)
+                if any(needle in text for needle in needles):
+                    what_kind = {k: content[k] for k in kept if k in content}
+                    await model.filter(id=row_id).update(payload=what_kind, purged_at=now)
+                    forgotten += 1
+    return forgotten

@@ -223,7 +223,7 @@ async def test_text_commands(world: World) -> None:
     help_card = world.emu.cards(SALES)[-1]
     assert len(world.emu.cards(SALES)) == before + 1 and help_card.desc.startswith("没听懂")
     await world.say(SALES, "开单")
-    assert world.card(SALES, "新建订单").card["card_action"]["url"].endswith("#wechat_redirect")
+    assert world.card(SALES, "新建订单").card["card_action"]["url"] == f"{world.relay_url}/h5/orders/new?signin=1"
 
 
 async def test_wrong_role_changes_nothing(world: World) -> None:

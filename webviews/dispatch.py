@@ -13,6 +13,7 @@ from webviews.forms import Fields, Files, form_page, one, order_or_404, to_date,
 from webviews.render import render
 from workflow.errors import Conflict, Invalid, NotAllowed
 from workflow.order_lifecycle import ORDER, job
+from workflow.privacy import may_call
 from workflow.selectors import order_view
 from workflow.tasks import dispatch_task, rank_workers
 
@@ -59,6 +60,7 @@ async def _dispatch_form(request: web.Request, *, error: str | None, status: int
         csrf=csrf_token(staff),
         today=local_today().isoformat(),
         ready=ready,
+        can_call=await may_call(staff, order),
     )
 
 

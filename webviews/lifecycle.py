@@ -26,6 +26,7 @@ from workflow.errors import Invalid, WorkflowError
 from workflow.goods import receive_item
 from workflow.order_lifecycle import ORDER, job
 from workflow.payments import confirm_design, parse_amount, payment_summary, record_payment
+from workflow.privacy import may_call
 from workflow.selectors import item_label, order_view
 from workflow.signing import signature_of, signing_link_for
 from workflow.tasks import reassign_task, reschedule_task, team_for, transfer_task
@@ -206,7 +207,9 @@ async def sign_qr(request: web.Request) -> web.Response:
 async def _visit_page(request: web.Request, **kw: Any) -> web.Response:
     order = await order_or_404(request)
     people = await people_of(order)
-    return await _page(request, "visit.html", people=[(r, SCORED_LABELS[r], people[r]) for r in SCORED], **kw)
+    can_call = await may_call(api_staff(request), order)
+    people_list = [(r, SCORED_LABELS[r], people[r]) for r in SCORED]
+    return await _page(request, "visit.html", people=people_list, can_call=can_call, **kw)
 
 
 async def _visit_action(

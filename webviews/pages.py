@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import zipfile
 from typing import Any
 from urllib.parse import quote
@@ -11,10 +12,12 @@ from urllib.parse import quote
 from aiohttp import web
 
 from infra.runtime import runtime
+from infra.security import mask_phone
 from infra.timeutil import local_today
 from models import (
     Attachment,
     AttachmentCategory,
+    AuditAction,
     Order,
     OrderItem,
     OrderState,
@@ -23,7 +26,7 @@ from models import (
     Task,
 )
 from models.enums import SITE_PHOTO_CATEGORIES
-from webviews.auth import api_staff, csrf_token, h5_page
+from webviews.auth import api_staff, check_csrf, csrf_token, h5_page
 from webviews.forms import (
     Fields,
     Files,
@@ -33,10 +36,12 @@ from webviews.forms import (
     one,
     order_or_404,
     products,
+    read_form,
     to_date,
     to_int,
 )
 from webviews.render import render
+from workflow import audit
 from workflow.attachments import file_name
 from workflow.errors import Invalid, NotAllowed, WorkflowError
 from workflow.lifecycle import Page
@@ -44,6 +49,7 @@ from workflow.measure import add_drawing, adjust_items, finish_measure
 from workflow.order_lifecycle import ORDER
 from workflow.orders import ItemInput, create_order
 from workflow.payments import payment_summary
+from workflow.privacy import may_call, phone_of, reveal_phone
 from workflow.scope import can_see
 from workflow.search import OrderFilter, export_csv, search_orders
 from workflow.selectors import order_files, order_view
@@ -120,7 +126,9 @@ async def order_list(request: web.Request) -> web.Response:
         request,
         "order_list.html",
         can_create=ORDER.has_role_for(ORDER["create_order"], staff),
+        is_admin=staff.has_role("admin"),
         orders=orders,
+        phones={o.id: mask_phone(phone_of(o.customer)) for o in orders},
         f=f,
         error=error,
         states=list(OrderState),
@@ -135,15 +143,38 @@ async def order_list(request: web.Request) -> web.Response:
 async def order_export(request: web.Request) -> web.Response:
     staff = api_staff(request)
     try:
-        orders = await search_orders(staff, _filter(request), limit=50_000)
+        f = _filter(request)
+        orders = await search_orders(staff, f, limit=50_000)
     except WorkflowError as exc:
         return render(request, "message.html", title="导出失败", message=exc.message, status=400)
+    text = await export_csv(orders)
+    await audit.record(
+        AuditAction.ORDER_EXPORT,
+        actor=staff,
+        ip=request.remote or "",
+        format="csv",
+        rows=len(orders),
+        filter=_described(f),
+    )
     return web.Response(
-        text=await export_csv(orders),
+        text=text,
         content_type="text/csv",
         charset="utf-8",
         headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote('订单导出.csv')}"},
     )
+
+
+def _described(f: OrderFilter) -> dict[str, str]:
+    """An order filter as the audit log keeps it: the search text without the customer's data."""
+    values = {
+        "q": audit.search_text(f.q),
+        "state": f.state,
+        "from": f.date_from.isoformat() if f.date_from else "",
+        "to": f.date_to.isoformat() if f.date_to else "",
+        "staff": str(f.staff_id or ""),
+        "unit": str(f.unit_id or ""),
+    }
+    return {k: v for k, v in values.items() if v}
 
 
 @routes.get("/h5/orders/{number}", name="order_detail")
@@ -151,6 +182,7 @@ async def order_export(request: web.Request) -> web.Response:
 async def order_detail(request: web.Request) -> web.Response:
     staff = api_staff(request)
     order = await order_or_404(request)
+    await audit.record(AuditAction.ORDER_VIEW, actor=staff, order=order, ip=request.remote or "")
     view = await order_view(order, with_timeline=True)
     files = await order_files(order)
     tasks = await Task.filter(order_id=order.id).order_by("id").prefetch_related("assignee")
@@ -164,7 +196,28 @@ async def order_detail(request: web.Request) -> web.Response:
         created=request.query.get("created") == "1",
         actions=await order_actions(staff, order),
         payments=await payment_summary(order),
+        can_call=await may_call(staff, order),
+        csrf=csrf_token(staff),
     )
+
+
+@routes.post("/h5/orders/{number}/phone", name="order_phone")
+@h5_page
+async def order_phone(request: web.Request) -> web.Response:
+    """显示号码: the full number, for a member who must call the customer; every reveal is recorded."""
+    staff = api_staff(request)
+    order = await order_or_404(request)
+    fields, _ = await read_form(request)
+    check_csrf(request, staff, one(fields, "csrf"))
+    try:
+        phone = await reveal_phone(actor=staff, order=order, ip=request.remote or "")
+    except NotAllowed as refused:
+        return web.json_response({"error": refused.message}, status=403, dumps=_json)
+    return web.json_response({"phone": phone}, headers={"Cache-Control": "no-store"}, dumps=_json)
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
 
 
 async def order_actions(staff: Staff, order: Order) -> list[tuple[str, str]]:

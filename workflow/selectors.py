@@ -10,6 +10,7 @@ from infra.runtime import runtime
 from infra.security import normalize_phone
 from models import Attachment, AttachmentCategory, Customer, Order, OrderItem, Staff, Task, TaskState
 from models.enums import OPEN_TASK_STATES, SITE_PHOTO_CATEGORIES
+from workflow.privacy import phone_of
 from workflow.timeline import timeline
 
 
@@ -29,7 +30,7 @@ async def order_view(order: Order, *, with_timeline: bool = False) -> OrderView:
         state=order.state.value,
         state_label=order.state.label,
         customer_name=customer.name,
-        phone=runtime().vault.decrypt(customer.phone_encrypted),
+        phone=phone_of(customer),
         address=order.address,
         items=[item_label(i) for i in items],
         sales_name=sales.name,

@@ -160,9 +160,14 @@ class ChatLog:
 
     async def changed(self) -> None:
         """Returns after the next new or rewritten entry."""
+        await self.watch()
+
+    def watch(self) -> asyncio.Future[None]:
+        """A future done at the next new or rewritten entry: taken before reading the entries, it misses
+        none that come while they are being sent."""
         waiter = asyncio.get_running_loop().create_future()
         self._waiters.append(waiter)
-        await waiter
+        return waiter
 
     def append(self, *, userid: str, direction: Direction, payload: dict[str, Any], msgid: str, time: int) -> ChatEntry:
         seq = self._next()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import copy
 from dataclasses import dataclass, field
+from time import time as wall_clock
 from typing import Any, Literal
 
 Direction = Literal["in", "out"]  # in: from the member, out: from the bot
@@ -113,6 +114,8 @@ class ChatEntry:
     payload: dict[str, Any]  # the message JSON as sent, card replacements applied
     msgid: str
     time: int
+    # When the emulator got the entry, or last changed it (a card update): epoch seconds, for timing.
+    changed_at: float = field(default_factory=wall_clock)
 
     @property
     def text(self) -> str | None:
@@ -137,6 +140,7 @@ class ChatEntry:
             "payload": self.payload,
             "msgid": self.msgid,
             "time": self.time,
+            "changed_at": round(self.changed_at, 6),
         }
 
 
@@ -199,3 +203,4 @@ class ChatLog:
         entry.msgtype = "template_card"
         entry.payload["msgtype"] = "template_card"
         entry.rev = self._next()
+        entry.changed_at = wall_clock()

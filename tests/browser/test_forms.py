@@ -3,15 +3,18 @@ after, with what was typed and chosen kept; and a banner that says what each act
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
 import pytest
+from PIL import Image, ImageDraw
 from playwright.async_api import Browser, Page, Request, expect
 
-from models import Attachment, AttachmentCategory, Order, OrderState, Payment
+from models import Attachment, AttachmentCategory, Order, OrderState, Payment, Visit
 from tests.browser.conftest import PHONE, Shot, artifact
 from tests.browser.h5 import (
+    AFTER_SALES,
     DESIGNER,
     DISPATCHERS,
     K5,
@@ -25,6 +28,7 @@ from tests.browser.h5 import (
     submit_new_order,
 )
 from tests.support import World
+from workflow.signing import signing_token, submit_signature
 
 EVERY_ORDER_ERROR = {
     "#number-error": "请填写订单号（与纸质订单一致）",
@@ -199,3 +203,40 @@ async def test_a_forwarded_link_cannot_make_the_banner_say_anything(world: World
     await open_as(page, world, SALES, f"/h5/orders/{number}?done=请把尾款转到 6222 0000")
     await expect(page.locator("header.bar h1")).to_have_text(f"订单 {number}")
     await expect(page.locator("#notice")).to_have_count(0)
+
+
+def ink() -> bytes:
+    img = Image.new("RGBA", (300, 150), (0, 0, 0, 0))
+    ImageDraw.Draw(img).line([(20, 20), (280, 130), (40, 120)], fill=(0, 0, 0, 255), width=6)
+    out = io.BytesIO()
+    img.save(out, "PNG")
+    return out.getvalue()
+
+
+async def test_a_visit_without_scores_names_each_and_keeps_the_notes(world: World, page: Page, shot: Shot) -> None:
+    number = "LS20261201007"
+    order = await order_at(world, OrderState.INSTALLED, number)
+    await submit_signature(token=signing_token(order), png=ink(), ip="", user_agent="")
+    await open_as(page, world, AFTER_SALES, f"/h5/orders/{number}/visit")
+    await expect(page.locator("header.bar h1")).to_have_text(f"回访 · {number}")
+    await page.get_by_label(re.compile(r"^测量（.+）评分")).select_option(label="4 分")
+    await page.get_by_placeholder("客户评价（选填）").nth(1).fill("很准时")
+    await page.get_by_label("回访记录").fill("客户满意，淋浴房密封很好")
+    await page.get_by_role("button", name="提交回访").click()
+
+    await expect(page.locator("#form-error")).to_have_text("有 2 处需要修改，请看标红的项")
+    await expect(page.locator("#score_sales-error")).to_have_text("请为销售打分（1 到 5 分）")
+    await expect(page.locator("#score_installer-error")).to_have_text("请为安装打分（1 到 5 分）")
+    await expect(page.locator("#score_measurer-error")).to_have_text("")
+    await expect(page.get_by_label(re.compile(r"^测量（.+）评分")).locator("option:checked")).to_have_text("4 分")
+    await expect(page.get_by_placeholder("客户评价（选填）").nth(1)).to_have_value("很准时")
+    await expect(page.get_by_label("回访记录")).to_have_value("客户满意，淋浴房密封很好")
+    await shot("visit-errors")
+
+    await page.get_by_label(re.compile(r"^销售（张晓燕）评分")).select_option(label="5 分")
+    await page.get_by_label(re.compile(r"^安装（.+）评分")).select_option(label="5 分")
+    await page.get_by_role("button", name="提交回访").click()
+    await expect(page.locator("#notice")).to_have_text("回访已记录。")
+    visit = await Visit.get(order_id=order.id)
+    assert (visit.score_sales, visit.score_measurer, visit.score_installer) == (5, 4, 5)
+    assert visit.notes == "客户满意，淋浴房密封很好"

@@ -83,7 +83,7 @@ async def _dispatch(staff: Staff, subject: tuple[Order, TaskKind], form: Fields,
     if worker_id < 0:
         raise Invalid("请选择人员", "worker")
     await dispatch_task(actor=staff, order=order, kind=kind, worker_id=worker_id, day=day)
-    return f"/h5/orders/{order.number}"
+    return f"/h5/orders/{order.number}?done=dispatched-{kind.value}"
 
 
 form_page(routes, "/h5/orders/{number}/dispatch/{kind}", _dispatch_page, _dispatch, _job_of)

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import io
 import json
 import zipfile
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
 
+from infra.errors import UserError
 from infra.runtime import runtime
-from infra.security import mask_phone
+from infra.security import Signer, mask_phone
 from infra.timeutil import local_today
 from models import (
     Attachment,
@@ -48,7 +52,7 @@ from workflow.lifecycle import Page
 from workflow.measure import add_drawing, adjust_items, finish_measure
 from workflow.order_lifecycle import ORDER
 from workflow.orders import ItemInput, create_order
-from workflow.payments import payment_summary
+from workflow.payments import PaymentSummary, payment_summary
 from workflow.privacy import may_call, phone_of, reveal_phone
 from workflow.scope import can_see
 from workflow.search import OrderFilter, export_csv, search_orders
@@ -56,41 +60,101 @@ from workflow.selectors import order_files, order_view
 
 routes = web.RouteTableDef()
 
+# The paper order's photo from a refused submit: a signed reference to the stored file, so that
+# the form shown again keeps it and the corrected submit need not choose it again.
+KEPT_PHOTO = "kept_paper_photo"
+
+
+@dataclass(frozen=True)
+class KeptPhoto:
+    token: str
+    name: str
+    preview: str  # a data: URL of the thumbnail (the file has no attachment row to serve it by yet)
+    data: bytes
+
+
+def _kept_signer() -> Signer:
+    return Signer(runtime().config.security.secret_key, "kept-photo")
+
+
+def keep_photo(staff: Staff, data: bytes, filename: str) -> str:
+    return _kept_signer().dumps([staff.userid, hashlib.sha256(data).hexdigest(), filename[:100]])
+
+
+async def kept_photo(staff: Staff, token: str) -> KeptPhoto | None:
+    """The photo `token` keeps for this member, if it is theirs, recent and still stored."""
+    value = _kept_signer().loads(token, runtime().config.security.session_hours * 3600) if token else None
+    if not (isinstance(value, list) and len(value) == 3 and value[0] == staff.userid):
+        return None
+    sha, name = str(value[1]), str(value[2])
+    store = runtime().files
+
+    def read() -> tuple[bytes, bytes] | None:
+        try:
+            return store.path(sha).read_bytes(), store.path(sha, thumbnail=True).read_bytes()
+        except OSError:
+            return None
+
+    found = await asyncio.to_thread(read)
+    if found is None:
+        return None
+    data, thumb = found
+    preview = "data:image/jpeg;base64," + base64.b64encode(thumb).decode()
+    return KeptPhoto(token=token, name=name, preview=preview, data=data)
+
 
 async def _new_order_page(
-    request: web.Request, *, error: str | None = None, field: str = "", form: Fields | None = None, status: int = 200
+    request: web.Request,
+    *,
+    error: str | None = None,
+    field: str = "",
+    errors: dict[str, str] | None = None,
+    form: Fields | None = None,
+    status: int = 200,
 ) -> web.Response:
     staff = api_staff(request)
     try:
         ORDER.check_role(ORDER["create_order"], staff)
     except NotAllowed as refused:
         return render(request, "message.html", title="无法开单", message=refused.message, status=403)
+    form = form or {}
     return render(
         request,
         "order_new.html",
         status=status,
         products=await products(),
-        form=form or {},
+        form=form,
         error=error,
         field=field,
+        errors=errors or {},
+        kept=await kept_photo(staff, one(form, KEPT_PHOTO)),
+        kept_field=KEPT_PHOTO,
         csrf=csrf_token(staff),
         today=local_today().isoformat(),
     )
 
 
 async def _create_order(staff: Staff, _: None, form: Fields, files: Files) -> str:
-    photo = next((data for name, _filename, data in files if name == "paper_photo"), None)
-    order = await create_order(
-        actor=staff,
-        number=one(form, "number"),
-        customer_name=one(form, "customer_name"),
-        phone=one(form, "phone"),
-        address=one(form, "address"),
-        items=[ItemInput(product_id=p, room=r, quantity=q) for p, r, q in item_rows(form)],
-        expected_measure_date=to_date(one(form, "expected_measure_date"), "expected_measure_date"),
-        note=one(form, "note"),
-        paper_photo=photo,
-    )
+    upload = next(((filename, data) for name, filename, data in files if name == "paper_photo"), None)
+    kept = None if upload else await kept_photo(staff, one(form, KEPT_PHOTO))
+    photo = upload[1] if upload else kept.data if kept else None
+    try:
+        order = await create_order(
+            actor=staff,
+            number=one(form, "number"),
+            customer_name=one(form, "customer_name"),
+            phone=one(form, "phone"),
+            address=one(form, "address"),
+            items=[ItemInput(product_id=p, room=r, quantity=q) for p, r, q in item_rows(form)],
+            expected_measure_date=to_date(one(form, "expected_measure_date"), "expected_measure_date"),
+            note=one(form, "note"),
+            paper_photo=photo,
+        )
+    except UserError as refused:
+        # The photo create_order checked and stored stays chosen on the form shown again.
+        if upload and "paper_photo" not in refused.errors:
+            form[KEPT_PHOTO] = [keep_photo(staff, upload[1], upload[0])]
+        raise
     return f"/h5/orders/{order.number}?created=1"
 
 
@@ -186,6 +250,7 @@ async def order_detail(request: web.Request) -> web.Response:
     view = await order_view(order, with_timeline=True)
     files = await order_files(order)
     tasks = await Task.filter(order_id=order.id).order_by("id").prefetch_related("assignee")
+    payments = await payment_summary(order)
     return render(
         request,
         "order_detail.html",
@@ -195,7 +260,8 @@ async def order_detail(request: web.Request) -> web.Response:
         tasks=tasks,
         created=request.query.get("created") == "1",
         actions=await order_actions(staff, order),
-        payments=await payment_summary(order),
+        payments=payments,
+        done=done_notice(request.query.get("done", ""), sales=view.sales_name, tasks=tasks, payments=payments),
         can_call=await may_call(staff, order),
         csrf=csrf_token(staff),
     )
@@ -218,6 +284,34 @@ async def order_phone(request: web.Request) -> web.Response:
 
 def _json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
+
+
+# What an H5 action confirms on the order page it returns to (?done=<key>). Keys, not text: a link
+# someone forwards cannot make Relay's page say something Relay did not do.
+DONE = {
+    "designed": "设计已完成，已通知销售 {sales} 与客户确认。",
+    "measured": "测量已完成，已通知设计师。",
+    "confirmed": "客户已确认设计：合同金额 ¥{contract:.2f}，已收 ¥{paid:.2f}。订单已交付生产，已通知仓库。",
+    "visited": "回访已记录。",
+    "cancelled": "订单已取消，已通知相关人员。",
+    "remeasure": "已安排重新测量。",
+    "rescheduled": "已改期。",
+    "reassigned": "已改派。",
+    "transferred": "已转交。",
+}
+
+
+def done_notice(key: str, *, sales: str, tasks: list[Task], payments: PaymentSummary) -> str | None:
+    if key.startswith("dispatched-"):
+        task = next((t for t in reversed(tasks) if t.kind == key.removeprefix("dispatched-")), None)
+        if task is None or task.assignee is None:
+            return None
+        who = task.assignee.name
+        return f"已派{task.kind.label}给 {who}（{task.scheduled_date}），已通知{who}。"
+    text = DONE.get(key)
+    if text is None:
+        return None
+    return text.format(sales=sales, contract=payments.contract or 0, paid=payments.paid)
 
 
 async def order_actions(staff: Staff, order: Order) -> list[tuple[str, str]]:
@@ -278,7 +372,7 @@ async def _measure_action(staff: Staff, order: Order, form: Fields, files: Files
         return f"/h5/orders/{order.number}/measure?saved=items"
     if action == "finish":
         await finish_measure(actor=staff, order=order)
-        return f"/h5/orders/{order.number}?measured=1"
+        return f"/h5/orders/{order.number}?done=measured"
     raise Invalid("未知的操作")
 
 

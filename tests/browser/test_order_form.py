@@ -121,7 +121,8 @@ async def test_a_duplicate_order_number_is_refused(world: World, page: Page, sho
 
     await expect(page.locator("#form-error")).to_have_text("订单号 LS20261125004 已存在，请核对纸质订单编号")
     await expect(page.locator("header.bar h1")).to_have_text("新建订单")
-    await expect(page.locator("#photo-again")).to_contain_text("请重新选择")
+    await expect(page.locator("#number-error")).to_have_text("订单号 LS20261125004 已存在，请核对纸质订单编号")
+    await expect(page.get_by_label("订单号")).to_have_class("invalid")
     await shot("duplicate")
     # What was typed is still there to correct.
     await expect(page.get_by_label("客户姓名")).to_have_value("周先生")

@@ -232,8 +232,9 @@ async def test_text_commands(world: World) -> None:
 
 async def test_wrong_role_changes_nothing(world: World) -> None:
     await world.say(MEASURER, "开单")
-    # Not sales: "开单" is not one of their commands, so they get help, and no form link.
-    assert world.emu.cards(MEASURER)[-1].title == "接力 · 可以这样和我说"
+    # Not sales: they are told who opens orders, and get no form link.
+    assert world.last_text(MEASURER) == "开单只对销售开放。你可以发送“我的任务”查看自己的待办。"
+    assert not world.emu.cards(MEASURER)
     order = await create_order_via_form(world)
     card = world.card(DISPATCHER, "新订单待派测量")
     key = next(b.key for b in card.buttons if b.text.startswith("派给"))

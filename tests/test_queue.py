@@ -1,0 +1,117 @@
+"""我的任务 for every role on the seeded demo: what waits on each member, oldest first, each a tap from its
+next step; clear answers to others' commands."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from cards.common import clip
+from infra.runtime import runtime
+from models import Order, OrderState, PaymentKind, PaymentMethod
+from relay.demo import seed_orders
+from tests.support import World, jpeg
+from tests.test_permissions import at_state
+from workflow import alerts
+from workflow.design import add_design, finish_design
+from workflow.payments import confirm_design
+
+SALES = "zhangxiaoshou"
+
+# What the seeded demo leaves waiting on each member: (order, the step the card offers), oldest first.
+DEMO_QUEUES = {
+    "zhaopaidan": [("LS20261101", "派测量"), ("LS20261106", "派安装")],
+    "qianpaidan": [("LS20261101", "派测量")],
+    "sunceliang": [("LS20261102", "图纸与产品 / 测量完成")],
+    "zhengsheji": [("LS20261103", "上传设计")],
+    "zhangxiaoshou": [
+        ("LS20261107", "客户签字"),
+        ("LS20261104", "客户确认与收款"),
+        ("LS20261105", "登记收款"),
+        ("LS20261106", "登记收款"),
+    ],
+    "fengcangku": [("LS20261105", "入库登记")],
+    "chenanzhuang": [("LS20261107", "客户签字")],
+    "weishouhou": [("LS20261107", "填写回访")],
+    # Alerts in the order they were raised.
+    "wangzong": [("LS20261101", "预警：超时未派测量"), ("LS20261107", "预警：安装后未签字")],
+    "chendianzhang": [("LS20261101", "预警：超时未派测量"), ("LS20261107", "预警：安装后未签字")],
+}
+NOTHING_WAITING = ("lixiaoshou", "zhouceliang", "wuceliang")
+
+# Where each step is taken.
+STEP_PAGES = {
+    "派测量": "/dispatch/measure",
+    "派安装": "/dispatch/install",
+    "图纸与产品 / 测量完成": "/measure",
+    "上传设计": "/design",
+    "客户确认与收款": "/confirm",
+    "登记收款": "/payments",
+    "入库登记": "/goods-in",
+    "客户签字": "/sign",
+    "填写回访": "/visit",
+}
+
+
+def target(url: str) -> str:
+    """The page a card link opens after WeCom's OAuth round trip."""
+    return urlsplit(unquote(parse_qs(urlsplit(url).query).get("redirect_uri", [url])[0])).path
+
+
+async def seed_demo(world: World) -> None:
+    await seed_orders()
+    await alerts.scan()
+    await world.settle()
+
+
+async def test_every_role_asks_and_sees_what_waits_on_them(world: World) -> None:
+    await seed_demo(world)
+    for userid, waiting in DEMO_QUEUES.items():
+        await world.say(userid, "我的任务")
+        card = world.card(userid, "我的任务")
+        lines = card.card["quote_area"]["quote_text"].splitlines()
+        assert [(line.split()[0], line.split(" · ")[1]) for line in lines] == waiting, userid
+        assert card.desc.startswith(f"共 {len(waiting)} 项待办")
+        assert target(card.card["card_action"]["url"]) == "/h5/queue"
+        # The first three are each one tap from their step.
+        jumps = [(j["title"], target(j["url"])) for j in card.card["jump_list"]]
+        for (number, step), (title, path) in zip(waiting, jumps, strict=False):
+            assert title == clip(f"{number} {step}", 40)
+            assert path == f"/h5/orders/{number}{STEP_PAGES.get(step, '')}", (userid, title, path)
+    for userid in NOTHING_WAITING:
+        await world.say(userid, "我的任务")
+        assert world.last_text(userid) == "你目前没有待办任务。"
+
+
+async def test_a_step_taken_leaves_the_queue(world: World) -> None:
+    order = await at_state("Q-DESIGN", OrderState.MEASURED)
+    designer, sales = await world.staff("zhengsheji"), await world.staff("zhangxiaoshou")
+    await world.say("zhengsheji", "我的任务")
+    assert "Q-DESIGN 客户 · 上传设计" in world.card("zhengsheji", "我的任务").card["quote_area"]["quote_text"]
+    await add_design(actor=designer, order=order, stored=await runtime().files.put_image(jpeg()), filename="a.jpg")
+    await finish_design(actor=designer, order=await Order.get(id=order.id))
+    await world.say("zhengsheji", "我的任务")
+    assert world.last_text("zhengsheji") == "你目前没有待办任务。"
+    await world.say("zhangxiaoshou", "我的任务")
+    assert "Q-DESIGN 客户 · 客户确认与收款" in world.card(SALES, "我的任务").card["quote_area"]["quote_text"]
+    # Confirmed and paid in full: nothing is left to collect, so nothing waits on sales.
+    await confirm_design(
+        actor=sales,
+        order=await Order.get(id=order.id),
+        contract_amount=Decimal("5000"),
+        first_payment=Decimal("5000"),
+        method=PaymentMethod.CASH,
+        kind=PaymentKind.FULL,
+    )
+    await world.say("zhangxiaoshou", "我的任务")
+    assert world.last_text("zhangxiaoshou") == "你目前没有待办任务。"
+
+
+async def test_commands_of_other_roles_get_a_clear_answer(world: World) -> None:
+    await world.say("zhengsheji", "开单")
+    assert world.last_text("zhengsheji") == "开单只对销售开放。你可以发送“我的任务”查看自己的待办。"
+    await world.say("zhangxiaoshou", "入库 LS20261105")
+    assert world.last_text("zhangxiaoshou") == "入库登记只对仓库管理员开放。你可以发送“我的任务”查看自己的待办。"
+    await world.say("sunceliang", "本月统计")
+    assert world.last_text("sunceliang") == "数据统计只对管理层开放。你可以发送“我的任务”查看自己的待办。"
+    assert not world.emu.cards("zhengsheji") and not world.emu.cards("zhangxiaoshou")

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cards.common import button_card, callback_button, row, text_notice
+from cards.common import button_card, callback_button, clip, map_url, row, text_notice
 from cards.keys import AlertHandledKey, CardKind, CardRef
+from cards.orders import QUEUE_PAGE
 from cards.tasks import day_label
-from cards.views import STAGES, OrderView, Stats, TaskView
+from cards.views import STAGES, OrderView, QueueItem, Stats, TaskView
 from infra.runtime import Links
 
 
@@ -27,6 +28,23 @@ def appointment_reminder_card(to: str, task: TaskView, *, links: Links) -> dict[
         ],
         quote="出发前请再次与客户确认时间",
         url=links.oauth(f"/h5/orders/{order.number}"),
+    )
+
+
+def morning_card(to: str, staff_id: int, items: list[QueueItem], *, links: Links) -> dict[str, Any]:
+    """A field worker's visits today, in their queue's order: address, masked phone, a map link each."""
+    lines = [
+        f"{i.job} {i.number} {clip(i.customer_name, 12)} {i.phone_masked}\n{clip(i.address, 90)}"
+        for i in items
+    ]
+    return text_notice(
+        to,
+        task_id=CardRef(CardKind.MORNING, staff_id).new_task_id(),
+        title=f"今天上门 {len(items)} 户",
+        desc=f"{day_label(items[0].appointment)} · 出发前请与客户确认时间",
+        quote="\n".join(lines),
+        url=links.oauth(QUEUE_PAGE),
+        jumps=[(f"导航：{i.customer_name} {clip(i.address, 24)}", map_url(i.address)) for i in items[:3]],
     )
 
 

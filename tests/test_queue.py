@@ -1,20 +1,26 @@
 """我的任务 for every role on the seeded demo: what waits on each member, oldest first, each a tap from its
-next step; clear answers to others' commands."""
+next step; the morning card of today's visits, once per field worker; clear answers to others' commands."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from cards.common import clip
 from infra.runtime import runtime
-from models import Order, OrderState, PaymentKind, PaymentMethod
+from infra.timeutil import local_today, utcnow
+from models import Job, MessageState, Order, OrderState, PaymentKind, PaymentMethod, Task, TaskKind
 from relay.demo import seed_orders
+from scheduler.plan import HANDLERS, plan_recurring
 from tests.support import World, jpeg
 from tests.test_permissions import at_state
+from tests.test_scheduler import drain, make_due, workers
 from workflow import alerts
 from workflow.design import add_design, finish_design
+from workflow.morning import MORNING, WORKER_MORNING
 from workflow.payments import confirm_design
+from workflow.tasks import dispatch_task
 
 SALES = "zhangxiaoshou"
 
@@ -105,6 +111,52 @@ async def test_a_step_taken_leaves_the_queue(world: World) -> None:
     )
     await world.say("zhangxiaoshou", "我的任务")
     assert world.last_text("zhangxiaoshou") == "你目前没有待办任务。"
+
+
+async def test_the_morning_card_goes_once_to_each_worker_with_visits_today(world: World) -> None:
+    today = local_today()
+    dispatcher = await world.staff("zhaopaidan")
+    measured_today = await at_state("Q-AM-1", OrderState.CREATED)
+    tomorrow_too = await at_state("Q-AM-2", OrderState.CREATED)
+    installed_today = await at_state("Q-AM-3", OrderState.IN_STOCK)
+    sun, wu, chen = await world.staff("sunceliang"), await world.staff("wuceliang"), await world.staff("chenanzhuang")
+    await dispatch_task(actor=dispatcher, order=measured_today, kind=TaskKind.MEASURE, worker_id=sun.id, day=today)
+    later = today + timedelta(days=1)
+    await dispatch_task(actor=dispatcher, order=tomorrow_too, kind=TaskKind.MEASURE, worker_id=wu.id, day=later)
+    await dispatch_task(actor=dispatcher, order=installed_today, kind=TaskKind.INSTALL, worker_id=chen.id, day=today)
+    await world.settle()
+    before = {u: len(world.emu.cards(u)) for u in ("sunceliang", "wuceliang", "chenanzhuang", "zhaopaidan")}
+
+    # Two processes plan the day, twice; three run the jobs side by side.
+    now = utcnow()
+    await plan_recurring(now)
+    await plan_recurring(now)
+    assert await Job.filter(kind=MORNING).count() == 1
+    await make_due(MORNING)
+    await drain(world, *workers(3))
+    await make_due(WORKER_MORNING)
+    await drain(world, *workers(3))
+
+    sun_card = world.emu.cards("sunceliang")[before["sunceliang"] :]
+    assert [c.title for c in sun_card] == ["今天上门 1 户"]
+    quote = sun_card[0].card["quote_area"]["quote_text"]
+    assert "测量 Q-AM-1 客户 139****0000" in quote and "13900000000" not in quote
+    assert "上海" in quote
+    jump = sun_card[0].card["jump_list"][0]
+    assert (
+        jump["title"].startswith("导航：客户")
+        and jump["url"] == "https://uri.amap.com/search?keyword=%E4%B8%8A%E6%B5%B7"
+    )
+    assert target(sun_card[0].card["card_action"]["url"]) == "/h5/queue"
+    assert [c.title for c in world.emu.cards("chenanzhuang")[before["chenanzhuang"] :]] == ["今天上门 1 户"]
+    assert len(world.emu.cards("wuceliang")) == before["wuceliang"]  # tomorrow's visit: not this morning
+    assert len(world.emu.cards("zhaopaidan")) == before["zhaopaidan"]  # not a field worker
+    assert await Job.filter(kind=WORKER_MORNING).count() == 2
+    assert all(j.state == MessageState.DONE for j in await Job.filter(kind__in=[MORNING, WORKER_MORNING]))
+    # The day's push run again (a lease lost after it queued): still once each.
+    await HANDLERS[MORNING]({"date": today.isoformat()})  # type: ignore[operator]
+    assert await Job.filter(kind=WORKER_MORNING).count() == 2
+    assert await Task.filter(scheduled_date=today).count() == 2
 
 
 async def test_commands_of_other_roles_get_a_clear_answer(world: World) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from cards.common import clip, row, text_message, text_notice
 from cards.keys import CardKind, CardRef
-from cards.views import OrderView, QueueItem
+from cards.views import QUEUE_LIMIT, OrderView, QueueItem
 from infra.runtime import Links
 from models import Order
 from models.enums import Role
@@ -47,7 +47,7 @@ def my_tasks_card(userid: str, staff_id: int, items: list[QueueItem], *, links: 
         userid,
         task_id=CardRef(CardKind.MY_TASKS, staff_id).new_task_id(),
         title="我的任务",
-        desc=f"共 {len(items)} 项待办，最早的在前",
+        desc=f"共 {len(items)} 项待办，最早的在前" if len(items) < QUEUE_LIMIT else f"最早的 {QUEUE_LIMIT} 项待办",
         quote="\n".join(queue_line(i) for i in items[:8]),
         url=links.oauth(QUEUE_PAGE),
         jumps=[(f"{i.number} {i.step}", links.oauth(i.path)) for i in items[:3]],

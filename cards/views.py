@@ -36,6 +36,9 @@ class OrderView:
         return "、".join(self.items) if self.items else "—"
 
 
+QUEUE_LIMIT = 50  # how much of a queue is shown: the oldest; a card and a phone screen hold no more
+
+
 @dataclass(frozen=True)
 class QueueItem:
     """One thing waiting on a member (an order's next step, or an alert) and where they take it."""

@@ -44,6 +44,7 @@ from workflow.measure import add_drawing, adjust_items, finish_measure
 from workflow.order_lifecycle import ORDER
 from workflow.orders import ItemInput, create_order
 from workflow.payments import payment_summary
+from workflow.queue import LIMIT as QUEUE_LIMIT
 from workflow.queue import queue_for
 from workflow.scope import can_see
 from workflow.search import OrderFilter, export_csv, search_orders
@@ -135,7 +136,8 @@ async def order_list(request: web.Request) -> web.Response:
 @h5_page
 async def queue(request: web.Request) -> web.Response:
     """我的待办: what waits on this member, oldest first, each a tap from its next step."""
-    return render(request, "queue.html", items=await queue_for(api_staff(request)), today=local_today())
+    items = await queue_for(api_staff(request))
+    return render(request, "queue.html", items=items, today=local_today(), limit=QUEUE_LIMIT)
 
 
 @routes.get("/h5/orders.csv", name="order_export")

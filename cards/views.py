@@ -53,6 +53,7 @@ class QueueItem:
     since: datetime  # waiting since (oldest first)
     appointment: date | None = None  # the field job's date, when the step is a visit to the customer
     job: str = ""  # 测量 / 安装, when the step is a field job's
+    accept_task: int | None = None  # the job to accept, when the step is 接单 (one tap on 我的待办)
 
     @property
     def phone_masked(self) -> str:

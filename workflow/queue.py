@@ -26,6 +26,7 @@ from workflow.lifecycle import Facts, Scope, Transition, refusal_or_task
 from workflow.order_lifecycle import ORDER
 
 LIMIT = QUEUE_LIMIT
+QUEUE_PATH = "/h5/queue"  # 我的待办
 
 # The one standing step: payments may be recorded on any confirmed order, but wait on sales only while
 # something is still owed.
@@ -159,8 +160,11 @@ async def _customers(ids: list[int]) -> dict[int, Customer]:
 
 def _order_item(facts: Facts, step: Transition, offered: list[Transition], customer: Customer) -> QueueItem:
     order = facts.order
-    page = step.page or next((t.page for t in offered if t.page is not None), None)
     job = facts.current_task(step.task.kind) if step.task is not None else None
+    if job is not None and step.task is not None and step.task.target == TaskState.ACCEPTED:
+        # Accepting has no page of its own: 我的待办 takes it in one tap, as the task card does.
+        return _item(order, customer, step=step.label, path=QUEUE_PATH, since=_waiting_since(order)[0], job=job)
+    page = step.page or next((t.page for t in offered if t.page is not None), None)
     return _item(
         order,
         customer,
@@ -185,6 +189,7 @@ def _item(
         since=since,
         appointment=job.scheduled_date if job is not None else None,
         job=job.kind.label if job is not None else "",
+        accept_task=job.id if job is not None and path == QUEUE_PATH else None,
     )
 
 

@@ -3,14 +3,20 @@ demo, and the designer's 测量完成 card, tapped on a phone."""
 
 from __future__ import annotations
 
+import re
+
 from playwright.async_api import Page, expect
 
+from infra.timeutil import local_today
+from models import OrderState, Task, TaskKind, TaskState
 from relay.demo import seed_orders
 from tests.browser.conftest import Shot
 from tests.browser.h5 import open_as
 from tests.browser.test_console import chat_card, switch_to
 from tests.support import World
+from tests.test_permissions import at_state
 from workflow import alerts
+from workflow.tasks import dispatch_task
 
 # Who, the oldest order waiting on them in the demo, its step and the heading of the page the step opens.
 NEXT_STEPS = [
@@ -91,3 +97,29 @@ async def test_from_the_chat_to_the_next_step_in_one_tap(world: World, page: Pag
     await helper.locator(".card-jumps .link", has_text="我的待办").click()
     await expect(h5.locator("header.bar h1")).to_have_text("我的待办")
     await expect(h5.locator("#queue .queue-item").first).to_have_attribute("data-number", "LS20261105")
+
+
+async def test_a_new_job_is_accepted_from_the_list_in_one_tap(world: World, page: Page, shot: Shot) -> None:
+    order = await at_state("Q-ACCEPT", OrderState.CREATED)
+    measurer = await world.staff("wuceliang")
+    task = await dispatch_task(
+        actor=await world.staff("zhaopaidan"),
+        order=order,
+        kind=TaskKind.MEASURE,
+        worker_id=measurer.id,
+        day=local_today(),
+    )
+    await world.settle()
+    await open_as(page, world, "wuceliang", "/h5/queue")
+    item = page.locator("#queue .queue-item").filter(has_text="Q-ACCEPT")
+    await expect(item).to_contain_text("今天测量")
+    await expect(item.get_by_role("link", name="地图")).to_have_attribute(
+        "href", re.compile(r"^https://uri\.amap\.com/")
+    )
+    await shot("accept")
+    await item.get_by_role("button", name="接单").click()
+    await expect(page.locator("#notice")).to_have_text("已接单")
+    await expect(item.locator(".step")).to_have_text("图纸与产品 / 测量完成")
+    assert (await Task.get(id=task.id)).state == TaskState.ACCEPTED
+    await world.settle()
+    world.card("wuceliang", "测量进行中")  # the workbench, as after the task card's 接单

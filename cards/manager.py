@@ -55,8 +55,8 @@ def accept_nudge_card(to: str, task: TaskView, *, hours: float, links: Links) ->
         task_id=CardRef(CardKind.NUDGE, task.id).new_task_id(),
         title=f"请尽快接单：{task.kind_label}",
         desc=f"订单 {order.number} · {day_label(task.scheduled_date)}",
-        quote=f"任务已派出 {hours:g} 小时仍未接单，请在任务卡片上点“接单”或“拒单”",
-        url=links.oauth(f"/h5/orders/{order.number}"),
+        quote=f"任务已派出 {hours:g} 小时仍未接单：点开“我的待办”即可接单，或在任务卡片上点“接单”或“拒单”",
+        url=links.oauth(QUEUE_PAGE),
     )
 
 

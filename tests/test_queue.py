@@ -20,6 +20,7 @@ from workflow import alerts
 from workflow.design import add_design, finish_design
 from workflow.morning import MORNING, WORKER_MORNING
 from workflow.payments import confirm_design
+from workflow.reminders import NUDGE
 from workflow.tasks import dispatch_task
 
 SALES = "zhangxiaoshou"
@@ -167,3 +168,23 @@ async def test_commands_of_other_roles_get_a_clear_answer(world: World) -> None:
     await world.say("sunceliang", "本月统计")
     assert world.last_text("sunceliang") == "数据统计只对管理层开放。你可以发送“我的任务”查看自己的待办。"
     assert not world.emu.cards("zhengsheji") and not world.emu.cards("zhangxiaoshou")
+
+
+async def test_the_nudge_to_accept_opens_the_list_where_accepting_is_one_tap(world: World) -> None:
+    order = await at_state("Q-NUDGE", OrderState.CREATED)
+    measurer = await world.staff("wuceliang")
+    await dispatch_task(
+        actor=await world.staff("zhaopaidan"),
+        order=order,
+        kind=TaskKind.MEASURE,
+        worker_id=measurer.id,
+        day=local_today(),
+    )
+    await make_due(NUDGE)
+    await drain(world, *workers(1))
+    nudge = world.card("wuceliang", "请尽快接单：测量")
+    assert target(nudge.card["card_action"]["url"]) == "/h5/queue"
+    await world.say("wuceliang", "我的任务")
+    mine = world.card("wuceliang", "我的任务")
+    assert "Q-NUDGE 客户 · 接单 · " in mine.card["quote_area"]["quote_text"]
+    assert [(j["title"], target(j["url"])) for j in mine.card["jump_list"]] == [("Q-NUDGE 接单", "/h5/queue")]

@@ -187,7 +187,8 @@ def _item(
         step=step,
         path=path,
         since=since,
-        appointment=job.scheduled_date if job is not None else None,
+        # A visit still to make; a job done (waiting for the customer's signature) is no appointment.
+        appointment=job.scheduled_date if job is not None and job.state in OPEN_TASK_STATES else None,
         job=job.kind.label if job is not None else "",
         accept_task=job.id if job is not None and path == QUEUE_PATH else None,
     )

@@ -101,6 +101,7 @@ class CardKind(StrEnum):
     VISIT = "visit"
     SIGNED = "signed"
     REMIND = "remind"
+    MORNING = "morning"  # a field worker's visits today
     NUDGE = "nudge"
     ESCALATE = "escalate"
     MAINTENANCE = "maint"

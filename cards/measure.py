@@ -47,14 +47,16 @@ def photo_category_card(userid: str, *, attachment_id: int, order: OrderView, co
 def measure_done_card(
     to: list[str], order: OrderView, *, photos: int, drawings: int, links: Links, for_designer: bool
 ) -> dict[str, Any]:
+    """To the designers, the design page (the photos and drawings are one tap from it); to sales, the gallery."""
     gallery = links.oauth(f"/h5/orders/{order.number}/gallery")
+    design = links.oauth(f"/h5/orders/{order.number}/design")
     return text_notice(
         to,
         task_id=CardRef(CardKind.MEASURED, order.id).new_task_id(),
         title="测量完成",
         desc=f"订单 {order.number} · {order.customer_name}",
-        emphasis=(f"{photos} 张照片 · {drawings} 份图纸", "点击查看全部照片与图纸" if for_designer else "已交设计"),
+        emphasis=(f"{photos} 张照片 · {drawings} 份图纸", "点击上传设计" if for_designer else "已交设计"),
         rows=[row("产品", order.items_text), row("地址", order.address)],
-        url=gallery,
-        jumps=[("查看照片与图纸", gallery)],
+        url=design if for_designer else gallery,
+        jumps=[("上传设计", design), ("查看照片与图纸", gallery)] if for_designer else [("查看照片与图纸", gallery)],
     )

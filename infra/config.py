@@ -99,6 +99,8 @@ class ScheduleConfig:
     accept_escalate_hours: float = 4.0
     # The daily numbers reach every manager at this local time (HH:MM).
     daily_push_time: str = "20:00"
+    # Each field worker with visits to customers that day gets the morning card of them at this local time.
+    morning_push_time: str = "07:30"
     # How often the alert rules are checked (minutes).
     alert_scan_minutes: int = 15
     # How long a process holds a claimed inbound message, outbound message or job before another may

@@ -54,9 +54,12 @@ from workflow.order_lifecycle import ORDER
 from workflow.orders import ItemInput, create_order
 from workflow.payments import PaymentSummary, payment_summary
 from workflow.privacy import may_call, phone_of, reveal_phone
+from workflow.queue import LIMIT as QUEUE_LIMIT
+from workflow.queue import QUEUE_PATH, queue_for
 from workflow.scope import can_see
 from workflow.search import OrderFilter, export_csv, search_orders
 from workflow.selectors import order_files, order_view
+from workflow.tasks import answer_task
 
 routes = web.RouteTableDef()
 
@@ -200,6 +203,33 @@ async def order_list(request: web.Request) -> web.Response:
         people=people,
         query=request.query_string,
     )
+
+
+async def _queue_page(
+    request: web.Request, *, error: str | None = None, status: int = 200, **_: object
+) -> web.Response:
+    """我的待办: what waits on this member, oldest first, each a tap from its next step."""
+    staff = api_staff(request)
+    return render(
+        request,
+        "queue.html",
+        status=status,
+        items=await queue_for(staff),
+        today=local_today(),
+        limit=QUEUE_LIMIT,
+        csrf=csrf_token(staff),
+        error=error,
+        notice=request.query.get("done"),
+    )
+
+
+async def _queue_action(staff: Staff, _: None, form: Fields, files: Files) -> str:
+    """接单 from the list: the same step as the task card's button."""
+    await answer_task(actor=staff, task_id=to_int(one(form, "task"), -1), accept=True)
+    return f"{QUEUE_PATH}?done=已接单"
+
+
+form_page(routes, QUEUE_PATH, _queue_page, _queue_action, no_subject)
 
 
 @routes.get("/h5/orders.csv", name="order_export")

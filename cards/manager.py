@@ -150,3 +150,40 @@ def stats_message(to: str, stats: Stats) -> dict[str, Any]:
         lines.append("评分最低：" + "、".join(f"{name} {score:.1f}" for name, score, _ in stats.lowest))
     sections.append(StatsLines("客户评分", lines))
     return stats_markdown(to, f"{stats.unit.name} · {stats.period.label}", sections)
+
+
+@dataclass(frozen=True)
+class AlertLine:
+    order_number: str
+    title: str  # the rule's title: 超时未派测量, ...
+
+
+def alert_digest(to: str, alerts: list[AlertLine], *, url: str, limit: int = 2048) -> list[dict[str, Any]]:
+    """Many new alerts for one manager as few markdown messages (each within WeCom's 2048 bytes) naming
+    every one: WeCom drops what a member gets beyond 30 messages a minute, so one card each would not
+    all arrive."""
+    lines = [f"- {a.order_number}：{a.title}" for a in alerts]
+    footer = f"[打开订单列表]({url})"
+
+    def head(part: int, parts: int) -> str:
+        page = f"（{part}/{parts}）" if parts > 1 else ""
+        return f"## 预警汇总：{len(alerts)} 条新预警{page}"
+
+    room = limit - len(head(99, 99).encode()) - len(footer.encode()) - 2
+    chunks: list[list[str]] = [[]]
+    size = 0
+    for line in lines:
+        cost = len(line.encode()) + 1
+        if chunks[-1] and size + cost > room:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(line)
+        size += cost
+    return [
+        {
+            "touser": to,
+            "msgtype": "markdown",
+            "markdown": {"content": "\n".join([head(i, len(chunks)), *chunk, footer])},
+        }
+        for i, chunk in enumerate(chunks, 1)
+    ]

@@ -160,9 +160,21 @@ class AlertLine:
 
 def alert_digest(to: str, alerts: list[AlertLine], *, url: str, limit: int = 2048) -> list[dict[str, Any]]:
     """Many new alerts for one manager as few markdown messages (each within WeCom's 2048 bytes) naming
-    every one: WeCom drops what a member gets beyond 30 messages a minute, so one card each would not
-    all arrive."""
-    lines = [f"- {a.order_number}：{a.title}" for a in alerts]
+    every one, grouped by rule: WeCom drops what a member gets beyond 30 messages a minute, so one card
+    each would not all arrive."""
+    groups: dict[str, list[str]] = {}
+    for alert in alerts:
+        groups.setdefault(alert.title, []).append(alert.order_number)
+    lines: list[str] = []
+    for title, numbers in groups.items():
+        lines.append(f"**{title}**（{len(numbers)} 条）")
+        line: list[str] = []
+        for number in numbers:
+            if line and len("、".join([*line, number]).encode()) > 400:
+                lines.append("> " + "、".join(line))
+                line = []
+            line.append(number)
+        lines.append("> " + "、".join(line))
     footer = f"[打开订单列表]({url})"
 
     def head(part: int, parts: int) -> str:
@@ -172,12 +184,12 @@ def alert_digest(to: str, alerts: list[AlertLine], *, url: str, limit: int = 204
     room = limit - len(head(99, 99).encode()) - len(footer.encode()) - 2
     chunks: list[list[str]] = [[]]
     size = 0
-    for line in lines:
-        cost = len(line.encode()) + 1
+    for text in lines:
+        cost = len(text.encode()) + 1
         if chunks[-1] and size + cost > room:
             chunks.append([])
             size = 0
-        chunks[-1].append(line)
+        chunks[-1].append(text)
         size += cost
     return [
         {

@@ -17,7 +17,7 @@ from tortoise.transactions import in_transaction
 from bot.outbox import OutboxSender, allowance, enqueue_message
 from bot.pacing import Allowance, MemoryPacer, RedisPacer
 from cards.common import text_message
-from cards.manager import image_message
+from cards.manager import AlertLine, alert_digest, image_message
 from emulator import FaultKind
 from infra.delivery import Priority
 from infra.timeutil import utcnow
@@ -199,9 +199,12 @@ async def test_sixty_alerts_all_reach_each_manager(strict: World) -> None:
     await world.settle()
 
     for manager in MANAGERS:
-        read = "\n".join(world.texts(manager))
-        missing = [n for n in numbers if f"{n}：超时未派测量" not in read]
+        [digest] = world.texts(manager)  # one message names them all
+        assert digest.startswith("## 预警汇总：60 条新预警")
+        assert "**超时未派测量**（60 条）" in digest
+        missing = [n for n in numbers if n not in digest]
         assert not missing, (manager, missing)
+        assert len(digest.encode()) <= 2048
         print(f"{manager}: {world.emu.delivered[manager]} delivered, {world.emu.dropped[manager]} dropped")
         assert world.emu.dropped[manager] == 0
     # And the numbers a manager asks for right after still reach them.
@@ -228,3 +231,14 @@ async def test_sender_keeps_a_members_limit_across_senders(strict: World, redis_
     finally:
         if redis_url:
             await shared.close()
+
+
+def test_a_long_digest_is_split_within_wecoms_limit_and_names_every_alert() -> None:
+    lines = [AlertLine(f"LS2026{i:05d}", "超时未派测量" if i % 2 else "安装后未签字") for i in range(400)]
+    messages = alert_digest("wangzong", lines, url="https://example.invalid/h5/orders")
+    contents = [m["markdown"]["content"] for m in messages]
+    assert len(contents) > 1
+    assert all(len(c.encode()) <= 2048 for c in contents)
+    assert contents[0].startswith(f"## 预警汇总：400 条新预警（1/{len(contents)}）")
+    named = "\n".join(contents)
+    assert all(line.order_number in named for line in lines)

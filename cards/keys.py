@@ -173,6 +173,17 @@ class PhotoCategoryKey(ButtonKey):
 
 
 @dataclasses.dataclass(frozen=True)
+class PhotoBatchKey(ButtonKey):
+    """One category for a batch of photos sent together: the sender's unsorted photos of the job, first to last."""
+
+    prefix: ClassVar[str] = "pb"
+    task_id: int
+    first_id: int
+    last_id: int
+    category: str
+
+
+@dataclasses.dataclass(frozen=True)
 class FinishTaskKey(ButtonKey):
     prefix: ClassVar[str] = "ft"
     task_id: int

@@ -168,3 +168,52 @@ def stats_message(to: str, stats: Stats) -> dict[str, Any]:
         lines.append("评分最低：" + "、".join(f"{name} {score:.1f}" for name, score, _ in stats.lowest))
     sections.append(StatsLines("客户评分", lines))
     return stats_markdown(to, f"{stats.unit.name} · {stats.period.label}", sections)
+
+
+@dataclass(frozen=True)
+class AlertLine:
+    order_number: str
+    title: str  # the rule's title: 超时未派测量, ...
+
+
+def alert_digest(to: str, alerts: list[AlertLine], *, url: str, limit: int = 2048) -> list[dict[str, Any]]:
+    """Many new alerts for one manager as few markdown messages (each within WeCom's 2048 bytes) naming
+    every one, grouped by rule: WeCom drops what a member gets beyond 30 messages a minute, so one card
+    each would not all arrive."""
+    groups: dict[str, list[str]] = {}
+    for alert in alerts:
+        groups.setdefault(alert.title, []).append(alert.order_number)
+    lines: list[str] = []
+    for title, numbers in groups.items():
+        lines.append(f"**{title}**（{len(numbers)} 条）")
+        line: list[str] = []
+        for number in numbers:
+            if line and len("、".join([*line, number]).encode()) > 400:
+                lines.append("> " + "、".join(line))
+                line = []
+            line.append(number)
+        lines.append("> " + "、".join(line))
+    footer = f"[打开订单列表]({url})"
+
+    def head(part: int, parts: int) -> str:
+        page = f"（{part}/{parts}）" if parts > 1 else ""
+        return f"## 预警汇总：{len(alerts)} 条新预警{page}"
+
+    room = limit - len(head(99, 99).encode()) - len(footer.encode()) - 2
+    chunks: list[list[str]] = [[]]
+    size = 0
+    for text in lines:
+        cost = len(text.encode()) + 1
+        if chunks[-1] and size + cost > room:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(text)
+        size += cost
+    return [
+        {
+            "touser": to,
+            "msgtype": "markdown",
+            "markdown": {"content": "\n".join([head(i, len(chunks)), *chunk, footer])},
+        }
+        for i, chunk in enumerate(chunks, 1)
+    ]

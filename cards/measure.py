@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cards.common import button_card, callback_button, row, text_notice, url_button
-from cards.keys import CardKind, CardRef, FinishTaskKey, PhotoCategoryKey, PhotosForTaskKey
+from cards.keys import CardKind, CardRef, FinishTaskKey, PhotoBatchKey, PhotoCategoryKey, PhotosForTaskKey
 from cards.tasks import day_label
 from cards.views import OrderView, TaskView
 from infra.runtime import Links
@@ -39,6 +39,25 @@ def photo_category_card(userid: str, *, attachment_id: int, order: OrderView, co
         desc=f"订单 {order.number} · 第 {count} 张",
         buttons=[
             callback_button(c.label, PhotoCategoryKey(attachment_id=attachment_id, category=c.value).pack())
+            for c in SITE_PHOTO_CATEGORIES
+        ],
+    )
+
+
+def photo_batch_card(
+    userid: str, *, task_id: int, first_id: int, last_id: int, photos: int, order: OrderView
+) -> dict[str, Any]:
+    """Photos sent together: one card sorts them all."""
+    return button_card(
+        userid,
+        task_id=CardRef(CardKind.PHOTO, last_id).new_task_id(),
+        title="照片已保存，请选择分类",
+        desc=f"订单 {order.number} · 这 {photos} 张一起归类",
+        buttons=[
+            callback_button(
+                c.label,
+                PhotoBatchKey(task_id=task_id, first_id=first_id, last_id=last_id, category=c.value).pack(),
+            )
             for c in SITE_PHOTO_CATEGORIES
         ],
     )

@@ -103,11 +103,12 @@ class ScheduleConfig:
     morning_push_time: str = "07:30"
     # How often the alert rules are checked (minutes).
     alert_scan_minutes: int = 15
-    # How long a process holds a claimed inbound message, outbound message or job before another may
-    # take it over (seconds): after a crash, the work waits this long. Longer than the slowest handling.
-    inbox_lease_seconds: float = 120.0
-    outbox_lease_seconds: float = 60.0
-    job_lease_seconds: float = 300.0
+    # How long a process's claim on an inbound message, outbound message or job lasts unless renewed
+    # (seconds). A live process renews it every third of that while the work runs (models/lease.py), so
+    # after a crash the work waits at most this long before another process takes it over.
+    inbox_lease_seconds: float = 10.0
+    outbox_lease_seconds: float = 10.0
+    job_lease_seconds: float = 10.0
     # Plan the recurring jobs (alert checks, the daily push) and run due jobs in this process's
     # background. Off only where time is driven by hand (the tests run the scheduler themselves).
     automatic: bool = True

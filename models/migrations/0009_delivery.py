@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0005_purged')]
+    dependencies = [('models', '0008_audit')]
 
     initial = False
 

@@ -101,6 +101,8 @@ class ScheduleConfig:
     daily_push_time: str = "20:00"
     # How often the alert rules are checked (minutes).
     alert_scan_minutes: int = 15
+    # A cancelled order can be put back where it was for this many minutes (撤销取消).
+    cancel_undo_minutes: int = 10
     # How long a process holds a claimed inbound message, outbound message or job before another may
     # take it over (seconds): after a crash, the work waits this long. Longer than the slowest handling.
     inbox_lease_seconds: float = 120.0

@@ -84,6 +84,9 @@ class Transition:
     automatic: bool = False  # follows from another step; never offered as a button
     # Returns the order to the state it was cancelled from (order.cancelled_from) instead of a target.
     restores: bool = False
+    # Puts a slip right (undo a cancel, void a payment, correct the customer): offered where it
+    # applies, but never work waiting on anyone (a queue of what is waiting leaves it out).
+    corrects: bool = False
     # A condition beyond role, scope and state (a time limit): the refusal's text, or None when it holds.
     guard: Callable[[Order], str | None] | None = None
 

@@ -300,6 +300,7 @@ ORDER = Lifecycle(
             page=CHANGES,
             restores=True,
             guard=undo_window,
+            corrects=True,
         ),
         # Putting things right (更正)
         Transition(
@@ -309,6 +310,7 @@ ORDER = Lifecycle(
             (S.CONFIRMED, S.IN_STOCK, S.INSTALL_SCHEDULED, S.INSTALLED, S.SIGNED, S.VISITED),
             event=E.PAYMENT_VOIDED,
             page=PAYMENTS,
+            corrects=True,
         ),
         Transition(
             "edit_customer",
@@ -317,6 +319,7 @@ ORDER = Lifecycle(
             (*OPEN_ORDER_STATES, S.SIGNED, S.VISITED),
             event=E.CUSTOMER_EDITED,
             page=CUSTOMER,
+            corrects=True,
         ),
     ],
 )

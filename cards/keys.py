@@ -88,6 +88,8 @@ class CardKind(StrEnum):
     REASSIGNED = "reassigned"
     TRANSFERRED = "transferred"
     CANCELLED = "cancelled"
+    RESTORED = "restored"  # a cancel undone
+    CORRECTED = "corrected"  # a payment voided or corrected, an upload removed, the customer's details edited
     REMEASURE = "remeasure"
     ARRIVED = "arrived"
     PHOTO = "photo"

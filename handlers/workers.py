@@ -44,7 +44,9 @@ async def photo(ctx: Ctx, event: ImageMessage) -> None:
         saved = await add_install_photo(actor=ctx.staff, order=order, stored=ctx.prepared, media_id=event.media_id)
         if await photo_batch(ctx.staff, saved.id) is None:
             return  # more of the batch are coming: one answer for them all
-        count = await Attachment.filter(task_id=task.id, category=AttachmentCategory.INSTALL).count()
+        count = await Attachment.filter(
+            task_id=task.id, category=AttachmentCategory.INSTALL, removed_at__isnull=True
+        ).count()
         needed = await required_photos(order)
         more = f"，还需 {needed - count} 张" if count < needed else "，可以点“安装完成”了"
         await ctx.reply(f"安装照片已保存（订单 {order.number}，第 {count} 张{more}）")
@@ -64,7 +66,7 @@ async def photo(ctx: Ctx, event: ImageMessage) -> None:
         await ctx.send(card)
         return
     count = (
-        await Attachment.filter(task_id=task.id)
+        await Attachment.filter(task_id=task.id, removed_at__isnull=True)
         .exclude(category__in=[AttachmentCategory.DRAWING, AttachmentCategory.PAPER_ORDER])
         .count()
     )

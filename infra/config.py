@@ -103,6 +103,8 @@ class ScheduleConfig:
     morning_push_time: str = "07:30"
     # How often the alert rules are checked (minutes).
     alert_scan_minutes: int = 15
+    # A cancelled order can be put back where it was for this many minutes (撤销取消).
+    cancel_undo_minutes: int = 10
     # How long a process's claim on an inbound message, outbound message or job lasts unless renewed
     # (seconds). A live process renews it every third of that while the work runs (models/lease.py), so
     # after a crash the work waits at most this long before another process takes it over.

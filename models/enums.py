@@ -226,6 +226,13 @@ class EventKind(StrEnum):
     SIGNED = "signed"
     VISITED = "visited"
     CANCELLED = "cancelled"
+    # Putting things right
+    CANCEL_UNDONE = "cancel_undone"
+    PAYMENT_VOIDED = "payment_voided"
+    PAYMENT_CORRECTED = "payment_corrected"
+    UPLOAD_REMOVED = "upload_removed"
+    CUSTOMER_EDITED = "customer_edited"
+    COPIED = "copied"
 
 
 class MessageState(StrEnum):

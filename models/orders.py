@@ -46,6 +46,9 @@ class Order(Model):
     # The price agreed with the customer when they accept the design; payments count against it.
     contract_amount = fields.DecimalField(max_digits=12, decimal_places=2, null=True)
     cancel_reason = fields.CharField(max_length=255, default="")
+    # A cancel can be undone for a while (schedule.cancel_undo_minutes): when, and the state it left.
+    cancelled_at = fields.DatetimeField(null=True)
+    cancelled_from = fields.CharEnumField(OrderState, max_length=32, null=True)
     created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
     updated_at = fields.DatetimeField(auto_now=True)
     # When the order last reached each stage: the numbers managers ask for are counts and averages of these.
@@ -156,6 +159,13 @@ class Attachment(Model):
     # The WeCom MediaId a chat photo came from: the same media handled twice is stored once.
     media_id = fields.CharField(max_length=255, null=True, unique=True)
     created_at = fields.DatetimeField(auto_now_add=True)
+    # A wrong upload removed (已删除): kept for the timeline, gone from galleries, counts and the zip.
+    removed_at = fields.DatetimeField(null=True)
+    removed_by: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
+        "models.Staff", related_name="removed_uploads", null=True, on_delete=fields.SET_NULL
+    )
+    removed_by_id: int | None
+    remove_reason = fields.CharField(max_length=255, null=True)
 
     class Meta:
         table = "attachment"
@@ -200,6 +210,14 @@ class Payment(Model):
     recorded_by_id: int | None
     note = fields.CharField(max_length=255, default="")
     created_at = fields.DatetimeField(auto_now_add=True)
+    # A voided payment (已作废) stays listed and no longer counts as paid; a correction voids it and
+    # records the right one.
+    voided_at = fields.DatetimeField(null=True)
+    voided_by: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
+        "models.Staff", related_name="payments_voided", null=True, on_delete=fields.SET_NULL
+    )
+    voided_by_id: int | None
+    void_reason = fields.CharField(max_length=255, null=True)
 
     class Meta:
         table = "payment"

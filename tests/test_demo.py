@@ -6,15 +6,18 @@ import asyncio
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 
 import aiohttp
 from aiohttp.test_utils import unused_port
 
 
-async def wait_for(url: str, *, attempts: int = 300) -> None:
+async def wait_for(url: str, *, within: float = 180.0) -> None:
+    """Until the URL answers 200: a demo starts in seconds, but a busy machine may take a minute."""
+    deadline = time.monotonic() + within
     async with aiohttp.ClientSession() as http:
-        for _ in range(attempts):
+        while time.monotonic() < deadline:
             try:
                 async with http.get(url) as resp:
                     if resp.status == 200:

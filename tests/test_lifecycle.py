@@ -306,8 +306,14 @@ async def test_cancel_and_remeasure(world: World) -> None:
         world, SALES, f"/h5/orders/{order.number}/changes", [("action", "cancel"), ("reason", "")]
     )
     assert status == 400 and form_errors(html) == "请填写取消原因"
+    # The first submit asks to confirm and changes nothing; the confirmation cancels.
+    changes = f"/h5/orders/{order.number}/changes"
+    status, html = await post_form(world, SALES, changes, [("action", "cancel"), ("reason", "客户装修延期，暂不做了")])
+    assert status == 200 and "确认取消订单" in html, form_errors(html)
+    await order.refresh_from_db()
+    assert order.state == OrderState.MEASURE_SCHEDULED
     status, html = await post_form(
-        world, SALES, f"/h5/orders/{order.number}/changes", [("action", "cancel"), ("reason", "客户装修延期，暂不做了")]
+        world, SALES, changes, [("action", "cancel"), ("confirm", "1"), ("reason", "客户装修延期，暂不做了")]
     )
     assert status == 200, form_errors(html)
     await world.settle()

@@ -46,7 +46,7 @@ from models import (
 from tests.support import World, jpeg
 from tests.test_permissions import FAR, STORE, at_state, member, seeded
 from workflow.aftersales import Score, record_visit
-from workflow.changes import cancel_order, request_remeasure
+from workflow.changes import cancel_order, request_remeasure, undo_cancel
 from workflow.design import add_design, finish_design
 from workflow.errors import WorkflowError
 from workflow.goods import receive_item
@@ -55,7 +55,8 @@ from workflow.items import ItemInput
 from workflow.lifecycle import Transition
 from workflow.measure import add_drawing, add_site_photo, adjust_items, categorize_photo, finish_measure
 from workflow.order_lifecycle import ORDER
-from workflow.payments import confirm_design, record_payment
+from workflow.orders import edit_customer
+from workflow.payments import confirm_design, record_payment, void_payment
 from workflow.signing import signing_link_for, signing_token, submit_signature
 from workflow.tasks import answer_task, dispatch_task, reassign_task, reschedule_task, transfer_task
 
@@ -273,6 +274,24 @@ async def _unreached(a: Staff | None, o: Order) -> object:
 @runs("cancel")
 async def _cancel(a: Staff | None, o: Order) -> object:
     return await cancel_order(actor=_staff(a), order=o, reason="客户不装了")
+
+
+@runs("undo_cancel")
+async def _undo_cancel(a: Staff | None, o: Order) -> object:
+    return await undo_cancel(actor=_staff(a), order=o)
+
+
+@runs("void_payment")
+async def _void_payment(a: Staff | None, o: Order) -> object:
+    payment = await Payment.filter(order_id=o.id).order_by("id").first()
+    return await void_payment(actor=_staff(a), order=o, payment_id=payment.id if payment else -1, reason="记错了")
+
+
+@runs("edit_customer")
+async def _edit_customer(a: Staff | None, o: Order) -> object:
+    return await edit_customer(
+        actor=_staff(a), order=o, customer_name="客户", phone="13900000001", address="上海", reason="客户换了号码"
+    )
 
 
 # The transitions a member never presses: creating (no order yet) and what follows by itself.

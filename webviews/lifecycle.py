@@ -8,6 +8,7 @@ import io
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 import qrcode
 from aiohttp import web
@@ -21,12 +22,20 @@ from webviews.dispatch import open_tasks_of
 from webviews.forms import Fields, Files, Page, form_page, one, order_or_404, to_date, to_int
 from webviews.render import render
 from workflow.aftersales import SCORED, SCORED_LABELS, Score, people_of, record_visit
-from workflow.changes import cancel_order, request_remeasure
+from workflow.changes import cancel_order, request_remeasure, undo_cancel
 from workflow.design import add_design, finish_design
 from workflow.errors import Invalid, WorkflowError
 from workflow.goods import receive_item
 from workflow.order_lifecycle import ORDER, job
-from workflow.payments import confirm_design, parse_amount, payment_summary, record_payment
+from workflow.orders import edit_customer
+from workflow.payments import (
+    confirm_design,
+    correct_payment,
+    parse_amount,
+    payment_summary,
+    record_payment,
+    void_payment,
+)
 from workflow.privacy import may_call
 from workflow.selectors import item_label, order_view
 from workflow.signing import signature_of, signing_link_for
@@ -76,7 +85,9 @@ def order_form(path: str, page: Page, action: Action) -> None:
 
 async def _design_page(request: web.Request, **kw: Any) -> web.Response:
     order = await order_or_404(request)
-    designs = await Attachment.filter(order_id=order.id, category=AttachmentCategory.DESIGN).order_by("id")
+    designs = await Attachment.filter(
+        order_id=order.id, category=AttachmentCategory.DESIGN, removed_at__isnull=True
+    ).order_by("id")
     return await _page(request, "design.html", designs=designs, **kw)
 
 
@@ -109,6 +120,8 @@ async def _payment_page(request: web.Request, **kw: Any) -> web.Response:
         methods=list(PaymentMethod),
         kinds=list(PaymentKind),
         confirming=await ORDER.may(ORDER["confirm"], api_staff(request), order),
+        recording=await ORDER.may(ORDER["record_payment"], api_staff(request), order),
+        voiding=await ORDER.may(ORDER["void_payment"], api_staff(request), order),
         **kw,
     )
 
@@ -123,7 +136,11 @@ def _payment_fields(form: dict[str, list[str]]) -> tuple[PaymentMethod, PaymentK
 async def _payment_action(
     staff: Staff, order: Order, form: dict[str, list[str]], files: list[tuple[str, str, bytes]]
 ) -> str:
-    confirming = await ORDER.may(ORDER["confirm"], staff, order)
+    action, payment_id = one(form, "action"), to_int(one(form, "payment_id"), -1)
+    if action == "void":
+        voided = await void_payment(actor=staff, order=order, payment_id=payment_id, reason=one(form, "reason"))
+        return f"/h5/orders/{order.number}/payments?done=已作废收款 {voided.amount} 元"
+    confirming = action != "correct" and await ORDER.may(ORDER["confirm"], staff, order)
     errors: dict[str, str] = {}
     amounts: dict[str, Decimal] = {}
     for name in ("contract_amount", "amount") if confirming else ("amount",):
@@ -137,6 +154,17 @@ async def _payment_action(
         errors.update(refused.errors)
     if errors:
         raise Invalid.several(errors)
+    if action == "correct":
+        await correct_payment(
+            actor=staff,
+            order=order,
+            payment_id=payment_id,
+            amount=amounts["amount"],
+            method=method,
+            kind=kind,
+            reason=one(form, "reason"),
+        )
+        return f"/h5/orders/{order.number}/payments?done=收款已更正为 {amounts['amount']} 元"
     if confirming:
         await confirm_design(
             actor=staff,
@@ -245,6 +273,32 @@ async def _visit_action(
 order_form("/h5/orders/{number}/visit", _visit_page, _visit_action)
 
 
+# The customer's details (修改客户信息)
+
+
+async def _customer_page(request: web.Request, *, form: Fields | None = None, **kw: Any) -> web.Response:
+    order = await order_or_404(request)
+    view = await order_view(order)
+    # The phone is not filled in: the full number is only for who must call the customer (显示号码).
+    current = {"customer_name": [view.customer_name], "address": [view.address]}
+    return await _page(request, "customer.html", form=form or current, **kw)
+
+
+async def _customer_action(staff: Staff, order: Order, form: Fields, files: Files) -> str:
+    await edit_customer(
+        actor=staff,
+        order=order,
+        customer_name=one(form, "customer_name"),
+        phone=one(form, "phone"),
+        address=one(form, "address"),
+        reason=one(form, "reason"),
+    )
+    return f"/h5/orders/{order.number}?edited=1"
+
+
+order_form("/h5/orders/{number}/customer", _customer_page, _customer_action)
+
+
 # Changing course (调整)
 
 
@@ -260,8 +314,19 @@ async def _changes_page(request: web.Request, **kw: Any) -> web.Response:
         hand = next((s for s in ("reassign", "transfer") if job(task.kind, s).name in allowed), "")
         team = [p for p in await team_for(flow, staff, task) if p.id != task.assignee_id] if hand else []
         jobs.append((task, job(task.kind, "reschedule").name in allowed, hand, team))
-    nothing = not ({"cancel", "remeasure"} & allowed or any(j[1] or j[3] for j in jobs))
-    return await _page(request, "changes.html", jobs=jobs, allowed=allowed, nothing=nothing, **kw)
+    nothing = not ({"cancel", "remeasure", "undo_cancel"} & allowed or any(j[1] or j[3] for j in jobs))
+    # Cancelling is asked twice: the reason first, then "确认取消" on this page with it.
+    confirming = "cancel" in allowed and request.query.get("confirm") == "cancel"
+    return await _page(
+        request,
+        "changes.html",
+        jobs=jobs,
+        allowed=allowed,
+        nothing=nothing,
+        confirm_reason=request.query.get("reason", "")[:255] if confirming else None,
+        undo_minutes=runtime().config.schedule.cancel_undo_minutes,
+        **kw,
+    )
 
 
 async def _changes_action(
@@ -277,7 +342,15 @@ async def _changes_action(
     }
     task_id = to_int(one(form, "task_id"), -1)
     if action == "cancel":
+        if one(form, "confirm") != "1":
+            if not reason:
+                raise Invalid("请填写取消原因", "reason")
+            await ORDER.check(ORDER["cancel"], staff, order)
+            return f"/h5/orders/{order.number}/changes?{urlencode({'confirm': 'cancel', 'reason': reason})}"
         await cancel_order(actor=staff, order=order, reason=reason)
+    elif action == "undo_cancel":
+        await undo_cancel(actor=staff, order=order)
+        return f"/h5/orders/{order.number}?restored=1"
     elif action == "remeasure":
         await request_remeasure(actor=staff, order=order, reason=reason)
     elif action == "reschedule":

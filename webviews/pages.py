@@ -46,17 +46,17 @@ from webviews.forms import (
 )
 from webviews.render import render
 from workflow import audit
-from workflow.attachments import file_name
+from workflow.attachments import file_name, removal_refused, remove_upload
 from workflow.errors import Invalid, NotAllowed, WorkflowError
 from workflow.lifecycle import Page
 from workflow.measure import add_drawing, adjust_items, finish_measure
 from workflow.order_lifecycle import ORDER
-from workflow.orders import ItemInput, create_order
+from workflow.orders import ItemInput, copy_of, create_order
 from workflow.payments import PaymentSummary, payment_summary
 from workflow.privacy import may_call, phone_of, reveal_phone
 from workflow.queue import LIMIT as QUEUE_LIMIT
 from workflow.queue import QUEUE_PATH, queue_for
-from workflow.scope import can_see
+from workflow.scope import can_see, get_order_for
 from workflow.search import OrderFilter, export_csv, search_orders
 from workflow.selectors import order_files, order_view
 from workflow.tasks import answer_task
@@ -120,6 +120,12 @@ async def _new_order_page(
         ORDER.check_role(ORDER["create_order"], staff)
     except NotAllowed as refused:
         return render(request, "message.html", title="无法开单", message=refused.message, status=403)
+    if form is None and request.query.get("from"):
+        # 复制订单: the form starts from an order this member may see.
+        try:
+            form = await copy_of(await get_order_for(staff, request.query["from"]))
+        except WorkflowError as refused:
+            return render(request, "message.html", title="无法复制", message=refused.message, status=refused.status)
     form = form or {}
     return render(
         request,
@@ -152,6 +158,7 @@ async def _create_order(staff: Staff, _: None, form: Fields, files: Files) -> st
             expected_measure_date=to_date(one(form, "expected_measure_date"), "expected_measure_date"),
             note=one(form, "note"),
             paper_photo=photo,
+            copied_from=await get_order_for(staff, one(form, "copied_from")) if one(form, "copied_from") else None,
         )
     except UserError as refused:
         # The photo create_order checked and stored stays chosen on the form shown again.
@@ -289,10 +296,15 @@ async def order_detail(request: web.Request) -> web.Response:
         files=files,
         tasks=tasks,
         created=request.query.get("created") == "1",
+        restored=request.query.get("restored") == "1",
+        edited=request.query.get("edited") == "1",
         actions=await order_actions(staff, order),
         payments=payments,
         done=done_notice(request.query.get("done", ""), sales=view.sales_name, tasks=tasks, payments=payments),
         can_call=await may_call(staff, order),
+        can_undo=await ORDER.may(ORDER["undo_cancel"], staff, order),
+        can_copy=ORDER.has_role_for(ORDER["create_order"], staff),
+        undo_minutes=runtime().config.schedule.cancel_undo_minutes,
         csrf=csrf_token(staff),
     )
 
@@ -419,26 +431,46 @@ GALLERY_GROUPS = (
 )
 
 
-@routes.get("/h5/orders/{number}/gallery", name="order_gallery")
-@h5_page
-async def gallery(request: web.Request) -> web.Response:
+async def _gallery_page(
+    request: web.Request, *, error: str | None = None, status: int = 200, **_: object
+) -> web.Response:
     order = await order_or_404(request)
-    files = await Attachment.filter(order_id=order.id).order_by("category", "id").prefetch_related("task")
+    staff = api_staff(request)
+    files = await Attachment.filter(order_id=order.id).order_by("category", "id").prefetch_related("task", "removed_by")
+    removed = [f for f in files if f.removed_at is not None]
+    files = [f for f in files if f.removed_at is None]
     # Photos and drawings of a measuring that was done again stay, marked as superseded.
     old = [f for f in files if f.task is not None and f.task.superseded]
     current = [f for f in files if f not in old]
     groups = [(c.label, [f for f in current if f.category == c and f.has_thumbnail]) for c in GALLERY_GROUPS]
     documents = [f for f in current if not f.has_thumbnail or f.category in (AttachmentCategory.DRAWING,)]
+    removable = {f.id for f in files if await removal_refused(staff, f, order) is None}
     return render(
         request,
         "gallery.html",
+        status=status,
+        error=error,
+        notice=None if error else request.query.get("done"),
         order=order,
         view=await order_view(order),
         groups=[g for g in groups if g[1]],
         drawings=[f for f in documents if f.category == AttachmentCategory.DRAWING],
         documents=[f for f in documents if f.category != AttachmentCategory.DRAWING],
         superseded=old,
+        removed=removed,
+        removable=[f for f in files if f.id in removable],
+        csrf=csrf_token(staff),
     )
+
+
+async def _gallery_action(staff: Staff, order: Order, form: Fields, files: Files) -> str:
+    removed = await remove_upload(
+        actor=staff, order=order, attachment_id=to_int(one(form, "attachment_id"), -1), reason=one(form, "reason")
+    )
+    return f"/h5/orders/{order.number}/gallery?done=已删除 {removed.filename or removed.category.label}"
+
+
+form_page(routes, "/h5/orders/{number}/gallery", _gallery_page, _gallery_action, order_or_404)
 
 
 async def _attachment_for(request: web.Request) -> Attachment:

@@ -31,7 +31,9 @@ def _problem(request: web.Request, problem: LinkProblem) -> web.Response:
 
 async def _page(request: web.Request, order: Order, *, error: str | None = None, status: int = 200) -> web.Response:
     token = request.match_info["token"]
-    photos = await Attachment.filter(order_id=order.id, category=AttachmentCategory.INSTALL).order_by("id")
+    photos = await Attachment.filter(
+        order_id=order.id, category=AttachmentCategory.INSTALL, removed_at__isnull=True
+    ).order_by("id")
     items = await OrderItem.filter(order_id=order.id).order_by("id")
     customer = await order.customer
     signature = await signature_of(order)

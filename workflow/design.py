@@ -25,7 +25,9 @@ async def add_design(*, actor: Staff, order: Order, stored: StoredFile, filename
 async def finish_design(*, actor: Staff, order: Order) -> Order:
     step = ORDER["finish_design"]
     await ORDER.check(step, actor, order)
-    files = await Attachment.filter(order_id=order.id, category=AttachmentCategory.DESIGN).count()
+    files = await Attachment.filter(
+        order_id=order.id, category=AttachmentCategory.DESIGN, removed_at__isnull=True
+    ).count()
     if not files:
         raise Invalid("还没有上传设计文件")
     async with in_transaction():

@@ -9,7 +9,7 @@ the common subset of Python's `re` and JavaScript's `v`-flag RegExp: ASCII class
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 
@@ -71,6 +71,8 @@ PHONE = FieldRule(
     pattern=r"[^0-9]*(?:(?:0[^0-9]*0[^0-9]*)?8[^0-9]*6[^0-9]*)?1[^0-9]*[3-9](?:[^0-9]*[0-9]){9}[^0-9]*",
     mismatch="手机号应为 11 位数字，以 1 开头",
 )
+# A copied order's phone: blank keeps the copied customer's number, which the form shows masked.
+SAME_PHONE = replace(PHONE, required="")
 ADDRESS = FieldRule("address", required="请填写地址", max_length=255, mismatch="地址最多 255 字")
 ITEMS = FieldRule("items", required="请至少选择一件产品")
 EXPECTED_MEASURE_DATE = DateRule("expected_measure_date", too_early="期望测量日期不能早于今天")

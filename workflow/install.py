@@ -49,7 +49,9 @@ async def finish_install(*, actor: Staff, order: Order) -> Order:
     except Conflict as refused:
         raise not_accepted(refused, "安装") from None
     assert task is not None
-    photos = await Attachment.filter(order_id=order.id, task_id=task.id, category=AttachmentCategory.INSTALL).count()
+    photos = await Attachment.filter(
+        order_id=order.id, task_id=task.id, category=AttachmentCategory.INSTALL, removed_at__isnull=True
+    ).count()
     needed = await required_photos(order)
     if photos < needed:
         raise Invalid(f"安装照片不足：至少需要 {needed} 张，已上传 {photos} 张")

@@ -9,7 +9,7 @@ The order's own table is in workflow/order_lifecycle.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -82,6 +82,13 @@ class Transition:
     stamp: str | None = None  # the stage time set on arrival (managers' numbers are made of these)
     clears: tuple[str, ...] = ()  # stage times that no longer hold after it
     automatic: bool = False  # follows from another step; never offered as a button
+    # Returns the order to the state it was cancelled from (order.cancelled_from) instead of a target.
+    restores: bool = False
+    # Puts a slip right (undo a cancel, void a payment, correct the customer): offered where it
+    # applies, but never work waiting on anyone (a queue of what is waiting leaves it out).
+    corrects: bool = False
+    # A condition beyond role, scope and state (a time limit): the refusal's text, or None when it holds.
+    guard: Callable[[Order], str | None] | None = None
 
     def roles(self) -> list[Role]:
         return [r.role for r in self.who if r.role is not None]
@@ -199,6 +206,8 @@ def refusal_or_task(t: Transition, facts: Facts, task: Task | None) -> Task | No
         raise _scope_refusal(t, facts)
     if t.source and order.state not in t.source:
         raise Conflict(f"订单 {order.number} 当前状态：{order.state.label}", order.state.label)
+    if t.guard is not None and (refused := t.guard(order)):
+        raise Conflict(refused)
     if t.task is None or t.task.create:
         return None
     task = task or facts.current_task(t.task.kind)
@@ -246,6 +255,8 @@ async def apply(
     job's state, the timeline event. Conflict when someone else moved first (nothing is written)."""
     if t.target is not None and t.source:
         await _move_order(t, order, **values)
+    elif t.restores:
+        await _restore_order(t, order, **values)
     elif values:
         await Order.filter(id=order.id).update(**values)
         await order.refresh_from_db()
@@ -274,6 +285,17 @@ async def _move_order(t: Transition, order: Order, **values: Any) -> None:
     for cleared in t.clears:
         changes[cleared] = None
     moved = await Order.filter(id=order.id, state__in=list(t.source)).update(**changes)
+    await order.refresh_from_db()
+    if not moved:
+        raise Conflict(f"订单 {order.number} 当前状态：{order.state.label}", order.state.label)
+
+
+async def _restore_order(t: Transition, order: Order, **values: Any) -> None:
+    back = order.cancelled_from
+    if back is None:
+        raise Conflict(f"订单 {order.number} 没有可恢复的状态")
+    changes: dict[str, Any] = {"state": back, "state_since": utcnow(), **values}
+    moved = await Order.filter(id=order.id, state__in=list(t.source), cancelled_from=back).update(**changes)
     await order.refresh_from_db()
     if not moved:
         raise Conflict(f"订单 {order.number} 当前状态：{order.state.label}", order.state.label)

@@ -53,11 +53,11 @@ def document(lifecycle: Lifecycle) -> str:
     for t in lifecycle:
         rows.append(
             "| {} | {} | {} | {} | {} | {} | {} | {} |".format(
-                t.name + ("（自动）" if t.automatic else ""),
+                t.name + ("（自动）" if t.automatic else "") + ("（限时）" if t.guard else ""),
                 t.label,
                 "；".join(_who(r) for r in t.who),
                 _states(t.source),
-                t.target.value if t.target else "—",
+                t.target.value if t.target else ("（取消前的状态）" if t.restores else "—"),
                 _job(t),
                 t.event.value if t.event else "",
                 t.page.path if t.page else "",

@@ -35,7 +35,7 @@ from cards.measure import measure_done_card, measure_workbench_card
 from cards.tasks import booked_card, dispatch_card, notice_card, task_card
 from cards.views import OrderView
 from infra.runtime import runtime
-from models import Alert, Order, OutboxKind, OutboxMessage, Role, Staff, Task
+from models import Alert, Order, OutboxKind, OutboxMessage, Role, Staff, Task, TaskState
 from models.flows import MEASURE, TaskFlow
 from workflow.scope import staff_covering
 from workflow.selectors import order_view, task_view
@@ -219,6 +219,45 @@ async def cancelled(order: Order, *, by: Staff, reason: str, told: list[str]) ->
     for task in await Task.filter(order_id=order.id):
         for kind in (CardKind.MEASURE_TASK, CardKind.INSTALL_TASK, CardKind.MEASURE_BENCH, CardKind.INSTALL_BENCH):
             await update_everywhere(CardRef(kind, task.id), closed)
+
+
+async def cancel_undone(order: Order, *, by: Staff, told: list[str]) -> None:
+    """Those told of the cancel hear the order is back (a restored job's assignee gets its card again)."""
+    text = f"{by.name} 撤销了取消，订单恢复为{order.state.label}"
+    await _notice(told, order, title="订单已恢复", text=text, kind=CardKind.RESTORED)
+
+
+async def job_restored(flow: TaskFlow, task: Task, worker: Staff) -> None:
+    """A job an undone cancel reopened: the card its state calls for, sent again."""
+    if task.state == TaskState.ACCEPTED:
+        await job_accepted(flow, task, worker)
+    else:
+        await job_assigned(flow, task, worker, title=f"{flow.task_title}（订单已恢复）")
+
+
+async def payment_corrected(order: Order, *, by: Staff, text: str) -> None:
+    """Sales and the managers over the order hear that the money recorded changed."""
+    sales = await _sales(order)
+    managers = [m.userid for m in await staff_covering(order, Role.MANAGER)]
+    to = [u for u in dict.fromkeys([sales.userid, *managers]) if u != by.userid]
+    await _notice(to, order, title="收款已更正", text=f"{by.name}：{text}", kind=CardKind.CORRECTED)
+
+
+async def upload_removed(order: Order, *, by: Staff, told: list[int | None], text: str) -> None:
+    """The uploader and sales hear that a file is gone from the order's files."""
+    members = await Staff.filter(id__in=[i for i in told if i is not None and i != by.id], active=True)
+    to = [m.userid for m in members]
+    await _notice(to, order, title="文件已删除", text=f"{by.name}：{text}", kind=CardKind.CORRECTED)
+
+
+async def customer_edited(order: Order, *, by: Staff, text: str) -> None:
+    """Sales and whoever holds an open job on the order (they go to that address) hear of it."""
+    tasks = await Task.filter(order_id=order.id, state__in=[TaskState.ASSIGNED, TaskState.ACCEPTED])
+    ids = [order.sales_id, *(t.assignee_id for t in tasks if t.assignee_id)]
+    members = await Staff.filter(id__in=[i for i in ids if i != by.id], active=True)
+    await _notice(
+        [m.userid for m in members], order, title="客户信息已修改", text=f"{by.name}：{text}", kind=CardKind.CORRECTED
+    )
 
 
 async def remeasure(order: Order, designers: list[Staff], *, by: Staff, reason: str) -> None:

@@ -10,7 +10,11 @@ the member holds the order's field job of that kind; LINK, the customer with the
 
 from __future__ import annotations
 
-from models import EventKind, OrderState, Role, TaskKind, TaskState
+from datetime import timedelta
+
+from infra.runtime import runtime
+from infra.timeutil import utcnow
+from models import EventKind, Order, OrderState, Role, TaskKind, TaskState
 from models.enums import OPEN_ORDER_STATES, OPEN_TASK_STATES
 from models.flows import INSTALL, MEASURE, TaskFlow
 from workflow.lifecycle import Lifecycle, Page, Rule, Scope, TaskMove, Transition
@@ -44,6 +48,8 @@ DISPATCH_INSTALL = Page("派安装", "/dispatch/install")
 SIGN = Page("客户签字", "/sign")
 VISIT = Page("填写回访", "/visit")
 CHANGES = Page("调整", "/changes", lists_actions=True)
+
+CUSTOMER = Page("修改客户信息", "/customer")
 
 DISPATCH_PAGES = {TaskKind.MEASURE: DISPATCH_MEASURE, TaskKind.INSTALL: DISPATCH_INSTALL}
 
@@ -105,6 +111,14 @@ def _events(prefix: str) -> dict[str, EventKind]:
         step: EventKind(f"{prefix}_{step}")
         for step in ("accepted", "declined", "rescheduled", "reassigned", "transferred")
     }
+
+
+def undo_window(order: Order) -> str | None:
+    """A cancel can be undone for schedule.cancel_undo_minutes; after that it stands."""
+    minutes = runtime().config.schedule.cancel_undo_minutes
+    if order.cancelled_at is None or utcnow() - order.cancelled_at > timedelta(minutes=minutes):
+        return f"订单 {order.number} 取消已超过 {minutes} 分钟，不能撤销"
+    return None
 
 
 MEASURE_JOB = TaskMove(TaskKind.MEASURE, OPEN)
@@ -275,6 +289,37 @@ ORDER = Lifecycle(
             S.CANCELLED,
             event=E.CANCELLED,
             page=CHANGES,
+            stamp="cancelled_at",
+        ),
+        Transition(
+            "undo_cancel",
+            "撤销取消",
+            (own_sale(), *unit(Role.MANAGER, Role.ADMIN)),
+            (S.CANCELLED,),
+            event=E.CANCEL_UNDONE,
+            page=CHANGES,
+            restores=True,
+            guard=undo_window,
+            corrects=True,
+        ),
+        # Putting things right (更正)
+        Transition(
+            "void_payment",
+            "作废或更正收款",
+            (own_sale(), *unit(Role.MANAGER)),
+            (S.CONFIRMED, S.IN_STOCK, S.INSTALL_SCHEDULED, S.INSTALLED, S.SIGNED, S.VISITED),
+            event=E.PAYMENT_VOIDED,
+            page=PAYMENTS,
+            corrects=True,
+        ),
+        Transition(
+            "edit_customer",
+            "修改客户信息",
+            (own_sale(), *unit(Role.SALES, Role.MANAGER)),
+            (*OPEN_ORDER_STATES, S.SIGNED, S.VISITED),
+            event=E.CUSTOMER_EDITED,
+            page=CUSTOMER,
+            corrects=True,
         ),
     ],
 )

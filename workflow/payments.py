@@ -7,9 +7,10 @@ from decimal import Decimal, InvalidOperation
 
 from tortoise.transactions import in_transaction
 
+from infra.timeutil import utcnow
 from models import EventKind, Order, Payment, PaymentKind, PaymentMethod, Staff
 from workflow import notify, timeline
-from workflow.errors import Conflict, Invalid
+from workflow.errors import Conflict, Invalid, NotFound
 from workflow.fields import AMOUNT, CONTRACT_AMOUNT
 from workflow.lifecycle import apply, members_for
 from workflow.order_lifecycle import ORDER
@@ -42,8 +43,10 @@ class PaymentSummary:
 
 
 async def payment_summary(order: Order) -> PaymentSummary:
-    payments = await Payment.filter(order_id=order.id).order_by("id").prefetch_related("recorded_by")
-    return PaymentSummary(order.contract_amount, sum((p.amount for p in payments), Decimal("0")), payments)
+    """Every payment, voided ones too (listed as 已作废); only those standing count as paid."""
+    payments = await Payment.filter(order_id=order.id).order_by("id").prefetch_related("recorded_by", "voided_by")
+    paid = sum((p.amount for p in payments if p.voided_at is None), Decimal("0"))
+    return PaymentSummary(order.contract_amount, paid, payments)
 
 
 async def _add_payment(
@@ -94,3 +97,78 @@ async def record_payment(
         raise Conflict("请先确认设计并填写合同金额")
     async with in_transaction():
         return await _add_payment(actor, order, amount=amount, method=method, kind=kind, note=note)
+
+
+async def _standing_payment(actor: Staff, order: Order, payment_id: int, reason: str) -> tuple[Payment, str]:
+    await ORDER.check(ORDER["void_payment"], actor, order)
+    payment = await Payment.get_or_none(id=payment_id, order_id=order.id)
+    if payment is None:
+        raise NotFound("这笔收款不存在")
+    if payment.voided_at is not None:
+        raise Conflict("这笔收款已作废", "已作废")
+    reason = reason.strip()
+    if not reason:
+        raise Invalid("请填写作废或更正的原因", "reason")
+    return payment, reason[:255]
+
+
+async def _void(actor: Staff, payment: Payment, reason: str) -> None:
+    moved = await Payment.filter(id=payment.id, voided_at__isnull=True).update(
+        voided_at=utcnow(), voided_by_id=actor.id, void_reason=reason
+    )
+    if not moved:
+        raise Conflict("这笔收款已作废", "已作废")
+
+
+async def void_payment(*, actor: Staff, order: Order, payment_id: int, reason: str) -> Payment:
+    """A payment recorded by mistake: it stays listed as 已作废 and no longer counts as paid."""
+    payment, reason = await _standing_payment(actor, order, payment_id, reason)
+    async with in_transaction():
+        await _void(actor, payment, reason)
+        await apply(
+            ORDER["void_payment"], actor=actor, order=order, event={"amount": str(payment.amount), "reason": reason}
+        )
+        await notify.payment_corrected(order, by=actor, text=f"作废收款 {payment.amount} 元：{reason}")
+    await payment.refresh_from_db()
+    return payment
+
+
+async def correct_payment(
+    *,
+    actor: Staff,
+    order: Order,
+    payment_id: int,
+    amount: Decimal,
+    method: PaymentMethod,
+    kind: PaymentKind,
+    reason: str,
+) -> Payment:
+    """A payment recorded wrong (amount, method or kind): the old one is voided and the right one
+    recorded in its place, both kept."""
+    payment, reason = await _standing_payment(actor, order, payment_id, reason)
+    summary = await payment_summary(order)
+    if summary.outstanding is not None and amount > summary.outstanding + payment.amount:
+        raise Invalid(f"更正后收款 {amount} 元超过未收金额 {summary.outstanding + payment.amount} 元", "amount")
+    async with in_transaction():
+        await _void(actor, payment, reason)
+        corrected = await Payment.create(
+            order=order,
+            amount=amount,
+            method=method,
+            kind=kind,
+            recorded_by=actor,
+            note=f"更正 {payment.amount} 元：{reason}"[:255],
+        )
+        await timeline.record(
+            order,
+            actor,
+            EventKind.PAYMENT_CORRECTED,
+            old=str(payment.amount),
+            amount=str(amount),
+            kind=kind.label,
+            method=method.label,
+            reason=reason,
+        )
+        text = f"收款 {payment.amount} 元更正为 {amount} 元：{reason}"
+        await notify.payment_corrected(order, by=actor, text=text)
+    return corrected

@@ -38,12 +38,13 @@ FORWARD_JOB = (TaskState.ACCEPTED, TaskState.DONE)
 
 def waiting_rows(staff: Staff) -> list[Transition]:
     """The table's rows that can wait on this member: theirs by role, taken from a state, done by hand,
-    and not a change of course (调整)."""
+    and not a change of course (调整) or a correction."""
     return [
         t
         for t in ORDER
         if t.source
         and not t.automatic
+        and not t.corrects
         and ORDER.has_role_for(t, staff)
         and not (t.page is not None and t.page.lists_actions)
     ]

@@ -71,11 +71,13 @@ async def tasks_on(staff_ids: list[int], day: date) -> dict[int, int]:
 
 async def attachment_counts(order: Order) -> tuple[int, int, int]:
     """(categorised site photos, unsorted photos, drawings)."""
-    photos = await Attachment.filter(order_id=order.id, category__in=list(SITE_PHOTO_CATEGORIES)).count()
-    unsorted = await Attachment.filter(order_id=order.id, category=AttachmentCategory.UNSORTED).count()
-    drawings = await Attachment.filter(order_id=order.id, category=AttachmentCategory.DRAWING).count()
+    standing = Attachment.filter(order_id=order.id, removed_at__isnull=True)
+    photos = await standing.filter(category__in=list(SITE_PHOTO_CATEGORIES)).count()
+    unsorted = await standing.filter(category=AttachmentCategory.UNSORTED).count()
+    drawings = await standing.filter(category=AttachmentCategory.DRAWING).count()
     return photos, unsorted, drawings
 
 
 async def order_files(order: Order) -> list[Attachment]:
-    return await Attachment.filter(order_id=order.id).order_by("category", "id")
+    """The order's files as they stand: a removed upload (已删除) is not among them."""
+    return await Attachment.filter(order_id=order.id, removed_at__isnull=True).order_by("category", "id")

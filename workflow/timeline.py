@@ -39,6 +39,12 @@ EVENT_TEXT: dict[EventKind, str] = {
     EventKind.SIGNED: "客户签字确认",
     EventKind.VISITED: "{actor} 回访：{result}",
     EventKind.CANCELLED: "{actor} 取消订单：{reason}",
+    EventKind.CANCEL_UNDONE: "{actor} 撤销取消，订单恢复为{state}",
+    EventKind.PAYMENT_VOIDED: "{actor} 作废收款 {amount} 元：{reason}",
+    EventKind.PAYMENT_CORRECTED: "{actor} 将收款 {old} 元更正为 {amount} 元（{kind}，{method}）：{reason}",
+    EventKind.UPLOAD_REMOVED: "{actor} 删除{category} {filename}：{reason}",
+    EventKind.CUSTOMER_EDITED: "{actor} 修改客户{changed}：{reason}",
+    EventKind.COPIED: "{actor} 由订单 {source} 复制",
 }
 
 

@@ -9,6 +9,7 @@ from models.enums import (
     OutboxKind,
     PaymentKind,
     PaymentMethod,
+    PieceState,
     Role,
     TaskKind,
     TaskState,
@@ -17,8 +18,9 @@ from models.jobs import Alert, Job
 from models.messaging import InboxMessage, OutboxMessage
 from models.orders import Attachment, Customer, Order, OrderEvent, OrderItem, Payment, Signature, Task, Visit
 from models.org import OrgUnit, Staff
+from models.pieces import OrderPiece
 
-MODEL_MODULES = ["models.org", "models.catalog", "models.orders", "models.messaging", "models.jobs"]
+MODEL_MODULES = ["models.org", "models.catalog", "models.orders", "models.pieces", "models.messaging", "models.jobs"]
 
 __all__ = [
     "Alert",
@@ -38,10 +40,12 @@ __all__ = [
     "Order",
     "OrderEvent",
     "OrderItem",
+    "OrderPiece",
     "OrderState",
     "OrgUnit",
     "OutboxKind",
     "OutboxMessage",
+    "PieceState",
     "Product",
     "Role",
     "Staff",

@@ -45,6 +45,7 @@ TABLES = [
     "order_event",
     "attachment",
     "task",
+    "order_piece",
     "order_item",
     '"order"',
     "customer",

@@ -45,11 +45,11 @@ async def scanned(ctx: Ctx, event: ScanCode) -> None:
     if order is None:
         await ctx.reply("请先发送“入库 <订单号>”选择订单，再扫码。")
         return
-    await check_warehouse(ctx.staff, order)
     waiting = [g for g in await goods_of(order) if g.missing]
     if not waiting:
         await ctx.reply(f"订单 {order.number} 的产品已全部入库。")
         return
+    await check_warehouse(ctx.staff, order)
     if len(waiting) == 1:
         await receive_item(actor=ctx.staff, order=order, item_id=waiting[0].item.id, production_number=number)
         await order.refresh_from_db()

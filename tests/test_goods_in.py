@@ -4,6 +4,7 @@ And the migration that turned items into pieces."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -16,12 +17,14 @@ from tortoise.migrations.api import migrate as tortoise_migrate
 
 from infra.db import db
 from infra.timeutil import local_today
-from models import Order, OrderEvent, OrderPiece, OrderState, Product, Staff
+from models import Order, OrderEvent, OrderPiece, OrderState, Product, Role, Staff
 from relay.db import close_db, migrate, open_db, tortoise_config
 from relay.demo import advance
 from tests.conftest import BACKENDS
 from tests.support import PG_ADMIN, World
 from tests.test_lifecycle import INSTALL_DISPATCHER, SALES, WAREHOUSE
+from tests.test_permissions import STORE, member, seeded
+from workflow.goods import receive_pieces
 from workflow.orders import ItemInput, create_order
 
 NUMBER = "LS20261202101"
@@ -103,6 +106,24 @@ async def test_the_warehouse_scans_each_piece_in_chat(world: World) -> None:
     assert [p["item"] for (p,) in events] == [f"{WINDOWS} 第 1/3 件", "主卫：淋浴房 K系列 K5"] + [
         f"{WINDOWS} 第 {n}/3 件" for n in (2, 3)
     ]
+
+
+async def test_the_last_two_windows_received_at_once_move_the_order_once(world: World) -> None:
+    """Two warehouse members each record one of the last two windows at the same moment (on
+    PostgreSQL, two connections): the order arrives once, and the dispatcher hears of it once."""
+    order = await windows_order(world, NUMBER, OrderState.CONFIRMED)
+    first, second = await seeded(WAREHOUSE), await member("wh-colleague", Role.WAREHOUSE, STORE)
+    pieces = await OrderPiece.filter(order_id=order.id).order_by("item_id", "seq")
+    await receive_pieces(actor=first, order=order, numbers={pieces[0].id: "K5-0001", pieces[1].id: "W70-0001"})
+    await asyncio.gather(
+        receive_pieces(actor=first, order=await Order.get(id=order.id), numbers={pieces[2].id: "W70-0002"}),
+        receive_pieces(actor=second, order=await Order.get(id=order.id), numbers={pieces[3].id: "W70-0003"}),
+    )
+    await order.refresh_from_db()
+    assert order.state == OrderState.IN_STOCK
+    assert await OrderEvent.filter(order_id=order.id, kind="in_stock").count() == 1
+    await world.settle()
+    assert len([c for c in world.emu.cards(INSTALL_DISPATCHER) if c.title == "已到货，待派安装"]) == 1
 
 
 # The migration (0007) that turned each order item into its pieces.

@@ -96,11 +96,13 @@ def dedupe_key(raw: dict[str, Any]) -> str:
     """Messages carry MsgId; events don't, so sender + time + what was tapped identifies them (90238).
 
     A card tap's ResponseCode is new for every tap and the same in WeCom's re-sends of it, so two
-    real taps within one second stay two, and a re-send stays one.
+    real taps within one second stay two, and a re-send stays one. So is a scan's result: the
+    warehouse scanning the three windows of one order in quick succession sends three scans.
     """
     msg_id = raw.get("MsgId")
     if msg_id:
         return f"msg:{msg_id}"
+    scan = raw.get("ScanCodeInfo")
     parts = [
         raw.get("FromUserName"),
         raw.get("CreateTime"),
@@ -108,6 +110,7 @@ def dedupe_key(raw: dict[str, Any]) -> str:
         raw.get("TaskId"),
         raw.get("EventKey"),
         raw.get("ResponseCode"),
+        scan.get("ScanResult") if isinstance(scan, dict) else None,
     ]
     key = "evt:" + ":".join(str(p or "") for p in parts)
     # EventKey may be 1 KB and ResponseCode has no documented bound; the inbox's unique column holds 255.

@@ -45,15 +45,22 @@ def to_warehouse_card(to: list[str], order: OrderView, *, links: Links) -> dict[
 
 
 def goods_in_card(
-    userid: str, order: OrderView, *, items: list[tuple[str, str | None]], links: Links
+    userid: str, order: OrderView, *, items: list[tuple[str, int, list[str]]], links: Links
 ) -> dict[str, Any]:
-    lines = [f"{label}：{number or '未到货'}" for label, number in items]
+    """Goods-in progress: per item (label, pieces, production numbers of those in)."""
+    lines = []
+    for label, pieces, numbers in items:
+        if pieces == 1:
+            lines.append(f"{label}：{numbers[0] if numbers else '未到货'}")
+        else:
+            lines.append(f"{label}：{len(numbers)}/{pieces} 已到" + (f"（{'、'.join(numbers)}）" if numbers else ""))
+    arrived, total = sum(len(n) for _, _, n in items), sum(p for _, p, _ in items)
     page = links.oauth(f"/h5/orders/{order.number}/goods-in")
     return text_notice(
         userid,
         task_id=CardRef(CardKind.GOODS_IN, order.id).new_task_id(),
         title=f"入库 · 订单 {order.number}",
-        desc=f"{sum(1 for _, n in items if n)}/{len(items)} 件已到货",
+        desc=f"{arrived}/{total} 件已到货",
         quote="\n".join(lines) + "\n扫码或在页面上录入生产编号",
         url=page,
         jumps=[("入库登记", page)],
@@ -61,7 +68,7 @@ def goods_in_card(
 
 
 def scanned_card(userid: str, order: OrderView, *, number: str, items: list[tuple[int, str]]) -> dict[str, Any]:
-    """Which item does this scanned production number belong to?"""
+    """Which item does this scanned production number belong to? (Items with pieces still to come.)"""
     return button_card(
         userid,
         task_id=CardRef(CardKind.SCAN, order.id).new_task_id(),

@@ -1,4 +1,4 @@
-"""Warehouse (仓库): goods-in by chat: pick the order, scan each production number, pick its item."""
+"""Warehouse (仓库): goods-in by chat: pick the order, scan each piece's production number, pick its item."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from handlers.router import Ctx, Router
 from models import Order, OrderItem
 from workflow.chat import GOODS_IN, chat
 from workflow.errors import NotFound
-from workflow.goods import check_warehouse, missing_items, receive_item
+from workflow.goods import check_warehouse, goods_of, production_number, receive_item, refuse_taken
 from workflow.order_lifecycle import ORDER
 from workflow.scope import get_order_for
-from workflow.selectors import item_label, order_view
+from workflow.selectors import order_view
 
 router = Router("warehouse", roles=ORDER.roles_of("receive_item"))
 
@@ -22,15 +22,11 @@ SCAN_KEY = "scan_goods_in"  # the app menu's scancode_waitmsg button
 
 
 async def _goods_card(ctx: Ctx, order: Order) -> None:
-    items = await OrderItem.filter(order_id=order.id).order_by("id")
-    await ctx.send(
-        goods_in_card(
-            ctx.staff.userid,
-            await order_view(order),
-            items=[(item_label(i), i.production_number) for i in items],
-            links=ctx.links,
-        )
-    )
+    items = [
+        (g.label, len(g.pieces), [p.production_number or "" for p in g.pieces if p.arrived_at is not None])
+        for g in await goods_of(order)
+    ]
+    await ctx.send(goods_in_card(ctx.staff.userid, await order_view(order), items=items, links=ctx.links))
 
 
 @router.text(r"入库\s*(?P<number>\S+)")
@@ -49,21 +45,20 @@ async def scanned(ctx: Ctx, event: ScanCode) -> None:
     if order is None:
         await ctx.reply("请先发送“入库 <订单号>”选择订单，再扫码。")
         return
-    await check_warehouse(ctx.staff, order)
-    missing = await missing_items(order)
-    if not missing:
+    waiting = [g for g in await goods_of(order) if g.missing]
+    if not waiting:
         await ctx.reply(f"订单 {order.number} 的产品已全部入库。")
         return
-    if len(missing) == 1:
-        await receive_item(actor=ctx.staff, order=order, item_id=missing[0].id, production_number=number)
+    await check_warehouse(ctx.staff, order)
+    if len(waiting) == 1:
+        await receive_item(actor=ctx.staff, order=order, item_id=waiting[0].item.id, production_number=number)
         await order.refresh_from_db()
         await _goods_card(ctx, order)
         return
-    await ctx.send(
-        scanned_card(
-            ctx.staff.userid, await order_view(order), number=number, items=[(i.id, item_label(i)) for i in missing]
-        )
-    )
+    number = production_number(number)
+    await refuse_taken({0: number})  # a number already in is refused now, not after the pick
+    items = [(g.item.id, g.label) for g in waiting]
+    await ctx.send(scanned_card(ctx.staff.userid, await order_view(order), number=number, items=items))
 
 
 @router.click(GoodsInKey)

@@ -11,6 +11,7 @@ from models.enums import (
     OutboxKind,
     PaymentKind,
     PaymentMethod,
+    PieceState,
     Role,
     TaskKind,
     TaskState,
@@ -19,8 +20,17 @@ from models.jobs import Alert, Job
 from models.messaging import InboxMessage, OutboxMessage
 from models.orders import Attachment, Customer, Order, OrderEvent, OrderItem, Payment, Signature, Task, Visit
 from models.org import OrgUnit, Staff
+from models.pieces import OrderPiece
 
-MODEL_MODULES = ["models.org", "models.catalog", "models.orders", "models.messaging", "models.jobs", "models.audit"]
+MODEL_MODULES = [
+    "models.org",
+    "models.catalog",
+    "models.orders",
+    "models.pieces",
+    "models.messaging",
+    "models.jobs",
+    "models.audit",
+]
 
 __all__ = [
     "AuditAction",
@@ -42,10 +52,12 @@ __all__ = [
     "Order",
     "OrderEvent",
     "OrderItem",
+    "OrderPiece",
     "OrderState",
     "OrgUnit",
     "OutboxKind",
     "OutboxMessage",
+    "PieceState",
     "Product",
     "Role",
     "Staff",

@@ -120,6 +120,28 @@ OPEN_TASK_STATES = (TaskState.ASSIGNED, TaskState.ACCEPTED)
 LIVE_TASK_STATES = (TaskState.ASSIGNED, TaskState.ACCEPTED, TaskState.DONE)
 
 
+class PieceState(StrEnum):
+    """Where one production piece (one unit of an order line) is, from the factory to the wall."""
+
+    QUEUED = "queued"
+    IN_PRODUCTION = "in_production"
+    FINISHED = "finished"
+    SHIPPED = "shipped"
+    IN_STOCK = "in_stock"
+    INSTALLED = "installed"
+
+    @property
+    def label(self) -> str:
+        return {
+            "queued": "待生产",
+            "in_production": "生产中",
+            "finished": "已完工",
+            "shipped": "已发货",
+            "in_stock": "已到货",
+            "installed": "已安装",
+        }[self.value]
+
+
 class AttachmentCategory(StrEnum):
     PLUMBING_ELECTRICAL = "plumbing_electrical"
     WALLS_FLOORS = "walls_floors"

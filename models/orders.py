@@ -91,14 +91,7 @@ class OrderItem(Model):
     series = fields.CharField(max_length=64)
     model = fields.CharField(max_length=64)
     room = fields.CharField(max_length=64, default="")
-    quantity = fields.IntField(default=1)
-    # Goods-in: the factory's production number matched to this item, and when it arrived.
-    production_number = fields.CharField(max_length=64, null=True, db_index=True)
-    arrived_at = fields.DatetimeField(null=True)
-    received_by: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
-        "models.Staff", related_name="received_items", null=True, on_delete=fields.SET_NULL
-    )
-    received_by_id: int | None
+    quantity = fields.IntField(default=1)  # one OrderPiece per unit (models/pieces.py)
 
     class Meta:
         table = "order_item"

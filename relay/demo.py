@@ -157,9 +157,9 @@ def demo_photo(label: int) -> bytes:
 async def advance(order: Order, target: OrderState, *, day: date) -> Order:
     """Walk an order through the real workflow to `target`, as the demo's staff would."""
     from infra.runtime import runtime
-    from models import AttachmentCategory, OrderItem, PaymentKind, PaymentMethod, TaskKind
+    from models import AttachmentCategory, OrderPiece, PaymentKind, PaymentMethod, TaskKind
     from workflow.design import add_design, finish_design
-    from workflow.goods import receive_item
+    from workflow.goods import receive_pieces
     from workflow.install import add_install_photo, finish_install
     from workflow.measure import add_site_photo, categorize_photo, finish_measure
     from workflow.payments import confirm_design
@@ -192,13 +192,12 @@ async def advance(order: Order, target: OrderState, *, day: date) -> Order:
             kind=PaymentKind.DEPOSIT,
         )
     if steps.index(target) >= steps.index(OrderState.IN_STOCK):
-        for item in await OrderItem.filter(order_id=order.id).order_by("id"):
-            await receive_item(
-                actor=staff["fengcangku"],
-                order=await Order.get(id=order.id),
-                item_id=item.id,
-                production_number=f"P{order.number[-4:]}-{item.id:03d}",
-            )
+        pieces = await OrderPiece.filter(order_id=order.id).order_by("id")
+        await receive_pieces(
+            actor=staff["fengcangku"],
+            order=await Order.get(id=order.id),
+            numbers={p.id: f"P{order.number[-4:]}-{p.id:03d}" for p in pieces},
+        )
     if steps.index(target) >= steps.index(OrderState.INSTALLED):
         task = await dispatch_task(
             actor=staff["zhaopaidan"],

@@ -46,6 +46,7 @@ TABLES = [
     "order_event",
     "attachment",
     "task",
+    "order_piece",
     "order_item",
     '"order"',
     "customer",

@@ -16,7 +16,7 @@ from models import (
     AttachmentCategory,
     Job,
     Order,
-    OrderItem,
+    OrderPiece,
     OrderState,
     Payment,
     Signature,
@@ -135,19 +135,19 @@ async def test_sale_to_visit(world: World) -> None:
     assert world.emu.card(WAREHOUSE, pick.msgid).replace_text == "已入库：P2026-0001"
     await order.refresh_from_db()
     assert order.state == OrderState.CONFIRMED  # one item still to come
-    missing = await OrderItem.get(order_id=order.id, production_number__isnull=True)
+    missing = await OrderPiece.get(order_id=order.id, arrived_at__isnull=True)
     status, html = await post_form(
         world,
         WAREHOUSE,
         f"/h5/orders/{order.number}/goods-in",
-        [("item_id", str(missing.id)), ("production_number", "P2026-0001")],
+        [("piece_id", str(missing.id)), ("production_number", "P2026-0001")],
     )
     assert status == 409 and "已登记在订单" in form_errors(html)
     status, html = await post_form(
         world,
         WAREHOUSE,
         f"/h5/orders/{order.number}/goods-in",
-        [("item_id", str(missing.id)), ("production_number", "p2026-0002")],
+        [("piece_id", str(missing.id)), ("production_number", "p2026-0002")],
     )
     assert status == 200, form_errors(html)
     await world.settle()

@@ -30,7 +30,7 @@ from models import (
     AttachmentCategory,
     Order,
     OrderEvent,
-    OrderItem,
+    OrderPiece,
     OrderState,
     OutboxMessage,
     Payment,
@@ -229,10 +229,10 @@ async def _payment(a: Staff | None, o: Order) -> object:
 
 @runs("receive_item")
 async def _goods_in(a: Staff | None, o: Order) -> object:
-    item = await OrderItem.filter(order_id=o.id, production_number__isnull=True).order_by("id").first()
-    if item is None:
+    piece = await OrderPiece.filter(order_id=o.id, arrived_at__isnull=True).order_by("id").first()
+    if piece is None:
         raise _NoJob()
-    return await receive_item(actor=_staff(a), order=o, item_id=item.id, production_number=f"M-{o.number}")
+    return await receive_item(actor=_staff(a), order=o, item_id=piece.item_id, production_number=f"M-{o.number}")
 
 
 @runs("add_install_photo")
@@ -332,7 +332,7 @@ async def snapshot(order: Order) -> tuple[object, ...]:
         ),
         await Payment.filter(order_id=order.id).count(),
         await Attachment.filter(order_id=order.id).count(),
-        await OrderItem.filter(order_id=order.id, production_number__isnull=False).count(),
+        await OrderPiece.filter(order_id=order.id, arrived_at__isnull=False).count(),
         await Visit.filter(order_id=order.id).count(),
         await OutboxMessage.all().count(),
     )

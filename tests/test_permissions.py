@@ -12,7 +12,7 @@ from models import (
     Attachment,
     Order,
     OrderEvent,
-    OrderItem,
+    OrderPiece,
     OrderState,
     OutboxMessage,
     Payment,
@@ -73,7 +73,7 @@ async def snapshot(order: Order) -> tuple[object, ...]:
         await Task.filter(order_id=order.id).count(),
         await Payment.filter(order_id=order.id).count(),
         await Attachment.filter(order_id=order.id).count(),
-        await OrderItem.filter(order_id=order.id, production_number__isnull=False).count(),
+        await OrderPiece.filter(order_id=order.id, arrived_at__isnull=False).count(),
         await Visit.filter(order_id=order.id).count(),
         await OutboxMessage.all().count(),
         tuple(

@@ -15,7 +15,7 @@ from aiohttp import web
 
 from infra.runtime import runtime
 from infra.timeutil import local_today
-from models import Attachment, AttachmentCategory, Order, OrderItem, PaymentKind, PaymentMethod, Staff
+from models import Attachment, AttachmentCategory, Order, PaymentKind, PaymentMethod, Staff
 from models.flows import FLOWS
 from webviews.auth import api_staff, csrf_token, h5_page
 from webviews.dispatch import open_tasks_of
@@ -25,7 +25,7 @@ from workflow.aftersales import SCORED, SCORED_LABELS, Score, people_of, record_
 from workflow.changes import cancel_order, request_remeasure, undo_cancel
 from workflow.design import add_design, finish_design
 from workflow.errors import Invalid, WorkflowError
-from workflow.goods import receive_item
+from workflow.goods import goods_of, piece_label, receive_pieces
 from workflow.order_lifecycle import ORDER, job
 from workflow.orders import edit_customer
 from workflow.payments import (
@@ -37,7 +37,7 @@ from workflow.payments import (
     void_payment,
 )
 from workflow.privacy import may_call
-from workflow.selectors import item_label, order_view
+from workflow.selectors import order_view
 from workflow.signing import signature_of, signing_link_for
 from workflow.tasks import reassign_task, reschedule_task, team_for, transfer_task
 
@@ -191,21 +191,28 @@ order_form("/h5/orders/{number}/payments", _payment_page, _payment_action)
 
 async def _goods_page(request: web.Request, **kw: Any) -> web.Response:
     order = await order_or_404(request)
-    items = await OrderItem.filter(order_id=order.id).order_by("id").prefetch_related("received_by")
-    return await _page(request, "goods_in.html", items=[(i, item_label(i)) for i in items], **kw)
+    goods = await goods_of(order)
+    form = kw.get("form") or {}
+    typed = dict(zip(form.get("piece_id", []), form.get("production_number", []), strict=False))  # kept on a refusal
+    return await _page(
+        request,
+        "goods_in.html",
+        goods=goods,
+        total=sum(len(g.pieces) for g in goods),
+        waiting=sum(len(g.missing) for g in goods),
+        typed=typed,
+        piece_label=piece_label,
+        **kw,
+    )
 
 
 async def _goods_action(
     staff: Staff, order: Order, form: dict[str, list[str]], files: list[tuple[str, str, bytes]]
 ) -> str:
-    item_ids, numbers = form.get("item_id", []), form.get("production_number", [])
-    entered = [(to_int(i, -1), n.strip()) for i, n in zip(item_ids, numbers, strict=False) if n.strip()]
-    if not entered:
-        raise Invalid("请填写至少一件产品的生产编号")
-    for item_id, number in entered:
-        await receive_item(actor=staff, order=order, item_id=item_id, production_number=number)
-        await order.refresh_from_db()
-    return f"/h5/orders/{order.number}/goods-in?done=已登记 {len(entered)} 件"
+    piece_ids, numbers = form.get("piece_id", []), form.get("production_number", [])
+    entered = {to_int(p, -1): n for p, n in zip(piece_ids, numbers, strict=False) if n.strip()}
+    received = await receive_pieces(actor=staff, order=order, numbers=entered)
+    return f"/h5/orders/{order.number}/goods-in?done=已登记 {len(received)} 件"
 
 
 order_form("/h5/orders/{number}/goods-in", _goods_page, _goods_action)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from models import Order, OrderItem, Product
+from models import Order, OrderItem, OrderPiece, Product
 from workflow.errors import Invalid
 from workflow.fields import ITEMS
 
@@ -36,10 +36,12 @@ async def check_items(items: list[ItemInput]) -> dict[int, Product]:
 
 
 async def write_items(order: Order, items: list[ItemInput], products: dict[int, Product]) -> list[OrderItem]:
-    """Replace the order's items (inside the caller's transaction)."""
+    """Replace the order's items (inside the caller's transaction), each with one piece per unit."""
+    await OrderPiece.filter(order_id=order.id).delete()
     await OrderItem.filter(order_id=order.id).delete()
-    return [
-        await OrderItem.create(
+    written = []
+    for item in items:
+        row = await OrderItem.create(
             order=order,
             product=products[item.product_id],
             series=products[item.product_id].series,
@@ -47,5 +49,6 @@ async def write_items(order: Order, items: list[ItemInput], products: dict[int, 
             room=item.room.strip(),
             quantity=item.quantity,
         )
-        for item in items
-    ]
+        await OrderPiece.bulk_create([OrderPiece(order=order, item=row, seq=k) for k in range(1, item.quantity + 1)])
+        written.append(row)
+    return written

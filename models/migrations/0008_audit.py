@@ -8,7 +8,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0006_putting_right')]
+    dependencies = [('models', '0007_pieces')]
 
     initial = False
 

@@ -134,3 +134,11 @@ def test_dedupe_keys() -> None:
     assert len(tap(long_key, "R" * 64)) <= 255
     assert tap(long_key, "R" * 64) == tap(long_key, "R" * 64)
     assert tap(long_key, "R" * 64) != tap(long_key, "R" * 63 + "S")
+
+
+def test_scans_within_one_second_are_each_kept() -> None:
+    def scan(result: str) -> str:
+        return dedupe_key(raw(scancode_xml(WHO, event_key="scan_goods_in", scan_type="barcode", result=result)))
+
+    assert scan("CODE_128,W70-0001") == scan("CODE_128,W70-0001")  # WeCom's re-send
+    assert scan("CODE_128,W70-0001") != scan("CODE_128,W70-0002")  # the next window's label, same second

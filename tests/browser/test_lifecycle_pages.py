@@ -7,7 +7,7 @@ from pathlib import Path
 
 from playwright.async_api import Page, expect
 
-from models import Attachment, AttachmentCategory, OrderItem, OrderState, Staff, Task, TaskKind, Visit
+from models import Attachment, AttachmentCategory, OrderPiece, OrderState, Staff, Task, TaskKind, Visit
 from tests.browser.conftest import NewPhone, Shot
 from tests.browser.h5 import (
     AFTER_SALES,
@@ -106,7 +106,8 @@ async def test_design_to_visit_through_the_h5_pages(
     await expect(page.get_by_role("button", name="登记到货")).to_have_count(0)
     await expect(page.locator("#all-in")).to_have_text("全部产品已到货")
     await shot("goods-received")
-    numbers_saved = await OrderItem.filter(order_id=order.id).order_by("id").values_list("production_number", flat=True)
+    pieces = OrderPiece.filter(order_id=order.id).order_by("id")
+    numbers_saved = await pieces.values_list("production_number", flat=True)
     assert numbers_saved == ["P2026-1101", "P2026-1102"]
     await open_order_as(page, world, WAREHOUSE, "冯仓管")
     await expect(page.locator("#order-state")).to_have_text("已到货")

@@ -12,7 +12,7 @@ from scheduler.jobs import JobHandler
 from workflow import alerts, reminders, retention
 from workflow.aftersales import MAINTENANCE
 from workflow.jobs import Staged, schedule
-from workflow.stats_push import DAILY_PUSH, MANAGER_PUSH, daily_push, manager_push
+from workflow.stats_push import DAILY_PUSH, MANAGER_PUSH, STATS_CHART, daily_push, manager_push, stats_chart_job
 
 ALERT_SCAN = "alert_scan"
 
@@ -24,6 +24,7 @@ HANDLERS: dict[str, JobHandler | Staged[Any]] = {
     ALERT_SCAN: alerts.scan,  # type: ignore[dict-item]
     DAILY_PUSH: daily_push,
     MANAGER_PUSH: manager_push,
+    STATS_CHART: stats_chart_job,
     retention.PURGE: retention.purge,
 }
 

@@ -17,7 +17,7 @@ from tortoise.queryset import QuerySet
 from cards.views import STAGES, Figures, Period, Stats
 from infra.db import db
 from infra.timeutil import local_today
-from models import Order, OrderState, OrgUnit, Role, Staff, Visit
+from models import Order, OrderState, OrgUnit, Role, Staff, TaskKind, TaskState
 from models.enums import OPEN_ORDER_STATES
 from workflow.errors import Invalid, NotAllowed
 from workflow.scope import require_role
@@ -120,20 +120,55 @@ def _sqlite(moment: datetime) -> object:
 async def _scores(
     unit_ids: list[int] | None, period: Period
 ) -> tuple[dict[str, float | None], list[tuple[str, float, int]]]:
-    visits = Visit.filter(reached=True, created_at__gte=period.start_at, created_at__lt=period.end_at)
-    if unit_ids is not None:
-        visits = visits.filter(order__org_unit_id__in=unit_ids)
-    rows = await visits.values_list("order_id", "score_sales", "score_measurer", "score_installer")
+    """The period's reached visits in scope: the average per role, and the people whose average over the
+    period is below the period's average (lowest first, three at most; never a 5.0, which nobody is below).
+    Each visit scores the order's salesperson, its last measurer and its last installer (as aftersales does)."""
+    conn = db()
+    postgres = conn.capabilities.dialect == "postgres"
+    done = TaskState.DONE.value
+    last = (
+        "(SELECT t.assignee_id FROM task t WHERE t.order_id = v.order_id AND t.kind = '{kind}'"
+        f" AND t.state = '{done}'{{extra}} ORDER BY t.id DESC LIMIT 1)"
+    )
+    measurer = last.format(kind=TaskKind.MEASURE.value, extra=" AND NOT t.superseded")
+    installer = last.format(kind=TaskKind.INSTALL.value, extra="")
+    if postgres:
+        args: list[object] = [period.start_at, period.end_at]
+        where = "v.reached AND v.created_at >= $1 AND v.created_at < $2"
+        if unit_ids is not None:
+            where += " AND o.org_unit_id = ANY($3)"
+            args.append(unit_ids)
+    else:
+        args = [_sqlite(period.start_at), _sqlite(period.end_at)]
+        where = "v.reached AND v.created_at >= ? AND v.created_at < ?"
+        if unit_ids is not None:
+            where += f" AND o.org_unit_id IN ({','.join(str(int(i)) for i in unit_ids)})"
+    _, rows = await conn.execute_query(
+        f"SELECT o.sales_id, {measurer} AS measurer_id, {installer} AS installer_id,"
+        " v.score_sales, v.score_measurer, v.score_installer"
+        f' FROM visit v JOIN "order" o ON o.id = v.order_id WHERE {where}',
+        args,
+    )
     by_role: dict[str, list[int]] = {"sales": [], "measurer": [], "installer": []}
-    for _, *scores in rows:
-        for role, value in zip(by_role, scores, strict=True):
-            if value is not None:
-                by_role[role].append(int(value))
+    by_person: dict[int, list[int]] = {}
+    for row in rows:
+        for role, person in (("sales", "sales_id"), ("measurer", "measurer_id"), ("installer", "installer_id")):
+            value = row[f"score_{role}"]
+            if value is None:
+                continue
+            by_role[role].append(int(value))
+            if row[person] is not None:
+                by_person.setdefault(int(row[person]), []).append(int(value))
     averages = {role: (round(sum(v) / len(v), 2) if v else None) for role, v in by_role.items()}
-    people = await Staff.filter(score__isnull=False, active=True).order_by("score", "name").limit(200)
-    scoped_ids = None if unit_ids is None else set(unit_ids)
-    lowest = [(p.name, float(p.score or 0), 0) for p in people if scoped_ids is None or p.org_unit_id in scoped_ids]
-    return averages, lowest[:3]
+    every = [v for values in by_role.values() for v in values]
+    if not every:
+        return averages, []
+    mean = sum(every) / len(every)
+    below = sorted(
+        (sum(v) / len(v), person, len(v)) for person, v in by_person.items() if sum(v) / len(v) < mean
+    )[:3]
+    names = dict(await Staff.filter(id__in=[p for _, p, _ in below]).values_list("id", "name"))
+    return averages, [(str(names.get(p, "—")), round(avg, 2), n) for avg, p, n in below]
 
 
 async def stats_for(viewer: Staff, period: Period, *, unit_id: int | None = None) -> Stats:

@@ -104,11 +104,15 @@ def rows(stats: Stats) -> list[list[object]]:
     for unit, figures in [*stats.by_unit, (stats.unit, stats.total)]:
         name = f"{unit.name}（合计）" if unit is stats.unit else unit.name
         table.append([_text(name), *[figures.counts.get(key, 0) for key, _, _ in STAGES]])
-    table += [[], ["当前各环节待办", "订单数"], *[[state.label, n] for state, n in stats.waiting.items()]]
-    table += [[], ["平均用时", "天"], *[[label, days] for label, days in stats.avg_days.items()]]
-    table += [[], ["客户评分", "平均分"], *[[SCORED_LABELS[role], v] for role, v in stats.scores.items()]]
+    sections: list[tuple[list[object], list[list[object]]]] = [
+        (["当前各环节待办", "订单数"], [[state.label, n] for state, n in stats.waiting.items()]),
+        (["平均用时", "天"], [[label, days] for label, days in stats.avg_days.items()]),
+        (["客户评分", "平均分"], [[SCORED_LABELS[role], v] for role, v in stats.scores.items()]),
+    ]
     if stats.lowest:
-        table += [[], ["低于本期平均", "平均分", "评分次数"], *[[_text(n), s, k] for n, s, k in stats.lowest]]
+        sections.append((["低于本期平均", "平均分", "评分次数"], [[_text(n), s, k] for n, s, k in stats.lowest]))
+    for heading, lines in sections:
+        table += [[], heading, *lines]
     return table
 
 

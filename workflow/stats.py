@@ -17,7 +17,7 @@ from tortoise.queryset import QuerySet
 from cards.views import STAGES, Figures, Period, Stats
 from infra.db import db
 from infra.timeutil import local_today
-from models import Order, OrderState, OrgUnit, Role, Staff, TaskKind, TaskState
+from models import Order, OrderState, OrgUnit, Role, Staff, Task, TaskKind, TaskState, Visit
 from models.enums import OPEN_ORDER_STATES
 from workflow.errors import Invalid, NotAllowed
 from workflow.scope import require_role
@@ -130,41 +130,21 @@ async def _scores(
     """The period's reached visits in scope: the average per role, and the people whose average over the
     period is below the period's average (lowest first, three at most; never a 5.0, which nobody is below).
     Each visit scores the order's salesperson, its last measurer and its last installer (as aftersales does)."""
-    conn = db()
-    postgres = conn.capabilities.dialect == "postgres"
-    done = TaskState.DONE.value
-    last = (
-        "(SELECT t.assignee_id FROM task t WHERE t.order_id = v.order_id AND t.kind = '{kind}'"
-        f" AND t.state = '{done}'{{extra}} ORDER BY t.id DESC LIMIT 1)"
-    )
-    measurer = last.format(kind=TaskKind.MEASURE.value, extra=" AND NOT t.superseded")
-    installer = last.format(kind=TaskKind.INSTALL.value, extra="")
-    if postgres:
-        args: list[object] = [period.start_at, period.end_at]
-        where = "v.reached AND v.created_at >= $1 AND v.created_at < $2"
-        if unit_ids is not None:
-            where += _unit_filter("o.org_unit_id", unit_ids, args)
-    else:
-        args = [_sqlite(period.start_at), _sqlite(period.end_at)]
-        where = "v.reached AND v.created_at >= ? AND v.created_at < ?"
-        if unit_ids is not None:
-            where += f" AND o.org_unit_id IN ({','.join(str(int(i)) for i in unit_ids)})"
-    _, rows = await conn.execute_query(
-        f"SELECT o.sales_id, {measurer} AS measurer_id, {installer} AS installer_id,"
-        " v.score_sales, v.score_measurer, v.score_installer"
-        f' FROM visit v JOIN "order" o ON o.id = v.order_id WHERE {where}',
-        args,
-    )
+    visits = Visit.filter(reached=True, created_at__gte=period.start_at, created_at__lt=period.end_at)
+    if unit_ids is not None:
+        visits = visits.filter(order__org_unit_id__in=unit_ids)
+    rows = await visits.values_list("order_id", "score_sales", "score_measurer", "score_installer")
+    people = await _scored_people(sorted({int(r[0]) for r in rows}))
     by_role: dict[str, list[int]] = {"sales": [], "measurer": [], "installer": []}
     by_person: dict[int, list[int]] = {}
-    for row in rows:
-        for role, person in (("sales", "sales_id"), ("measurer", "measurer_id"), ("installer", "installer_id")):
-            value = row[f"score_{role}"]
+    for order_id, *scores in rows:
+        for role, value in zip(by_role, scores, strict=True):
             if value is None:
                 continue
             by_role[role].append(int(value))
-            if row[person] is not None:
-                by_person.setdefault(int(row[person]), []).append(int(value))
+            person = people.get((int(order_id), role))
+            if person is not None:
+                by_person.setdefault(person, []).append(int(value))
     averages = {role: (round(sum(v) / len(v), 2) if v else None) for role, v in by_role.items()}
     every = [v for values in by_role.values() for v in values]
     if not every:
@@ -175,6 +155,29 @@ async def _scores(
     )[:3]
     names = dict(await Staff.filter(id__in=[p for _, p, _ in below]).values_list("id", "name"))
     return averages, [(str(names.get(p, "—")), round(avg, 2), n) for avg, p, n in below]
+
+
+SCORED_BY_KIND = {TaskKind.MEASURE: "measurer", TaskKind.INSTALL: "installer"}
+
+
+async def _scored_people(order_ids: list[int]) -> dict[tuple[int, str], int]:
+    """(order, role) -> whom a visit's score for that role is for: the salesperson, the last measurer (not
+    superseded) and the last installer. By primary key, a few thousand orders a statement: joining a month's
+    visits to the order table instead made PostgreSQL scan the whole table for the top manager."""
+    people: dict[tuple[int, str], int] = {}
+    for i in range(0, len(order_ids), 2000):
+        chunk = order_ids[i : i + 2000]
+        for order_id, sales_id in await Order.filter(id__in=chunk).values_list("id", "sales_id"):
+            people[(int(order_id), "sales")] = int(sales_id)
+        tasks = (
+            await Task.filter(order_id__in=chunk, state=TaskState.DONE, kind__in=list(SCORED_BY_KIND))
+            .order_by("id")
+            .values_list("order_id", "kind", "assignee_id", "superseded")
+        )
+        for order_id, kind, assignee_id, superseded in tasks:
+            if assignee_id is not None and not (kind == TaskKind.MEASURE and superseded):
+                people[(int(order_id), SCORED_BY_KIND[TaskKind(kind)])] = int(assignee_id)  # the last one wins
+    return people
 
 
 async def stats_for(viewer: Staff, period: Period, *, unit_id: int | None = None) -> Stats:

@@ -17,7 +17,7 @@ from tortoise.queryset import QuerySet
 from cards.views import STAGES, Figures, Period, Stats
 from infra.db import db
 from infra.timeutil import local_today
-from models import Order, OrderState, OrgUnit, Role, Staff, Task, TaskKind, TaskState, Visit
+from models import Order, OrderState, OrgUnit, Role, Staff, Task, TaskKind, TaskState
 from models.enums import OPEN_ORDER_STATES
 from workflow.errors import Invalid, NotAllowed
 from workflow.scope import require_role
@@ -130,10 +130,7 @@ async def _scores(
     """The period's reached visits in scope: the average per role, and the people whose average over the
     period is below the period's average (lowest first, three at most; never a 5.0, which nobody is below).
     Each visit scores the order's salesperson, its last measurer and its last installer (as aftersales does)."""
-    visits = Visit.filter(reached=True, created_at__gte=period.start_at, created_at__lt=period.end_at)
-    if unit_ids is not None:
-        visits = visits.filter(order__org_unit_id__in=unit_ids)
-    rows = await visits.values_list("order_id", "score_sales", "score_measurer", "score_installer")
+    rows = await _visits(unit_ids, period)
     people = await _scored_people(sorted({int(r[0]) for r in rows}))
     by_role: dict[str, list[int]] = {"sales": [], "measurer": [], "installer": []}
     by_person: dict[int, list[int]] = {}
@@ -155,6 +152,26 @@ async def _scores(
     )[:3]
     names = dict(await Staff.filter(id__in=[p for _, p, _ in below]).values_list("id", "name"))
     return averages, [(str(names.get(p, "—")), round(avg, 2), n) for avg, p, n in below]
+
+
+async def _visits(unit_ids: list[int] | None, period: Period) -> list[tuple[int, int | None, int | None, int | None]]:
+    """(order, sales, measurer, installer scores) of the period's reached visits in scope."""
+    conn = db()
+    if conn.capabilities.dialect == "postgres":
+        args: list[object] = [period.start_at, period.end_at]
+        where = "v.reached AND v.created_at >= $1 AND v.created_at < $2"
+        if unit_ids is not None:
+            where += _unit_filter("o.org_unit_id", unit_ids, args)
+    else:
+        args = [_sqlite(period.start_at), _sqlite(period.end_at)]
+        where = "v.reached AND v.created_at >= ? AND v.created_at < ?"
+        if unit_ids is not None:
+            where += f" AND o.org_unit_id IN ({','.join(str(int(i)) for i in unit_ids)})"
+    join = ' JOIN "order" o ON o.id = v.order_id' if unit_ids is not None else ""
+    _, rows = await conn.execute_query(
+        f"SELECT v.order_id, v.score_sales, v.score_measurer, v.score_installer FROM visit v{join} WHERE {where}", args
+    )
+    return [(r["order_id"], r["score_sales"], r["score_measurer"], r["score_installer"]) for r in rows]
 
 
 SCORED_BY_KIND = {TaskKind.MEASURE: "measurer", TaskKind.INSTALL: "installer"}

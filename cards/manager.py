@@ -165,7 +165,8 @@ def stats_message(to: str, stats: Stats) -> dict[str, Any]:
     scores = [f"{roles[r]} {v:.1f}" for r, v in stats.scores.items() if v is not None]
     lines = [" · ".join(scores) or "本期暂无回访评分"]
     if stats.lowest:
-        lines.append("评分最低：" + "、".join(f"{name} {score:.1f}" for name, score, _ in stats.lowest))
+        below = "、".join(f"{name} {score:.1f}（{n} 次评分）" for name, score, n in stats.lowest)
+        lines.append(f"低于本期平均：{below}")
     sections.append(StatsLines("客户评分", lines))
     return stats_markdown(to, f"{stats.unit.name} · {stats.period.label}", sections)
 

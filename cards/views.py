@@ -113,4 +113,4 @@ class Stats:
     waiting: dict[OrderState, int]
     avg_days: dict[str, float | None]
     scores: dict[str, float | None]  # role -> average in the period
-    lowest: list[tuple[str, float, int]]  # (name, average, visits) of the lowest-scored staff
+    lowest: list[tuple[str, float, int]]  # (name, average, scores) of staff below the period's average, lowest first

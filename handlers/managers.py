@@ -5,26 +5,27 @@ from __future__ import annotations
 import re
 
 from cards.keys import AlertHandledKey
+from cards.views import Stats
 from handlers.router import Ctx, Router
 from models import Role
 from workflow.alerts import handle_alert
-from workflow.stats import parse_period
-from workflow.stats_push import StatsReport, prepare_stats, queue_stats
+from workflow.stats import parse_period, stats_for
+from workflow.stats_push import queue_numbers
 
 router = Router("managers", roles=(Role.MANAGER,))
 
 
-async def report(ctx: Ctx, match: re.Match[str]) -> StatsReport:
+async def numbers(ctx: Ctx, match: re.Match[str]) -> Stats:
     text = match["period"] or match["month"].replace(" ", "")
-    return await prepare_stats(ctx.staff, parse_period(text))
+    return await stats_for(ctx.staff, parse_period(text))
 
 
-@router.text(r"(?P<period>今日|今天|本周|本月)统计|统计\s*(?P<month>\d{4}\s*[-/年.]\s*\d{1,2}\s*月?)", prepare=report)
+@router.text(r"(?P<period>今日|今天|本周|本月)统计|统计\s*(?P<month>\d{4}\s*[-/年.]\s*\d{1,2}\s*月?)", prepare=numbers)
 async def stats(ctx: Ctx, match: re.Match[str]) -> None:
-    if not isinstance(ctx.prepared, StatsReport):
+    if not isinstance(ctx.prepared, Stats):
         # Prepared for another handler (the member's roles changed in between): the retry prepares anew.
         raise RuntimeError("the numbers were not prepared")
-    await queue_stats(ctx.staff, ctx.prepared)
+    await queue_numbers(ctx.staff, ctx.prepared)  # the chart follows, drawn by a job
 
 
 @router.click(AlertHandledKey)

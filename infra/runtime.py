@@ -53,8 +53,8 @@ class Runtime:
     files: FileStore
     kv: KeyValueStore
     limits: RateLimits
-    # Draws the managers' chart; None means cards.charts.stats_chart. A seam for tests, which hold a drawing
-    # to show that nothing else waits on it.
+    # Draws the managers' chart from its cards.charts.ChartData; None means cards.charts.draw_chart. A seam
+    # for tests, which hold a drawing to show that nothing else waits on it.
     draw_chart: Callable[..., bytes] | None = None
 
 

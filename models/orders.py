@@ -73,6 +73,13 @@ class Order(Model):
             ("confirmed_at",),
             ("in_stock_at",),
             ("installed_at",),
+            # A unit's orders by stage time: a store's numbers without scanning the company's (migration 0012).
+            ("org_unit_id", "created_at"),
+            ("org_unit_id", "measured_at"),
+            ("org_unit_id", "designed_at"),
+            ("org_unit_id", "confirmed_at"),
+            ("org_unit_id", "in_stock_at"),
+            ("org_unit_id", "installed_at"),
         )
 
 

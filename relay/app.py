@@ -78,15 +78,20 @@ async def running_services(config: Config, *, background: bool = True) -> AsyncI
         pacer=pacer,
     )
     dispatcher = Dispatcher(client)
+    scheduler = Scheduler(
+        HANDLERS, planner=Planner(), after_commit=outbox.wake, lease=timedelta(seconds=leases.job_lease_seconds)
+    )
+
+    def handled() -> None:
+        outbox.wake()
+        scheduler.wake()  # a handler may have added a job for now (本月统计's chart)
+
     inbox = InboxProcessor(
         dispatcher.prepare,
         dispatcher.handle,
         dispatcher.on_failure,
-        after_commit=outbox.wake,
+        after_commit=handled,
         lease=timedelta(seconds=leases.inbox_lease_seconds),
-    )
-    scheduler = Scheduler(
-        HANDLERS, planner=Planner(), after_commit=outbox.wake, lease=timedelta(seconds=leases.job_lease_seconds)
     )
     services = Services(runtime, client, dispatcher, inbox, outbox, scheduler)
     tasks = []

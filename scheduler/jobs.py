@@ -53,6 +53,11 @@ class Scheduler:
         self.poll = poll
         self.lease = lease
         self.max_attempts = max_attempts
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """A job was just added for now (a chart to draw): look at once instead of at the next poll."""
+        self._wake.set()
 
     async def run(self) -> None:
         while True:
@@ -66,7 +71,11 @@ class Scheduler:
                 log.exception("scheduler pass failed")
                 busy = 0
             if not busy:
-                await asyncio.sleep(self.poll)
+                self._wake.clear()
+                # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancel that arrives with a wake-up.
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.poll):
+                        await self._wake.wait()
 
     async def run_due(self, limit: int = 20) -> int:
         jobs = await self.claim(limit)

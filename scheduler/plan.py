@@ -13,7 +13,7 @@ from workflow import alerts, reminders, retention
 from workflow.aftersales import MAINTENANCE
 from workflow.jobs import Staged, schedule
 from workflow.morning import MORNING, WORKER_MORNING, morning_push, worker_morning
-from workflow.stats_push import DAILY_PUSH, MANAGER_PUSH, daily_push, manager_push
+from workflow.stats_push import DAILY_PUSH, MANAGER_PUSH, STATS_CHART, daily_push, manager_push, stats_chart_job
 
 ALERT_SCAN = "alert_scan"
 
@@ -25,6 +25,7 @@ HANDLERS: dict[str, JobHandler | Staged[Any]] = {
     ALERT_SCAN: alerts.scan,  # type: ignore[dict-item]
     DAILY_PUSH: daily_push,
     MANAGER_PUSH: manager_push,
+    STATS_CHART: stats_chart_job,
     retention.PURGE: retention.purge,
     MORNING: morning_push,
     WORKER_MORNING: worker_morning,

@@ -21,8 +21,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer, unused_port
 from PIL import Image
 
-from cards.charts import stats_chart
-from cards.views import Stats
+from cards.charts import ChartData, draw_chart
 from emulator import EMULATOR_STATE, CardView, EmulatorState
 from emulator import create_app as create_emulator
 from infra.config import Config
@@ -308,13 +307,13 @@ class HeldChart:
         self.drawing = asyncio.Event()  # the held chart is being drawn
         self.finished = threading.Event()  # the held chart is drawn
 
-    def __call__(self, stats: Stats) -> bytes:
+    def __call__(self, chart: ChartData) -> bytes:
         held = next(self._calls) == 1
         if held:
             self._loop.call_soon_threadsafe(self.drawing.set)
             # The timeout only keeps a regression from hanging the suite; the test releases it.
             self._release.wait(timeout=30)
-        png = stats_chart(stats)
+        png = draw_chart(chart)
         if held:
             self.finished.set()
         return png

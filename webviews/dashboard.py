@@ -12,16 +12,19 @@ from urllib.parse import quote
 import xlsxwriter
 from aiohttp import web
 
-from cards.charts import stats_chart
+from cards.charts import ChartData, chart_data
 from cards.views import STAGES, Period, Stats
+from infra.runtime import runtime
 from infra.timeutil import local_today
 from models import AuditAction, OrgUnit
 from webviews.auth import api_staff, h5_page
 from webviews.forms import to_date, to_int
 from webviews.render import render
 from workflow import audit
+from workflow.aftersales import SCORED_LABELS
+from workflow.charts import chart_file, chart_key, warm_chart
 from workflow.errors import Invalid, NotAllowed, WorkflowError
-from workflow.stats import DURATIONS, stats_for
+from workflow.stats import DURATIONS, scope_unit, stats_for
 
 routes = web.RouteTableDef()
 MAX_DAYS = 366
@@ -38,8 +41,12 @@ def _period(request: web.Request) -> Period:
     return Period(start, end + timedelta(days=1), f"{start:%Y-%m-%d} 至 {end:%Y-%m-%d}")
 
 
+def _unit_id(request: web.Request) -> int | None:
+    return to_int(request.query.get("unit"), 0) or None
+
+
 async def _stats(request: web.Request) -> Stats:
-    return await stats_for(api_staff(request), _period(request), unit_id=to_int(request.query.get("unit"), 0) or None)
+    return await stats_for(api_staff(request), _period(request), unit_id=_unit_id(request))
 
 
 @routes.get("/h5/dashboard")
@@ -54,6 +61,8 @@ async def dashboard(request: web.Request) -> web.Response:
     except WorkflowError as exc:
         error = exc.message
         stats = await stats_for(staff, Period(local_today().replace(day=1), local_today() + timedelta(days=1), "本月"))
+    if error is None:
+        warm_chart(chart_key(stats.unit.id, stats.period), chart_data(stats))  # the <img> below asks for it next
     own = await OrgUnit.get(id=staff.org_unit_id)
     units = await OrgUnit.filter(path__startswith=own.path).order_by("path")
     return render(
@@ -73,26 +82,44 @@ async def dashboard(request: web.Request) -> web.Response:
 @routes.get("/h5/dashboard/chart.png")
 @h5_page
 async def chart(request: web.Request) -> web.Response:
+    """The chart the page just started drawing, or one drawn lately for this scope and period; the numbers
+    are read again only when neither is there."""
     try:
-        stats = await _stats(request)
+        period = _period(request)
+        unit = await scope_unit(api_staff(request), _unit_id(request))
     except WorkflowError as exc:
         raise web.HTTPBadRequest(text=exc.message) from exc
-    png = await asyncio.to_thread(stats_chart, stats)
+
+    async def data() -> ChartData:
+        return chart_data(await stats_for(api_staff(request), period, unit_id=unit.id))
+
+    sha256 = await chart_file(chart_key(unit.id, period), data)
+    png = await asyncio.to_thread(runtime().files.path(sha256).read_bytes)
     return web.Response(body=png, content_type="image/png", headers={"Cache-Control": "private, max-age=60"})
 
 
 def rows(stats: Stats) -> list[list[object]]:
-    """One table for both exports: a row per unit (and the total), a column per figure."""
-    header: list[object] = ["组织", *[label for _, _, label in STAGES]]
-    table: list[list[object]] = [header]
+    """One table for both exports, labelled in Chinese: a row per unit (and the total), a column per stage;
+    then a label and its figure per row. Figures stay numbers (Excel sums them); none is an empty cell."""
+    table: list[list[object]] = [["组织", *[label for _, _, label in STAGES]]]
     for unit, figures in [*stats.by_unit, (stats.unit, stats.total)]:
         name = f"{unit.name}（合计）" if unit is stats.unit else unit.name
-        table.append([name, *[figures.counts.get(key, 0) for key, _, _ in STAGES]])
-    table.append([])
-    table.append(["当前待办", *[f"{s.label} {n}" for s, n in stats.waiting.items()]])
-    table.append(["平均用时（天）", *[f"{k} {v}" for k, v in stats.avg_days.items() if v is not None]])
-    table.append(["客户评分", *[f"{k} {v}" for k, v in stats.scores.items() if v is not None]])
+        table.append([_text(name), *[figures.counts.get(key, 0) for key, _, _ in STAGES]])
+    sections: list[tuple[list[object], list[list[object]]]] = [
+        (["当前各环节待办", "订单数"], [[state.label, n] for state, n in stats.waiting.items()]),
+        (["平均用时", "天"], [[label, days] for label, days in stats.avg_days.items()]),
+        (["客户评分", "平均分"], [[SCORED_LABELS[role], v] for role, v in stats.scores.items()]),
+    ]
+    if stats.lowest:
+        sections.append((["低于本期平均", "平均分", "评分次数"], [[_text(n), s, k] for n, s, k in stats.lowest]))
+    for heading, lines in sections:
+        table += [[], heading, *lines]
     return table
+
+
+def _text(value: str) -> str:
+    # A cell starting with = + - @ is a formula to a spreadsheet: a name typed by staff must never run as one.
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def _filename(stats: Stats, ext: str) -> str:
@@ -146,8 +173,10 @@ async def export_xlsx(request: web.Request) -> web.Response:
         sheet = book.add_worksheet("数据统计")
         bold = book.add_format({"bold": True})
         sheet.write_row(0, 0, [f"{stats.unit.name} · {stats.period.label}"], bold)
+        heading = True  # the first row, and the first after each blank one, name the columns below
         for i, row in enumerate(rows(stats), start=2):
-            sheet.write_row(i, 0, row, bold if i == 2 else None)
+            sheet.write_row(i, 0, row, bold if heading else None)
+            heading = not row
         sheet.set_column(0, 0, 22)
         sheet.set_column(1, 8, 14)
         book.close()

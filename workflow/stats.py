@@ -17,7 +17,7 @@ from tortoise.queryset import QuerySet
 from cards.views import STAGES, Figures, Period, Stats
 from infra.db import db
 from infra.timeutil import local_today
-from models import Order, OrderState, OrgUnit, Role, Staff, Visit
+from models import Order, OrderState, OrgUnit, Role, Staff, Task, TaskKind, TaskState
 from models.enums import OPEN_ORDER_STATES
 from workflow.errors import Invalid, NotAllowed
 from workflow.scope import require_role
@@ -98,8 +98,7 @@ async def _avg_days(unit_ids: list[int] | None, period: Period) -> dict[str, flo
             args: list[object] = [period.start_at, period.end_at]
             where = f"{end} >= $1 AND {end} < $2 AND {start} IS NOT NULL"
             if unit_ids is not None:
-                where += " AND org_unit_id = ANY($3)"
-                args.append(unit_ids)
+                where += _unit_filter("org_unit_id", unit_ids, args)
         else:
             span = f"julianday({end}) - julianday({start})"
             args = [_sqlite(period.start_at), _sqlite(period.end_at)]
@@ -112,6 +111,14 @@ async def _avg_days(unit_ids: list[int] | None, period: Period) -> dict[str, flo
     return out
 
 
+def _unit_filter(column: str, unit_ids: list[int], args: list[object]) -> str:
+    """PostgreSQL: one unit (a store) as `= $n`, which its (org_unit_id, stage time) index answers under any
+    plan. With `= ANY($n)`, the generic plan PostgreSQL switches to after a statement's fifth run guesses an
+    array of several units and scans the whole company's period instead: the store manager's slowdown."""
+    args.append(unit_ids[0] if len(unit_ids) == 1 else unit_ids)
+    return f" AND {column} = ${len(args)}" if len(unit_ids) == 1 else f" AND {column} = ANY(${len(args)})"
+
+
 def _sqlite(moment: datetime) -> object:
     # SQLite compares the stored text: convert exactly as tortoise does when it stores a datetime.
     return Order._meta.fields_map["created_at"].to_db_value(moment, Order)
@@ -120,20 +127,74 @@ def _sqlite(moment: datetime) -> object:
 async def _scores(
     unit_ids: list[int] | None, period: Period
 ) -> tuple[dict[str, float | None], list[tuple[str, float, int]]]:
-    visits = Visit.filter(reached=True, created_at__gte=period.start_at, created_at__lt=period.end_at)
-    if unit_ids is not None:
-        visits = visits.filter(order__org_unit_id__in=unit_ids)
-    rows = await visits.values_list("order_id", "score_sales", "score_measurer", "score_installer")
+    """The period's reached visits in scope: the average per role, and the people whose average over the
+    period is below the period's average (lowest first, three at most; never a 5.0, which nobody is below).
+    Each visit scores the order's salesperson, its last measurer and its last installer (as aftersales does)."""
+    rows = await _visits(unit_ids, period)
+    people = await _scored_people(sorted({int(r[0]) for r in rows}))
     by_role: dict[str, list[int]] = {"sales": [], "measurer": [], "installer": []}
-    for _, *scores in rows:
+    by_person: dict[int, list[int]] = {}
+    for order_id, *scores in rows:
         for role, value in zip(by_role, scores, strict=True):
-            if value is not None:
-                by_role[role].append(int(value))
+            if value is None:
+                continue
+            by_role[role].append(int(value))
+            person = people.get((int(order_id), role))
+            if person is not None:
+                by_person.setdefault(person, []).append(int(value))
     averages = {role: (round(sum(v) / len(v), 2) if v else None) for role, v in by_role.items()}
-    people = await Staff.filter(score__isnull=False, active=True).order_by("score", "name").limit(200)
-    scoped_ids = None if unit_ids is None else set(unit_ids)
-    lowest = [(p.name, float(p.score or 0), 0) for p in people if scoped_ids is None or p.org_unit_id in scoped_ids]
-    return averages, lowest[:3]
+    every = [v for values in by_role.values() for v in values]
+    if not every:
+        return averages, []
+    mean = sum(every) / len(every)
+    below = sorted(
+        (sum(v) / len(v), person, len(v)) for person, v in by_person.items() if sum(v) / len(v) < mean
+    )[:3]
+    names = dict(await Staff.filter(id__in=[p for _, p, _ in below]).values_list("id", "name"))
+    return averages, [(str(names.get(p, "—")), round(avg, 2), n) for avg, p, n in below]
+
+
+async def _visits(unit_ids: list[int] | None, period: Period) -> list[tuple[int, int | None, int | None, int | None]]:
+    """(order, sales, measurer, installer scores) of the period's reached visits in scope."""
+    conn = db()
+    if conn.capabilities.dialect == "postgres":
+        args: list[object] = [period.start_at, period.end_at]
+        where = "v.reached AND v.created_at >= $1 AND v.created_at < $2"
+        if unit_ids is not None:
+            where += _unit_filter("o.org_unit_id", unit_ids, args)
+    else:
+        args = [_sqlite(period.start_at), _sqlite(period.end_at)]
+        where = "v.reached AND v.created_at >= ? AND v.created_at < ?"
+        if unit_ids is not None:
+            where += f" AND o.org_unit_id IN ({','.join(str(int(i)) for i in unit_ids)})"
+    join = ' JOIN "order" o ON o.id = v.order_id' if unit_ids is not None else ""
+    _, rows = await conn.execute_query(
+        f"SELECT v.order_id, v.score_sales, v.score_measurer, v.score_installer FROM visit v{join} WHERE {where}", args
+    )
+    return [(r["order_id"], r["score_sales"], r["score_measurer"], r["score_installer"]) for r in rows]
+
+
+SCORED_BY_KIND = {TaskKind.MEASURE: "measurer", TaskKind.INSTALL: "installer"}
+
+
+async def _scored_people(order_ids: list[int]) -> dict[tuple[int, str], int]:
+    """(order, role) -> whom a visit's score for that role is for: the salesperson, the last measurer (not
+    superseded) and the last installer. By primary key, a few thousand orders a statement: joining a month's
+    visits to the order table instead made PostgreSQL scan the whole table for the top manager."""
+    people: dict[tuple[int, str], int] = {}
+    for i in range(0, len(order_ids), 2000):
+        chunk = order_ids[i : i + 2000]
+        for order_id, sales_id in await Order.filter(id__in=chunk).values_list("id", "sales_id"):
+            people[(int(order_id), "sales")] = int(sales_id)
+        tasks = (
+            await Task.filter(order_id__in=chunk, state=TaskState.DONE, kind__in=list(SCORED_BY_KIND))
+            .order_by("id")
+            .values_list("order_id", "kind", "assignee_id", "superseded")
+        )
+        for order_id, kind, assignee_id, superseded in tasks:
+            if assignee_id is not None and not (kind == TaskKind.MEASURE and superseded):
+                people[(int(order_id), SCORED_BY_KIND[TaskKind(kind)])] = int(assignee_id)  # the last one wins
+    return people
 
 
 async def stats_for(viewer: Staff, period: Period, *, unit_id: int | None = None) -> Stats:

@@ -1,30 +1,33 @@
 """Sending the numbers: on request in chat and as the daily push, one job per manager.
 
-Reading the numbers, drawing the chart and storing it run before any transaction opens (`prepare_stats`);
-the transaction that marks the request or the job done only queues the two messages (`queue_stats`). A
-crash in between draws the chart again on the retry, and the PNG is stored under its content hash, so
-nothing is doubled and nothing is lost.
+Asked in chat, the numbers go out first: the handler reads them before its transaction opens, and the
+transaction queues the markdown card and a `stats_chart` job carrying what the chart shows; the job draws
+the chart (or finds it drawn lately for the same scope and period) and queues the image. A crash in
+between leaves the job to run again, and the PNG is stored under its content hash, so nothing is doubled
+and nothing is lost. The daily push draws its chart before its own transaction (`prepare_stats`) and
+queues both messages in it (`queue_stats`).
 """
 
 from __future__ import annotations
 
-import asyncio
+import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from cards.charts import stats_chart
+from cards.charts import ChartData, chart_data
 from cards.manager import image_message, stats_message
 from cards.views import Period, Stats
-from infra.runtime import runtime
 from infra.timeutil import local_today, utcnow
 from models import Role, Staff
 from workflow import notify
+from workflow.charts import chart_file, chart_key
 from workflow.jobs import Staged, schedule
 from workflow.stats import stats_for
 
 DAILY_PUSH = "daily_stats"
 MANAGER_PUSH = "daily_stats_manager"
+STATS_CHART = "stats_chart"
 
 
 @dataclass(frozen=True)
@@ -35,12 +38,37 @@ class StatsReport:
     chart_sha256: str
 
 
+async def queue_numbers(manager: Staff, stats: Stats) -> None:
+    """In the handler's transaction: the numbers now, and a job that draws the chart and sends it after."""
+    await notify.send(stats_message(manager.userid, stats))
+    await schedule(
+        STATS_CHART,
+        f"{STATS_CHART}:{manager.userid}:{uuid.uuid4().hex}",
+        utcnow(),
+        {
+            "manager": manager.userid,
+            "key": chart_key(stats.unit.id, stats.period),
+            "chart": chart_data(stats).to_json(),
+        },
+    )
+
+
+async def _draw_chart(payload: dict[str, Any]) -> str:
+    return await chart_file(payload["key"], ChartData.from_json(payload["chart"]))
+
+
+async def _queue_chart(payload: dict[str, Any], sha256: str) -> None:
+    await notify.send(image_message(payload["manager"], sha256))
+
+
+stats_chart_job = Staged(prepare=_draw_chart, apply=_queue_chart)
+
+
 async def prepare_stats(manager: Staff, period: Period) -> StatsReport:
-    """Outside any transaction: the numbers, and the chart drawn off the event loop and stored."""
+    """Outside any transaction: the numbers, and their chart (drawn off the event loop, or drawn lately)."""
     stats = await stats_for(manager, period)
-    png = await asyncio.to_thread(runtime().draw_chart or stats_chart, stats)
-    stored = await runtime().files.put_image(png)
-    return StatsReport(stats, stored.sha256)
+    sha256 = await chart_file(chart_key(stats.unit.id, period), chart_data(stats))
+    return StatsReport(stats, sha256)
 
 
 async def queue_stats(manager: Staff, report: StatsReport) -> None:

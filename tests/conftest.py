@@ -6,7 +6,10 @@ on PostgreSQL with Redis (production's). Set RELAY_TEST_BACKENDS=sqlite to run o
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
+import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -16,10 +19,22 @@ import pytest
 
 from infra.kv import KeyValueStore, MemoryStore, RedisStore
 from relay.db import migrate
-from tests.support import PG_ADMIN, World, start_world
+from tests.support import PG_ADMIN, REDIS_URL, World, start_world
+
+
+# `kill -USR1 <pid>` prints every asyncio task's stack to stderr: what a hung test is waiting for.
+def _dump_tasks(signum: int, frame: object) -> None:
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        loop = asyncio.get_event_loop_policy().get_event_loop()
+    for task in asyncio.all_tasks(loop):
+        task.print_stack(file=sys.stderr)
+
+
+signal.signal(signal.SIGUSR1, _dump_tasks)
 
 BACKENDS = [b for b in os.environ.get("RELAY_TEST_BACKENDS", "sqlite,postgres").split(",") if b]
-REDIS_URL = os.environ.get("RELAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -7,6 +7,7 @@ import contextlib
 import errno
 import io
 import itertools
+import os
 import re
 import threading
 import time
@@ -35,6 +36,18 @@ from webviews.auth import SESSION_COOKIE, session_value
 from workflow.admin import import_products, import_staff
 
 PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
+
+
+def redis_for_worker(variable: str, default: str) -> str:
+    """The test Redis database for this pytest-xdist worker: tests flush theirs, so each worker has its
+    own (gw0 the configured one, gw1 the one below it, ...)."""
+    url = os.environ.get(variable, default)
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+    base, _, number = url.rpartition("/")
+    return f"{base}/{int(number) - worker}"
+
+
+REDIS_URL = redis_for_worker("RELAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 TABLES = [
     "audit_log",
     "alert",

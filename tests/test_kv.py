@@ -6,7 +6,6 @@ Expiry is checked by polling for the change, never by asserting how long somethi
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -15,8 +14,8 @@ import pytest
 
 from bot.client import TokenCache
 from infra.kv import KeyValueStore, MemoryStore, RedisStore, open_store
+from tests.support import REDIS_URL
 
-REDIS_URL = os.environ.get("RELAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 LONG = 300.0  # a ttl no test outlives
 
 

@@ -30,10 +30,10 @@ from emulator import EMULATOR_STATE, EmulatorState, FaultKind
 from emulator import create_app as create_emulator
 from relay.config import load_config
 from relay.demo import demo_data, emulator_config
-from tests.support import PG_ADMIN, SECRETS
+from tests.support import PG_ADMIN, SECRETS, redis_for_worker
 
 ROOT = Path(__file__).resolve().parent.parent
-REDIS_URL = os.environ.get("RELAY_TEST_RESTART_REDIS_URL", "redis://127.0.0.1:6379/13")
+REDIS_URL = redis_for_worker("RELAY_TEST_RESTART_REDIS_URL", "redis://127.0.0.1:6379/11")
 # Five members, six messages each: five "帮助" (a help card each) and one "我的任务" (one answer).
 MEMBERS = ["zhangxiaoshou", "lixiaoshou", "zhaopaidan", "sunceliang", "zhengsheji"]
 HELP_PER_MEMBER = 5

@@ -19,14 +19,13 @@ from aiohttp.test_utils import unused_port
 
 from emulator import EmulatorState, FaultKind
 from infra.config import ScheduleConfig
-from tests.support import jpeg
+from tests.support import REDIS_URL, jpeg
 from tests.test_restart import RelayProcess, emulator_for, eventually, postgres_url, run, write_config
 
 __all__ = ["postgres_url"]  # a fixture
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="SIGKILL")
 
-REDIS_URL = os.environ.get("RELAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 MEASURER = "sunceliang"
 LEASE = ScheduleConfig().inbox_lease_seconds  # production's
 

@@ -6,7 +6,6 @@ dropped (90454). The emulator plays both; each message still reaches the member 
 from __future__ import annotations
 
 import io
-import os
 import uuid
 from datetime import timedelta
 
@@ -25,11 +24,10 @@ from models import Job, MessageState, Order, OutboxMessage
 from scheduler.jobs import Scheduler
 from scheduler.plan import ALERT_SCAN, HANDLERS
 from tests.bot.test_outbox_faults import delivered, hold_answers_past_the_client, queue_text
-from tests.support import World
+from tests.support import REDIS_URL, World
 from tests.test_permissions import new_order
 from workflow.jobs import schedule
 
-REDIS_URL = os.environ.get("RELAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 MEMBER = "zhangxiaoshou"
 MANAGERS = ("wangzong", "liujingli", "chendianzhang")
 NO_TASKS = "你目前没有待办任务。"

@@ -43,7 +43,7 @@ async def scanned(ctx: Ctx, event: ScanCode) -> None:
     current = await chat().get(GOODS_IN, ctx.staff.userid)
     order = await Order.get_or_none(id=current) if current else None
     if order is None:
-        await ctx.reply("请先发送“入库 <订单号>”选择订单，再扫码。")
+        await ctx.reply("请先选择订单：点“待生产入库”卡片或“我的任务”里的“入库登记”，或发送“入库 <订单号>”，再扫码。")
         return
     waiting = [g for g in await goods_of(order) if g.missing]
     if not waiting:

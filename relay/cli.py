@@ -6,6 +6,8 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import logging.handlers
+import queue
 import sys
 from pathlib import Path
 
@@ -102,9 +104,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _log_off_the_loop() -> logging.handlers.QueueListener:
+    """Log lines are written by a thread: a slow terminal, pipe or disk never holds up the event loop."""
+    lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    out = logging.StreamHandler()
+    out.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[logging.handlers.QueueHandler(lines)])
+    writer = logging.handlers.QueueListener(lines, out)
+    writer.start()
+    return writer
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    writer = _log_off_the_loop()
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(args.run(args))
@@ -118,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"错误：{exc.message}", file=sys.stderr)
             return 1
         raise
+    finally:
+        writer.stop()
     return 0
 
 

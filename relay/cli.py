@@ -28,7 +28,8 @@ async def _serve(args: argparse.Namespace) -> None:
     runner = web.AppRunner(init_app(config), access_log_class=RedactingAccessLogger)
     await runner.setup()
     await web.TCPSite(runner, config.server.host, config.server.port).start()
-    print(f"Relay listening on http://{config.server.host}:{config.server.port}", flush=True)
+    role = "with inbox, outbox and jobs" if config.server.background else "web only: `relay worker` does the rest"
+    print(f"Relay listening on http://{config.server.host}:{config.server.port} ({role})", flush=True)
     try:
         await asyncio.Event().wait()
     finally:
@@ -87,7 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--data", default="var/demo", help="where the demo keeps its database and files")
     demo.set_defaults(run=_demo)
-    sub.add_parser("serve", help="the web app: WeCom callback, H5 pages, API").set_defaults(run=_serve)
+    sub.add_parser(
+        "serve", help="the web app: WeCom callback, H5 pages, API (and background work unless server.background=false)"
+    ).set_defaults(run=_serve)
     sub.add_parser("worker", help="background work: inbox, outbox, reminders, alerts, daily numbers").set_defaults(
         run=_worker
     )
@@ -109,7 +112,9 @@ def _log_off_the_loop() -> logging.handlers.QueueListener:
     lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
     out = logging.StreamHandler()
     out.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=logging.INFO, handlers=[logging.handlers.QueueHandler(lines)])
+    into_queue = logging.handlers.QueueHandler(lines)
+    into_queue.setFormatter(logging.Formatter("%(message)s"))  # the message (and traceback); `out` adds the rest
+    logging.basicConfig(level=logging.INFO, handlers=[into_queue])
     writer = logging.handlers.QueueListener(lines, out)
     writer.start()
     return writer

@@ -98,6 +98,7 @@ class InboxProcessor:
     async def run(self) -> None:
         try:
             while True:
+                self._wake.clear()  # before looking: a wake-up that comes during the pass is kept
                 try:
                     started = await self.dispatch_pending()
                 except asyncio.CancelledError:
@@ -106,7 +107,6 @@ class InboxProcessor:
                     log.exception("inbox pass failed")
                     started = 0
                 if not started:
-                    self._wake.clear()
                     # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancel that arrives with a wake-up
                     # (CPython gh-86296), and the loop would then never stop.
                     with contextlib.suppress(TimeoutError):

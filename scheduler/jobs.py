@@ -51,9 +51,15 @@ class Scheduler:
         self.poll = poll
         self.lease = lease
         self.max_attempts = max_attempts
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """A job may be due now (added by another process): look before the next poll."""
+        self._wake.set()
 
     async def run(self) -> None:
         while True:
+            self._wake.clear()  # before looking: a wake-up that comes during the pass is kept
             try:
                 if self.planner is not None:
                     await self.planner()
@@ -64,7 +70,11 @@ class Scheduler:
                 log.exception("scheduler pass failed")
                 busy = 0
             if not busy:
-                await asyncio.sleep(self.poll)
+                # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancel that arrives with a wake-up
+                # (CPython gh-86296), and the loop would then never stop.
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.poll):
+                        await self._wake.wait()
 
     async def run_due(self, limit: int = 20) -> int:
         jobs = await self.claim(limit)

@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from bot.events import Event, dedupe_key, parse_event
@@ -43,6 +42,18 @@ def _insert_sql(dialect: str) -> str:
     return (
         f"INSERT INTO inbox ({', '.join(_INSERT_COLUMNS)}) VALUES ({', '.join(marks)})"
         " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
+    )
+
+
+@functools.cache
+def _claim_sql(dialect: str) -> str:
+    # The subquery names the member's oldest pending message; the outer conditions claim it only while no
+    # one holds it. Tortoise reads the returned row back into a model.
+    p = ["$1", "$2", "$3", "$4", "$5"] if dialect == "postgres" else ["?"] * 5
+    return (
+        f"UPDATE inbox SET locked_until = {p[0]}, attempts = attempts + 1"
+        f" WHERE id = (SELECT id FROM inbox WHERE userid = {p[1]} AND state = {p[2]} ORDER BY id LIMIT 1)"
+        f" AND state = {p[3]} AND (locked_until IS NULL OR locked_until < {p[4]}) RETURNING *"
     )
 
 
@@ -162,24 +173,22 @@ class InboxProcessor:
             self.wake()
 
     async def _claim_next(self, userid: str) -> InboxMessage | None:
+        """Claim the member's oldest pending message, in one statement; None when there is none, or when
+        another process holds it (their later messages then wait: the member's order is kept)."""
         now = utcnow()
-        candidates = (
-            await InboxMessage.filter(userid=userid, state=MessageState.PENDING)
-            .order_by("id")
-            .limit(1)
-            .values_list("id", "locked_until")
+        conn = db()
+        when = InboxMessage._meta.fields_map["locked_until"]
+        rows = await conn.execute_query_dict(
+            _claim_sql(conn.capabilities.dialect),
+            [
+                when.to_db_value(now + self.lease, InboxMessage),
+                userid,
+                MessageState.PENDING.value,
+                MessageState.PENDING.value,
+                when.to_db_value(now, InboxMessage),
+            ],
         )
-        if not candidates:
-            return None
-        row_id, locked_until = candidates[0]
-        if locked_until is not None and locked_until >= now:
-            return None  # another process holds this member's next message: keep their order
-        claimed = (
-            await InboxMessage.filter(id=row_id, state=MessageState.PENDING)
-            .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
-            .update(locked_until=now + self.lease, attempts=F("attempts") + 1)
-        )
-        return await InboxMessage.get(id=row_id) if claimed else None
+        return InboxMessage._init_from_db(**rows[0]) if rows else None
 
     async def _process(self, row: InboxMessage) -> None:
         try:

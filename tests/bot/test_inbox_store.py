@@ -9,7 +9,9 @@ import logging
 import time
 from collections.abc import Iterator
 
-from bot.inbox import store_inbound
+import pytest
+
+from bot.inbox import InboxProcessor, store_inbound
 from infra.timeutil import utcnow
 from models import InboxMessage, MessageState
 from tests.support import World
@@ -70,3 +72,26 @@ async def test_a_message_is_stored_in_one_statement_and_a_resend_in_one_more(wor
     await world.settle()  # the stored row is one the inbox handles like any other
     assert (await InboxMessage.get(id=row.id)).state == MessageState.DONE
     assert world.emu.chat("zhangxiaoshou"), "the member got an answer"
+
+
+async def test_a_stored_message_is_claimed_in_one_statement_and_a_held_one_not_at_all(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services = world.services
+
+    async def nothing() -> int:
+        return 0
+
+    monkeypatch.setattr(services.inbox, "dispatch_pending", nothing)  # the app's own loop stands aside
+    other = InboxProcessor(services.dispatcher.prepare, services.dispatcher.handle, services.dispatcher.on_failure)
+    assert await store_inbound(text("lixiaoshou", "帮助", 92011))
+    assert await store_inbound(text("lixiaoshou", "我的任务", 92012))
+    with statements() as claim:
+        row = await other._claim_next("lixiaoshou")
+    assert len(claim) == 1, claim
+    assert row is not None and row.payload["Content"] == "帮助" and row.attempts == 1  # the oldest first
+    assert row.locked_until is not None and row.locked_until > utcnow()
+
+    # While it is held, the member's next message is not taken either: their order is kept.
+    assert await other._claim_next("lixiaoshou") is None
+    assert await InboxMessage.filter(userid="lixiaoshou", locked_until__isnull=False).count() == 1

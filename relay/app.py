@@ -192,13 +192,15 @@ async def wake_after_writes(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
     """A page or API call that changed something has committed by the time it answers; what it queued (a
-    card, a reminder) is picked up now by whichever process is free, not at the next poll."""
-    response = await handler(request)
-    if request.method in WRITES and request.path.startswith(("/h5/", "/sign/", "/api/")):
-        wakeups = request.app[SERVICES].wakeups
-        wakeups.notify("outbox")
-        wakeups.notify("jobs")
-    return response
+    card, a reminder) is picked up now by whichever process is free, not at the next poll. Also after a
+    raised answer: a form that succeeded redirects (HTTPFound)."""
+    try:
+        return await handler(request)
+    finally:
+        if request.method in WRITES and request.path.startswith(("/h5/", "/sign/", "/api/")):
+            wakeups = request.app[SERVICES].wakeups
+            wakeups.notify("outbox")
+            wakeups.notify("jobs")
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -17,13 +18,13 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestServer, unused_port
 
-from emulator import EMULATOR_STATE, EmulatorState
+from emulator import EmulatorState
 from emulator import create_app as create_emulator
 from infra.config import Config
 from relay.app import init_app
 from relay.demo import demo_data, emulator_config
 from tests import support
-from tests.support import clean_database
+from tests.support import World, clean_database
 from workflow.admin import import_products, import_staff
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,6 +49,12 @@ def toml(config: Config) -> str:
 
 @contextlib.asynccontextmanager
 async def servers(config: Config) -> AsyncIterator[EmulatorState]:
+    async with world_of(config) as world:
+        yield world.emu
+
+
+@contextlib.asynccontextmanager
+async def world_of(config: Config) -> AsyncIterator[World]:
     emu_port = int(config.wecom.api_base.split(":")[2].split("/")[0])
     emu_conf = emulator_config(config, emulator_url=f"http://127.0.0.1:{emu_port}", staff_csv=demo_data("staff.csv"))
     emulator = TestServer(create_emulator(emu_conf), host="127.0.0.1", port=emu_port)
@@ -58,7 +65,7 @@ async def servers(config: Config) -> AsyncIterator[EmulatorState]:
         await clean_database()
         await import_staff(demo_data("staff.csv"))
         await import_products(demo_data("products.csv"))
-        yield emulator.app[EMULATOR_STATE]
+        yield World(config=config, relay=relay, emulator=emulator)
     finally:
         await relay.close()
         await emulator.close()
@@ -139,3 +146,51 @@ async def test_in_one_process_a_stored_message_is_answered_without_waiting_for_a
             result = await emu.user_sends_text("lixiaoshou", "帮助")
             assert result.status == 200, result
             await answered(emu, "lixiaoshou", asked)
+
+
+async def test_what_a_page_queues_goes_out_without_waiting_for_a_poll(
+    database: str, redis_url: str, tmp_path: Path
+) -> None:
+    from infra.timeutil import local_today
+    from models import Product, Staff, TaskKind
+    from workflow.orders import ItemInput, create_order
+    from workflow.tasks import dispatch_task
+
+    config = config_for(database, redis_url, tmp_path, background=True)
+    async with world_of(config) as world:
+        product = await Product.all().order_by("id").first()
+        assert product is not None
+        order = await create_order(
+            actor=await Staff.get(userid="zhangxiaoshou"),
+            number="LS20261299",
+            customer_name="黄女士",
+            phone="13812345678",
+            address="上海市徐汇区漕溪北路 88 弄 3 号 1201",
+            items=[ItemInput(product_id=product.id, room="主卫")],
+            expected_measure_date=local_today(),
+        )
+        measurer = await Staff.get(userid="sunceliang")
+        await dispatch_task(
+            actor=await Staff.get(userid="zhaopaidan"),
+            order=order,
+            kind=TaskKind.MEASURE,
+            worker_id=measurer.id,
+            day=local_today(),
+        )
+        # The salesperson cancels the order on its page: the page's transaction queues the notices.
+        async with world.browser_session("zhangxiaoshou") as http:
+            page = f"{world.relay_url}/h5/orders/{order.number}/changes"
+            async with http.get(page) as resp:
+                match = re.search(r'name="csrf" value="([^"]+)"', await resp.text())
+                assert resp.status == 200 and match
+            form = {"csrf": match.group(1), "action": "cancel", "reason": "客户装修延期"}
+            async with http.post(page, data=form) as resp:
+                assert resp.status < 400, await resp.text()
+        deadline = time.monotonic() + 60  # ends a failed test; the outbox's next poll is an hour away
+
+        def told() -> bool:
+            return any(c.title == "订单已取消" for c in world.emu.cards("sunceliang"))  # the measurer on it
+
+        while not told():
+            assert time.monotonic() < deadline, "the measurer was not told the order was cancelled"
+            await asyncio.sleep(0.01)

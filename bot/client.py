@@ -24,6 +24,10 @@ RATE_LIMITS = {45009, 45033}  # frequency limit / too many concurrent calls
 SYSTEM_BUSY = {-1}
 
 
+def canonical_json(body: Any) -> bytes:
+    return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
 class WeComError(Exception):
     def __init__(self, errcode: int, errmsg: str) -> None:
         super().__init__(f"WeCom error {errcode}: {errmsg}")
@@ -112,9 +116,15 @@ class WeComClient:
     async def _request(
         self, method: str, path: str, *, params: dict[str, str], json_body: Any = None, form: Any = None
     ) -> dict[str, Any]:
+        headers = {}
+        if json_body is not None:
+            # Canonical JSON (sorted keys, no spaces): a message built again from its row is the same bytes,
+            # which is what WeCom's duplicate check compares (90236).
+            form = canonical_json(json_body)
+            headers["Content-Type"] = "application/json"
         try:
             async with self.session.request(
-                method, self.api_base + path, params=params, json=json_body, data=form
+                method, self.api_base + path, params=params, data=form, headers=headers
             ) as resp:
                 if resp.status >= 500 or resp.status == 429:
                     raise WeComRetryable(f"{path}: HTTP {resp.status}")

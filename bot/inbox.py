@@ -1,7 +1,8 @@
 """Inbound messages: stored durably before the 200, handled after, each once.
 
 A message is handled inside one transaction together with marking it done, so a crash mid-way
-rolls both back and the lease lets another pass (or process) take it again.
+rolls both back and the lease lets another pass (or process) take it again. The lease is short and
+renewed while the message is being prepared, so a dead process's message waits seconds, not minutes.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from tortoise.transactions import in_transaction
 
 from bot.events import Event, dedupe_key, parse_event
 from infra.db import db
+from infra.delivery import answering
 from infra.metrics import HANDLE_SECONDS, INBOX_HANDLED
 from infra.timeutil import utcnow
 from models import InboxMessage, MessageState
+from models.lease import Lease
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +81,10 @@ async def store_inbound(raw: dict[str, Any]) -> bool:
     return bool(await conn.execute_query_dict(_insert_sql(conn.capabilities.dialect), values))
 
 
+class LeaseLost(Exception):
+    pass
+
+
 class InboxProcessor:
     """Handles stored messages: concurrently across members, in arrival order for each member."""
 
@@ -90,7 +97,7 @@ class InboxProcessor:
         after_commit: Callable[[], None] = lambda: None,
         poll: float = 0.5,
         concurrency: int = 8,
-        lease: timedelta = timedelta(seconds=120),
+        lease: timedelta = timedelta(seconds=10),
     ) -> None:
         self.lease = lease
         self._prepare = prepare
@@ -196,17 +203,26 @@ class InboxProcessor:
         except ValueError as exc:
             await self._mark(row, MessageState.FAILED, f"unreadable: {exc}")
             return
+        assert row.locked_until is not None
+        lease = Lease(InboxMessage, row.id, row.locked_until, self.lease)
         try:
-            with HANDLE_SECONDS.time():
-                prepared = await self._prepare(event)
+            with HANDLE_SECONDS.time(), answering(row.userid):
+                async with lease:
+                    prepared = await self._prepare(event)
                 async with in_transaction():
                     await self._handle(event, prepared)
-                    await InboxMessage.filter(id=row.id).update(
-                        state=MessageState.DONE, processed_at=utcnow(), locked_until=None
-                    )
+                    done = await InboxMessage.filter(
+                        id=row.id, state=MessageState.PENDING, locked_until=lease.until
+                    ).update(state=MessageState.DONE, processed_at=utcnow(), locked_until=None)
+                    if not done:
+                        raise LeaseLost
             INBOX_HANDLED.labels("ok").inc()
         except asyncio.CancelledError:
             raise
+        except LeaseLost:
+            # Another process took it over while this one stalled: its handling counts, ours is rolled back.
+            log.warning("inbox %s was taken over; left to the other process", row.id)
+            return
         except Exception as exc:
             log.exception("handling inbox %s (%s) failed", row.id, row.dedupe_key)
             if row.attempts >= MAX_ATTEMPTS:

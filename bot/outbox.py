@@ -1,14 +1,23 @@
 """The outbox: every message the bot sends is a row written with the change that caused it, then delivered.
 
-Delivery is at-least-once at the transport and made once by WeCom's own checks: a card carries a
-task_id used for nothing else (a re-send after a lost answer gets 42014: it was delivered), and a
-re-sent text asks WeCom's duplicate check (90236) to drop it if the first try got through.
+Delivery is at-least-once at the transport and made once by WeCom's own checks. Every send asks for
+WeCom's duplicate check (90236), which drops "the same request JSON" sent again within the interval; so
+a row's request is the same bytes on every attempt: the flag is there from the first, a chart is
+uploaded once and its media_id kept on the row, and the JSON is written canonically. What must arrive
+twice must differ: a text sent again on purpose within the interval gets an invisible mark. A card's
+task_id is used once besides (a re-send after a lost answer may also get 42014: it was delivered).
+
+WeCom drops, silently, what a member receives beyond 30 a minute or 1000 an hour (90454): every send
+first reserves a slot for each recipient (bot/pacing.py), and a row that does not fit waits its turn,
+answers before notices before pushes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import json
 import logging
 import random
 from datetime import timedelta
@@ -17,10 +26,13 @@ from typing import Any, cast
 from tortoise.expressions import F, Q
 
 from bot.client import WeComClient, WeComError, WeComRetryable
+from bot.pacing import Allowance, MemoryPacer, Pacer
+from infra.delivery import Priority, priority_for
 from infra.metrics import OUTBOX_SENT
 from infra.runtime import runtime
 from infra.timeutil import utcnow
 from models import MessageState, OutboxKind, OutboxMessage
+from models.lease import Lease
 
 log = logging.getLogger(__name__)
 
@@ -29,15 +41,63 @@ ALL_RECIPIENTS_INVALID = 81013
 RESPONSE_CODE_INVALID = 60140
 # WeCom's longest duplicate-check window (4 h): covers every retry of a message.
 RETRY_DUPLICATE_WINDOW = 4 * 3600
+# Added to a text the member already got within the window, once per earlier copy: WeCom sees another
+# message (under any reading of its check), the member sees the same words.
+REPEAT_MARK = "\u200b"
+TEXT_LIMIT = 2048  # bytes of a text or markdown message's content
+# Re-upload a kept media_id this long after it was made: it lasts 3 days.
+MEDIA_KEPT = timedelta(days=2, hours=12)
+# WeCom's limits per member (90454), and what sends nobody is waiting for leave free for answers.
+MEMBER_LIMIT = Allowance(per_minute=30, per_hour=1000)
+ROOM_FOR_ANSWERS = {Priority.ANSWER: (0, 0), Priority.NOTICE: (3, 30), Priority.PUSH: (6, 60)}
 
 
-async def enqueue_message(message: dict[str, Any]) -> OutboxMessage:
+def allowance(priority: Priority, limit: Allowance = MEMBER_LIMIT) -> Allowance:
+    minute, hour = ROOM_FOR_ANSWERS[priority]
+    return Allowance(per_minute=max(1, limit.per_minute - minute), per_hour=max(1, limit.per_hour - hour))
+
+
+def _content_key(message: dict[str, Any]) -> str:
+    msgtype = str(message.get("msgtype", ""))
+    if msgtype not in ("text", "markdown"):
+        return ""  # a card's task_id and a new upload's media_id already differ every time
+    recipients = sorted(str(message.get("touser", "")).split("|"))
+    seen = json.dumps([recipients, msgtype, message.get(msgtype)], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(seen.encode()).hexdigest()
+
+
+def _marked(content: str, repeats: int) -> str:
+    mark = REPEAT_MARK * repeats
+    room = TEXT_LIMIT - len(mark.encode())
+    data = content.encode()
+    if len(data) > room:
+        content = data[:room].decode(errors="ignore")
+    return content + mark
+
+
+async def enqueue_message(message: dict[str, Any], *, priority: Priority | None = None) -> OutboxMessage:
     """Queue a message/send payload (touser, msgtype, ...). Call inside the caller's transaction."""
     card_task_id = None
     if message.get("msgtype") == "template_card":
         card_task_id = message["template_card"].get("task_id")
+    content_key = _content_key(message)
+    if content_key:
+        # The same words to the same members within the duplicate-check interval: sent on purpose (a
+        # member asked twice), so it must not read to WeCom as a retry of the first.
+        since = utcnow() - timedelta(seconds=RETRY_DUPLICATE_WINDOW + 60)
+        repeats = await OutboxMessage.filter(content_key=content_key, created_at__gte=since).count()
+        if repeats:
+            msgtype = message["msgtype"]
+            body = dict(message[msgtype])
+            body["content"] = _marked(str(body.get("content", "")), repeats)
+            message = {**message, msgtype: body}
     return await OutboxMessage.create(
-        kind=OutboxKind.SEND, payload=message, card_task_id=card_task_id, next_attempt_at=utcnow()
+        kind=OutboxKind.SEND,
+        payload=message,
+        card_task_id=card_task_id,
+        next_attempt_at=utcnow(),
+        priority=int(priority if priority is not None else priority_for(str(message.get("touser", "")))),
+        content_key=content_key,
     )
 
 
@@ -72,9 +132,13 @@ class OutboxSender:
         max_attempts: int,
         max_backoff: float,
         poll: float = 0.5,
-        lease: timedelta = timedelta(seconds=60),
+        lease: timedelta = timedelta(seconds=10),
+        pacer: Pacer | None = None,
+        member_limit: Allowance = MEMBER_LIMIT,
     ) -> None:
         self.lease = lease
+        self.pacer = pacer or MemoryPacer()
+        self.member_limit = member_limit
         self.client = client
         self.max_attempts = max_attempts
         self.max_backoff = max_backoff
@@ -107,7 +171,7 @@ class OutboxSender:
         due = (
             await OutboxMessage.filter(state=MessageState.PENDING, next_attempt_at__lte=now)
             .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
-            .order_by("id")
+            .order_by("priority", "id")
             .limit(limit)
             .values_list("id", flat=True)
         )
@@ -130,6 +194,24 @@ class OutboxSender:
         return await OutboxMessage.get(id=row_id) if claimed else None
 
     async def _deliver(self, row: OutboxMessage) -> None:
+        if row.kind == OutboxKind.SEND:
+            wait = await self.pacer.reserve(_members(row.payload), allowance(Priority(row.priority), self.member_limit))
+            if wait > 0:
+                await self._wait_turn(row, wait)
+                return
+        assert row.locked_until is not None
+        async with Lease(OutboxMessage, row.id, row.locked_until, self.lease):
+            await self._attempt(row)
+
+    async def _wait_turn(self, row: OutboxMessage, wait: float) -> None:
+        # Not an attempt: the row goes back as it was, due when its recipients have room again.
+        log.info("outbox %s: a recipient is at WeCom's limit; sending in %.1f s", row.id, wait)
+        await OutboxMessage.filter(id=row.id).update(
+            next_attempt_at=utcnow() + timedelta(seconds=wait), locked_until=None, attempts=F("attempts") - 1
+        )
+        OUTBOX_SENT.labels(row.kind.value, "paced").inc()
+
+    async def _attempt(self, row: OutboxMessage) -> None:
         try:
             if row.kind == OutboxKind.SEND:
                 result = await self._send(row)
@@ -170,17 +252,23 @@ class OutboxSender:
         message = dict(row.payload)
         image = message.get("image") or {}
         if message.get("msgtype") == "image" and "relay_file" in image:
-            # A chart or photo Relay stored: upload it now (media ids last 3 days, so never earlier).
-            path = runtime().files.path(image["relay_file"])
-            data = await asyncio.to_thread(path.read_bytes)
-            media_id = await self.client.upload_media("image", "chart.png", data, "image/png")
-            message["image"] = {"media_id": media_id}
-        if message.get("msgtype") != "template_card" and row.attempts > 1:
-            # Only on a re-send: a first try never asks, so a member who asks the same thing twice gets
-            # two answers, while a retry after a lost answer is dropped by WeCom as the same message.
-            message["enable_duplicate_check"] = 1
-            message["duplicate_check_interval"] = RETRY_DUPLICATE_WINDOW
+            message["image"] = {"media_id": await self._media_id(row, str(image["relay_file"]))}
+        # From the first attempt, so a retry is byte for byte the request WeCom may already have.
+        message["enable_duplicate_check"] = 1
+        message["duplicate_check_interval"] = RETRY_DUPLICATE_WINDOW
         return await self.client.send_message(message)
+
+    async def _media_id(self, row: OutboxMessage, relay_file: str) -> str:
+        """A chart or photo Relay stored, uploaded when first sent (media ids last 3 days, so never
+        earlier) and kept on the row: a retry sends the very same media_id."""
+        if row.media_id and row.media_uploaded_at and row.media_uploaded_at > utcnow() - MEDIA_KEPT:
+            return row.media_id
+        path = runtime().files.path(relay_file)
+        data = await asyncio.to_thread(path.read_bytes)
+        media_id = await self.client.upload_media("image", "chart.png", data, "image/png")
+        # Kept before the send: should this process die after sending, the next attempt repeats it.
+        await OutboxMessage.filter(id=row.id).update(media_id=media_id, media_uploaded_at=utcnow())
+        return media_id
 
     async def _update(self, row: OutboxMessage) -> dict[str, Any]:
         update = dict(row.payload)
@@ -214,6 +302,10 @@ class OutboxSender:
             state=MessageState.FAILED, locked_until=None, last_error=error[:2000]
         )
         OUTBOX_SENT.labels(row.kind.value, "failed").inc()
+
+
+def _members(payload: dict[str, Any]) -> list[str]:
+    return [u for u in str(payload.get("touser", "")).split("|") if u and u != "@all"]
 
 
 class _NotReady(Exception):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 SOURCE = {"desc": "接力 · 订单全流程", "desc_color": 0}
 
@@ -101,3 +102,8 @@ def callback_button(text: str, key: str, *, style: int = 1) -> dict[str, Any]:
 
 def url_button(text: str, url: str, *, style: int = 4) -> dict[str, Any]:
     return {"type": 1, "text": clip(text, 30), "style": style, "url": url}
+
+
+def map_url(address: str) -> str:
+    """A map search for the address (Amap's URI API opens its app, or its web map, on the phone)."""
+    return "https://uri.amap.com/search?keyword=" + quote(address)

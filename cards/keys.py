@@ -101,6 +101,7 @@ class CardKind(StrEnum):
     VISIT = "visit"
     SIGNED = "signed"
     REMIND = "remind"
+    MORNING = "morning"  # a field worker's visits today
     NUDGE = "nudge"
     ESCALATE = "escalate"
     MAINTENANCE = "maint"
@@ -168,6 +169,17 @@ class TaskAnswerKey(ButtonKey):
 class PhotoCategoryKey(ButtonKey):
     prefix: ClassVar[str] = "pc"
     attachment_id: int
+    category: str
+
+
+@dataclasses.dataclass(frozen=True)
+class PhotoBatchKey(ButtonKey):
+    """One category for a batch of photos sent together: the sender's unsorted photos of the job, first to last."""
+
+    prefix: ClassVar[str] = "pb"
+    task_id: int
+    first_id: int
+    last_id: int
     category: str
 
 

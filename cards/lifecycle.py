@@ -25,8 +25,8 @@ def design_done_card(sales: str, order: OrderView, *, files: int, links: Links) 
         desc=f"订单 {order.number} · {order.customer_name}",
         emphasis=(f"{files} 份设计文件", "请与客户确认设计并收款"),
         rows=[row("产品", order.items_text)],
-        url=page,
-        jumps=[("查看并下载设计", page), ("客户确认与收款", confirm)],
+        url=confirm,
+        jumps=[("客户确认与收款", confirm), ("查看并下载设计", page)],
     )
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cards.common import button_card, callback_button, row, text_notice
+from cards.common import button_card, callback_button, clip, map_url, row, text_notice
 from cards.keys import AlertHandledKey, CardKind, CardRef
+from cards.orders import QUEUE_PAGE
 from cards.tasks import day_label
-from cards.views import STAGES, OrderView, Stats, TaskView
+from cards.views import STAGES, OrderView, QueueItem, Stats, TaskView
 from infra.runtime import Links
 
 
@@ -30,6 +31,23 @@ def appointment_reminder_card(to: str, task: TaskView, *, links: Links) -> dict[
     )
 
 
+def morning_card(to: str, staff_id: int, items: list[QueueItem], *, links: Links) -> dict[str, Any]:
+    """A field worker's visits today, in their queue's order: address, masked phone, a map link each."""
+    lines = [
+        f"{i.job} {i.number} {clip(i.customer_name, 12)} {i.phone_masked}\n{clip(i.address, 90)}"
+        for i in items
+    ]
+    return text_notice(
+        to,
+        task_id=CardRef(CardKind.MORNING, staff_id).new_task_id(),
+        title=f"今天上门 {len(items)} 户",
+        desc=f"{day_label(items[0].appointment)} · 出发前请与客户确认时间",
+        quote="\n".join(lines),
+        url=links.oauth(QUEUE_PAGE),
+        jumps=[(f"导航：{i.customer_name} {clip(i.address, 24)}", map_url(i.address)) for i in items[:3]],
+    )
+
+
 def accept_nudge_card(to: str, task: TaskView, *, hours: float, links: Links) -> dict[str, Any]:
     order = task.order
     return text_notice(
@@ -37,8 +55,8 @@ def accept_nudge_card(to: str, task: TaskView, *, hours: float, links: Links) ->
         task_id=CardRef(CardKind.NUDGE, task.id).new_task_id(),
         title=f"请尽快接单：{task.kind_label}",
         desc=f"订单 {order.number} · {day_label(task.scheduled_date)}",
-        quote=f"任务已派出 {hours:g} 小时仍未接单，请在任务卡片上点“接单”或“拒单”",
-        url=links.oauth(f"/h5/orders/{order.number}"),
+        quote=f"任务已派出 {hours:g} 小时仍未接单：点开“我的待办”即可接单，或在任务卡片上点“接单”或“拒单”",
+        url=links.oauth(QUEUE_PAGE),
     )
 
 
@@ -150,3 +168,52 @@ def stats_message(to: str, stats: Stats) -> dict[str, Any]:
         lines.append("评分最低：" + "、".join(f"{name} {score:.1f}" for name, score, _ in stats.lowest))
     sections.append(StatsLines("客户评分", lines))
     return stats_markdown(to, f"{stats.unit.name} · {stats.period.label}", sections)
+
+
+@dataclass(frozen=True)
+class AlertLine:
+    order_number: str
+    title: str  # the rule's title: 超时未派测量, ...
+
+
+def alert_digest(to: str, alerts: list[AlertLine], *, url: str, limit: int = 2048) -> list[dict[str, Any]]:
+    """Many new alerts for one manager as few markdown messages (each within WeCom's 2048 bytes) naming
+    every one, grouped by rule: WeCom drops what a member gets beyond 30 messages a minute, so one card
+    each would not all arrive."""
+    groups: dict[str, list[str]] = {}
+    for alert in alerts:
+        groups.setdefault(alert.title, []).append(alert.order_number)
+    lines: list[str] = []
+    for title, numbers in groups.items():
+        lines.append(f"**{title}**（{len(numbers)} 条）")
+        line: list[str] = []
+        for number in numbers:
+            if line and len("、".join([*line, number]).encode()) > 400:
+                lines.append("> " + "、".join(line))
+                line = []
+            line.append(number)
+        lines.append("> " + "、".join(line))
+    footer = f"[打开订单列表]({url})"
+
+    def head(part: int, parts: int) -> str:
+        page = f"（{part}/{parts}）" if parts > 1 else ""
+        return f"## 预警汇总：{len(alerts)} 条新预警{page}"
+
+    room = limit - len(head(99, 99).encode()) - len(footer.encode()) - 2
+    chunks: list[list[str]] = [[]]
+    size = 0
+    for text in lines:
+        cost = len(text.encode()) + 1
+        if chunks[-1] and size + cost > room:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(text)
+        size += cost
+    return [
+        {
+            "touser": to,
+            "msgtype": "markdown",
+            "markdown": {"content": "\n".join([head(i, len(chunks)), *chunk, footer])},
+        }
+        for i, chunk in enumerate(chunks, 1)
+    ]

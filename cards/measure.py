@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cards.common import button_card, callback_button, row, text_notice, url_button
-from cards.keys import CardKind, CardRef, FinishTaskKey, PhotoCategoryKey, PhotosForTaskKey
+from cards.keys import CardKind, CardRef, FinishTaskKey, PhotoBatchKey, PhotoCategoryKey, PhotosForTaskKey
 from cards.tasks import day_label
 from cards.views import OrderView, TaskView
 from infra.runtime import Links
@@ -44,17 +44,38 @@ def photo_category_card(userid: str, *, attachment_id: int, order: OrderView, co
     )
 
 
+def photo_batch_card(
+    userid: str, *, task_id: int, first_id: int, last_id: int, photos: int, order: OrderView
+) -> dict[str, Any]:
+    """Photos sent together: one card sorts them all."""
+    return button_card(
+        userid,
+        task_id=CardRef(CardKind.PHOTO, last_id).new_task_id(),
+        title="照片已保存，请选择分类",
+        desc=f"订单 {order.number} · 这 {photos} 张一起归类",
+        buttons=[
+            callback_button(
+                c.label,
+                PhotoBatchKey(task_id=task_id, first_id=first_id, last_id=last_id, category=c.value).pack(),
+            )
+            for c in SITE_PHOTO_CATEGORIES
+        ],
+    )
+
+
 def measure_done_card(
     to: list[str], order: OrderView, *, photos: int, drawings: int, links: Links, for_designer: bool
 ) -> dict[str, Any]:
+    """To the designers, the design page (the photos and drawings are one tap from it); to sales, the gallery."""
     gallery = links.oauth(f"/h5/orders/{order.number}/gallery")
+    design = links.oauth(f"/h5/orders/{order.number}/design")
     return text_notice(
         to,
         task_id=CardRef(CardKind.MEASURED, order.id).new_task_id(),
         title="测量完成",
         desc=f"订单 {order.number} · {order.customer_name}",
-        emphasis=(f"{photos} 张照片 · {drawings} 份图纸", "点击查看全部照片与图纸" if for_designer else "已交设计"),
+        emphasis=(f"{photos} 张照片 · {drawings} 份图纸", "点击上传设计" if for_designer else "已交设计"),
         rows=[row("产品", order.items_text), row("地址", order.address)],
-        url=gallery,
-        jumps=[("查看照片与图纸", gallery)],
+        url=design if for_designer else gallery,
+        jumps=[("上传设计", design), ("查看照片与图纸", gallery)] if for_designer else [("查看照片与图纸", gallery)],
     )

@@ -6,10 +6,12 @@ from typing import Any
 
 from cards.common import clip, row, text_message, text_notice
 from cards.keys import CardKind, CardRef
-from cards.views import OrderView, TaskView
+from cards.views import QUEUE_LIMIT, OrderView, QueueItem
 from infra.runtime import Links
 from models import Order
 from models.enums import Role
+
+QUEUE_PAGE = "/h5/queue"  # 我的待办
 
 
 def order_card(userid: str, order: OrderView, *, links: Links) -> dict[str, Any]:
@@ -31,22 +33,24 @@ def order_card(userid: str, order: OrderView, *, links: Links) -> dict[str, Any]
     )
 
 
-def my_tasks_card(userid: str, staff_id: int, tasks: list[TaskView], *, links: Links) -> dict[str, Any]:
-    if not tasks:
+def queue_line(item: QueueItem) -> str:
+    when = f" · {item.appointment:%m-%d}{item.job}" if item.appointment else ""
+    return f"{item.number} {clip(item.customer_name, 12)} · {item.step}{when}"
+
+
+def my_tasks_card(userid: str, staff_id: int, items: list[QueueItem], *, links: Links) -> dict[str, Any]:
+    """What waits on the member, oldest first: each of the first three a tap from its next step, the rest on
+    the 我的待办 page."""
+    if not items:
         return text_message(userid, "你目前没有待办任务。")
-    lines = [
-        f"{t.scheduled_date:%m-%d} {t.kind_label} {t.order.number} {clip(t.order.customer_name, 12)}（{t.state_label}）"
-        for t in tasks
-    ]
-    first = tasks[0]
     return text_notice(
         userid,
         task_id=CardRef(CardKind.MY_TASKS, staff_id).new_task_id(),
         title="我的任务",
-        desc=f"共 {len(tasks)} 项待办",
-        quote="\n".join(lines[:12]),
-        url=links.oauth(f"/h5/orders/{first.order.number}"),
-        jumps=[(f"{t.order.number} {t.kind_label}", links.oauth(f"/h5/orders/{t.order.number}")) for t in tasks[:3]],
+        desc=f"共 {len(items)} 项待办，最早的在前" if len(items) < QUEUE_LIMIT else f"最早的 {QUEUE_LIMIT} 项待办",
+        quote="\n".join(queue_line(i) for i in items[:8]),
+        url=links.oauth(QUEUE_PAGE),
+        jumps=[(f"{i.number} {i.step}", links.oauth(i.path)) for i in items[:3]],
     )
 
 
@@ -64,7 +68,7 @@ def help_card(
 ) -> dict[str, Any]:
     lines = ["我的任务 — 查看待办", "订单 <订单号> — 查看订单和进度", "查找 <订单号/手机号/姓名> — 搜索订单"]
     lines += [text for role, text in COMMANDS.items() if role.value in roles]
-    jumps = []
+    jumps = [("我的待办", links.oauth(QUEUE_PAGE))]
     if can_create:
         jumps.append(("新建订单", links.oauth("/h5/orders/new")))
     jumps.append(("订单列表", links.oauth("/h5/orders")))

@@ -52,7 +52,7 @@ def dispatch_card(
             row("销售", order.sales_name),
         ],
         buttons=buttons,
-        url=links.oauth(f"/h5/orders/{order.number}"),
+        url=page,
         quote=note or None,
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from cards.common import map_url
 from infra.security import mask_phone
 from infra.timeutil import local_moment
 from models import OrderState, OrgUnit
@@ -33,6 +34,34 @@ class OrderView:
     @property
     def items_text(self) -> str:
         return "、".join(self.items) if self.items else "—"
+
+
+QUEUE_LIMIT = 50  # how much of a queue is shown: the oldest; a card and a phone screen hold no more
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """One thing waiting on a member (an order's next step, or an alert) and where they take it."""
+
+    number: str
+    customer_name: str
+    address: str
+    phone: str
+    state_label: str
+    step: str  # what to do, as its button reads: 派测量, 上传设计, 接单, 预警：超时未派测量, ...
+    path: str  # where it is done: /h5/orders/<number>/design, ...
+    since: datetime  # waiting since (oldest first)
+    appointment: date | None = None  # the field job's date, when the step is a visit to the customer
+    job: str = ""  # 测量 / 安装, when the step is a field job's
+    accept_task: int | None = None  # the job to accept, when the step is 接单 (one tap on 我的待办)
+
+    @property
+    def phone_masked(self) -> str:
+        return mask_phone(self.phone)
+
+    @property
+    def map_url(self) -> str:
+        return map_url(self.address)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 from collections.abc import Awaitable, Callable
@@ -60,7 +61,9 @@ async def cgi_middleware(request: web.Request, handler: Handler) -> web.StreamRe
         return bad_gateway()
     if fault is FaultKind.TIMEOUT:
         # Processed already (a message is delivered); only the answer comes too late.
-        await asyncio.sleep(state.timeout_seconds)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(state.timeout_seconds):
+                await state.held_released.wait()
     return response
 
 

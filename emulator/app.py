@@ -34,6 +34,8 @@ def create_app(config: EmulatorConfig) -> web.Application:
     app = web.Application(middlewares=[learn_base_url, api.cgi_middleware], client_max_size=CLIENT_MAX_SIZE)
     app[EMULATOR_STATE] = EmulatorState(config)
     app.cleanup_ctx.append(_close_state)
+    app.cleanup_ctx.append(console.closing_ctx)
+    app.on_shutdown.append(console.on_shutdown)
     app.add_routes(api.routes)
     app.add_routes(oauth.routes)
     app.add_routes(console.routes)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import copy
 from dataclasses import dataclass, field
+from time import time as wall_clock
 from typing import Any, Literal
 
 Direction = Literal["in", "out"]  # in: from the member, out: from the bot
@@ -113,6 +114,8 @@ class ChatEntry:
     payload: dict[str, Any]  # the message JSON as sent, card replacements applied
     msgid: str
     time: int
+    # When the emulator got the entry, or last changed it (a card update): epoch seconds, for timing.
+    changed_at: float = field(default_factory=wall_clock)
 
     @property
     def text(self) -> str | None:
@@ -137,6 +140,7 @@ class ChatEntry:
             "payload": self.payload,
             "msgid": self.msgid,
             "time": self.time,
+            "changed_at": round(self.changed_at, 6),
         }
 
 
@@ -160,9 +164,14 @@ class ChatLog:
 
     async def changed(self) -> None:
         """Returns after the next new or rewritten entry."""
+        await self.watch()
+
+    def watch(self) -> asyncio.Future[None]:
+        """A future done at the next new or rewritten entry: taken before reading the entries, it misses
+        none that come while they are being sent."""
         waiter = asyncio.get_running_loop().create_future()
         self._waiters.append(waiter)
-        await waiter
+        return waiter
 
     def append(self, *, userid: str, direction: Direction, payload: dict[str, Any], msgid: str, time: int) -> ChatEntry:
         seq = self._next()
@@ -194,3 +203,4 @@ class ChatLog:
         entry.msgtype = "template_card"
         entry.payload["msgtype"] = "template_card"
         entry.rev = self._next()
+        entry.changed_at = wall_clock()

@@ -32,6 +32,14 @@ class EmulatorConfig:
     # Empty: learned from the first request the emulator serves.
     public_url: str = ""
     agent_name: str = "接力"  # the app's name in the console's chat header
+    # The duplicate check as doc 90236 words it: a message whose whole request JSON was already sent in
+    # the interval is not received again (a retry that differs from its first send in any byte is).
+    # Off: only the content and the recipients are compared, the loosest reading.
+    strict_duplicate_check: bool = False
+    # Messages one member may receive from the app per minute and per hour (90454: 30 and 1000); the
+    # excess is answered errcode 0 and never reaches them, as WeCom does. 0: no limit.
+    member_per_minute: int = 0
+    member_per_hour: int = 0
 
 
 def load_config(path: Path) -> EmulatorConfig:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -18,7 +20,21 @@ from emulator.state import ClickError, EmulatorState
 STATIC_DIR = Path(__file__).parent / "static"
 MAX_PHOTO = 10 * 1024 * 1024
 
+# Server-sent events keep a line open; a comment line now and then tells a dropped one from a quiet one.
+HEARTBEAT_SECONDS = 15.0
+# Set when the app shuts down: open event streams end at once instead of holding the shutdown.
+CLOSING = web.AppKey("console_closing", asyncio.Event)
+
 routes = web.RouteTableDef()
+
+
+async def closing_ctx(app: web.Application) -> AsyncIterator[None]:
+    app[CLOSING] = asyncio.Event()
+    yield
+
+
+async def on_shutdown(app: web.Application) -> None:
+    app[CLOSING].set()
 
 
 def fail(status: int, message: str) -> web.HTTPException:
@@ -81,6 +97,48 @@ async def chat(request: web.Request) -> web.Response:
     after = int_param(request, "after")
     entries = [with_media(state, e.to_json()) for e in state.chat(userid, after)]
     return web.json_response({"rev": state.chats.revision, "entries": entries})
+
+
+@routes.get("/emulator/api/chat/stream")
+async def chat_stream(request: web.Request) -> web.StreamResponse:
+    """The member's chat as server-sent events: an event `chat` ({rev, entries}, as /emulator/api/chat
+    answers) for every entry created or changed after revision `after`, or after the Last-Event-ID a
+    reconnecting browser sends; `reset` when that revision is ahead of ours (the emulator restarted)."""
+    state = state_of(request)
+    userid = member(state, request.query.get("userid"))
+    after = int_param(request, "after")
+    resumed = request.headers.get("Last-Event-ID", "")
+    if resumed.isdigit():
+        after = max(after, int(resumed))
+    response = web.StreamResponse(
+        headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    )
+    await response.prepare(request)
+    await response.write(b"retry: 1000\n\n")
+    if after > state.chats.revision:
+        after = 0
+        await response.write(b"event: reset\ndata: {}\n\n")
+    closing: asyncio.Future[Any] = asyncio.ensure_future(request.app[CLOSING].wait())
+    try:
+        while not closing.done():
+            changed: asyncio.Future[Any] = state.chats.watch()
+            entries = [with_media(state, e.to_json()) for e in state.chat(userid, after)]
+            rev = state.chats.revision
+            if entries:
+                data = json.dumps({"rev": rev, "entries": entries}, ensure_ascii=False)
+                await response.write(f"id: {rev}\nevent: chat\ndata: {data}\n\n".encode())
+            after = rev
+            done, _ = await asyncio.wait(
+                {changed, closing}, timeout=HEARTBEAT_SECONDS, return_when=asyncio.FIRST_COMPLETED
+            )
+            if not done:
+                changed.cancel()
+                await response.write(b": still here\n\n")
+    except ConnectionResetError:
+        pass  # the browser went away, or chose another member
+    finally:
+        closing.cancel()
+    return response
 
 
 def with_media(state: EmulatorState, entry: dict[str, Any]) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import copy
 import json
 import secrets
 import time
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,10 +46,42 @@ def _split(raw: Any) -> list[str]:
     return [part.strip() for part in str(raw or "").split("|") if part.strip()]
 
 
-def dedupe_key(body: dict[str, Any], msgtype: str) -> str:
-    """Same content to the same recipients counts as the same message."""
+def dedupe_key(body: dict[str, Any], msgtype: str, *, strict: bool = False) -> str:
+    """Same content to the same recipients counts as the same message; strictly, the same request JSON."""
+    if strict:
+        return json.dumps(body, sort_keys=True, ensure_ascii=False)
     scope = {name: sorted(_split(body.get(name))) for name in ("touser", "toparty", "totag")}
     return json.dumps([msgtype, body.get(msgtype), scope], sort_keys=True, ensure_ascii=False)
+
+
+class MemberLimit:
+    """WeCom's per-member limit on one app's messages (90454): beyond it a message is answered errcode 0
+    and silently never arrives. A moving window, the strictest reading of "30 a minute"."""
+
+    def __init__(self, clock: Clock, *, per_minute: int = 0, per_hour: int = 0) -> None:
+        self._clock = clock
+        self.per_minute = per_minute
+        self.per_hour = per_hour
+        self._received: dict[str, deque[float]] = {}
+        self.delivered: Counter[str] = Counter()
+        self.dropped: Counter[str] = Counter()
+
+    def admit(self, userid: str) -> bool:
+        """Count one message to this member; False when it is over the limit (dropped)."""
+        if not (self.per_minute or self.per_hour):
+            self.delivered[userid] += 1
+            return True
+        now = self._clock.now()
+        received = self._received.setdefault(userid, deque())
+        while received and received[0] <= now - 3600:
+            received.popleft()
+        last_minute = sum(1 for t in received if t > now - 60)
+        if (self.per_minute and last_minute >= self.per_minute) or (self.per_hour and len(received) >= self.per_hour):
+            self.dropped[userid] += 1
+            return False
+        received.append(now)
+        self.delivered[userid] += 1
+        return True
 
 
 def duplicate_interval(body: dict[str, Any]) -> int | None:
@@ -71,6 +104,8 @@ class MessageService:
         media: MediaStore,
         response_codes: OneUseCodes[CardScope],
         clock: Clock,
+        strict_duplicate_check: bool = False,
+        member_limit: MemberLimit | None = None,
     ) -> None:
         self._agent_id = agent_id
         self._directory = directory
@@ -78,6 +113,8 @@ class MessageService:
         self._media = media
         self._response_codes = response_codes
         self._clock = clock
+        self.strict_duplicate_check = strict_duplicate_check
+        self.member_limit = member_limit or MemberLimit(clock)
         self._task_ids: set[str] = set()  # unique per app, forever
         self._recent: dict[str, tuple[float, str]] = {}  # dedupe key -> (sent at, msgid)
 
@@ -88,7 +125,7 @@ class MessageService:
         if not recipients.userids:
             raise WeComError(errors.ALL_RECIPIENTS_INVALID, **recipients.invalid_fields())
         interval = duplicate_interval(body)
-        key = dedupe_key(body, msgtype)
+        key = dedupe_key(body, msgtype, strict=self.strict_duplicate_check)
         if interval is not None and (earlier := self._recent_duplicate(key, interval)) is not None:
             # Not delivered again; WeCom still answers 0. The earlier msgid is the natural answer.
             return {"errcode": 0, "errmsg": "ok", **recipients.invalid_fields(), "msgid": earlier}
@@ -145,6 +182,8 @@ class MessageService:
     def _deliver(self, body: dict[str, Any], userids: list[str]) -> str:
         msgid = secrets.token_urlsafe(32)
         for userid in userids:
+            if not self.member_limit.admit(userid):
+                continue  # over the member's limit: gone, and the sender is not told
             self._chats.append(userid=userid, direction="out", payload=body, msgid=msgid, time=int(time.time()))
         return msgid
 

@@ -28,7 +28,7 @@ from emulator.config import EmulatorConfig, EmulatorUser
 from emulator.directory import Directory
 from emulator.faults import FaultKind, FaultPlan
 from emulator.media import MediaStore, MediaType
-from emulator.messaging import RESPONSE_CODE_TTL, CardScope, MessageService
+from emulator.messaging import RESPONSE_CODE_TTL, CardScope, MemberLimit, MessageService
 from emulator.tokens import TokenStore
 
 OAUTH_CODE_TTL = 300
@@ -70,6 +70,7 @@ class EmulatorState:
         self.faults = FaultPlan()
         self.calls: Counter[str] = Counter()  # API name ("message/send") -> calls received
         self.timeout_seconds = 30.0  # how long a "timeout" fault holds the answer
+        self.held_released = asyncio.Event()  # set: every answer held by a "timeout" fault goes now
         self.base_url = config.public_url.rstrip("/")
         self.response_codes: OneUseCodes[CardScope] = OneUseCodes(self.clock, RESPONSE_CODE_TTL)
         self.oauth_codes: OneUseCodes[str] = OneUseCodes(self.clock, OAUTH_CODE_TTL)
@@ -80,6 +81,8 @@ class EmulatorState:
             media=self.media,
             response_codes=self.response_codes,
             clock=self.clock,
+            strict_duplicate_check=config.strict_duplicate_check,
+            member_limit=MemberLimit(self.clock, per_minute=config.member_per_minute, per_hour=config.member_per_hour),
         )
         self.callback_client = CallbackClient(config)
         self.callbacks: list[CallbackRecord] = []
@@ -98,8 +101,31 @@ class EmulatorState:
     def clear_faults(self) -> None:
         self.faults.clear()
 
+    def release_held(self) -> None:
+        """Answer at once the calls a "timeout" fault is holding (a test done with them)."""
+        self.held_released.set()
+
     def expire_tokens(self) -> None:
         self.tokens.expire_all()
+
+    def strict_duplicate_check(self, strict: bool = True) -> None:
+        """Compare the whole request JSON in the duplicate check, as doc 90236 says."""
+        self.messages.strict_duplicate_check = strict
+
+    def limit_per_member(self, per_minute: int = 30, per_hour: int = 1000) -> None:
+        """Drop, silently, what a member receives beyond WeCom's limits (90454); 0 lifts one."""
+        limit = self.messages.member_limit
+        limit.per_minute, limit.per_hour = per_minute, per_hour
+
+    @property
+    def delivered(self) -> Counter[str]:
+        """Messages that reached each member (userid -> count)."""
+        return self.messages.member_limit.delivered
+
+    @property
+    def dropped(self) -> Counter[str]:
+        """Messages WeCom accepted (errcode 0) that never reached the member: over their limit."""
+        return self.messages.member_limit.dropped
 
     def advance_time(self, seconds: float) -> None:
         """Move the expiry clock (tokens, codes, media); callback timestamps stay on real time."""

@@ -7,9 +7,10 @@ import re
 from cards.orders import help_card, my_tasks_card, order_card, search_card
 from handlers.router import Ctx, Router
 from workflow.order_lifecycle import ORDER
+from workflow.queue import queue_for
 from workflow.scope import get_order_for
 from workflow.search import OrderFilter, search_orders
-from workflow.selectors import open_tasks, order_view
+from workflow.selectors import order_view
 from workflow.tasks import follow_order
 
 router = Router("common")
@@ -17,8 +18,7 @@ router = Router("common")
 
 @router.text(r"我的任务|任务")
 async def my_tasks(ctx: Ctx, match: re.Match[str]) -> None:
-    tasks = await open_tasks(ctx.staff)
-    await ctx.send(my_tasks_card(ctx.staff.userid, ctx.staff.id, tasks, links=ctx.links))
+    await ctx.send(my_tasks_card(ctx.staff.userid, ctx.staff.id, await queue_for(ctx.staff), links=ctx.links))
 
 
 @router.text(r"订单\s*[:：]?\s*(?P<number>\S+)")
@@ -45,7 +45,25 @@ async def send_help(ctx: Ctx, note: str = "") -> None:
 @router.text(r"(今日|今天|本周|本月)统计|统计\s*\d{4}.*")
 async def stats_for_managers(ctx: Ctx, match: re.Match[str]) -> None:
     # Managers' own router answers them first: whoever reaches this one is not a manager.
-    await ctx.reply("数据统计只对管理层开放。你可以发送“我的任务”查看自己的待办。")
+    await ctx.reply(f"数据统计只对管理层开放。{MY_QUEUE}")
+
+
+# The role routers answer their own commands first: whoever reaches these does not hold the role.
+MY_QUEUE = "你可以发送“我的任务”查看自己的待办。"
+
+
+def only_for(what: str, *steps: str) -> str:
+    return f"{what}只对{'、'.join(r.person for r in ORDER.roles_of(*steps))}开放。{MY_QUEUE}"
+
+
+@router.text(r"开单|新订单|新建订单|下单")
+async def not_sales(ctx: Ctx, match: re.Match[str]) -> None:
+    await ctx.reply(only_for("开单", "create_order"))
+
+
+@router.text(r"入库\s*\S*")
+async def not_warehouse(ctx: Ctx, match: re.Match[str]) -> None:
+    await ctx.reply(only_for("入库登记", "receive_item"))
 
 
 @router.text(r"帮助|help|\?|？|菜单")

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from bot.events import ImageMessage
-from cards.keys import FinishTaskKey, PhotoCategoryKey, PhotosForTaskKey, TaskAnswerKey
-from cards.measure import photo_category_card
+from cards.keys import FinishTaskKey, PhotoBatchKey, PhotoCategoryKey, PhotosForTaskKey, TaskAnswerKey
+from cards.measure import photo_batch_card, photo_category_card
 from handlers.router import Ctx, Router
 from infra.storage import RejectedFile, StoredFile
 from models import Attachment, AttachmentCategory, Order, Task, TaskKind, TaskState
-from workflow.chat import photo_task
+from workflow.chat import photo_batch, photo_task
 from workflow.errors import NotFound
 from workflow.install import add_install_photo, finish_install, required_photos
-from workflow.measure import add_site_photo, categorize_photo, finish_measure
+from workflow.measure import add_site_photo, categorize_photo, categorize_photos, finish_measure
 from workflow.order_lifecycle import ORDER
 from workflow.selectors import order_view
 from workflow.tasks import PHOTO_STEPS, answer_task, field_task, send_photos_to
@@ -41,21 +41,34 @@ async def photo(ctx: Ctx, event: ImageMessage) -> None:
         return  # nothing was fetched: not a member who sends photos (prepare checked the roles)
     order = await Order.get(id=task.order_id)
     if task.kind == TaskKind.INSTALL:
-        await add_install_photo(actor=ctx.staff, order=order, stored=ctx.prepared, media_id=event.media_id)
+        saved = await add_install_photo(actor=ctx.staff, order=order, stored=ctx.prepared, media_id=event.media_id)
+        if await photo_batch(ctx.staff, saved.id) is None:
+            return  # more of the batch are coming: one answer for them all
         count = await Attachment.filter(task_id=task.id, category=AttachmentCategory.INSTALL).count()
         needed = await required_photos(order)
         more = f"，还需 {needed - count} 张" if count < needed else "，可以点“安装完成”了"
         await ctx.reply(f"安装照片已保存（订单 {order.number}，第 {count} 张{more}）")
         return
     saved = await add_site_photo(actor=ctx.staff, order=order, stored=ctx.prepared, media_id=event.media_id)
+    first = await photo_batch(ctx.staff, saved.id)
+    if first is None:
+        return  # more of the batch are coming: one card for them all
+    view = await order_view(order)
+    if first != saved.id:
+        photos = await Attachment.filter(
+            task_id=task.id, uploader_id=ctx.staff.id, category=AttachmentCategory.UNSORTED, id__gte=first
+        ).count()
+        card = photo_batch_card(
+            ctx.staff.userid, task_id=task.id, first_id=first, last_id=saved.id, photos=photos, order=view
+        )
+        await ctx.send(card)
+        return
     count = (
         await Attachment.filter(task_id=task.id)
         .exclude(category__in=[AttachmentCategory.DRAWING, AttachmentCategory.PAPER_ORDER])
         .count()
     )
-    await ctx.send(
-        photo_category_card(ctx.staff.userid, attachment_id=saved.id, order=await order_view(order), count=count)
-    )
+    await ctx.send(photo_category_card(ctx.staff.userid, attachment_id=saved.id, order=view, count=count))
 
 
 @router.click(PhotoCategoryKey)
@@ -66,6 +79,18 @@ async def photo_category(ctx: Ctx, key: PhotoCategoryKey) -> None:
         raise NotFound("未知的照片分类") from None
     await categorize_photo(actor=ctx.staff, attachment_id=key.attachment_id, category=category)
     await ctx.mark_card(f"已归类：{category.label}")
+
+
+@router.click(PhotoBatchKey)
+async def photo_batch_category(ctx: Ctx, key: PhotoBatchKey) -> None:
+    try:
+        category = AttachmentCategory(key.category)
+    except ValueError:
+        raise NotFound("未知的照片分类") from None
+    photos = await categorize_photos(
+        actor=ctx.staff, task_id=key.task_id, first_id=key.first_id, last_id=key.last_id, category=category
+    )
+    await ctx.mark_card(f"{len(photos)} 张已归类：{category.label}")
 
 
 @router.click(FinishTaskKey)

@@ -102,13 +102,16 @@ class ScheduleConfig:
     accept_escalate_hours: float = 4.0
     # The daily numbers reach every manager at this local time (HH:MM).
     daily_push_time: str = "20:00"
+    # Each field worker with visits to customers that day gets the morning card of them at this local time.
+    morning_push_time: str = "07:30"
     # How often the alert rules are checked (minutes).
     alert_scan_minutes: int = 15
-    # How long a process holds a claimed inbound message, outbound message or job before another may
-    # take it over (seconds): after a crash, the work waits this long. Longer than the slowest handling.
-    inbox_lease_seconds: float = 120.0
-    outbox_lease_seconds: float = 60.0
-    job_lease_seconds: float = 300.0
+    # How long a process's claim on an inbound message, outbound message or job lasts unless renewed
+    # (seconds). A live process renews it every third of that while the work runs (models/lease.py), so
+    # after a crash the work waits at most this long before another process takes it over.
+    inbox_lease_seconds: float = 10.0
+    outbox_lease_seconds: float = 10.0
+    job_lease_seconds: float = 10.0
     # The safety net under the wake-ups (seconds): how often the inbox and outbox loops, and the job
     # runner, look for work nobody told them about (a retry coming due, a wake-up lost with Redis).
     poll_seconds: float = 0.5

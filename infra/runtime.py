@@ -15,6 +15,10 @@ from infra.ratelimit import RateLimits
 from infra.security import PiiVault
 from infra.storage import FileStore
 
+# The query flag on a card's link: the page signs the member in through WeCom OAuth even if this
+# browser holds a session (the console's one browser plays every member).
+SIGN_IN = "signin"
+
 
 @dataclass(frozen=True)
 class Links:
@@ -28,11 +32,16 @@ class Links:
         return url + ("?" + urlencode(query) if query else "")
 
     def oauth(self, path: str, **query: str | int) -> str:
-        """A link for a card: through WeCom OAuth, so the page knows who opened it (91022)."""
-        target = self.h5(path, **query)
+        """A link for a card: to the page itself, asking it to sign the member in afresh. Relay starts
+        the WeCom OAuth from there, so it can bind a random `state` to the browser first (91022)."""
+        return self.h5(path, **query, **{SIGN_IN: 1})
+
+    def wecom_oauth(self, target: str, state: str) -> str:
+        """WeCom's OAuth URL that comes back to `target` (a full URL) with a code and this state."""
         return (
             f"{self.oauth_url}?appid={self.corp_id}&redirect_uri={quote(target, safe='')}"
-            f"&response_type=code&scope=snsapi_base&state=relay&agentid={self.agent_id}#wechat_redirect"
+            f"&response_type=code&scope=snsapi_base&state={quote(state, safe='')}&agentid={self.agent_id}"
+            "#wechat_redirect"
         )
 
 

@@ -1,8 +1,10 @@
 """Relay's data: tortoise-orm models, one app label "models"."""
 
+from models.audit import AuditEntry
 from models.catalog import Product
 from models.enums import (
     AttachmentCategory,
+    AuditAction,
     EventKind,
     MessageState,
     OrderState,
@@ -18,9 +20,11 @@ from models.messaging import InboxMessage, OutboxMessage
 from models.orders import Attachment, Customer, Order, OrderEvent, OrderItem, Payment, Signature, Task, Visit
 from models.org import OrgUnit, Staff
 
-MODEL_MODULES = ["models.org", "models.catalog", "models.orders", "models.messaging", "models.jobs"]
+MODEL_MODULES = ["models.org", "models.catalog", "models.orders", "models.messaging", "models.jobs", "models.audit"]
 
 __all__ = [
+    "AuditAction",
+    "AuditEntry",
     "Alert",
     "Job",
     "Payment",

@@ -237,3 +237,32 @@ class MessageState(StrEnum):
 class OutboxKind(StrEnum):
     SEND = "send"  # message/send
     UPDATE_CARD = "update_card"  # message/update_template_card
+
+
+class AuditAction(StrEnum):
+    """What the audit log records (workflow/audit.py)."""
+
+    SIGN_IN = "sign_in"
+    ORDER_VIEW = "order_view"
+    PHONE_REVEAL = "phone_reveal"
+    ORDER_EXPORT = "order_export"
+    STATS_EXPORT = "stats_export"
+    AUDIT_EXPORT = "audit_export"
+    CUSTOMER_EXPORT = "customer_export"
+    CUSTOMER_ERASE = "customer_erase"
+
+    @property
+    def label(self) -> str:
+        return AUDIT_LABELS[self]
+
+
+AUDIT_LABELS = {
+    AuditAction.SIGN_IN: "登录",
+    AuditAction.ORDER_VIEW: "查看订单",
+    AuditAction.PHONE_REVEAL: "查看完整号码",
+    AuditAction.ORDER_EXPORT: "导出订单",
+    AuditAction.STATS_EXPORT: "导出统计",
+    AuditAction.AUDIT_EXPORT: "导出审计日志",
+    AuditAction.CUSTOMER_EXPORT: "导出客户数据",
+    AuditAction.CUSTOMER_ERASE: "删除客户信息",
+}

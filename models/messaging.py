@@ -48,6 +48,15 @@ class OutboxMessage(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
     sent_at = fields.DatetimeField(null=True)
     purged_at = fields.DatetimeField(null=True)  # as the inbox's
+    # Who waits for it (infra.delivery.Priority): the member's answer goes before notices and pushes.
+    priority = fields.SmallIntField(default=1)
+    # A chart or photo Relay stored, uploaded once (media/upload, valid 3 days): every retry sends the
+    # same media_id, so the retry is the same request as the first send.
+    media_id = fields.CharField(max_length=128, default="")
+    media_uploaded_at = fields.DatetimeField(null=True)
+    # What the member reads (recipients, type, content), hashed: the same text sent again on purpose
+    # within WeCom's duplicate-check interval is made to differ from the first (bot/outbox.py).
+    content_key = fields.CharField(max_length=64, default="", db_index=True)
 
     class Meta:
         table = "outbox"

@@ -16,6 +16,8 @@ class Customer(Model):
     phone_encrypted = fields.TextField()
     phone_index = fields.CharField(max_length=64, db_index=True)
     created_at = fields.DatetimeField(auto_now_add=True)
+    # When an admin erased them at their request (PIPL): name 已删除, no phone, no index; orders stay.
+    erased_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "customer"

@@ -19,6 +19,7 @@ from bot.client import WeComClient
 from bot.crypto import CallbackCrypto
 from bot.inbox import InboxProcessor
 from bot.outbox import OutboxSender
+from bot.pacing import open_pacer
 from handlers import Dispatcher
 from infra.config import Config
 from infra.db import db
@@ -73,12 +74,14 @@ async def running_services(config: Config, *, background: bool = True) -> AsyncI
         timeout=config.wecom.request_timeout,
     )
     leases = config.schedule
+    pacer = open_pacer(config.redis.url)
     outbox = OutboxSender(
         client,
         max_attempts=config.wecom.max_attempts,
         max_backoff=config.wecom.max_backoff,
         lease=timedelta(seconds=leases.outbox_lease_seconds),
         poll=leases.poll_seconds,
+        pacer=pacer,
     )
     dispatcher = Dispatcher(client)
     inbox = InboxProcessor(
@@ -119,6 +122,7 @@ async def running_services(config: Config, *, background: bool = True) -> AsyncI
                 await task
         await wakeups.close()
         await client.close()
+        await pacer.close()
         await kv.close()
         await close_db()
 

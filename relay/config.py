@@ -95,8 +95,9 @@ def load_config(
     config = Config(**built, demo=demo)
     if overrides:
         config = config.replace(**overrides)
-    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", config.schedule.daily_push_time):
-        raise ConfigError("schedule.daily_push_time must be HH:MM, e.g. 20:00")
+    for key, example in (("daily_push_time", "20:00"), ("morning_push_time", "07:30")):
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", getattr(config.schedule, key)):
+            raise ConfigError(f"schedule.{key} must be HH:MM, e.g. {example}")
     if not demo:
         missing = [f"{s}.{k}" for s, k in REQUIRED_SECRETS if not getattr(getattr(config, s), k)]
         if missing:

@@ -218,14 +218,19 @@ async def advance(order: Order, target: OrderState, *, day: date) -> Order:
 async def seed(*, with_orders: bool = True) -> None:
     """Staff for every role, a catalogue and orders at every stage, made through the workflow."""
     from workflow.admin import import_products, import_staff
-    from workflow.orders import ItemInput, create_order
 
     if await Staff.exists():
         return
     await import_staff(demo_data("staff.csv"))
     await import_products(demo_data("products.csv"))
-    if not with_orders:
-        return
+    if with_orders:
+        await seed_orders()
+
+
+async def seed_orders() -> None:
+    """The demo's orders, one at each stage, walked there through the workflow by the demo's staff."""
+    from workflow.orders import ItemInput, create_order
+
     sales = await Staff.get(userid="zhangxiaoshou")
     products = {p.model: p for p in await Product.all()}
     today = local_today()

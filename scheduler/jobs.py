@@ -21,8 +21,10 @@ from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from infra.db import db
+from infra.delivery import pushing
 from infra.timeutil import utcnow
 from models import Job, MessageState
+from models.lease import Lease
 from workflow.jobs import Staged
 
 log = logging.getLogger(__name__)
@@ -42,7 +44,7 @@ class Scheduler:
         planner: Callable[[], Awaitable[None]] | None = None,
         after_commit: Callable[[], None] = lambda: None,
         poll: float = 1.0,
-        lease: timedelta = timedelta(minutes=5),
+        lease: timedelta = timedelta(seconds=10),
         max_attempts: int = 8,
     ) -> None:
         self.handlers = handlers
@@ -121,18 +123,25 @@ class Scheduler:
         if handler is None:
             await self._finish(job, MessageState.FAILED, f"no handler for {job.kind}")
             return
+        assert job.locked_until is not None
+        # Renewed while the slow part (a chart) runs, so a dead worker's job is taken over in seconds.
+        lease = Lease(Job, job.id, job.locked_until, self.lease)
         try:
-            if isinstance(handler, Staged):
-                apply = functools.partial(handler.apply, job.payload, await handler.prepare(job.payload))
-            else:
-                apply = functools.partial(handler, job.payload)
-            async with in_transaction():
-                await apply()
-                done = await Job.filter(id=job.id, state=MessageState.PENDING, locked_until=job.locked_until).update(
-                    state=MessageState.DONE, done_at=utcnow(), locked_until=None, last_error=""
-                )
-                if not done:
-                    raise LeaseLost(f"job {job.id} was taken over")
+            with pushing():
+                if isinstance(handler, Staged):
+                    async with lease:
+                        prepared = await handler.prepare(job.payload)
+                    apply = functools.partial(handler.apply, job.payload, prepared)
+                else:
+                    apply = functools.partial(handler, job.payload)
+                job.locked_until = lease.until
+                async with in_transaction():
+                    await apply()
+                    done = await Job.filter(
+                        id=job.id, state=MessageState.PENDING, locked_until=job.locked_until
+                    ).update(state=MessageState.DONE, done_at=utcnow(), locked_until=None, last_error="")
+                    if not done:
+                        raise LeaseLost(f"job {job.id} was taken over")
         except asyncio.CancelledError:
             raise
         except LeaseLost as exc:

@@ -12,6 +12,7 @@ from scheduler.jobs import JobHandler
 from workflow import alerts, reminders, retention
 from workflow.aftersales import MAINTENANCE
 from workflow.jobs import Staged, schedule
+from workflow.morning import MORNING, WORKER_MORNING, morning_push, worker_morning
 from workflow.stats_push import DAILY_PUSH, MANAGER_PUSH, daily_push, manager_push
 
 ALERT_SCAN = "alert_scan"
@@ -25,6 +26,8 @@ HANDLERS: dict[str, JobHandler | Staged[Any]] = {
     DAILY_PUSH: daily_push,
     MANAGER_PUSH: manager_push,
     retention.PURGE: retention.purge,
+    MORNING: morning_push,
+    WORKER_MORNING: worker_morning,
 }
 
 
@@ -53,6 +56,9 @@ async def plan_recurring(now: datetime | None = None) -> None:
     hour, minute = (int(x) for x in config.schedule.daily_push_time.split(":"))
     due = local_moment(local.date(), time(hour, minute))
     await schedule(DAILY_PUSH, f"{DAILY_PUSH}:{local.date().isoformat()}", due, {"date": local.date().isoformat()})
+    hour, minute = (int(x) for x in config.schedule.morning_push_time.split(":"))
+    due = local_moment(local.date(), time(hour, minute))
+    await schedule(MORNING, f"{MORNING}:{local.date().isoformat()}", due, {"date": local.date().isoformat()})
     # Personal data past its retention goes once a day, at night.
     await schedule(
         retention.PURGE, f"{retention.PURGE}:{local.date().isoformat()}", local_moment(local.date(), time(3))

@@ -37,6 +37,7 @@ from workflow.admin import import_products, import_staff
 
 PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
 TABLES = [
+    "audit_log",
     "alert",
     "job",
     "visit",

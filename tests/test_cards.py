@@ -121,11 +121,12 @@ def test_new_order_card_offers_the_suggestion_and_the_page() -> None:
     buttons = message["template_card"]["button_list"]
     assert buttons[0]["text"] == "派给孙师傅·12月01日"
     assert unpack_key(buttons[0]["key"]) == DispatchKey(kind="measure", order_id=7, worker_id=9, date="2026-12-01")
-    assert buttons[1]["url"].startswith("https://open.weixin.qq.com/connect/oauth2/authorize?appid=wwcorp")
-    assert (
-        "redirect_uri=https%3A%2F%2Frelay.example.com%2Fh5%2Forders%2FLS001%2Fdispatch%2Fmeasure" in buttons[1]["url"]
-    )
-    assert buttons[1]["url"].endswith("&agentid=1000002#wechat_redirect")
+    # The page itself, which signs the member in through WeCom OAuth with a state of its own.
+    assert buttons[1]["url"] == "https://relay.example.com/h5/orders/LS001/dispatch/measure?signin=1"
+    oauth = LINKS.wecom_oauth("https://relay.example.com/h5/orders/LS001/dispatch/measure", "s-1")
+    assert oauth.startswith("https://open.weixin.qq.com/connect/oauth2/authorize?appid=wwcorp")
+    assert "redirect_uri=https%3A%2F%2Frelay.example.com%2Fh5%2Forders%2FLS001%2Fdispatch%2Fmeasure" in oauth
+    assert oauth.endswith("&state=s-1&agentid=1000002#wechat_redirect")
 
 
 def test_cards_show_the_phone_masked() -> None:

@@ -135,15 +135,19 @@ async def test_sale_to_measured(world: World) -> None:
     rooms = await OrderItem.filter(order_id=order.id).order_by("id").values_list("room", "model")
     assert rooms == [("主卫", "K5"), ("客卫", "S3"), ("阳台", "D70")]
 
-    # Done, from the workbench card; designers get "测量完成" with the gallery.
+    # Done, from the workbench card; designers get "测量完成", which opens the design page, the gallery a tap on.
     await world.tap(MEASURER, world.card(MEASURER, "测量进行中"), "测量完成")
     await order.refresh_from_db()
     assert order.state == OrderState.MEASURED
     done = world.card(DESIGNER, "测量完成")
     assert "3 张照片 · 1 份图纸" in done.card["emphasis_content"]["title"]
-    gallery_url = done.card["card_action"]["url"]
     async with world.browser_session(DESIGNER) as http:
-        async with http.get(gallery_url) as resp:  # through WeCom OAuth, as a tap would
+        async with http.get(done.card["card_action"]["url"]) as resp:  # through WeCom OAuth, as a tap would
+            html = await resp.text()
+            assert resp.status == 200
+        assert f"设计 · {order.number}" in html and "上传设计" in html
+        assert f'href="/h5/orders/{order.number}/gallery"' in html
+        async with http.get(f"{world.relay_url}/h5/orders/{order.number}/gallery") as resp:
             html = await resp.text()
             assert resp.status == 200
         assert "水电路（1）" in html and "水电图.pdf" in html
@@ -223,13 +227,14 @@ async def test_text_commands(world: World) -> None:
     help_card = world.emu.cards(SALES)[-1]
     assert len(world.emu.cards(SALES)) == before + 1 and help_card.desc.startswith("没听懂")
     await world.say(SALES, "开单")
-    assert world.card(SALES, "新建订单").card["card_action"]["url"].endswith("#wechat_redirect")
+    assert world.card(SALES, "新建订单").card["card_action"]["url"] == f"{world.relay_url}/h5/orders/new?signin=1"
 
 
 async def test_wrong_role_changes_nothing(world: World) -> None:
     await world.say(MEASURER, "开单")
-    # Not sales: "开单" is not one of their commands, so they get help, and no form link.
-    assert world.emu.cards(MEASURER)[-1].title == "接力 · 可以这样和我说"
+    # Not sales: they are told who opens orders, and get no form link.
+    assert world.last_text(MEASURER) == "开单只对销售开放。你可以发送“我的任务”查看自己的待办。"
+    assert not world.emu.cards(MEASURER)
     order = await create_order_via_form(world)
     card = world.card(DISPATCHER, "新订单待派测量")
     key = next(b.key for b in card.buttons if b.text.startswith("派给"))

@@ -8,8 +8,9 @@ from typing import Any
 from aiohttp import web
 
 from infra.security import is_mobile, normalize_phone
-from models import Product
+from models import AuditAction, Product
 from webviews.auth import STAFF, Handler, api_staff, over_limit, session_staff
+from workflow import audit
 from workflow.errors import WorkflowError
 from workflow.scope import get_order_for
 from workflow.search import OrderFilter, search_orders
@@ -63,6 +64,8 @@ async def order(request: web.Request) -> web.Response:
         found = await get_order_for(api_staff(request), request.match_info["number"])
     except WorkflowError as exc:
         return web.json_response({"error": exc.message}, status=404)
+    staff, ip = api_staff(request), request.remote or ""
+    await audit.record(AuditAction.ORDER_VIEW, actor=staff, order=found, ip=ip, via="API")
     view = await order_view(found, with_timeline=True)
     return web.json_response(
         {
@@ -70,7 +73,7 @@ async def order(request: web.Request) -> web.Response:
             "state": view.state,
             "state_label": view.state_label,
             "customer_name": view.customer_name,
-            "phone": view.phone,
+            "phone": view.phone_masked,  # the full number only on the order page, for who must call
             "address": view.address,
             "items": view.items,
             "sales": view.sales_name,

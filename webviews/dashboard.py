@@ -15,10 +15,11 @@ from aiohttp import web
 from cards.charts import stats_chart
 from cards.views import STAGES, Period, Stats
 from infra.timeutil import local_today
-from models import OrgUnit
+from models import AuditAction, OrgUnit
 from webviews.auth import api_staff, h5_page
 from webviews.forms import to_date, to_int
 from webviews.render import render
+from workflow import audit
 from workflow.errors import Invalid, NotAllowed, WorkflowError
 from workflow.stats import DURATIONS, stats_for
 
@@ -100,10 +101,24 @@ def _filename(stats: Stats, ext: str) -> str:
     )
 
 
+async def _audited(request: web.Request, stats: Stats, fmt: str) -> None:
+    filter = {"from": stats.period.start.isoformat(), "to": (stats.period.end - timedelta(days=1)).isoformat()}
+    filter["unit"] = str(stats.unit.id)
+    await audit.record(
+        AuditAction.STATS_EXPORT,
+        actor=api_staff(request),
+        ip=request.remote or "",
+        format=fmt,
+        rows=len(stats.by_unit) + 1,
+        filter=filter,
+    )
+
+
 @routes.get("/h5/dashboard/export.csv")
 @h5_page
 async def export_csv(request: web.Request) -> web.Response:
     stats = await _stats(request)
+    await _audited(request, stats, "csv")
 
     def build() -> str:
         out = io.StringIO()
@@ -123,6 +138,7 @@ async def export_csv(request: web.Request) -> web.Response:
 @h5_page
 async def export_xlsx(request: web.Request) -> web.Response:
     stats = await _stats(request)
+    await _audited(request, stats, "xlsx")
 
     def build() -> bytes:
         out = io.BytesIO()

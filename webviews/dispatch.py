@@ -13,6 +13,7 @@ from webviews.forms import Fields, Files, form_page, one, order_or_404, to_date,
 from webviews.render import render
 from workflow.errors import Conflict, Invalid, NotAllowed
 from workflow.order_lifecycle import ORDER, job
+from workflow.privacy import may_call
 from workflow.selectors import order_view
 from workflow.tasks import dispatch_task, rank_workers
 
@@ -59,6 +60,7 @@ async def _dispatch_form(request: web.Request, *, error: str | None, status: int
         csrf=csrf_token(staff),
         today=local_today().isoformat(),
         ready=ready,
+        can_call=await may_call(staff, order),
     )
 
 
@@ -81,7 +83,7 @@ async def _dispatch(staff: Staff, subject: tuple[Order, TaskKind], form: Fields,
     if worker_id < 0:
         raise Invalid("请选择人员", "worker")
     await dispatch_task(actor=staff, order=order, kind=kind, worker_id=worker_id, day=day)
-    return f"/h5/orders/{order.number}"
+    return f"/h5/orders/{order.number}?done=dispatched-{kind.value}"
 
 
 form_page(routes, "/h5/orders/{number}/dispatch/{kind}", _dispatch_page, _dispatch, _job_of)

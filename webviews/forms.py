@@ -101,7 +101,7 @@ async def order_or_404(request: web.Request) -> Order:
 
 Fields = dict[str, list[str]]
 Files = list[tuple[str, str, bytes]]
-Page = Callable[..., Awaitable[web.Response]]  # page(request, *, error=, field=, form=, status=)
+Page = Callable[..., Awaitable[web.Response]]  # page(request, *, error=, field=, errors=, form=, status=)
 T = TypeVar("T")
 
 
@@ -114,7 +114,9 @@ def form_page(
 ) -> None:
     """Every H5 form: GET shows the page; POST reads the form, checks CSRF and runs the action on the
     page's subject (its order), then goes where the action says. A refusal shows the page again with
-    the message, the field it is about and what was typed, with the refusal's status."""
+    the message, every field it is about (`errors`) and what was typed, with the refusal's status.
+    The page gets the same `form` the action read: an action may add to it what the page should keep
+    (an uploaded photo, kept as a signed reference)."""
 
     async def show(request: web.Request) -> web.Response:
         return await page(request)
@@ -128,7 +130,7 @@ def form_page(
             check_csrf(request, staff, one(fields, "csrf"))
             goto = await action(staff, target, fields, files)
         except UserError as refused:
-            extra: dict[str, Any] = {"field": refused.field, "form": fields}
+            extra: dict[str, Any] = {"field": refused.field, "errors": refused.errors, "form": fields}
             return await page(request, error=refused.message, status=refused.status, **extra)
         raise web.HTTPFound(goto)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from typing import Any
 
 import qrcode
@@ -26,6 +27,7 @@ from workflow.errors import Invalid, WorkflowError
 from workflow.goods import receive_item
 from workflow.order_lifecycle import ORDER, job
 from workflow.payments import confirm_design, parse_amount, payment_summary, record_payment
+from workflow.privacy import may_call
 from workflow.selectors import item_label, order_view
 from workflow.signing import signature_of, signing_link_for
 from workflow.tasks import reassign_task, reschedule_task, team_for, transfer_task
@@ -42,6 +44,7 @@ async def _page(
     error: str | None = None,
     status: int = 200,
     field: str = "",
+    errors: dict[str, str] | None = None,
     form: Fields | None = None,
     **extra: Any,
 ) -> web.Response:
@@ -56,6 +59,7 @@ async def _page(
         csrf=csrf_token(staff),
         error=error,
         field=field,
+        errors=errors or {},
         form=form or {},
         notice=request.query.get("done"),
         today=local_today().isoformat(),
@@ -81,7 +85,7 @@ async def _design_action(
 ) -> str:
     if one(form, "action") == "finish":
         await finish_design(actor=staff, order=order)
-        return f"/h5/orders/{order.number}"
+        return f"/h5/orders/{order.number}?done=designed"
     if not files:
         raise Invalid("请选择设计文件")
     stored = [(name, await runtime().files.put_document(data)) for _, name, data in files]
@@ -119,21 +123,34 @@ def _payment_fields(form: dict[str, list[str]]) -> tuple[PaymentMethod, PaymentK
 async def _payment_action(
     staff: Staff, order: Order, form: dict[str, list[str]], files: list[tuple[str, str, bytes]]
 ) -> str:
-    method, kind = _payment_fields(form)
-    amount = parse_amount(one(form, "amount"), "amount")
-    if await ORDER.may(ORDER["confirm"], staff, order):
-        contract = parse_amount(one(form, "contract_amount"), "contract_amount")
+    confirming = await ORDER.may(ORDER["confirm"], staff, order)
+    errors: dict[str, str] = {}
+    amounts: dict[str, Decimal] = {}
+    for name in ("contract_amount", "amount") if confirming else ("amount",):
+        try:
+            amounts[name] = parse_amount(one(form, name), name)
+        except Invalid as refused:
+            errors[name] = refused.message
+    try:
+        method, kind = _payment_fields(form)
+    except Invalid as refused:
+        errors.update(refused.errors)
+    if errors:
+        raise Invalid.several(errors)
+    if confirming:
         await confirm_design(
             actor=staff,
             order=order,
-            contract_amount=contract,
-            first_payment=amount,
+            contract_amount=amounts["contract_amount"],
+            first_payment=amounts["amount"],
             method=method,
             kind=kind,
             note=one(form, "note"),
         )
-        return f"/h5/orders/{order.number}?confirmed=1"
-    await record_payment(actor=staff, order=order, amount=amount, method=method, kind=kind, note=one(form, "note"))
+        return f"/h5/orders/{order.number}?done=confirmed"
+    await record_payment(
+        actor=staff, order=order, amount=amounts["amount"], method=method, kind=kind, note=one(form, "note")
+    )
     return f"/h5/orders/{order.number}/payments?done=收款已登记"
 
 
@@ -206,7 +223,9 @@ async def sign_qr(request: web.Request) -> web.Response:
 async def _visit_page(request: web.Request, **kw: Any) -> web.Response:
     order = await order_or_404(request)
     people = await people_of(order)
-    return await _page(request, "visit.html", people=[(r, SCORED_LABELS[r], people[r]) for r in SCORED], **kw)
+    can_call = await may_call(api_staff(request), order)
+    people_list = [(r, SCORED_LABELS[r], people[r]) for r in SCORED]
+    return await _page(request, "visit.html", people=people_list, can_call=can_call, **kw)
 
 
 async def _visit_action(
@@ -218,7 +237,9 @@ async def _visit_action(
         for role in SCORED
     }
     await record_visit(actor=staff, order=order, reached=reached, notes=one(form, "notes"), scores=scores)
-    return f"/h5/orders/{order.number}" if reached else f"/h5/orders/{order.number}/visit?done=已记录：未接通"
+    if reached:
+        return f"/h5/orders/{order.number}?done=visited"
+    return f"/h5/orders/{order.number}/visit?done=已记录：未接通"
 
 
 order_form("/h5/orders/{number}/visit", _visit_page, _visit_action)
@@ -247,6 +268,13 @@ async def _changes_action(
     staff: Staff, order: Order, form: dict[str, list[str]], files: list[tuple[str, str, bytes]]
 ) -> str:
     action, reason = one(form, "action"), one(form, "reason")
+    done = {
+        "cancel": "cancelled",
+        "remeasure": "remeasure",
+        "reschedule": "rescheduled",
+        "reassign": "reassigned",
+        "transfer": "transferred",
+    }
     task_id = to_int(one(form, "task_id"), -1)
     if action == "cancel":
         await cancel_order(actor=staff, order=order, reason=reason)
@@ -265,7 +293,7 @@ async def _changes_action(
         )
     else:
         raise Invalid("未知的操作")
-    return f"/h5/orders/{order.number}"
+    return f"/h5/orders/{order.number}?done={done[action]}"
 
 
 order_form("/h5/orders/{number}/changes", _changes_page, _changes_action)

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import io
+import json
 import zipfile
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
 
+from infra.errors import UserError
 from infra.runtime import runtime
+from infra.security import Signer, mask_phone
 from infra.timeutil import local_today
 from models import (
     Attachment,
     AttachmentCategory,
+    AuditAction,
     Order,
     OrderItem,
     OrderState,
@@ -23,7 +30,7 @@ from models import (
     Task,
 )
 from models.enums import SITE_PHOTO_CATEGORIES
-from webviews.auth import api_staff, csrf_token, h5_page
+from webviews.auth import api_staff, check_csrf, csrf_token, h5_page
 from webviews.forms import (
     Fields,
     Files,
@@ -33,58 +40,124 @@ from webviews.forms import (
     one,
     order_or_404,
     products,
+    read_form,
     to_date,
     to_int,
 )
 from webviews.render import render
+from workflow import audit
 from workflow.attachments import file_name
 from workflow.errors import Invalid, NotAllowed, WorkflowError
 from workflow.lifecycle import Page
 from workflow.measure import add_drawing, adjust_items, finish_measure
 from workflow.order_lifecycle import ORDER
 from workflow.orders import ItemInput, create_order
-from workflow.payments import payment_summary
+from workflow.payments import PaymentSummary, payment_summary
+from workflow.privacy import may_call, phone_of, reveal_phone
+from workflow.queue import LIMIT as QUEUE_LIMIT
+from workflow.queue import QUEUE_PATH, queue_for
 from workflow.scope import can_see
 from workflow.search import OrderFilter, export_csv, search_orders
 from workflow.selectors import order_files, order_view
+from workflow.tasks import answer_task
 
 routes = web.RouteTableDef()
 
+# The paper order's photo from a refused submit: a signed reference to the stored file, so that
+# the form shown again keeps it and the corrected submit need not choose it again.
+KEPT_PHOTO = "kept_paper_photo"
+
+
+@dataclass(frozen=True)
+class KeptPhoto:
+    token: str
+    name: str
+    preview: str  # a data: URL of the thumbnail (the file has no attachment row to serve it by yet)
+    data: bytes
+
+
+def _kept_signer() -> Signer:
+    return Signer(runtime().config.security.secret_key, "kept-photo")
+
+
+def keep_photo(staff: Staff, data: bytes, filename: str) -> str:
+    return _kept_signer().dumps([staff.userid, hashlib.sha256(data).hexdigest(), filename[:100]])
+
+
+async def kept_photo(staff: Staff, token: str) -> KeptPhoto | None:
+    """The photo `token` keeps for this member, if it is theirs, recent and still stored."""
+    value = _kept_signer().loads(token, runtime().config.security.session_hours * 3600) if token else None
+    if not (isinstance(value, list) and len(value) == 3 and value[0] == staff.userid):
+        return None
+    sha, name = str(value[1]), str(value[2])
+    store = runtime().files
+
+    def read() -> tuple[bytes, bytes] | None:
+        try:
+            return store.path(sha).read_bytes(), store.path(sha, thumbnail=True).read_bytes()
+        except OSError:
+            return None
+
+    found = await asyncio.to_thread(read)
+    if found is None:
+        return None
+    data, thumb = found
+    preview = "data:image/jpeg;base64," + base64.b64encode(thumb).decode()
+    return KeptPhoto(token=token, name=name, preview=preview, data=data)
+
 
 async def _new_order_page(
-    request: web.Request, *, error: str | None = None, field: str = "", form: Fields | None = None, status: int = 200
+    request: web.Request,
+    *,
+    error: str | None = None,
+    field: str = "",
+    errors: dict[str, str] | None = None,
+    form: Fields | None = None,
+    status: int = 200,
 ) -> web.Response:
     staff = api_staff(request)
     try:
         ORDER.check_role(ORDER["create_order"], staff)
     except NotAllowed as refused:
         return render(request, "message.html", title="无法开单", message=refused.message, status=403)
+    form = form or {}
     return render(
         request,
         "order_new.html",
         status=status,
         products=await products(),
-        form=form or {},
+        form=form,
         error=error,
         field=field,
+        errors=errors or {},
+        kept=await kept_photo(staff, one(form, KEPT_PHOTO)),
+        kept_field=KEPT_PHOTO,
         csrf=csrf_token(staff),
         today=local_today().isoformat(),
     )
 
 
 async def _create_order(staff: Staff, _: None, form: Fields, files: Files) -> str:
-    photo = next((data for name, _filename, data in files if name == "paper_photo"), None)
-    order = await create_order(
-        actor=staff,
-        number=one(form, "number"),
-        customer_name=one(form, "customer_name"),
-        phone=one(form, "phone"),
-        address=one(form, "address"),
-        items=[ItemInput(product_id=p, room=r, quantity=q) for p, r, q in item_rows(form)],
-        expected_measure_date=to_date(one(form, "expected_measure_date"), "expected_measure_date"),
-        note=one(form, "note"),
-        paper_photo=photo,
-    )
+    upload = next(((filename, data) for name, filename, data in files if name == "paper_photo"), None)
+    kept = None if upload else await kept_photo(staff, one(form, KEPT_PHOTO))
+    photo = upload[1] if upload else kept.data if kept else None
+    try:
+        order = await create_order(
+            actor=staff,
+            number=one(form, "number"),
+            customer_name=one(form, "customer_name"),
+            phone=one(form, "phone"),
+            address=one(form, "address"),
+            items=[ItemInput(product_id=p, room=r, quantity=q) for p, r, q in item_rows(form)],
+            expected_measure_date=to_date(one(form, "expected_measure_date"), "expected_measure_date"),
+            note=one(form, "note"),
+            paper_photo=photo,
+        )
+    except UserError as refused:
+        # The photo create_order checked and stored stays chosen on the form shown again.
+        if upload and "paper_photo" not in refused.errors:
+            form[KEPT_PHOTO] = [keep_photo(staff, upload[1], upload[0])]
+        raise
     return f"/h5/orders/{order.number}?created=1"
 
 
@@ -120,7 +193,9 @@ async def order_list(request: web.Request) -> web.Response:
         request,
         "order_list.html",
         can_create=ORDER.has_role_for(ORDER["create_order"], staff),
+        is_admin=staff.has_role("admin"),
         orders=orders,
+        phones={o.id: mask_phone(phone_of(o.customer)) for o in orders},
         f=f,
         error=error,
         states=list(OrderState),
@@ -130,20 +205,70 @@ async def order_list(request: web.Request) -> web.Response:
     )
 
 
+async def _queue_page(
+    request: web.Request, *, error: str | None = None, status: int = 200, **_: object
+) -> web.Response:
+    """我的待办: what waits on this member, oldest first, each a tap from its next step."""
+    staff = api_staff(request)
+    return render(
+        request,
+        "queue.html",
+        status=status,
+        items=await queue_for(staff),
+        today=local_today(),
+        limit=QUEUE_LIMIT,
+        csrf=csrf_token(staff),
+        error=error,
+        notice=request.query.get("done"),
+    )
+
+
+async def _queue_action(staff: Staff, _: None, form: Fields, files: Files) -> str:
+    """接单 from the list: the same step as the task card's button."""
+    await answer_task(actor=staff, task_id=to_int(one(form, "task"), -1), accept=True)
+    return f"{QUEUE_PATH}?done=已接单"
+
+
+form_page(routes, QUEUE_PATH, _queue_page, _queue_action, no_subject)
+
+
 @routes.get("/h5/orders.csv", name="order_export")
 @h5_page
 async def order_export(request: web.Request) -> web.Response:
     staff = api_staff(request)
     try:
-        orders = await search_orders(staff, _filter(request), limit=50_000)
+        f = _filter(request)
+        orders = await search_orders(staff, f, limit=50_000)
     except WorkflowError as exc:
         return render(request, "message.html", title="导出失败", message=exc.message, status=400)
+    text = await export_csv(orders)
+    await audit.record(
+        AuditAction.ORDER_EXPORT,
+        actor=staff,
+        ip=request.remote or "",
+        format="csv",
+        rows=len(orders),
+        filter=_described(f),
+    )
     return web.Response(
-        text=await export_csv(orders),
+        text=text,
         content_type="text/csv",
         charset="utf-8",
         headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote('订单导出.csv')}"},
     )
+
+
+def _described(f: OrderFilter) -> dict[str, str]:
+    """An order filter as the audit log keeps it: the search text without the customer's data."""
+    values = {
+        "q": audit.search_text(f.q),
+        "state": f.state,
+        "from": f.date_from.isoformat() if f.date_from else "",
+        "to": f.date_to.isoformat() if f.date_to else "",
+        "staff": str(f.staff_id or ""),
+        "unit": str(f.unit_id or ""),
+    }
+    return {k: v for k, v in values.items() if v}
 
 
 @routes.get("/h5/orders/{number}", name="order_detail")
@@ -151,9 +276,11 @@ async def order_export(request: web.Request) -> web.Response:
 async def order_detail(request: web.Request) -> web.Response:
     staff = api_staff(request)
     order = await order_or_404(request)
+    await audit.record(AuditAction.ORDER_VIEW, actor=staff, order=order, ip=request.remote or "")
     view = await order_view(order, with_timeline=True)
     files = await order_files(order)
     tasks = await Task.filter(order_id=order.id).order_by("id").prefetch_related("assignee")
+    payments = await payment_summary(order)
     return render(
         request,
         "order_detail.html",
@@ -163,8 +290,58 @@ async def order_detail(request: web.Request) -> web.Response:
         tasks=tasks,
         created=request.query.get("created") == "1",
         actions=await order_actions(staff, order),
-        payments=await payment_summary(order),
+        payments=payments,
+        done=done_notice(request.query.get("done", ""), sales=view.sales_name, tasks=tasks, payments=payments),
+        can_call=await may_call(staff, order),
+        csrf=csrf_token(staff),
     )
+
+
+@routes.post("/h5/orders/{number}/phone", name="order_phone")
+@h5_page
+async def order_phone(request: web.Request) -> web.Response:
+    """显示号码: the full number, for a member who must call the customer; every reveal is recorded."""
+    staff = api_staff(request)
+    order = await order_or_404(request)
+    fields, _ = await read_form(request)
+    check_csrf(request, staff, one(fields, "csrf"))
+    try:
+        phone = await reveal_phone(actor=staff, order=order, ip=request.remote or "")
+    except NotAllowed as refused:
+        return web.json_response({"error": refused.message}, status=403, dumps=_json)
+    return web.json_response({"phone": phone}, headers={"Cache-Control": "no-store"}, dumps=_json)
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+# What an H5 action confirms on the order page it returns to (?done=<key>). Keys, not text: a link
+# someone forwards cannot make Relay's page say something Relay did not do.
+DONE = {
+    "designed": "设计已完成，已通知销售 {sales} 与客户确认。",
+    "measured": "测量已完成，已通知设计师。",
+    "confirmed": "客户已确认设计：合同金额 ¥{contract:.2f}，已收 ¥{paid:.2f}。订单已交付生产，已通知仓库。",
+    "visited": "回访已记录。",
+    "cancelled": "订单已取消，已通知相关人员。",
+    "remeasure": "已安排重新测量。",
+    "rescheduled": "已改期。",
+    "reassigned": "已改派。",
+    "transferred": "已转交。",
+}
+
+
+def done_notice(key: str, *, sales: str, tasks: list[Task], payments: PaymentSummary) -> str | None:
+    if key.startswith("dispatched-"):
+        task = next((t for t in reversed(tasks) if t.kind == key.removeprefix("dispatched-")), None)
+        if task is None or task.assignee is None:
+            return None
+        who = task.assignee.name
+        return f"已派{task.kind.label}给 {who}（{task.scheduled_date}），已通知{who}。"
+    text = DONE.get(key)
+    if text is None:
+        return None
+    return text.format(sales=sales, contract=payments.contract or 0, paid=payments.paid)
 
 
 async def order_actions(staff: Staff, order: Order) -> list[tuple[str, str]]:
@@ -225,7 +402,7 @@ async def _measure_action(staff: Staff, order: Order, form: Fields, files: Files
         return f"/h5/orders/{order.number}/measure?saved=items"
     if action == "finish":
         await finish_measure(actor=staff, order=order)
-        return f"/h5/orders/{order.number}?measured=1"
+        return f"/h5/orders/{order.number}?done=measured"
     raise Invalid("未知的操作")
 
 

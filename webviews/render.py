@@ -8,8 +8,11 @@ from typing import Any
 
 import jinja2
 from aiohttp import web
+from markupsafe import Markup, escape
 
 from infra.timeutil import fmt_full_time, fmt_time
+from workflow import fields
+from workflow.fields import FieldRule
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -23,7 +26,24 @@ def environment() -> jinja2.Environment:
     )
     env.filters["time"] = fmt_time
     env.filters["full_time"] = fmt_full_time
+    env.globals["constraints"] = constraints
+    env.globals["rules"] = fields
     return env
+
+
+def constraints(rule: FieldRule) -> Markup:
+    """A field's rule as HTML constraint attributes, with the messages the page's script shows
+    (templates/_validate.html): the browser checks what the server will check."""
+    attrs = {"data-rule": rule.name}
+    if rule.required:
+        attrs.update({"required": "", "data-required": rule.required})
+    if rule.max_length:
+        attrs["maxlength"] = str(rule.max_length)
+    if rule.pattern:
+        attrs["pattern"] = rule.pattern
+    if rule.mismatch:
+        attrs["data-mismatch"] = rule.mismatch
+    return Markup(" ".join(f'{key}="{escape(value)}"' if value else key for key, value in attrs.items()))
 
 
 def render(request: web.Request, template: str, *, status: int = 200, **context: Any) -> web.Response:

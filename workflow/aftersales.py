@@ -58,12 +58,15 @@ async def record_visit(
     await ORDER.check(step, actor, order)
     scores = scores or {}
     if reached:
+        errors = {}
         for role in SCORED:
             score = scores.get(role)
             if score is None or score.value is None:
-                raise Invalid(f"请为{SCORED_LABELS[role]}打分（1 到 5 分）", f"score_{role}")
-            if not 1 <= score.value <= 5:
-                raise Invalid(f"{SCORED_LABELS[role]}评分应在 1 到 5 分之间", f"score_{role}")
+                errors[f"score_{role}"] = f"请为{SCORED_LABELS[role]}打分（1 到 5 分）"
+            elif not 1 <= score.value <= 5:
+                errors[f"score_{role}"] = f"{SCORED_LABELS[role]}评分应在 1 到 5 分之间"
+        if errors:
+            raise Invalid.several(errors)
     people = await people_of(order)
     task = await Task.filter(order_id=order.id, kind=TaskKind.VISIT, state__in=list(OPEN_TASK_STATES)).first()
     async with in_transaction():

@@ -106,31 +106,41 @@ async def _none() -> list[tuple[Order, str]]:
 
 async def raise_alert(order: Order, rule: Rule, detail: str) -> Alert | None:
     """Once per order and rule: the second time finds the row and does nothing."""
+    async with in_transaction():
+        raised = await _record(order, rule, detail)
+        if raised is None:
+            return None
+        await notify.alerts_raised([raised])
+    return raised.alert
+
+
+async def _record(order: Order, rule: Rule, detail: str) -> notify.RaisedAlert | None:
     if await Alert.filter(order_id=order.id, rule=rule.key).exists():
         return None
     managers = [m.userid for m in await staff_covering(order, Role.MANAGER)]
     try:
-        async with in_transaction():
+        async with in_transaction():  # a savepoint: a clash rolls back this alert alone
             alert = await Alert.create(order=order, rule=rule.key, detail=detail[:255])
-            await notify.alert_raised(alert, order, managers, title=rule.title, detail=detail, todo=rule.todo)
     except IntegrityError:
         return None  # raised at the same moment by another worker
-    return alert
+    return notify.RaisedAlert(alert, order, managers, title=rule.title, detail=detail, todo=rule.todo)
 
 
 async def scan(payload: dict[str, object] | None = None) -> int:
-    """Check every rule; how many new alerts were raised."""
+    """Check every rule; how many new alerts were raised. They are told together (in the job's
+    transaction), so a manager with many gets one digest."""
     if not runtime().config.alerts.enabled:
         return 0
-    raised = 0
+    raised = []
     for rule in RULES:
         threshold = rule.threshold()
         if threshold <= 0:
             continue
         for order, detail in await rule.find(threshold):
-            if await raise_alert(order, rule, detail):
-                raised += 1
-    return raised
+            if (alert := await _record(order, rule, detail)) is not None:
+                raised.append(alert)
+    await notify.alerts_raised(raised)
+    return len(raised)
 
 
 async def handle_alert(*, actor: Staff, alert_id: int) -> Alert:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from infra.kv import KeyValueStore
 from infra.runtime import runtime
-from models import Staff, Task, TaskKind, TaskState
+from models import InboxMessage, MessageState, Staff, Task, TaskKind, TaskState
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ class Slot:
 
 PHOTOS = Slot("task", 7 * 86400)  # the measuring or installing job the member's photos go to
 GOODS_IN = Slot("goods", 86400)  # the order the warehouse member's scans are for
+PHOTO_BATCH = Slot("photo-batch", 3600)  # the first photo of a batch still arriving
 
 
 class ChatState:
@@ -58,3 +59,19 @@ async def photo_task(staff: Staff) -> Task | None:
         assignee_id=staff.id, kind__in=[TaskKind.MEASURE, TaskKind.INSTALL], state=TaskState.ACCEPTED
     ).limit(2)
     return tasks[0] if len(tasks) == 1 else None
+
+
+async def photo_batch(staff: Staff, photo_id: int) -> int | None:
+    """Photos sent together arrive as one message each. While another photo of this member's waits in
+    the inbox, this one joins a batch still arriving (None: it gets no answer of its own); the last one
+    gets the id of its batch's first photo (its own, sent alone), to answer for them all at once. WeCom
+    drops what a member gets beyond 30 messages a minute, so 40 photos must not bring 40 cards."""
+    state = chat()
+    first = await state.get(PHOTO_BATCH, staff.userid)
+    waiting = await InboxMessage.filter(userid=staff.userid, msg_type="image", state=MessageState.PENDING).count()
+    if waiting > 1:  # this one (still pending while it is handled) and at least one more
+        if first is None:
+            await state.set(PHOTO_BATCH, staff.userid, photo_id)
+        return None
+    await state.clear(PHOTO_BATCH, staff.userid)
+    return first if first is not None and first < photo_id else photo_id

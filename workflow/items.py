@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from models import Order, OrderItem, Product
 from workflow.errors import Invalid
+from workflow.fields import ITEMS
 
 MAX_ITEMS = 50
 
@@ -20,7 +21,7 @@ class ItemInput:
 async def check_items(items: list[ItemInput]) -> dict[int, Product]:
     """The active products the items name; Invalid (field "items") for anything wrong."""
     if not items:
-        raise Invalid("请至少选择一件产品", "items")
+        raise Invalid(ITEMS.required, ITEMS.name)
     if len(items) > MAX_ITEMS:
         raise Invalid(f"一张订单最多 {MAX_ITEMS} 件产品", "items")
     products = {p.id: p for p in await Product.filter(id__in=[i.product_id for i in items], active=True)}

@@ -61,6 +61,29 @@ async def categorize_photo(*, actor: Staff, attachment_id: int, category: Attach
     return photo
 
 
+async def categorize_photos(
+    *, actor: Staff, task_id: int, first_id: int, last_id: int, category: AttachmentCategory
+) -> list[Attachment]:
+    """A batch of photos sent together, sorted at once: the actor's still unsorted photos of the job."""
+    if category not in SITE_PHOTO_CATEGORIES:
+        raise Invalid("照片分类只能是水电路、墙地、窗户或其他")
+    photos = await Attachment.filter(
+        task_id=task_id, uploader_id=actor.id, id__gte=first_id, id__lte=last_id, category=AttachmentCategory.UNSORTED
+    ).order_by("id")
+    if not photos:
+        raise NotFound("这些照片都已分类")
+    order = await Order.get(id=photos[0].order_id)
+    step = ORDER["categorize_photo"]
+    await ORDER.check(step, actor, order)
+    ids = [p.id for p in photos]
+    async with in_transaction():
+        await Attachment.filter(id__in=ids).update(category=category)
+        await apply(
+            step, actor=actor, order=order, event={"attachment": ids[-1], "photos": ids, "category": category.value}
+        )
+    return photos
+
+
 async def add_drawing(*, actor: Staff, order: Order, stored: StoredFile, filename: str) -> Attachment:
     step = ORDER["add_drawing"]
     task = await ORDER.check(step, actor, order)

@@ -5,6 +5,8 @@ commit, once). Other modules say what happened; this module knows who hears of i
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -21,9 +23,11 @@ from cards.lifecycle import (
     visit_task_card,
 )
 from cards.manager import (
+    AlertLine,
     accept_escalation_card,
     accept_nudge_card,
     alert_card,
+    alert_digest,
     appointment_reminder_card,
     maintenance_card,
 )
@@ -237,6 +241,34 @@ async def alert_raised(alert: Alert, order: Order, managers: list[str], *, title
             links=runtime().links,
         )
         await enqueue_message(card)
+
+
+# A manager who would get this many alert cards from one scan gets one digest naming them all instead.
+DIGEST_FROM = 6
+
+
+@dataclass(frozen=True)
+class RaisedAlert:
+    alert: Alert
+    order: Order
+    managers: list[str]
+    title: str
+    detail: str
+    todo: str
+
+
+async def alerts_raised(raised: list[RaisedAlert]) -> None:
+    """A scan's new alerts: each one's card to its managers, but a manager who would get many cards at
+    once (WeCom drops what a member gets beyond 30 a minute) gets a digest that names them all."""
+    counts = Counter(m for r in raised for m in r.managers)
+    digested = {m for m, n in counts.items() if n >= DIGEST_FROM}
+    for r in raised:
+        to = [m for m in r.managers if m not in digested]
+        await alert_raised(r.alert, r.order, to, title=r.title, detail=r.detail, todo=r.todo)
+    for manager in sorted(digested):
+        lines = [AlertLine(r.order.number, r.title) for r in raised if manager in r.managers]
+        for message in alert_digest(manager, lines, url=runtime().links.oauth("/h5/orders")):
+            await enqueue_message(message)
 
 
 async def alert_handled(alert: Alert, by: Staff) -> None:

@@ -13,12 +13,13 @@ from infra.storage import RejectedFile
 from infra.timeutil import local_today
 from models import AttachmentCategory, Customer, Order, Staff
 from models.flows import MEASURE
+from workflow import fields
 from workflow.attachments import attach
 from workflow.errors import Invalid
+from workflow.fields import check_fields
 from workflow.items import ItemInput, check_items, write_items
 from workflow.lifecycle import apply
 from workflow.order_lifecycle import ORDER
-from workflow.scope import ORDER_NUMBER_RE
 from workflow.tasks import notify_dispatchers
 
 
@@ -34,32 +35,38 @@ async def create_order(
     note: str = "",
     paper_photo: bytes | None = None,
 ) -> Order:
-    """Create the order; the paper order's photo is checked and stored only once the rest is valid."""
+    """Create the order. Every wrong field is refused at once (one Invalid naming them all); the paper
+    order's photo is checked and stored even when other fields are wrong, so that the form can keep it
+    for the corrected submit, and attached only with the order."""
     step = ORDER["create_order"]
     ORDER.check_role(step, actor)
+    errors = check_fields(
+        fields.NEW_ORDER, {"number": number, "customer_name": customer_name, "phone": phone, "address": address}
+    )
     number = number.strip().upper()
     customer_name = customer_name.strip()
     address = address.strip()
     phone = normalize_phone(phone)
-    if not ORDER_NUMBER_RE.match(number):
-        raise Invalid("订单号只能包含字母、数字和短横线，最多 32 位", "number")
-    if not customer_name or len(customer_name) > 64:
-        raise Invalid("请填写客户姓名（64 字以内）", "customer_name")
-    if not is_mobile(phone):
-        raise Invalid("手机号应为 11 位数字，以 1 开头", "phone")
-    if not address or len(address) > 255:
-        raise Invalid("请填写地址（255 字以内）", "address")
-    if expected_measure_date is not None and expected_measure_date < local_today():
-        raise Invalid("期望测量日期不能早于今天", "expected_measure_date")
-    products = await check_items(items)
-    if await Order.filter(number=number).exists():
-        raise Invalid(f"订单号 {number} 已存在，请核对纸质订单编号", "number")
+    if "phone" not in errors and not is_mobile(phone):
+        errors["phone"] = fields.PHONE.mismatch
+    rule = fields.EXPECTED_MEASURE_DATE
+    if late := rule.check(expected_measure_date, earliest=local_today()):
+        errors[rule.name] = late
+    try:
+        products = await check_items(items)
+    except Invalid as refused:
+        errors["items"] = refused.message
+    if "number" not in errors and await Order.filter(number=number).exists():
+        errors["number"] = f"订单号 {number} 已存在，请核对纸质订单编号"
 
     vault = runtime().vault
+    photo = None
     try:
         photo = await runtime().files.put_image(paper_photo) if paper_photo else None
     except RejectedFile as refused:
-        raise Invalid(refused.message, "paper_photo") from None
+        errors["paper_photo"] = refused.message
+    if errors:
+        raise Invalid.several(errors)
     async with in_transaction():
         index = vault.blind_index(phone)
         customer = await Customer.filter(phone_index=index, name=customer_name).first()

@@ -10,6 +10,7 @@ from tortoise.transactions import in_transaction
 from models import EventKind, Order, Payment, PaymentKind, PaymentMethod, Staff
 from workflow import notify, timeline
 from workflow.errors import Conflict, Invalid
+from workflow.fields import AMOUNT, CONTRACT_AMOUNT
 from workflow.lifecycle import apply, members_for
 from workflow.order_lifecycle import ORDER
 
@@ -17,6 +18,9 @@ MAX_AMOUNT = Decimal("99999999.99")
 
 
 def parse_amount(text: str, field: str) -> Decimal:
+    rule = {r.name: r for r in (AMOUNT, CONTRACT_AMOUNT)}.get(field)
+    if rule is not None and (problem := rule.check(text)):
+        raise Invalid(problem, field)
     try:
         amount = Decimal(text.strip().replace(",", "").replace("¥", "")).quantize(Decimal("0.01"))
     except (InvalidOperation, AttributeError) as exc:

@@ -9,7 +9,8 @@ from cards.views import OrderView, TaskView
 from infra.runtime import runtime
 from infra.security import normalize_phone
 from models import Attachment, AttachmentCategory, Customer, Order, OrderItem, Staff, Task, TaskState
-from models.enums import OPEN_TASK_STATES, SITE_PHOTO_CATEGORIES
+from models.enums import SITE_PHOTO_CATEGORIES
+from workflow.privacy import phone_of
 from workflow.timeline import timeline
 
 
@@ -29,7 +30,7 @@ async def order_view(order: Order, *, with_timeline: bool = False) -> OrderView:
         state=order.state.value,
         state_label=order.state.label,
         customer_name=customer.name,
-        phone=runtime().vault.decrypt(customer.phone_encrypted),
+        phone=phone_of(customer),
         address=order.address,
         items=[item_label(i) for i in items],
         sales_name=sales.name,
@@ -47,11 +48,6 @@ async def task_view(task: Task) -> TaskView:
         scheduled_date=task.scheduled_date,
         order=await order_view(order),
     )
-
-
-async def open_tasks(staff: Staff) -> list[TaskView]:
-    tasks = await Task.filter(assignee_id=staff.id, state__in=list(OPEN_TASK_STATES)).order_by("scheduled_date", "id")
-    return [await task_view(t) for t in tasks]
 
 
 async def orders_with_phone(phone: str) -> list[str]:

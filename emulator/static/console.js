@@ -13,8 +13,11 @@
   const state = {
     users: [], agentName: "应用", current: null, rev: 0, nodes: new Map(), lastTime: 0,
     polling: false, cbSeq: 0,
+    stream: null, live: false, // the chat's event stream, and whether it is open (then nothing polls)
+    pinned: true, // the chat shows its newest message; false once the member scrolls up to read
   };
-  const POLL_MS = 1000;
+  // Polling is the fallback while the event stream is down; ?poll=<ms> sets its interval.
+  const POLL_MS = Number(new URLSearchParams(location.search).get("poll")) || 1000;
   const NOTICE_CARDS = new Set(["text_notice", "news_notice"]);
   const AVATAR_COLORS = ["#3b82f6", "#10b981", "#f59e0b", "#ef4444", "#8b5cf6", "#06b6d4", "#ec4899", "#64748b"];
   const CALLBACK_KINDS = {
@@ -190,6 +193,7 @@
     if (!target) return toast("无法打开该链接");
     if (!state.current) return toast("请先在左侧选择成员");
     ui.h5Title.textContent = "加载中…";
+    ui.h5Title.dataset.loading = "1";
     ui.frame.src = `/emulator/open?userid=${encodeURIComponent(state.current)}&url=${encodeURIComponent(target)}`;
     ui.overlay.hidden = false;
   }
@@ -197,15 +201,28 @@
   function closeH5() {
     ui.overlay.hidden = true;
     ui.frame.src = "about:blank";
-    poll();
+    if (!state.live) poll();
   }
+
+  function setH5Title(title) {
+    ui.h5Title.textContent = title;
+    delete ui.h5Title.dataset.loading;
+  }
+
+  // WeCom's title bar shows the page's <title>. A page on another origin (Relay's, in the demo) is not
+  // ours to read: it posts its title to the frame's parent ({h5title}), and only the frame's own posts count.
+  window.addEventListener("message", (ev) => {
+    if (ev.source !== ui.frame.contentWindow || ui.overlay.hidden) return;
+    const title = ev.data && typeof ev.data.h5title === "string" ? ev.data.h5title : null;
+    if (title !== null) setH5Title(title);
+  });
 
   ui.frame.addEventListener("load", () => {
     if (ui.overlay.hidden) return;
     try {
-      ui.h5Title.textContent = ui.frame.contentDocument.title || ui.frame.contentWindow.location.host;
+      setH5Title(ui.frame.contentDocument.title || ui.frame.contentWindow.location.host);
     } catch {
-      ui.h5Title.textContent = ""; // another origin: its title is not ours to read
+      if (ui.h5Title.dataset.loading) setH5Title(""); // another origin that told us nothing
     }
   });
   $("#h5-close").addEventListener("click", closeH5);
@@ -460,7 +477,8 @@
     if (button) button.disabled = false;
     if (result.ok === false && result.attempts === undefined) toast(result.error || "无法点击");
     else reportDelivery(result);
-    poll();
+    state.pinned = true;
+    if (!state.live) poll();
   }
 
   // ---------- rendering: one chat entry ----------
@@ -492,14 +510,26 @@
     const who = mine ? avatar(userName(entry.userid)) : avatar(state.agentName, "#1a6ff0");
     return h("div", {
       class: `msg ${mine ? "me" : "bot"}`,
-      dataset: { seq: String(entry.seq), msgid: entry.msgid, msgtype: entry.msgtype },
+      dataset: { seq: String(entry.seq), rev: String(entry.rev), msgid: entry.msgid, msgtype: entry.msgtype },
     }, who, h("div", { class: "body" }, mine ? renderMine(entry) : renderBot(entry)));
   }
 
+  function scrollToNewest() {
+    // At once, not smoothly: while a smooth scroll runs the chat is not yet at the bottom, and a message
+    // arriving meanwhile would find the member "scrolled up" and stay out of view.
+    ui.chat.scrollTo({ top: ui.chat.scrollHeight, behavior: "instant" });
+  }
+
+  ui.chat.addEventListener("scroll", () => {
+    state.pinned = ui.chat.scrollHeight - ui.chat.scrollTop - ui.chat.clientHeight < 80;
+  });
+  // A photo or card image that loads after its message grows the chat: keep the newest in view.
+  ui.chat.addEventListener("load", (ev) => {
+    if (ev.target instanceof HTMLImageElement && state.pinned) scrollToNewest();
+  }, true);
+
   function applyEntries(entries) {
     if (!entries.length) return;
-    const nearBottom = ui.chat.scrollHeight - ui.chat.scrollTop - ui.chat.clientHeight < 80;
-    let appended = false;
     for (const entry of entries) {
       const node = renderEntry(entry);
       const existing = state.nodes.get(entry.seq);
@@ -511,15 +541,39 @@
         }
         state.lastTime = entry.time;
         ui.chat.append(node);
-        appended = true;
       }
       state.nodes.set(entry.seq, node);
     }
     ui.empty.hidden = state.nodes.size > 0;
-    if (appended && nearBottom) ui.chat.scrollTop = ui.chat.scrollHeight;
+    if (state.pinned) scrollToNewest();
   }
 
-  // ---------- polling ----------
+  // ---------- receiving: the event stream, polling only while it is down ----------
+
+  function receive(data, userid) {
+    if (userid !== state.current) return;
+    applyEntries(data.entries);
+    state.rev = Math.max(state.rev, data.rev);
+  }
+
+  function connect() {
+    state.stream?.close();
+    state.live = false;
+    const userid = state.current;
+    if (!userid || !window.EventSource) return;
+    const stream = new EventSource(
+      `/emulator/api/chat/stream?userid=${encodeURIComponent(userid)}&after=${state.rev}`);
+    state.stream = stream;
+    stream.addEventListener("open", () => { if (stream === state.stream) state.live = true; });
+    stream.addEventListener("chat", (ev) => { if (stream === state.stream) receive(JSON.parse(ev.data), userid); });
+    stream.addEventListener("reset", () => { if (stream === state.stream) resetChat(); });
+    stream.addEventListener("error", () => {
+      if (stream !== state.stream) return;
+      state.live = false;
+      poll(); // catch up while the browser reconnects (it resumes after the last event it had)
+      if (stream.readyState === EventSource.CLOSED) setTimeout(() => { if (stream === state.stream) connect(); }, 3000);
+    });
+  }
 
   async function poll() {
     if (!state.current || state.polling) return;
@@ -532,8 +586,7 @@
         resetChat(); // the emulator restarted: its revisions begin again
         return;
       }
-      applyEntries(data.entries);
-      state.rev = data.rev;
+      receive(data, userid);
     } catch {
       // the emulator restarted or is busy: the next tick tries again
     } finally {
@@ -593,10 +646,12 @@
     ui.members.querySelectorAll(".member").forEach((li) => li.classList.toggle("active", li.dataset.userid === userid));
     ui.currentUser.textContent = `${user.name}${user.position ? ` · ${user.position}` : ""}`;
     resetChat();
+    state.pinned = true;
     ui.overlay.hidden = true;
     ui.frame.src = "about:blank";
-    poll();
-    if (announce) post("/emulator/api/enter", { userid }).then(() => poll());
+    connect(); // the stream begins with the whole chat
+    if (!state.stream) poll();
+    if (announce) post("/emulator/api/enter", { userid }).then(() => { if (!state.stream) poll(); });
   }
 
   function renderMembers() {
@@ -614,10 +669,11 @@
     if (!text) return;
     if (!state.current) return toast("请先在左侧选择成员");
     ui.input.value = "";
+    state.pinned = true;
     const pending = post("/emulator/api/send", { userid: state.current, text });
-    setTimeout(poll, 60); // show the member's own bubble before Relay has answered
+    if (!state.live) setTimeout(poll, 60); // show the member's own bubble before Relay has answered
     reportDelivery(await pending);
-    poll();
+    if (!state.live) poll();
   });
 
   ui.photo.addEventListener("change", async () => {
@@ -628,10 +684,11 @@
     const form = new FormData();
     form.append("userid", state.current);
     form.append("file", file, file.name);
+    state.pinned = true;
     const pending = post("/emulator/api/image", form);
-    setTimeout(poll, 120);
+    if (!state.live) setTimeout(poll, 120);
     reportDelivery(await pending);
-    poll();
+    if (!state.live) poll();
   });
 
   ui.chat.addEventListener("click", (ev) => {
@@ -688,8 +745,8 @@
     const remembered = readCookie("emu_user");
     const first = state.users.find((u) => u.userid === remembered) || state.users[0];
     if (first) selectMember(first.userid, { announce: false });
-    setInterval(poll, POLL_MS);
-    setInterval(pollCallbacks, POLL_MS);
+    setInterval(() => { if (!state.live) poll(); }, POLL_MS);
+    setInterval(pollCallbacks, 1000);
     pollCallbacks();
   }
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import urlencode
 
 from playwright.async_api import Locator, Page, expect
 
 from models import Attachment, AttachmentCategory, Order, OrderState, Task, TaskState
 from tests.browser.conftest import Shot
-from tests.browser.h5 import NewOrder, create_order_in_browser, paper_photo
+from tests.browser.h5 import SALES, NewOrder, create_order_in_browser, order_at, paper_photo
 from tests.support import World, jpeg
 
 NUMBER = "LS20261126001"
@@ -102,3 +103,80 @@ async def test_dispatch_accept_and_sort_a_site_photo_in_the_console(
     await expect(photo_card.locator(".card-replaced")).to_have_text("已归类：水电路")
     await page.set_viewport_size({"width": 1366, "height": 900})
     await shot("desktop")
+
+
+def console_url(world: World, **query: str) -> str:
+    return f"{world.emulator_url.rstrip('/')}/?{urlencode(query)}"
+
+
+def chat_polls(page: Page) -> list[str]:
+    """Every time the console asks the emulator for new messages (not its event stream)."""
+    polls: list[str] = []
+    page.on("request", lambda r: polls.append(r.url) if "/emulator/api/chat?" in r.url else None)
+    return polls
+
+
+async def test_messages_arrive_as_they_happen_not_by_polling(world: World, page: Page, shot: Shot) -> None:
+    number = "LS20261126002"
+    await order_at(world, OrderState.CREATED, number)
+    polls = chat_polls(page)
+    await page.goto(console_url(world, poll="600000"))  # a poll ten minutes away: only the stream can show it
+    await switch_to(page, "张晓燕")
+
+    # Something happens elsewhere (the member's phone, Relay): it shows without the console asking.
+    await world.say(SALES, f"订单 {number}")
+    card = chat_card(page, f"订单 {number}")
+    await expect(card).to_contain_text("黄女士")
+    mine = page.locator("#chat .msg.me .bubble").filter(has_text=f"订单 {number}")
+    await expect(mine).to_be_visible()
+    assert polls == [], polls
+    await shot("streamed")
+
+
+async def test_the_newest_message_is_scrolled_into_view(world: World, page: Page, shot: Shot) -> None:
+    number = "LS20261126003"
+    await order_at(world, OrderState.CREATED, number)
+    await page.goto(console_url(world))
+    await switch_to(page, "张晓燕")
+    composer = page.locator("#text-input")
+    for text in ("帮助", f"订单 {number}", "帮助"):
+        await composer.fill(text)
+        await page.get_by_role("button", name="发送").click()
+        await expect(page.locator("#chat .msg.me .bubble").last).to_have_text(text)
+    # A photo grows the chat as it loads, after it was scrolled to; what comes next still shows.
+    await page.locator("#photo-input").set_input_files(
+        {"name": "现场.jpg", "mimeType": "image/jpeg", "buffer": jpeg(480, 900, color=(90, 140, 60))}
+    )
+    await expect(page.locator("#chat .msg.me img.photo").last).to_be_visible()
+    await world.settle()
+    await composer.fill(f"订单 {number}")
+    await page.get_by_role("button", name="发送").click()
+    newest = page.locator("#chat .msg").last
+    await expect(newest.locator(".card-title")).to_have_text(f"订单 {number}")
+    await expect(newest).to_be_in_viewport()
+    await shot("newest-in-view")
+
+
+async def test_card_text_keeps_its_line_breaks_and_the_page_title_shows(world: World, page: Page, shot: Shot) -> None:
+    number = "LS20261126004"
+    order = await order_at(world, OrderState.MEASURE_SCHEDULED, number)
+    await page.goto(console_url(world))
+    await switch_to(page, "张晓燕")
+    await page.locator("#text-input").fill(f"订单 {number}")
+    await page.get_by_role("button", name="发送").click()
+
+    # The order card's timeline is one line per event, as the bot sent it ("\n" between them).
+    card = chat_card(page, f"订单 {number}")
+    quote = card.locator(".card-quote")
+    await expect(quote).to_be_visible()
+    sent = world.card(SALES, f"订单 {number}").card["quote_area"]["quote_text"]
+    assert sent.count("\n") >= 1, sent
+    assert (await quote.inner_text()).split("\n") == sent.split("\n")
+    await shot("line-breaks")
+
+    # Its link opens the order page inside the phone, with the page's title in the title bar.
+    await card.locator(".card-footer").filter(has_text="查看详情").click()
+    await expect(page.locator("#h5-overlay")).to_be_visible()
+    await expect(page.frame_locator("#h5-frame").locator("header.bar h1")).to_have_text(f"订单 {order.number}")
+    await expect(page.locator("#h5-title")).to_have_text(f"订单 {number}")
+    await shot("h5-title")

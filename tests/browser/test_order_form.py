@@ -35,7 +35,7 @@ async def test_sales_creates_an_order_and_the_dispatchers_are_told(
     await expect(page.locator("header.bar h1")).to_have_text("订单 LS20261125001")
     await expect(page.locator("#order-state")).to_have_text("待派测量")
     await expect(page.locator("#customer")).to_have_text("黄女士")
-    await expect(page.locator("#summary")).to_contain_text("13812345678")
+    await expect(page.locator("#phone")).to_have_text("138****5678")  # the full number on a tap (显示号码)
     await expect(page.locator("#summary")).to_contain_text("漕溪北路 88 弄")
     await expect(page.locator("#items")).to_contain_text("主卫：淋浴房 K系列 K5")
     await expect(page.locator("#items")).to_contain_text("客卫：淋浴房 S系列 S1")
@@ -121,7 +121,8 @@ async def test_a_duplicate_order_number_is_refused(world: World, page: Page, sho
 
     await expect(page.locator("#form-error")).to_have_text("订单号 LS20261125004 已存在，请核对纸质订单编号")
     await expect(page.locator("header.bar h1")).to_have_text("新建订单")
-    await expect(page.locator("#photo-again")).to_contain_text("请重新选择")
+    await expect(page.locator("#number-error")).to_have_text("订单号 LS20261125004 已存在，请核对纸质订单编号")
+    await expect(page.get_by_label("订单号")).to_have_class("invalid")
     await shot("duplicate")
     # What was typed is still there to correct.
     await expect(page.get_by_label("客户姓名")).to_have_value("周先生")

@@ -204,6 +204,31 @@ async def test_duplicate_check_only_when_asked_and_same_recipients(emu: Emu) -> 
     assert emu.state.texts("zhangsan").count("另一句") == 2
 
 
+async def test_strict_duplicate_check_compares_the_whole_request(emu: Emu) -> None:
+    emu.state.strict_duplicate_check()
+    plain = text_body("重试的消息")
+    await emu.send(plain)
+    # The loose reading would drop this retry (same content, same member); the doc's would not.
+    await emu.send({**plain, "enable_duplicate_check": 1})
+    assert emu.state.texts("zhangsan") == ["重试的消息", "重试的消息"]
+    flagged = text_body("每次都带检查", enable_duplicate_check=1, duplicate_check_interval=600)
+    first = await emu.send(flagged)
+    again = await emu.send(flagged)
+    assert again["errcode"] == 0 and again["msgid"] == first["msgid"]
+    assert emu.state.texts("zhangsan").count("每次都带检查") == 1
+
+
+async def test_member_limit_drops_silently_and_counts(emu: Emu) -> None:
+    emu.state.limit_per_member(per_minute=30, per_hour=1000)
+    answers = [await emu.send(text_body(f"第 {i} 条")) for i in range(35)]
+    assert all(a["errcode"] == 0 and a["msgid"] for a in answers)  # WeCom says nothing
+    assert len(emu.state.texts("zhangsan")) == 30
+    assert (emu.state.delivered["zhangsan"], emu.state.dropped["zhangsan"]) == (30, 5)
+    emu.state.advance_time(60)  # a minute later the member receives again
+    await emu.send(text_body("一分钟后"))
+    assert emu.state.texts("zhangsan")[-1] == "一分钟后"
+
+
 # -- template cards -------------------------------------------------------------------------------
 
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+from typing import Any
+
+import aiohttp
 from aiohttp import FormData
 
 from tests.emulator.support import AGENT_ID, Emu, Receiver, button_card, card_body, text_body
@@ -125,3 +130,62 @@ async def test_enter_callbacks_verify_and_expire(emu: Emu, receiver: Receiver) -
 
 async def test_unknown_public_media(emu: Emu) -> None:
     assert (await emu.client.get("/emulator/media/nope")).status == 404
+
+
+async def next_event(stream: aiohttp.StreamReader) -> tuple[str, str, dict[str, Any]]:
+    """(id, event, data) of the next server-sent event, skipping comments and the retry line."""
+    fields: dict[str, str] = {}
+    async with asyncio.timeout(5):
+        while True:
+            line = (await stream.readline()).decode().rstrip("\n")
+            if line:
+                name, _, value = line.partition(": ")
+                fields[name] = value
+            elif "event" in fields:
+                return fields.get("id", ""), fields["event"], json.loads(fields["data"])
+            else:
+                fields = {}
+
+
+async def test_chat_stream_sends_entries_as_they_happen_and_resumes(emu: Emu, receiver: Receiver) -> None:
+    await emu.client.post("/emulator/api/send", json={"userid": "zhangsan", "text": "下单"})
+    resp = await emu.client.get("/emulator/api/chat/stream", params={"userid": "zhangsan"})
+    assert resp.status == 200 and resp.content_type == "text/event-stream"
+    # What was there already, then each new or changed entry the moment the emulator has it.
+    first_id, event, data = await next_event(resp.content)
+    assert event == "chat" and [e["payload"]["text"]["content"] for e in data["entries"]] == ["下单"]
+    sent = await emu.send(card_body(button_card()))
+    card_id, _, data = await next_event(resp.content)
+    [entry] = data["entries"]
+    assert entry["msgid"] == sent["msgid"] and int(card_id) == data["rev"] > int(first_id)
+    body = {
+        "agentid": AGENT_ID,
+        "userids": ["zhangsan"],
+        "response_code": sent["response_code"],
+        "button": {"replace_name": "已派单"},
+    }
+    await emu.call("POST", "message/update_template_card", json=body)
+    _, _, data = await next_event(resp.content)
+    assert [e["payload"]["template_card"]["replace_text"] for e in data["entries"]] == ["已派单"]
+    resp.close()
+
+    # A browser reconnecting says what it had: it gets only what came since.
+    await emu.client.post("/emulator/api/send", json={"userid": "zhangsan", "text": "在吗"})
+    again = await emu.client.get(
+        "/emulator/api/chat/stream", params={"userid": "zhangsan"}, headers={"Last-Event-ID": card_id}
+    )
+    _, _, data = await next_event(again.content)
+    assert [e["msgtype"] for e in data["entries"]] == ["template_card", "text"]  # the update, then the new text
+    again.close()
+
+    # One that had more than this emulator ever did (it restarted) starts over.
+    ahead = await emu.client.get(
+        "/emulator/api/chat/stream", params={"userid": "zhangsan"}, headers={"Last-Event-ID": "999"}
+    )
+    _, event, _ = await next_event(ahead.content)
+    assert event == "reset"
+    _, _, data = await next_event(ahead.content)
+    assert len(data["entries"]) == 3
+    ahead.close()
+    missing = await emu.client.get("/emulator/api/chat/stream", params={"userid": "ghost"})
+    assert missing.status == 404

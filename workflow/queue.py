@@ -1,0 +1,226 @@
+"""A member's queue (我的任务 / 我的待办): what is waiting on them, oldest first, each with its next step.
+
+Nothing here is a second list of who does what: the queue is read from the order's lifecycle table. For
+each order in the member's scope, the rows they may take now are what waits on them (the rows of 调整,
+changing course, wait on no one); the row that moves the order or its job forward is the step shown,
+on the page the table names for it. Managers' unhandled alerts (预警) wait on them too.
+
+Only orders in a state some row of theirs starts from, and in a scope of theirs, are read.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from tortoise.expressions import Q, Subquery
+from tortoise.functions import Sum
+
+from cards.views import QUEUE_LIMIT, QueueItem
+from infra.timeutil import local_today
+from models import Alert, Customer, Order, OrderState, OrgUnit, Payment, Role, Staff, Task, TaskState
+from models.enums import LIVE_TASK_STATES, OPEN_TASK_STATES
+from workflow.alerts import RULES_BY_KEY
+from workflow.errors import Conflict, NotAllowed
+from workflow.lifecycle import Facts, Scope, Transition, refusal_or_task
+from workflow.order_lifecycle import ORDER
+from workflow.privacy import phone_of
+
+LIMIT = QUEUE_LIMIT
+QUEUE_PATH = "/h5/queue"  # 我的待办
+
+# The one standing step: payments may be recorded on any confirmed order, but wait on sales only while
+# something is still owed.
+WHILE_OWED = ORDER["record_payment"]
+
+STATES = list(OrderState)
+FORWARD_JOB = (TaskState.ACCEPTED, TaskState.DONE)
+
+
+def waiting_rows(staff: Staff) -> list[Transition]:
+    """The table's rows that can wait on this member: theirs by role, taken from a state, done by hand,
+    and not a change of course (调整)."""
+    return [
+        t
+        for t in ORDER
+        if t.source
+        and not t.automatic
+        and ORDER.has_role_for(t, staff)
+        and not (t.page is not None and t.page.lists_actions)
+    ]
+
+
+def _moves_on(t: Transition, state: OrderState) -> bool:
+    """The row takes the order, or its field job, forward (a decline takes it back)."""
+    if t.target is not None and t.target != OrderState.CANCELLED:
+        return STATES.index(t.target) > STATES.index(state)
+    return t.task is not None and t.task.target in FORWARD_JOB
+
+
+def next_step(offered: list[Transition], state: OrderState) -> Transition:
+    """The row that takes the order or its job forward; else the first one there, a standing one last."""
+    ranked = sorted(offered, key=lambda t: (not _moves_on(t, state), t is WHILE_OWED))
+    return ranked[0]
+
+
+async def _candidates(staff: Staff, rows: list[Transition]) -> list[Order]:
+    """The orders in a state some row starts from and in one of the member's scopes for it, oldest first:
+    at most LIMIT * 2 waiting on a step, and the LIMIT oldest of those where money is still owed."""
+    scopes = {r.scope for t in rows for r in t.who if r.role is not None and staff.has_role(r.role)}
+    within = Q(id__in=[])
+    if Scope.UNIT in scopes:
+        unit = await OrgUnit.get(id=staff.org_unit_id)
+        within |= Q(org_unit__path__startswith=unit.path)
+    if Scope.OWN in scopes:
+        within |= Q(sales_id=staff.id)
+    if Scope.ASSIGNEE in scopes:
+        held = Task.filter(assignee_id=staff.id, superseded=False, state__in=list(LIVE_TASK_STATES))
+        within |= Q(id__in=Subquery(held.values("order_id")))
+    states = list(dict.fromkeys(s for t in rows for s in t.source))
+    standing = [
+        s for s in WHILE_OWED.source if s in states and not any(s in t.source for t in rows if t is not WHILE_OWED)
+    ]
+    moving = [s for s in states if s not in standing]
+    orders = await Order.filter(within, state__in=moving).order_by("state_since", "id").limit(LIMIT * 2)
+    if standing:
+        orders += await Order.filter(id__in=await _owing(within, standing))
+    orders.sort(key=_waiting_since)
+    return orders
+
+
+def _waiting_since(order: Order) -> tuple[datetime, int]:
+    return order.state_since or order.created_at, order.id
+
+
+async def _owing(within: Q, states: list[OrderState]) -> list[int]:
+    """The LIMIT oldest orders in these states with part of the contract amount not yet paid. Two narrow
+    reads, the sums done by the database: a salesperson's years of paid orders stay cheap."""
+    agreed = Order.filter(within, state__in=states, contract_amount__isnull=False)
+    contracts = await agreed.order_by("state_since", "id").values_list("id", "contract_amount")
+    paid = dict(
+        await Payment.filter(order_id__in=Subquery(agreed.values("id")))
+        .annotate(paid=Sum("amount"))
+        .group_by("order_id")
+        .values_list("order_id", "paid")
+    )
+    return [i for i, amount in contracts if (paid.get(i) or 0) < amount][:LIMIT]
+
+
+async def _facts(staff: Staff, orders: list[Order]) -> list[Facts]:
+    """What the rules are judged against, for all the orders at once: what Facts.of reads for one order,
+    in three reads (the order's unit under the member's is workflow.scope.covers)."""
+    mine = (await OrgUnit.get(id=staff.org_unit_id)).path
+    paths = dict(await OrgUnit.filter(id__in={o.org_unit_id for o in orders}).values_list("id", "path"))
+    tasks: dict[int, list[Task]] = {}
+    for task in await Task.filter(order_id__in=[o.id for o in orders], superseded=False).order_by("-id"):
+        tasks.setdefault(task.order_id, []).append(task)
+    return [
+        Facts(
+            actor=staff,
+            order=o,
+            in_unit=str(paths[o.org_unit_id]).startswith(mine),
+            own=o.sales_id == staff.id,
+            tasks=tasks.get(o.id, []),
+        )
+        for o in orders
+    ]
+
+
+def _offered(t: Transition, facts: Facts) -> bool:
+    try:
+        refusal_or_task(t, facts, None)
+    except (NotAllowed, Conflict):
+        return False
+    return True
+
+
+async def queue_for(staff: Staff) -> list[QueueItem]:
+    """What waits on the member now, oldest first (at most LIMIT)."""
+    rows = waiting_rows(staff)
+    waiting: list[tuple[Facts, list[Transition]]] = []
+    if rows:
+        for facts in await _facts(staff, await _candidates(staff, rows)):
+            offered = [t for t in rows if _offered(t, facts)]
+            if offered:
+                waiting.append((facts, offered))
+    waiting = waiting[:LIMIT]
+    customers = await _customers([f.order.customer_id for f, _ in waiting])
+    items = [
+        _order_item(facts, next_step(offered, facts.order.state), offered, customers[facts.order.customer_id])
+        for facts, offered in waiting
+    ]
+    if staff.has_role(Role.MANAGER):
+        items += await _alerts(staff)
+    items.sort(key=lambda i: i.since)
+    return items[:LIMIT]
+
+
+async def _customers(ids: list[int]) -> dict[int, Customer]:
+    return {c.id: c for c in await Customer.filter(id__in=set(ids))}
+
+
+def _order_item(facts: Facts, step: Transition, offered: list[Transition], customer: Customer) -> QueueItem:
+    order = facts.order
+    job = facts.current_task(step.task.kind) if step.task is not None else None
+    if job is not None and step.task is not None and step.task.target == TaskState.ACCEPTED:
+        # Accepting has no page of its own: 我的待办 takes it in one tap, as the task card does.
+        return _item(order, customer, step=step.label, path=QUEUE_PATH, since=_waiting_since(order)[0], job=job)
+    page = step.page or next((t.page for t in offered if t.page is not None), None)
+    return _item(
+        order,
+        customer,
+        step=page.label if page is not None and page is step.page else step.label,
+        path=page.url(order.number) if page is not None else f"/h5/orders/{order.number}",
+        since=_waiting_since(order)[0],
+        job=job,
+    )
+
+
+def _item(
+    order: Order, customer: Customer, *, step: str, path: str, since: datetime, job: Task | None = None
+) -> QueueItem:
+    return QueueItem(
+        number=order.number,
+        customer_name=customer.name,
+        address=order.address,
+        phone=phone_of(customer),
+        state_label=order.state.label,
+        step=step,
+        path=path,
+        since=since,
+        # A visit still to make; a job done (waiting for the customer's signature) is no appointment.
+        appointment=job.scheduled_date if job is not None and job.state in OPEN_TASK_STATES else None,
+        job=job.kind.label if job is not None else "",
+        accept_task=job.id if job is not None and path == QUEUE_PATH else None,
+    )
+
+
+async def _alerts(manager: Staff) -> list[QueueItem]:
+    unit = await OrgUnit.get(id=manager.org_unit_id)
+    alerts = (
+        await Alert.filter(handled_at__isnull=True, order__org_unit__path__startswith=unit.path)
+        .order_by("created_at", "id")
+        .limit(LIMIT)
+        .prefetch_related("order")
+    )
+    customers = await _customers([a.order.customer_id for a in alerts])
+    items = []
+    for alert in alerts:
+        rule = RULES_BY_KEY.get(alert.rule)
+        title = rule.title if rule is not None else alert.rule
+        order = alert.order
+        path = f"/h5/orders/{order.number}"
+        items.append(
+            _item(order, customers[order.customer_id], step=f"预警：{title}", path=path, since=alert.created_at)
+        )
+    return items
+
+
+async def appointments_today(staff: Staff, day: date | None = None) -> list[QueueItem]:
+    """The member's queue for one day's visits to customers (today's, by default): the morning card."""
+    day = day or local_today()
+    has_jobs = await Task.filter(
+        assignee_id=staff.id, scheduled_date=day, state__in=list(OPEN_TASK_STATES), superseded=False
+    ).exists()
+    if not has_jobs:
+        return []
+    return [i for i in await queue_for(staff) if i.appointment == day]

@@ -1,16 +1,16 @@
-"""Benchmark of the WeCom callback: requests/s and latency to the empty 200 under a burst of photo messages.
+"""Benchmark of the WeCom callback: requests/s and latency to the empty 200, beside what its stack allows.
 
-Starts the WeCom emulator, Relay (`relay serve`, on SQLite or PostgreSQL + Redis) and a bare aiohttp app
-(bench/bare_server.py, the floor) as subprocesses on free loopback ports. Uploads real JPEGs to the
-emulator for real media_ids, builds N image callbacks from one measurer, encrypted and signed as WeCom
-does, and fires the same bodies at the bare app and then at Relay with an aiohttp client at a fixed
-concurrency. Relay answers before it handles a message (the handling is background work in the same
-process), so it also waits until every stored inbox row is done or failed, polling the database.
+Three servers on loopback, on one database (SQLite, or a fresh PostgreSQL database with Redis): the bare
+aiohttp app (bench/bare_server.py, does nothing: the floor), the minimal correct handler
+(bench/minimal_server.py: verify, decrypt, parse, one INSERT ... ON CONFLICT DO NOTHING: the yardstick),
+and `relay serve` (web only, server.background = false). The same kind of encrypted, signed image
+callbacks go to each at concurrency 1 and 50, in interleaved rounds; the report gives Relay as a
+percentage of the minimal handler in the same run.
 
-    .venv/bin/python bench/callback_bench.py [--requests 2000] [--concurrency 50] [--backend sqlite|postgres|both]
+    .venv/bin/python bench/callback_bench.py [--backend sqlite|postgres|both] [--rounds 3] [--concurrency 1 50]
 
-Writes bench/results/callback-<backend>.md. Loopback only; every subprocess and the temporary database
-are removed on exit, also on error or Ctrl-C.
+Writes bench/results/callback-<backend>.md. Every subprocess and the temporary database are removed on
+exit, also on error or Ctrl-C.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ import io
 import math
 import os
 import platform
-import random
 import secrets
+import shlex
 import shutil
 import signal
 import socket
@@ -44,7 +44,6 @@ from typing import Any
 
 import aiohttp
 from gitinfo import git, working_tree_label  # noqa: E402  (bench/ is the script's folder)
-from PIL import Image, ImageDraw, ImageFilter
 from wechatpy.enterprise.crypto import PrpCrypto
 from yarl import URL
 
@@ -234,11 +233,13 @@ def emulator_toml(corp: Corp, *, callback_url: str, public_url: str, staff_csv: 
 
 
 def relay_toml(corp: Corp, *, port: int, emu_url: str, database_url: str, redis_url: str, storage: Path) -> str:
+    # background = false: `relay serve` as it runs beside workers, answering callbacks and nothing else.
     return f"""\
 [server]
 host = "127.0.0.1"
 port = {port}
 public_url = "http://127.0.0.1:{port}"
+background = false
 
 [database]
 url = {toml_str(database_url)}
@@ -265,25 +266,6 @@ pii_key = {toml_str(secrets.token_urlsafe(48))}
 
 
 # --- the burst ------------------------------------------------------------------------------------------
-
-
-def site_photo(seed: int, size: tuple[int, int] = (1280, 960)) -> bytes:
-    """A real JPEG with a photo's entropy (shapes, gradients, sensor noise), about 200-300 KB."""
-    rng = random.Random(seed)
-    width, height = size
-    img = Image.linear_gradient("L").resize(size).convert("RGB")
-    draw = ImageDraw.Draw(img)
-    for _ in range(40):
-        x, y = rng.randrange(width), rng.randrange(height)
-        w, h = rng.randrange(40, 400), rng.randrange(40, 300)
-        color = (rng.randrange(256), rng.randrange(256), rng.randrange(256))
-        draw.rectangle((x, y, x + w, y + h), fill=color)
-    img = img.filter(ImageFilter.GaussianBlur(2))
-    noise = Image.effect_noise(size, 24).convert("RGB")
-    img = Image.blend(img, noise, 0.18)
-    out = io.BytesIO()
-    img.save(out, "JPEG", quality=85)
-    return out.getvalue()
 
 
 def cdata(text: str) -> str:
@@ -347,37 +329,6 @@ def verify_url_params(corp: Corp) -> dict[str, str]:
         "nonce": nonce,
         "echostr": echostr,
     }
-
-
-async def upload_media(
-    session: aiohttp.ClientSession, emu_url: str, corp: Corp, photos: Sequence[bytes], count: int
-) -> list[str]:
-    async with session.get(
-        f"{emu_url}/cgi-bin/gettoken", params={"corpid": corp.corp_id, "corpsecret": corp.secret}
-    ) as resp:
-        answer = await resp.json()
-    if answer.get("errcode") != 0:
-        raise StepFailed(f"gettoken: {answer}")
-    token = answer["access_token"]
-    media_ids: list[str] = [""] * count
-    slots = asyncio.Semaphore(8)
-
-    async def one(i: int) -> None:
-        form = aiohttp.FormData()
-        form.add_field("media", photos[i % len(photos)], filename=f"site-{i}.jpg", content_type="image/jpeg")
-        async with (
-            slots,
-            session.post(
-                f"{emu_url}/cgi-bin/media/upload", params={"access_token": token, "type": "image"}, data=form
-            ) as resp,
-        ):
-            result = await resp.json()
-        if result.get("errcode") != 0 or not result.get("media_id"):
-            raise StepFailed(f"media/upload: {result}")
-        media_ids[i] = result["media_id"]
-
-    await asyncio.gather(*(one(i) for i in range(count)))
-    return media_ids
 
 
 @dataclass
@@ -513,43 +464,6 @@ class Inbox:
         return Counter({str(k): int(n) for k, n in await self.query(sql)})
 
 
-@dataclass
-class Drain:
-    states: Counter[str]
-    seconds_from_burst_start: float | None  # until the last row was marked done/failed (its processed_at)
-    seconds_after_last_answer: float | None
-    timed_out: bool
-    attachments: int
-    outbox: Counter[str]
-    last_errors: list[str]
-
-
-async def wait_drained(
-    inbox: Inbox, *, userid: str, expected: int, burst_started: float, burst_ended: float, within: float
-) -> Drain:
-    deadline = time.monotonic() + within
-    timed_out = True
-    states: Counter[str] = Counter()
-    while time.monotonic() < deadline:
-        states = await inbox.states(userid)
-        if states["done"] + states["failed"] >= expected and not states["pending"]:
-            timed_out = False
-            break
-        await asyncio.sleep(0.25)
-    _, _, last_done = await inbox.handled_window(userid)
-    from_start = after_last = None
-    if last_done is not None and not timed_out:
-        from_start = last_done.timestamp() - burst_started
-        after_last = last_done.timestamp() - burst_ended
-    errors = [
-        str(r[0])[:300]
-        for r in await inbox.query("SELECT last_error FROM inbox WHERE last_error <> '' ORDER BY id DESC LIMIT 3")
-    ]
-    attachments = int((await inbox.query("SELECT COUNT(*) FROM attachment"))[0][0])
-    outbox = await inbox.count("SELECT state, COUNT(*) FROM outbox GROUP BY state")
-    return Drain(states, from_start, after_last, timed_out, attachments, outbox, errors)
-
-
 @contextlib.asynccontextmanager
 async def database(backend: str, tmp: Path) -> AsyncIterator[tuple[str, str]]:
     """(database url, redis url): a SQLite file in tmp, or a fresh PostgreSQL database dropped afterwards."""
@@ -574,85 +488,48 @@ async def database(backend: str, tmp: Path) -> AsyncIterator[tuple[str, str]]:
             await admin.close()
 
 
-async def forget_redis_keys(corp: Corp, userid: str, database_url: str) -> None:
-    """Only this run's keys in db 14 (others share it): this corp's token, and the measurer's chat
-    context while it still names this run's order or task."""
-    import redis.asyncio as redis
-
-    async with Inbox(database_url) as db:
-        ours = {str(r[0]) for r in await db.query("SELECT id FROM task")}
-        ours |= {str(r[0]) for r in await db.query('SELECT id FROM "order"')}
-    client = redis.from_url(REDIS_URL, decode_responses=True)
-    try:
-        keys = [key async for key in client.scan_iter(match=f"relay:*{corp.corp_id}*", count=500)]
-        async for key in client.scan_iter(match=f"relay:chat:*:{userid}", count=500):
-            if await client.get(key) in ours:
-                keys.append(key)
-        if keys:
-            await client.delete(*keys)
-    finally:
-        await client.aclose()
-
-
 # --- one backend ----------------------------------------------------------------------------------------
+
+SERVERS = ("bare aiohttp", "minimal correct", "Relay")
 
 
 @dataclass
 class Report:
     backend: str
     args: argparse.Namespace
-    bare: BurstResult
-    relay: BurstResult
-    drain: Drain
-    photo_bytes: int
-    media_ids: int
-    seeded_task: str
+    # (concurrency, server) -> one result per round
+    results: dict[tuple[int, str], list[BurstResult]]
+    stored: dict[str, int]  # rows each storing server holds after the run
+    sent: dict[str, int]
+    load_before: tuple[float, float, float]
+    load_after: tuple[float, float, float]
     relay_log_counts: Counter[str]
-    relay_log_samples: list[str]
-    load_before: tuple[float, float, float]  # the machine's load average just before the bursts
 
 
-def log_levels(path: Path) -> tuple[Counter[str], list[str]]:
+def log_levels(path: Path) -> Counter[str]:
     counts: Counter[str] = Counter()
-    samples: list[str] = []
     for line in path.read_text(errors="replace").splitlines():
         for level in (" WARNING ", " ERROR ", " CRITICAL ", "Traceback"):
             if level in line:
                 counts[level.strip()] += 1
-                if len(samples) < 5 and line not in samples:
-                    samples.append(line[:300])
-    return counts, samples
+    return counts
+
+
+async def count_rows(database_url: str, table: str) -> int:
+    async with Inbox(database_url) as db:
+        return int((await db.query(f"SELECT COUNT(*) FROM {table}"))[0][0])
 
 
 async def run_backend(backend: str, args: argparse.Namespace) -> Report:
     tmp = Path(tempfile.mkdtemp(prefix=f"relay-bench-{backend}-"))
     procs = Processes(logs=tmp, source=args.source)
-    corp = Corp.random()
-    emu_port, relay_port, bare_port = free_port(), free_port(), free_port()
-    emu_url, relay_url, bare_url = (f"http://127.0.0.1:{p}" for p in (emu_port, relay_port, bare_port))
     print(f"[{backend}] temp dir {tmp}", flush=True)
     try:
         async with database(backend, tmp) as (database_url, redis_url), aiohttp.ClientSession() as http:
             try:
-                return await _run(
-                    backend,
-                    args,
-                    tmp,
-                    procs,
-                    corp,
-                    http,
-                    database_url,
-                    redis_url,
-                    emu_url=emu_url,
-                    relay_url=relay_url,
-                    bare_url=bare_url,
-                    ports=(emu_port, relay_port, bare_port),
-                )
+                return await _run(backend, args, tmp, procs, http, database_url, redis_url)
             finally:
                 await procs.stop_all()
-                if redis_url:
-                    with contextlib.suppress(Exception):
-                        await forget_redis_keys(corp, args.userid, database_url)
     finally:
         await procs.stop_all()
         if args.keep:
@@ -666,115 +543,90 @@ async def _run(
     args: argparse.Namespace,
     tmp: Path,
     procs: Processes,
-    corp: Corp,
     http: aiohttp.ClientSession,
     database_url: str,
     redis_url: str,
-    *,
-    emu_url: str,
-    relay_url: str,
-    bare_url: str,
-    ports: tuple[int, int, int],
 ) -> Report:
-    emu_port, relay_port, bare_port = ports
+    corp = Corp.random()
+    relay_port, bare_port, minimal_port = free_port(), free_port(), free_port()
+    urls = {
+        "Relay": f"http://127.0.0.1:{relay_port}",
+        "bare aiohttp": f"http://127.0.0.1:{bare_port}",
+        "minimal correct": f"http://127.0.0.1:{minimal_port}",
+    }
     config = tmp / "config.toml"
     config.write_text(
         relay_toml(
             corp,
             port=relay_port,
-            emu_url=emu_url,
+            emu_url="http://127.0.0.1:9",  # never called: serve runs no background work here
             database_url=database_url,
             redis_url=redis_url,
             storage=tmp / "files",
         ),
         encoding="utf-8",
     )
-    emu_config = tmp / "emulator.toml"
-    emu_config.write_text(
-        emulator_toml(
-            corp,
-            callback_url=relay_url + CALLBACK_PATH,
-            public_url=emu_url,
-            staff_csv=args.source / DEMO_DATA / "staff.csv",
-        ),
-        encoding="utf-8",
-    )
-
-    print(f"[{backend}] starting emulator on {emu_port}, preparing Relay's database", flush=True)
-    emulator = await procs.start("emulator", [PYTHON, "-m", "emulator", "--config", emu_config, "--port", emu_port])
     relay_cli: list[str | Path | int] = [RELAY, "--config", config]
     await procs.run("migrate", [*relay_cli, "migrate"])
-    await procs.run("staff-import", [*relay_cli, "staff", "import", args.source / DEMO_DATA / "staff.csv"])
-    await procs.run("products-import", [*relay_cli, "products", "import", args.source / DEMO_DATA / "products.csv"])
-    seeded = "none (--no-task)"
-    if not args.no_task:
-        seeded = (
-            (
-                await procs.run(
-                    "seed-task", [PYTHON, BENCH / "seed_task.py", "--config", config, "--measurer", args.userid]
-                )
-            )
-            .strip()
-            .splitlines()[-1]
-        )
-    await wait_http(http, f"{emu_url}/emulator/api/users", emulator)
+    services = {
+        "Relay": await procs.start("relay-serve", [*relay_cli, "serve"]),
+        "bare aiohttp": await procs.start("bare", [PYTHON, BENCH / "bare_server.py", "--port", bare_port]),
+        "minimal correct": await procs.start(
+            "minimal",
+            [
+                PYTHON,
+                BENCH / "minimal_server.py",
+                "--port",
+                minimal_port,
+                "--database",
+                database_url,
+                "--token",
+                corp.token,
+                "--aes-key",
+                corp.encoding_aes_key,
+                "--corp-id",
+                corp.corp_id,
+            ],
+        ),  # fmt: skip
+    }
+    for name, service in services.items():
+        await wait_http(http, urls[name] + "/healthz", service)
 
-    relay = await procs.start("relay-serve", [*relay_cli, "serve"])
-    bare = await procs.start("bare", [PYTHON, BENCH / "bare_server.py", "--port", bare_port])
-    await wait_http(http, f"{relay_url}/healthz", relay)
-    await wait_http(http, f"{bare_url}/healthz", bare)
+    warm = image_callbacks(corp, userid=args.userid, media_ids=["warm"], count=1, emu_url="http://127.0.0.1:9")[0]
+    await warm_up(urls["Relay"] + CALLBACK_PATH, 100, params=verify_url_params(corp))
+    await warm_up(urls["bare aiohttp"] + CALLBACK_PATH, 100, method="POST", body=warm.body)
+    await warm_up(urls["minimal correct"] + CALLBACK_PATH, 100, method="POST", params=warm.params, body=warm.body)
 
-    photos = [site_photo(seed) for seed in range(4)]
-    media_count = args.media_ids or args.requests
-    print(
-        f"[{backend}] uploading {media_count} photos ({sum(map(len, photos)) // len(photos) // 1024} KB each) "
-        f"to the emulator",
-        flush=True,
-    )
-    media_ids = await upload_media(http, emu_url, corp, photos, media_count)
-    callbacks = image_callbacks(corp, userid=args.userid, media_ids=media_ids, count=args.requests, emu_url=emu_url)
-
-    # Connections, first-request paths and crypto warmed on both before anything is timed.
-    await warm_up(relay_url + CALLBACK_PATH, args.concurrency * 2, params=verify_url_params(corp))
-    await warm_up(bare_url + CALLBACK_PATH, args.concurrency * 2, method="POST", body=callbacks[0].body)
-    # Let Relay deliver the seeded task's cards first: nothing else should be running when the burst starts.
-    await asyncio.sleep(2)
-
+    results: dict[tuple[int, str], list[BurstResult]] = {}
+    sent: Counter[str] = Counter()
     load_before = os.getloadavg()
-    print(f"[{backend}] burst: {args.requests} callbacks at concurrency {args.concurrency} -> bare aiohttp", flush=True)
-    bare_result = await burst("bare aiohttp", bare_url + CALLBACK_PATH, callbacks, args.concurrency)
-    await asyncio.sleep(1)
-    print(f"[{backend}] burst: the same callbacks -> Relay", flush=True)
-    burst_started = time.time()
-    relay_result = await burst(f"Relay ({backend})", relay_url + CALLBACK_PATH, callbacks, args.concurrency)
-    burst_ended = burst_started + relay_result.wall
-    print(f"[{backend}] waiting for Relay to handle every stored message (up to {args.drain_timeout:.0f}s)", flush=True)
-    async with Inbox(database_url) as inbox:
-        drain = await wait_drained(
-            inbox,
-            userid=args.userid,
-            expected=args.requests,
-            burst_started=burst_started,
-            burst_ended=burst_ended,
-            within=args.drain_timeout,
-        )
-    if relay.proc.returncode is not None:
-        raise StepFailed(f"Relay exited with {relay.proc.returncode} during the run:\n{tail(relay.log)}")
-    counts, samples = log_levels(relay.log)
-    if args.keep:
-        print(f"[{backend}] Relay's log: {relay.log}", flush=True)
+    for concurrency in args.concurrency:
+        requests = args.requests if concurrency > 1 else args.requests_sequential
+        for round_no in range(args.rounds):
+            # Interleaved, and the order turned each round: the machine's other load falls on all three alike.
+            order = SERVERS[round_no % 3 :] + SERVERS[: round_no % 3]
+            for name in order:
+                callbacks = image_callbacks(
+                    corp,
+                    userid=args.userid,
+                    media_ids=[f"bench-{i}" for i in range(16)],
+                    count=requests,
+                    emu_url="http://127.0.0.1:9",
+                )
+                print(f"[{backend}] c={concurrency} round {round_no + 1}: {requests} callbacks -> {name}", flush=True)
+                result = await burst(name, urls[name] + CALLBACK_PATH, callbacks, concurrency)
+                results.setdefault((concurrency, name), []).append(result)
+                sent[name] += requests
+    load_after = os.getloadavg()
+    for name, service in services.items():
+        if service.proc.returncode is not None:
+            raise StepFailed(f"{name} exited with {service.proc.returncode} during the run:\n{tail(service.log)}")
+    stored = {
+        "Relay": await count_rows(database_url, "inbox"),
+        "minimal correct": await count_rows(database_url, "bench_minimal_inbox"),
+    }
     return Report(
-        backend,
-        args,
-        bare_result,
-        relay_result,
-        drain,
-        sum(map(len, photos)) // len(photos),
-        len(set(media_ids)),
-        seeded,
-        counts,
-        samples,
-        load_before,
+        backend, args, results, stored, dict(sent), load_before, load_after, log_levels(services["Relay"].log)
     )
 
 
@@ -798,61 +650,72 @@ def fmt(value: float | None, digits: int = 1) -> str:
     return "—" if value is None or math.isnan(value) else f"{value:,.{digits}f}"
 
 
+def median_run(runs: list[BurstResult]) -> BurstResult:
+    return sorted(runs, key=lambda r: r.rps)[len(runs) // 2]
+
+
 def markdown(report: Report) -> str:
     args = report.args
-    rows = []
-    for r in (report.bare, report.relay):
-        rows.append(
-            f"| {r.label} | {r.requests} | {r.errors} | {fmt(r.rps, 0)} | {fmt(r.pct(0.50))} | "
-            f"{fmt(r.pct(0.90))} | {fmt(r.pct(0.99))} | {fmt(max(r.latencies, default=0) * 1000)} |"
-        )
-    d = report.drain
-    handled = d.states["done"] + d.states["failed"]
-    if d.timed_out:
-        drain_line = f"**not finished** after {args.drain_timeout:.0f}s: {dict(d.states)} (of {args.requests} stored)"
-    else:
-        rate = handled / d.seconds_from_burst_start if d.seconds_from_burst_start else float("nan")
-        drain_line = (
-            f"all {handled} stored messages handled ({d.states['done']} done, {d.states['failed']} failed) "
-            f"**{fmt(d.seconds_from_burst_start)} s** after the burst started, "
-            f"{fmt(d.seconds_after_last_answer)} s after its last 200 (≈ {fmt(rate, 0)} messages/s)"
-        )
-    statuses = "; ".join(
-        f"{r.label}: " + ", ".join(f"{k} × {v}" for k, v in r.statuses.most_common())
-        for r in (report.bare, report.relay)
-    )
-    log_counts = ", ".join(f"{k} {v}" for k, v in sorted(report.relay_log_counts.items())) or "none"
     lines = [
         f"# Callback benchmark: {report.backend}",
         "",
-        f"{args.requests} encrypted image callbacks from measurer `{args.userid}`, concurrency {args.concurrency}, "
-        f"same bodies to both servers (bare first, then Relay). "
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, Relay: {args.source_label}, {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}, aiohttp {aiohttp.__version__}.",
+        f"Encrypted image callbacks from measurer `{args.userid}` (each with its own MsgId), posted to three "
+        f"servers on one {report.backend} database: a bare aiohttp handler that does nothing (the floor), the "
+        "minimal correct handler (`bench/minimal_server.py`: verify, decrypt, parse, one INSERT … ON CONFLICT DO "
+        "NOTHING) and `relay serve` (web only, `server.background = false`, as beside workers). "
+        f"{args.rounds} rounds per concurrency, the three interleaved and their order turned each round; "
+        "the table shows each server's median round (req/s) and the range over rounds. "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, Relay: {args.source_label}, {os.cpu_count()} CPUs shared "
+        f"with other work (load average {' / '.join(f'{x:.2f}' for x in report.load_before)} before, "
+        f"{' / '.join(f'{x:.2f}' for x in report.load_after)} after), Python {platform.python_version()}, "
+        f"aiohttp {aiohttp.__version__}.",
         "",
-        "| server | requests | errors | req/s | p50 ms | p90 ms | p99 ms | max ms |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
-        *rows,
+        f"    {args.command_line}",
         "",
-        f"Background handling in Relay's serve process: {drain_line}.",
-        "",
-        f"- Answers: {statuses}.",
-        f"- Database: {'SQLite file' if report.backend == 'sqlite' else 'PostgreSQL, Redis db 14'}; "
-        f"`relay serve` runs the inbox and outbox loops in the same process as the callback.",
-        f"- Photos: {report.media_ids} distinct media_ids on the emulator, JPEG 1280×960 ≈ "
-        f"{report.photo_bytes // 1024} KB; each handled message downloads one (media/get), verifies it, "
-        f"makes a thumbnail and stores it. Measure task: {report.seeded_task}.",
-        f"- After the run: {d.attachments} attachments; outbox {dict(d.outbox) or '{}'}; "
-        f"Relay log lines: {log_counts}.",
-        "- The client, both servers and the emulator share this machine's CPUs; the client is one Python process; "
-        f"load average before the bursts {' / '.join(f'{x:.2f}' for x in report.load_before)} (1/5/15 min). "
-        "Latency is from sending the request to reading the whole answer. Relay logs an access line per "
-        "request (as `relay serve` does); the bare app does not.",
+        "| concurrency | server | requests × rounds | errors | req/s (median) | req/s (range) | p50 ms | p99 ms "
+        "| Relay / minimal |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    if d.last_errors:
-        lines.append("- Last inbox errors: " + " | ".join(f"`{e}`" for e in d.last_errors))
-    if report.relay_log_samples:
-        lines.append("- Relay log samples: " + " | ".join(f"`{s}`" for s in report.relay_log_samples))
+    verdicts = []
+    for concurrency in args.concurrency:
+        minimal = median_run(report.results[(concurrency, "minimal correct")])
+        for name in SERVERS:
+            runs = report.results[(concurrency, name)]
+            mid = median_run(runs)
+            share = ""
+            if name == "Relay":
+                ratio = mid.rps / minimal.rps * 100
+                share = f"**{ratio:.0f} %**"
+                verdicts.append((concurrency, ratio))
+            elif name == "minimal correct":
+                share = "100 %"
+            rates = sorted(r.rps for r in runs)
+            lines.append(
+                f"| {concurrency} | {name} | {runs[0].requests} × {len(runs)} | {sum(r.errors for r in runs)} | "
+                f"{fmt(mid.rps, 0)} | {fmt(rates[0], 0)}–{fmt(rates[-1], 0)} | {fmt(mid.pct(0.50))} | "
+                f"{fmt(mid.pct(0.99))} | {share} |"
+            )
+    lines += [""]
+    for concurrency, ratio in verdicts:
+        within = "within" if ratio >= 90 else "**not** within"
+        lines.append(
+            f"- Concurrency {concurrency}: Relay at {ratio:.0f} % of the minimal correct handler ({within} 10 %)."
+        )
+    statuses = Counter[str]()
+    for runs in report.results.values():
+        for r in runs:
+            statuses.update({f"{r.label}: {k}": v for k, v in r.statuses.items()})
+    log_counts = ", ".join(f"{k} {v}" for k, v in sorted(report.relay_log_counts.items())) or "none"
+    lines += [
+        "- Answers: " + "; ".join(f"{k} × {v}" for k, v in sorted(statuses.items())) + ".",
+        f"- Stored: Relay's inbox {report.stored['Relay']} rows of {report.sent.get('Relay', 0)} sent; the minimal "
+        f"handler's table {report.stored['minimal correct']} of {report.sent.get('minimal correct', 0)}. "
+        f"Relay's log: {log_counts}.",
+        f"- Database: {'a SQLite file (WAL)' if report.backend == 'sqlite' else 'PostgreSQL, Redis db 14'}. "
+        "The client (one Python process) and the servers share the machine's CPUs; latency is from sending the "
+        "request to reading the whole answer. The messages are stored, not handled (no worker runs): handling "
+        "is measured by `bench/load_bench.py`.",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -861,27 +724,16 @@ def markdown(report: Report) -> str:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=2000, help="callbacks in the burst (default 2000)")
-    parser.add_argument("--concurrency", type=int, default=50, help="requests in flight (default 50)")
+    parser.add_argument("--requests", type=int, default=2000, help="callbacks per burst when concurrent (2000)")
+    parser.add_argument(
+        "--requests-sequential", type=int, default=500, help="callbacks per burst at concurrency 1 (500)"
+    )
+    parser.add_argument(
+        "--concurrency", type=int, nargs="+", default=[1, 50], help="requests in flight (default: 1 50)"
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="bursts per server and concurrency (default 3)")
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
-    parser.add_argument("--userid", default="sunceliang", help="the measurer sending the photos")
-    parser.add_argument(
-        "--media-ids",
-        type=int,
-        default=0,
-        help="upload this many photos and reuse their media_ids (default: one per callback, as WeCom)",
-    )
-    parser.add_argument(
-        "--no-task",
-        action="store_true",
-        help="do not give the measurer an accepted measure task (photos are then refused)",
-    )
-    parser.add_argument(
-        "--drain-timeout",
-        type=float,
-        default=900.0,
-        help="longest wait for Relay to handle the stored messages (seconds, default 900)",
-    )
+    parser.add_argument("--userid", default="sunceliang", help="the member sending the photos")
     parser.add_argument(
         "--commit",
         metavar="REV",
@@ -889,8 +741,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (configs, logs, SQLite file)")
     args = parser.parse_args(argv)
-    if args.requests < 1 or args.concurrency < 1:
-        parser.error("--requests and --concurrency must be positive")
+    if args.requests < 1 or args.requests_sequential < 1 or args.rounds < 1 or min(args.concurrency) < 1:
+        parser.error("--requests, --requests-sequential, --rounds and --concurrency must be positive")
+    args.command_line = ".venv/bin/python bench/callback_bench.py " + shlex.join(
+        argv if argv is not None else sys.argv[1:]
+    )
     return args
 
 
@@ -934,7 +789,7 @@ async def run_all(args: argparse.Namespace) -> int:
         out = RESULTS / f"callback-{backend}.md"
         out.write_text(text, encoding="utf-8")
         print("\n" + text + f"\n(written to {out.relative_to(ROOT)})\n", flush=True)
-        if report.relay.errors or report.bare.errors or report.drain.timed_out:
+        if any(r.errors for runs in report.results.values() for r in runs):
             failed += 1
     return 1 if failed else 0
 

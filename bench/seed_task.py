@@ -25,7 +25,9 @@ async def dispatch_and_accept(*, dispatcher: Staff, measurer: Staff, order: Orde
     return await answer_task(actor=measurer, task_id=task.id, accept=True)
 
 
-async def seed(config_path: str, *, sales: str, dispatcher: str, measurer: str, number: str) -> None:
+async def seed(
+    config_path: str, *, sales: str, dispatcher: str, measurer: str, number: str, dispatched: int = 0
+) -> None:
     async with running_services(load_config(config_path), background=False):
         seller = await Staff.get(userid=sales)
         boss = await Staff.get(userid=dispatcher)
@@ -42,6 +44,17 @@ async def seed(config_path: str, *, sales: str, dispatcher: str, measurer: str, 
             expected_measure_date=local_today() + timedelta(days=1),
         )
         task = await dispatch_and_accept(dispatcher=boss, measurer=worker, order=order, day=local_today())
+        for i in range(dispatched):  # cards with 接单 waiting to be tapped (bench/e2e_bench.py)
+            more = await create_order(
+                actor=seller,
+                number=f"{number}-T{i + 1:03d}",
+                customer_name="压测客户",
+                phone="13800000000",
+                address="上海市徐汇区漕溪北路 1 号",
+                items=[ItemInput(product_id=product.id, room="主卫")],
+                expected_measure_date=local_today() + timedelta(days=1),
+            )
+            await dispatch_task(actor=boss, order=more, kind=TaskKind.MEASURE, worker_id=worker.id, day=local_today())
         print(f"order {order.number}: measure task {task.id} accepted by {worker.userid}", flush=True)
 
 
@@ -52,9 +65,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--dispatcher", default="zhaopaidan")
     parser.add_argument("--measurer", default="sunceliang")
     parser.add_argument("--number", default="BENCH-0001")
+    parser.add_argument("--dispatched", type=int, default=0, help="also this many orders dispatched, not accepted")
     args = parser.parse_args(argv)
     asyncio.run(
-        seed(args.config, sales=args.sales, dispatcher=args.dispatcher, measurer=args.measurer, number=args.number)
+        seed(
+            args.config,
+            sales=args.sales,
+            dispatcher=args.dispatcher,
+            measurer=args.measurer,
+            number=args.number,
+            dispatched=args.dispatched,
+        )
     )
 
 

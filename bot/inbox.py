@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from bot.events import Event, dedupe_key, parse_event
+from infra.db import db
 from infra.delivery import answering
 from infra.metrics import HANDLE_SECONDS, INBOX_HANDLED
 from infra.timeutil import utcnow
@@ -35,21 +35,50 @@ Handler = Callable[[Event, Any], Awaitable[None]]
 FailureHandler = Callable[[Event, BaseException], Awaitable[None]]
 
 
+# Every column is given: tortoise fills defaults in Python, the table has none of its own.
+_INSERT_COLUMNS = ("dedupe_key", "userid", "msg_type", "payload", "state", "attempts", "last_error", "received_at")
+
+
+@functools.cache
+def _insert_sql(dialect: str) -> str:
+    marks = [f"${i}" if dialect == "postgres" else "?" for i in range(1, len(_INSERT_COLUMNS) + 1)]
+    return (
+        f"INSERT INTO inbox ({', '.join(_INSERT_COLUMNS)}) VALUES ({', '.join(marks)})"
+        " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
+    )
+
+
+@functools.cache
+def _claim_sql(dialect: str) -> str:
+    # The subquery names the member's oldest pending message; the outer conditions claim it only while no
+    # one holds it. Tortoise reads the returned row back into a model.
+    p = ["$1", "$2", "$3", "$4", "$5"] if dialect == "postgres" else ["?"] * 5
+    return (
+        f"UPDATE inbox SET locked_until = {p[0]}, attempts = attempts + 1"
+        f" WHERE id = (SELECT id FROM inbox WHERE userid = {p[1]} AND state = {p[2]} ORDER BY id LIMIT 1)"
+        f" AND state = {p[3]} AND (locked_until IS NULL OR locked_until < {p[4]}) RETURNING *"
+    )
+
+
 async def store_inbound(raw: dict[str, Any]) -> bool:
-    """Store a decrypted callback; False when it is a re-send of one already stored."""
-    key = dedupe_key(raw)
-    if await InboxMessage.filter(dedupe_key=key).exists():
-        return False
-    try:
-        await InboxMessage.create(
-            dedupe_key=key,
-            userid=str(raw.get("FromUserName", "")),
-            msg_type=str(raw.get("MsgType", "")),
-            payload=raw,
-        )
-    except IntegrityError:
-        return False  # the same re-send raced us in another request
-    return True
+    """Store a decrypted callback; False when it is a re-send of one already stored.
+
+    One conditional insert, one round trip: the callback answers WeCom only after it, so at a burst
+    the callback's rate is this statement's. A re-send, or the same re-send racing in another
+    request, inserts nothing and returns no id."""
+    fields = InboxMessage._meta.fields_map
+    values = [
+        dedupe_key(raw),
+        str(raw.get("FromUserName", "")),
+        str(raw.get("MsgType", "")),
+        fields["payload"].to_db_value(raw, InboxMessage),
+        MessageState.PENDING.value,
+        0,
+        "",
+        fields["received_at"].to_db_value(utcnow(), InboxMessage),
+    ]
+    conn = db()
+    return bool(await conn.execute_query_dict(_insert_sql(conn.capabilities.dialect), values))
 
 
 class LeaseLost(Exception):
@@ -87,6 +116,7 @@ class InboxProcessor:
     async def run(self) -> None:
         try:
             while True:
+                self._wake.clear()  # before looking: a wake-up that comes during the pass is kept
                 try:
                     started = await self.dispatch_pending()
                 except asyncio.CancelledError:
@@ -95,7 +125,6 @@ class InboxProcessor:
                     log.exception("inbox pass failed")
                     started = 0
                 if not started:
-                    self._wake.clear()
                     # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancel that arrives with a wake-up
                     # (CPython gh-86296), and the loop would then never stop.
                     with contextlib.suppress(TimeoutError):
@@ -151,24 +180,22 @@ class InboxProcessor:
             self.wake()
 
     async def _claim_next(self, userid: str) -> InboxMessage | None:
+        """Claim the member's oldest pending message, in one statement; None when there is none, or when
+        another process holds it (their later messages then wait: the member's order is kept)."""
         now = utcnow()
-        candidates = (
-            await InboxMessage.filter(userid=userid, state=MessageState.PENDING)
-            .order_by("id")
-            .limit(1)
-            .values_list("id", "locked_until")
+        conn = db()
+        when = InboxMessage._meta.fields_map["locked_until"]
+        rows = await conn.execute_query_dict(
+            _claim_sql(conn.capabilities.dialect),
+            [
+                when.to_db_value(now + self.lease, InboxMessage),
+                userid,
+                MessageState.PENDING.value,
+                MessageState.PENDING.value,
+                when.to_db_value(now, InboxMessage),
+            ],
         )
-        if not candidates:
-            return None
-        row_id, locked_until = candidates[0]
-        if locked_until is not None and locked_until >= now:
-            return None  # another process holds this member's next message: keep their order
-        claimed = (
-            await InboxMessage.filter(id=row_id, state=MessageState.PENDING)
-            .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
-            .update(locked_until=now + self.lease, attempts=F("attempts") + 1)
-        )
-        return await InboxMessage.get(id=row_id) if claimed else None
+        return InboxMessage._init_from_db(**rows[0]) if rows else None
 
     async def _process(self, row: InboxMessage) -> None:
         try:

@@ -150,6 +150,7 @@ class OutboxSender:
 
     async def run(self) -> None:
         while True:
+            self._wake.clear()  # before looking: a wake-up that comes during the pass is kept
             try:
                 busy = await self.deliver_due()
             except asyncio.CancelledError:
@@ -158,7 +159,6 @@ class OutboxSender:
                 log.exception("outbox pass failed")
                 busy = False
             if not busy:
-                self._wake.clear()
                 # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancel that arrives with a wake-up
                 # (CPython gh-86296), and the loop would then never stop.
                 with contextlib.suppress(TimeoutError):

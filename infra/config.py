@@ -22,6 +22,9 @@ class ServerConfig:
     # Origins allowed to show H5 pages in a frame (space-separated). Empty: none, as in WeCom, which
     # opens them full-screen. The demo allows its chat console.
     frame_ancestors: str = ""
+    # Run the background work (inbox, outbox, jobs) in the web process too. Set false where `relay worker`
+    # processes run beside `relay serve`: the web process then only answers, and wakes the workers.
+    background: bool = True
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,10 @@ class ScheduleConfig:
     inbox_lease_seconds: float = 10.0
     outbox_lease_seconds: float = 10.0
     job_lease_seconds: float = 10.0
+    # The safety net under the wake-ups (seconds): how often the inbox and outbox loops, and the job
+    # runner, look for work nobody told them about (a retry coming due, a wake-up lost with Redis).
+    poll_seconds: float = 0.5
+    job_poll_seconds: float = 1.0
     # Plan the recurring jobs (alert checks, the daily push) and run due jobs in this process's
     # background. Off only where time is driven by hand (the tests run the scheduler themselves).
     automatic: bool = True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -25,6 +26,7 @@ from infra.db import db
 from infra.errors import UserError
 from infra.kv import open_store
 from infra.runtime import Runtime, build_runtime
+from infra.wakeup import Wakeups, open_wakeups
 from relay.db import close_db, open_db
 from scheduler.jobs import Scheduler
 from scheduler.plan import HANDLERS, Planner
@@ -49,6 +51,7 @@ class Services:
     inbox: InboxProcessor
     outbox: OutboxSender
     scheduler: Scheduler
+    wakeups: Wakeups
 
 
 SERVICES = web.AppKey("services", Services)
@@ -56,9 +59,11 @@ SERVICES = web.AppKey("services", Services)
 
 @contextlib.asynccontextmanager
 async def running_services(config: Config, *, background: bool = True) -> AsyncIterator[Services]:
-    """Open the database, the store and the WeCom client; run the inbox and outbox loops."""
+    """Open the database, the store and the WeCom client; with `background`, run the inbox and outbox loops
+    and the jobs, woken by any process on the same database (the wake-ups) and polling as a safety net."""
     await open_db(config.database.url)
     kv = open_store(config.redis.url)
+    wakeups = open_wakeups(config.redis.url, config.database.url)
     runtime = build_runtime(config, kv)
     client = WeComClient(
         api_base=config.wecom.api_base,
@@ -75,11 +80,16 @@ async def running_services(config: Config, *, background: bool = True) -> AsyncI
         max_attempts=config.wecom.max_attempts,
         max_backoff=config.wecom.max_backoff,
         lease=timedelta(seconds=leases.outbox_lease_seconds),
+        poll=leases.poll_seconds,
         pacer=pacer,
     )
     dispatcher = Dispatcher(client)
     scheduler = Scheduler(
-        HANDLERS, planner=Planner(), after_commit=outbox.wake, lease=timedelta(seconds=leases.job_lease_seconds)
+        HANDLERS,
+        planner=Planner(),
+        after_commit=outbox.wake,
+        lease=timedelta(seconds=leases.job_lease_seconds),
+        poll=leases.job_poll_seconds,
     )
 
     def handled() -> None:
@@ -92,10 +102,15 @@ async def running_services(config: Config, *, background: bool = True) -> AsyncI
         dispatcher.on_failure,
         after_commit=handled,
         lease=timedelta(seconds=leases.inbox_lease_seconds),
+        poll=leases.poll_seconds,
     )
-    services = Services(runtime, client, dispatcher, inbox, outbox, scheduler)
+    services = Services(runtime, client, dispatcher, inbox, outbox, scheduler, wakeups)
     tasks = []
     if background:
+        wakeups.on("inbox", inbox.wake)
+        wakeups.on("outbox", outbox.wake)
+        wakeups.on("jobs", scheduler.wake)
+        await wakeups.start()
         tasks = [
             asyncio.create_task(inbox.run(), name="inbox"),
             asyncio.create_task(outbox.run(), name="outbox"),
@@ -110,6 +125,7 @@ async def running_services(config: Config, *, background: bool = True) -> AsyncI
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await wakeups.close()
         await client.close()
         await pacer.close()
         await kv.close()
@@ -177,6 +193,25 @@ def security_headers(frame_ancestors: str) -> Callable[..., Awaitable[web.Stream
     return middleware
 
 
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+@web.middleware
+async def wake_after_writes(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """A page or API call that changed something has committed by the time it answers; what it queued (a
+    card, a reminder) is picked up now by whichever process is free, not at the next poll. Also after a
+    raised answer: a form that succeeded redirects (HTTPFound)."""
+    try:
+        return await handler(request)
+    finally:
+        if request.method in WRITES and request.path.startswith(("/h5/", "/sign/", "/api/")):
+            wakeups = request.app[SERVICES].wakeups
+            wakeups.notify("outbox")
+            wakeups.notify("jobs")
+
+
 async def healthz(request: web.Request) -> web.Response:
     conn = db()
     await conn.execute_query("SELECT 1")
@@ -187,13 +222,14 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
-def init_app(config: Config, *, background: bool = True) -> web.Application:
+def init_app(config: Config, *, background: bool | None = None) -> web.Application:
+    """The web app. Background work runs in it as `server.background` says, unless `background` is given."""
     # Imported here: webviews pull in templates, which the worker never needs.
     from webviews import add_routes as add_webviews
     from webviews.auth import WECOM_CLIENT
 
     app = web.Application(
-        middlewares=[security_headers(config.server.frame_ancestors), error_middleware],
+        middlewares=[security_headers(config.server.frame_ancestors), wake_after_writes, error_middleware],
         client_max_size=config.storage.max_file_bytes + 1024 * 1024,
     )
     app[CONFIG] = config
@@ -202,9 +238,10 @@ def init_app(config: Config, *, background: bool = True) -> web.Application:
     )
 
     async def services_ctx(app: web.Application) -> AsyncIterator[None]:
-        async with running_services(config, background=background) as services:
+        run_background = config.server.background if background is None else background
+        async with running_services(config, background=run_background) as services:
             app[SERVICES] = services
-            app[callback.ON_STORED] = services.inbox.wake
+            app[callback.ON_STORED] = functools.partial(services.wakeups.notify, "inbox")
             app[WECOM_CLIENT] = services.client
             yield
 

@@ -6,6 +6,8 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import logging.handlers
+import queue
 import sys
 from pathlib import Path
 
@@ -26,7 +28,8 @@ async def _serve(args: argparse.Namespace) -> None:
     runner = web.AppRunner(init_app(config), access_log_class=RedactingAccessLogger)
     await runner.setup()
     await web.TCPSite(runner, config.server.host, config.server.port).start()
-    print(f"Relay listening on http://{config.server.host}:{config.server.port}", flush=True)
+    role = "with inbox, outbox and jobs" if config.server.background else "web only: `relay worker` does the rest"
+    print(f"Relay listening on http://{config.server.host}:{config.server.port} ({role})", flush=True)
     try:
         await asyncio.Event().wait()
     finally:
@@ -85,7 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--data", default="var/demo", help="where the demo keeps its database and files")
     demo.set_defaults(run=_demo)
-    sub.add_parser("serve", help="the web app: WeCom callback, H5 pages, API").set_defaults(run=_serve)
+    sub.add_parser(
+        "serve", help="the web app: WeCom callback, H5 pages, API (and background work unless server.background=false)"
+    ).set_defaults(run=_serve)
     sub.add_parser("worker", help="background work: inbox, outbox, reminders, alerts, daily numbers").set_defaults(
         run=_worker
     )
@@ -102,9 +107,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _log_off_the_loop() -> logging.handlers.QueueListener:
+    """Log lines are written by a thread: a slow terminal, pipe or disk never holds up the event loop."""
+    lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    out = logging.StreamHandler()
+    out.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    into_queue = logging.handlers.QueueHandler(lines)
+    into_queue.setFormatter(logging.Formatter("%(message)s"))  # the message (and traceback); `out` adds the rest
+    logging.basicConfig(level=logging.INFO, handlers=[into_queue])
+    writer = logging.handlers.QueueListener(lines, out)
+    writer.start()
+    return writer
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    writer = _log_off_the_loop()
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(args.run(args))
@@ -118,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"错误：{exc.message}", file=sys.stderr)
             return 1
         raise
+    finally:
+        writer.stop()
     return 0
 
 

@@ -56,11 +56,12 @@ class Scheduler:
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
-        """A job was just added for now (a chart to draw): look at once instead of at the next poll."""
+        """A job may be due now (a chart to draw, or one added by another process): look before the next poll."""
         self._wake.set()
 
     async def run(self) -> None:
         while True:
+            self._wake.clear()  # before looking: a wake-up that comes during the pass is kept
             try:
                 if self.planner is not None:
                     await self.planner()
@@ -71,8 +72,8 @@ class Scheduler:
                 log.exception("scheduler pass failed")
                 busy = 0
             if not busy:
-                self._wake.clear()
-                # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancel that arrives with a wake-up.
+                # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancel that arrives with a wake-up
+                # (CPython gh-86296), and the loop would then never stop.
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(self.poll):
                         await self._wake.wait()

@@ -37,3 +37,19 @@ def test_the_logged_line_has_no_token_or_code(caplog: pytest.LogCaptureFixture) 
     line = caplog.records[-1].getMessage()
     assert TOKEN not in line and "CODE123" not in line
     assert '"GET /sign/***?code=***" 200' in line
+
+
+def test_a_taken_callback_has_no_line_and_a_refused_one_has(caplog: pytest.LogCaptureFixture) -> None:
+    # Thousands a second at a burst: counted at /metrics (relay_callbacks_total), not written one line each.
+    logger = logging.getLogger("relay.access.test")
+    access = RedactingAccessLogger(logger, "")
+    with caplog.at_level(logging.INFO, logger="relay.access.test"):
+        caplog.clear()
+        access.log(make_mocked_request("POST", f"/wecom/callback?{CALLBACK}"), web.Response(status=200), 0.001)
+        assert caplog.records == []
+        access.log(make_mocked_request("POST", f"/wecom/callback?{CALLBACK}"), web.Response(status=403), 0.001)
+        access.log(make_mocked_request("GET", f"/wecom/callback?{CALLBACK}"), web.Response(status=200), 0.001)
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 2
+    assert '"POST /wecom/callback?msg_signature=***' in lines[0] and " 403 " in lines[0]
+    assert '"GET /wecom/callback?msg_signature=***' in lines[1]  # the URL check WeCom makes on save

@@ -40,6 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from infra.runtime import runtime  # noqa: E402
 from infra.timeutil import local_moment, local_today  # noqa: E402
 from models import Customer, Order, OrderState, Staff  # noqa: E402
 from relay.app import init_app  # noqa: E402
@@ -87,7 +88,10 @@ async def seed(orders: int) -> None:
     await import_products(demo_data("products.csv"))
     rng = random.Random(11)
     sales = await Staff.get(userid="zhangxiaoshou")
-    customer = await Customer.create(name="压测客户", phone_encrypted="x", phone_index="x")
+    vault = runtime().vault
+    customer = await Customer.create(
+        name="压测客户", phone_encrypted=vault.encrypt("13800000000"), phone_index=vault.blind_index("13800000000")
+    )
     units = [await ensure_unit(path) for path in STORES]
     today = local_today()
     for i in range(orders):

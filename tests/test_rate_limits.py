@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 import pytest
@@ -27,10 +28,19 @@ async def limited_world(database: str, redis_url: str, tmp_path: Path) -> AsyncI
 async def test_random_oauth_codes_stop_costing_wecom_calls(limited_world: World) -> None:
     world = limited_world
     asked = world.emu.calls["auth/getuserinfo"]
-    statuses = []
-    async with aiohttp.ClientSession() as http:
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:  # cookies on 127.0.0.1
+        # A code with no sign-in started in this browser costs nothing: refused before WeCom is asked.
+        async with http.get(f"{world.relay_url}/h5/orders", params={"code": "forged"}) as resp:
+            assert resp.status == 400 and "登录请求无效" in await resp.text()
+        assert world.emu.calls["auth/getuserinfo"] == asked
+        # One sign-in started, then many codes tried with its state: five reach WeCom, the rest are refused.
+        async with http.get(f"{world.relay_url}/h5/orders", params={"signin": "1"}, allow_redirects=False) as resp:
+            assert resp.status == 302
+            state = parse_qs(urlsplit(resp.headers["Location"]).query)["state"][0]
+        statuses = []
         for i in range(8):
-            async with http.get(f"{world.relay_url}/h5/orders", params={"code": f"forged-{i}"}) as resp:
+            params = {"code": f"forged-{i}", "state": state}
+            async with http.get(f"{world.relay_url}/h5/orders", params=params) as resp:
                 statuses.append(resp.status)
                 if resp.status == 429:
                     assert "操作太频繁" in await resp.text() and resp.headers["Retry-After"] == "60"

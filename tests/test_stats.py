@@ -18,6 +18,7 @@ from PIL import Image, ImageChops
 
 from cards.charts import HEIGHT, WIDTH, ChartData, draw_chart, stats_chart
 from cards.views import STAGES, Figures, Period, Stats
+from infra.runtime import runtime
 from infra.timeutil import local_moment, local_today, utcnow
 from models import Customer, Job, MessageState, Order, OrderState, OrgUnit, Staff, Task, TaskKind, TaskState, Visit
 from tests.support import HeldChart, World
@@ -44,6 +45,13 @@ PROGRESS = [
 ]
 
 
+async def a_customer() -> Customer:
+    vault = runtime().vault
+    return await Customer.create(
+        name="测", phone_encrypted=vault.encrypt("13800000000"), phone_index=vault.blind_index("13800000000")
+    )
+
+
 def at(day: date, hour: int) -> datetime:
     return local_moment(day, time(hour))
 
@@ -52,7 +60,7 @@ async def generate(n: int, *, seed: int = 7) -> list[dict[str, object]]:
     """Orders across three stores with stage times spread over two months; returns what was made."""
     rng = random.Random(seed)
     sales = await Staff.get(userid="zhangxiaoshou")
-    customer = await Customer.create(name="测", phone_encrypted="x", phone_index="x")
+    customer = await a_customer()
     units = [await ensure_unit(path) for path in STORES]
     today = local_today()
     made = []
@@ -351,7 +359,7 @@ async def test_scores_and_the_lowest_are_those_of_the_period_asked(world: World)
     await Staff.filter(id=sales.id).update(score=5.0)  # every visit so far gave her full marks
     caller = await world.staff("weishouhou")
     unit = await ensure_unit("朗斯家居/华东区/上海徐汇店")
-    customer = await Customer.create(name="测", phone_encrypted="x", phone_index="x")
+    customer = await a_customer()
 
     async def visited(number: str, when: datetime, scores: tuple[int, int, int]) -> None:
         order = await Order.create(

@@ -183,7 +183,8 @@ async def test_what_a_page_queues_goes_out_without_waiting_for_a_poll(
             async with http.get(page) as resp:
                 match = re.search(r'name="csrf" value="([^"]+)"', await resp.text())
                 assert resp.status == 200 and match
-            form = {"csrf": match.group(1), "action": "cancel", "reason": "客户装修延期"}
+            # 确认取消: the second tap, after the page asked to confirm.
+            form = {"csrf": match.group(1), "action": "cancel", "reason": "客户装修延期", "confirm": "1"}
             async with http.post(page, data=form) as resp:
                 assert resp.status < 400, await resp.text()
         deadline = time.monotonic() + 60  # ends a failed test; the outbox's next poll is an hour away

@@ -207,6 +207,8 @@ async def test_sixty_alerts_all_reach_each_manager(strict: World) -> None:
         assert world.emu.dropped[manager] == 0
     # And the numbers a manager asks for right after still reach them.
     await world.say("wangzong", "本月统计")
+    await world.services.scheduler.run_due()  # the chart's job (the tests run jobs by hand)
+    await world.settle()
     stats = [m for m in world.emu.bot_messages("wangzong") if m.msgtype in ("markdown", "image")]
     assert any(m.msgtype == "image" for m in stats)
     assert world.emu.dropped["wangzong"] == 0

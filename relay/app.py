@@ -120,16 +120,26 @@ async def running_services(config: Config, *, background: bool = True) -> AsyncI
     try:
         yield services
     finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop(tasks)
         await wakeups.close()
         await client.close()
         await pacer.close()
         await kv.close()
         await close_db()
+
+
+async def stop(tasks: list[asyncio.Task[None]]) -> None:
+    """Cancel the background loops and wait until each has stopped. A cancel can be lost on its way
+    (code that turns a cancel landing with its own deadline into a timeout and carries on), and a loop
+    that lost it would keep going while shutdown waits for it forever: so cancel again until it stops."""
+    pending = set(tasks)
+    while pending:
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=1.0)
+    for task in tasks:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("%s stopped with an error", task.get_name(), exc_info=task.exception())
 
 
 @web.middleware

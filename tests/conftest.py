@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -22,14 +21,16 @@ from relay.db import migrate
 from tests.support import PG_ADMIN, REDIS_URL, World, start_world
 
 
-# `kill -USR1 <pid>` prints every asyncio task's stack to stderr: what a hung test is waiting for.
+# `kill -USR1 <pid>` writes every asyncio task's stack to /tmp/relay-tasks-<pid>.txt: what a hung test
+# is waiting for (stderr is pytest's while a test runs).
 def _dump_tasks(signum: int, frame: object) -> None:
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:
         loop = asyncio.get_event_loop_policy().get_event_loop()
-    for task in asyncio.all_tasks(loop):
-        task.print_stack(file=sys.stderr)
+    with open(f"/tmp/relay-tasks-{os.getpid()}.txt", "w", encoding="utf-8") as out:
+        for task in asyncio.all_tasks(loop):
+            task.print_stack(file=out)
 
 
 signal.signal(signal.SIGUSR1, _dump_tasks)

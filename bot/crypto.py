@@ -6,10 +6,12 @@ import base64
 import hashlib
 import hmac
 import secrets
+import struct
 import time
 from typing import Any
 from xml.parsers import expat
 
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from wechatpy.enterprise.crypto import PrpCrypto
 
 
@@ -31,6 +33,9 @@ class CallbackCrypto:
         self.token = token
         self.corp_id = corp_id
         self._key = base64.b64decode(encoding_aes_key + "=")
+        # AES-256-CBC with IV = key[:16] (91144): one cipher for every message, a decryptor each.
+        self._cipher = Cipher(algorithms.AES(self._key), modes.CBC(self._key[:16]))
+        self._corp_id = corp_id.encode()
 
     def _verify(self, signature: str, timestamp: str, nonce: str, encrypted: str) -> None:
         expected = sign(self.token, timestamp, nonce, encrypted)
@@ -38,9 +43,20 @@ class CallbackCrypto:
             raise CallbackRejected(403, "invalid signature")
 
     def _decrypt(self, encrypted: str) -> str:
+        """random(16) + len(msg) as 4 bytes big-endian + msg + receiveid, PKCS#7-padded to 32 (91144)."""
         try:
-            return PrpCrypto(self._key).decrypt(encrypted, self.corp_id)
-        except Exception as exc:  # wrong corp id, bad padding, bad base64: all unreadable
+            data = base64.b64decode(encrypted, validate=True)
+            decryptor = self._cipher.decryptor()
+            plain = decryptor.update(data) + decryptor.finalize()
+            pad = plain[-1]
+            if not 1 <= pad <= 32 or plain[-pad:] != bytes([pad]) * pad:
+                raise ValueError("bad padding")
+            content = plain[16:-pad]
+            (length,) = struct.unpack(">I", content[:4])
+            if content[4 + length :] != self._corp_id:
+                raise ValueError("for another receiver")
+            return content[4 : 4 + length].decode()
+        except Exception as exc:  # wrong corp id, bad padding, bad base64, bad length: all unreadable
             raise CallbackRejected(400, "cannot decrypt") from exc
 
     def verify_url(self, *, signature: str, timestamp: str, nonce: str, echostr: str) -> str:

@@ -10,7 +10,7 @@ pacer); then it gives the workers up to `--drain` seconds to finish.
 
     .venv/bin/python bench/load_bench.py [--workers 1 2] [--rate 20] [--seconds 60] [--members 40]
 
-Writes bench/results/load-postgres.md. Every subprocess and the temporary databases are removed on exit.
+Writes bench/results/load-postgres.md (or --out). Every subprocess and the temporary databases are removed on exit.
 """
 
 from __future__ import annotations
@@ -335,6 +335,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--members", type=int, default=40, help="members texting, and sending photos (default 40)")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/1")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--out", default="load-postgres.md", help="file name in bench/results/")
     args = parser.parse_args(argv)
     args.command_line = ".venv/bin/python bench/load_bench.py " + shlex.join(argv if argv is not None else sys.argv[1:])
 
@@ -355,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         text = markdown(args, runs, load_before)
         RESULTS.mkdir(parents=True, exist_ok=True)
-        out = RESULTS / "load-postgres.md"
+        out = RESULTS / args.out
         out.write_text(text, encoding="utf-8")
         print("\n" + text + f"\n(written to {out.relative_to(ROOT)})", flush=True)
         return 0

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -27,6 +28,7 @@ from tortoise.expressions import F, Q
 
 from bot.client import WeComClient, WeComError, WeComRetryable
 from bot.pacing import Allowance, MemoryPacer, Pacer
+from infra.db import db
 from infra.delivery import Priority, priority_for
 from infra.metrics import OUTBOX_SENT
 from infra.runtime import runtime
@@ -50,6 +52,15 @@ MEDIA_KEPT = timedelta(days=2, hours=12)
 # WeCom's limits per member (90454), and what sends nobody is waiting for leave free for answers.
 MEMBER_LIMIT = Allowance(per_minute=30, per_hour=1000)
 ROOM_FOR_ANSWERS = {Priority.ANSWER: (0, 0), Priority.NOTICE: (3, 30), Priority.PUSH: (6, 60)}
+
+
+@functools.cache
+def _claim_sql(dialect: str) -> str:
+    p = ["$1", "$2", "$3", "$4"] if dialect == "postgres" else ["?"] * 4
+    return (
+        f"UPDATE outbox SET locked_until = {p[0]}, attempts = attempts + 1"
+        f" WHERE id = {p[1]} AND state = {p[2]} AND (locked_until IS NULL OR locked_until < {p[3]}) RETURNING *"
+    )
 
 
 def allowance(priority: Priority, limit: Allowance = MEMBER_LIMIT) -> Allowance:
@@ -199,14 +210,21 @@ class OutboxSender:
         return attempted
 
     async def _claim(self, row_id: int) -> OutboxMessage | None:
-        # A conditional update is the claim: of several senders, exactly one changes the row.
+        # A conditional update is the claim: of several senders, exactly one changes the row. One statement
+        # (UPDATE … RETURNING): the row as claimed comes back with it.
         now = utcnow()
-        claimed = (
-            await OutboxMessage.filter(id=row_id, state=MessageState.PENDING)
-            .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
-            .update(locked_until=now + self.lease, attempts=F("attempts") + 1)
+        conn = db()
+        when = OutboxMessage._meta.fields_map["locked_until"]
+        rows = await conn.execute_query_dict(
+            _claim_sql(conn.capabilities.dialect),
+            [
+                when.to_db_value(now + self.lease, OutboxMessage),
+                row_id,
+                MessageState.PENDING.value,
+                when.to_db_value(now, OutboxMessage),
+            ],
         )
-        return await OutboxMessage.get(id=row_id) if claimed else None
+        return OutboxMessage._init_from_db(**rows[0]) if rows else None
 
     async def _deliver(self, row: OutboxMessage) -> None:
         if row.kind == OutboxKind.SEND:

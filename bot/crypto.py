@@ -6,9 +6,12 @@ import base64
 import hashlib
 import hmac
 import secrets
+import struct
 import time
+from typing import Any
+from xml.parsers import expat
 
-import xmltodict
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from wechatpy.enterprise.crypto import PrpCrypto
 
 
@@ -30,6 +33,9 @@ class CallbackCrypto:
         self.token = token
         self.corp_id = corp_id
         self._key = base64.b64decode(encoding_aes_key + "=")
+        # AES-256-CBC with IV = key[:16] (91144): one cipher for every message, a decryptor each.
+        self._cipher = Cipher(algorithms.AES(self._key), modes.CBC(self._key[:16]))
+        self._corp_id = corp_id.encode()
 
     def _verify(self, signature: str, timestamp: str, nonce: str, encrypted: str) -> None:
         expected = sign(self.token, timestamp, nonce, encrypted)
@@ -37,9 +43,20 @@ class CallbackCrypto:
             raise CallbackRejected(403, "invalid signature")
 
     def _decrypt(self, encrypted: str) -> str:
+        """random(16) + len(msg) as 4 bytes big-endian + msg + receiveid, PKCS#7-padded to 32 (91144)."""
         try:
-            return PrpCrypto(self._key).decrypt(encrypted, self.corp_id)
-        except Exception as exc:  # wrong corp id, bad padding, bad base64: all unreadable
+            data = base64.b64decode(encrypted, validate=True)
+            decryptor = self._cipher.decryptor()
+            plain = decryptor.update(data) + decryptor.finalize()
+            pad = plain[-1]
+            if not 1 <= pad <= 32 or plain[-pad:] != bytes([pad]) * pad:
+                raise ValueError("bad padding")
+            content = plain[16:-pad]
+            (length,) = struct.unpack(">I", content[:4])
+            if content[4 + length :] != self._corp_id:
+                raise ValueError("for another receiver")
+            return content[4 : 4 + length].decode()
+        except Exception as exc:  # wrong corp id, bad padding, bad base64, bad length: all unreadable
             raise CallbackRejected(400, "cannot decrypt") from exc
 
     def verify_url(self, *, signature: str, timestamp: str, nonce: str, echostr: str) -> str:
@@ -68,13 +85,77 @@ class CallbackCrypto:
         )
 
 
-def parse_xml(data: bytes) -> dict:
+class _Refused(Exception):
+    pass
+
+
+def _refuse(*_: object) -> None:
+    raise _Refused
+
+
+class _Flat:
+    """Builds what WeCom's XML holds (90239/90240): an element with only text is its text (stripped; None
+    when empty), one with children a dict of them, a repeated child a list. Attributes, which WeCom
+    never sends, are kept as "@name" and the text beside them as "#text"."""
+
+    def __init__(self) -> None:
+        self.stack: list[tuple[str, dict[str, Any] | None, list[str]]] = []
+        self.root: tuple[str, Any] | None = None
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        self.stack.append((name, {"@" + k: v for k, v in attrs.items()} if attrs else None, []))
+
+    def text(self, data: str) -> None:
+        if self.stack:
+            self.stack[-1][2].append(data)
+
+    def end(self, _name: str) -> None:
+        name, children, texts = self.stack.pop()
+        text = "".join(texts).strip() if texts else ""
+        value: Any
+        if children is None:
+            value = text or None
+        else:
+            if text:
+                children["#text"] = text
+            value = children
+        if not self.stack:
+            self.root = (name, value)
+            return
+        parent_name, parent, parent_texts = self.stack[-1]
+        if parent is None:
+            parent = {}
+            self.stack[-1] = (parent_name, parent, parent_texts)
+        if name in parent:
+            existing = parent[name]
+            if isinstance(existing, list):
+                existing.append(value)
+            else:
+                parent[name] = [existing, value]
+        else:
+            parent[name] = value
+
+
+def parse_xml(data: bytes) -> dict[str, Any]:
+    """WeCom's <xml>…</xml> as a dict of its fields. A DTD or entity declaration is refused outright:
+    WeCom never sends one, and it is how entity-expansion and external-entity attacks begin."""
+    flat = _Flat()
+    parser = expat.ParserCreate()
+    parser.buffer_text = True
+    parser.StartElementHandler = flat.start
+    parser.EndElementHandler = flat.end
+    parser.CharacterDataHandler = flat.text
+    parser.StartDoctypeDeclHandler = _refuse
+    parser.EntityDeclHandler = _refuse
+    parser.UnparsedEntityDeclHandler = _refuse
+    parser.NotationDeclHandler = _refuse
+    parser.ExternalEntityRefHandler = _refuse
     try:
-        # expat refuses external entities; disable_entities also drops internal DTD entities.
-        doc = xmltodict.parse(data, disable_entities=True)
+        parser.Parse(data, True)
+    except _Refused as exc:
+        raise CallbackRejected(400, "malformed XML: a DTD or entity") from exc
     except Exception as exc:
         raise CallbackRejected(400, "malformed XML") from exc
-    root = doc.get("xml") if isinstance(doc, dict) else None
-    if not isinstance(root, dict):
+    if flat.root is None or flat.root[0] != "xml" or not isinstance(flat.root[1], dict):
         raise CallbackRejected(400, "malformed XML: no <xml> root")
-    return root
+    return flat.root[1]

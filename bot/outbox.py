@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -27,6 +28,7 @@ from tortoise.expressions import F, Q
 
 from bot.client import WeComClient, WeComError, WeComRetryable
 from bot.pacing import Allowance, MemoryPacer, Pacer
+from infra.db import db
 from infra.delivery import Priority, priority_for
 from infra.metrics import OUTBOX_SENT
 from infra.runtime import runtime
@@ -50,6 +52,15 @@ MEDIA_KEPT = timedelta(days=2, hours=12)
 # WeCom's limits per member (90454), and what sends nobody is waiting for leave free for answers.
 MEMBER_LIMIT = Allowance(per_minute=30, per_hour=1000)
 ROOM_FOR_ANSWERS = {Priority.ANSWER: (0, 0), Priority.NOTICE: (3, 30), Priority.PUSH: (6, 60)}
+
+
+@functools.cache
+def _claim_sql(dialect: str) -> str:
+    p = ["$1", "$2", "$3", "$4"] if dialect == "postgres" else ["?"] * 4
+    return (
+        f"UPDATE outbox SET locked_until = {p[0]}, attempts = attempts + 1"
+        f" WHERE id = {p[1]} AND state = {p[2]} AND (locked_until IS NULL OR locked_until < {p[3]}) RETURNING *"
+    )
 
 
 def allowance(priority: Priority, limit: Allowance = MEMBER_LIMIT) -> Allowance:
@@ -135,7 +146,9 @@ class OutboxSender:
         lease: timedelta = timedelta(seconds=10),
         pacer: Pacer | None = None,
         member_limit: Allowance = MEMBER_LIMIT,
+        concurrency: int = 8,
     ) -> None:
+        self._slots = asyncio.Semaphore(concurrency)
         self.lease = lease
         self.pacer = pacer or MemoryPacer()
         self.member_limit = member_limit
@@ -166,32 +179,52 @@ class OutboxSender:
                         await self._wake.wait()
 
     async def deliver_due(self, limit: int = 50) -> bool:
-        """Deliver what is due now; True if anything was attempted."""
+        """Deliver what is due now; True if anything was attempted.
+
+        Rows for different members go out side by side (`concurrency` at a time); the rows that share a
+        recipient form one lane, sent one after another in their order (priority, then age), so each
+        member still gets their messages in order and the pacer sees them one at a time."""
         now = utcnow()
         due = (
             await OutboxMessage.filter(state=MessageState.PENDING, next_attempt_at__lte=now)
             .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
             .order_by("priority", "id")
             .limit(limit)
-            .values_list("id", flat=True)
+            .values_list("id", "kind", "payload")
         )
+        lanes = _lanes([(cast(int, row_id), _recipients(OutboxKind(kind), payload)) for row_id, kind, payload in due])
+        results = await asyncio.gather(*(self._deliver_lane(lane) for lane in lanes), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result  # every other lane has finished: the pass fails as a whole, as before
+        return any(results)
+
+    async def _deliver_lane(self, row_ids: list[int]) -> bool:
         attempted = False
-        for row_id in due:
-            row = await self._claim(cast(int, row_id))
-            if row is not None:
-                attempted = True
-                await self._deliver(row)
+        async with self._slots:
+            for row_id in row_ids:
+                row = await self._claim(row_id)
+                if row is not None:
+                    attempted = True
+                    await self._deliver(row)
         return attempted
 
     async def _claim(self, row_id: int) -> OutboxMessage | None:
-        # A conditional update is the claim: of several senders, exactly one changes the row.
+        # A conditional update is the claim: of several senders, exactly one changes the row. One statement
+        # (UPDATE … RETURNING): the row as claimed comes back with it.
         now = utcnow()
-        claimed = (
-            await OutboxMessage.filter(id=row_id, state=MessageState.PENDING)
-            .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
-            .update(locked_until=now + self.lease, attempts=F("attempts") + 1)
+        conn = db()
+        when = OutboxMessage._meta.fields_map["locked_until"]
+        rows = await conn.execute_query_dict(
+            _claim_sql(conn.capabilities.dialect),
+            [
+                when.to_db_value(now + self.lease, OutboxMessage),
+                row_id,
+                MessageState.PENDING.value,
+                when.to_db_value(now, OutboxMessage),
+            ],
         )
-        return await OutboxMessage.get(id=row_id) if claimed else None
+        return OutboxMessage._init_from_db(**rows[0]) if rows else None
 
     async def _deliver(self, row: OutboxMessage) -> None:
         if row.kind == OutboxKind.SEND:
@@ -306,6 +339,44 @@ class OutboxSender:
 
 def _members(payload: dict[str, Any]) -> list[str]:
     return [u for u in str(payload.get("touser", "")).split("|") if u and u != "@all"]
+
+
+def _recipients(kind: OutboxKind, payload: dict[str, Any]) -> list[str]:
+    """Who a row reaches. A row that names nobody (@all, a department) is treated as reaching everyone."""
+    if kind == OutboxKind.UPDATE_CARD:
+        members = [str(u) for u in payload.get("userids") or []]
+    else:
+        members = _members(payload)
+        if "@all" in str(payload.get("touser", "")) or payload.get("toparty") or payload.get("totag"):
+            members = []
+    return members or ["@all"]
+
+
+def _lanes(rows: list[tuple[int, list[str]]]) -> list[list[int]]:
+    """Rows (in delivery order) grouped so that rows sharing a recipient are in one lane, in that order."""
+    lane_of: dict[str, int] = {}  # recipient -> lane number
+    lanes: dict[int, list[tuple[int, int]]] = {}  # lane number -> (position, row id)
+    everyone: int | None = None  # the lane of rows that reach everyone: every later row joins it
+    for position, (row_id, members) in enumerate(rows):
+        if members == ["@all"]:
+            touched = set(lanes)
+        else:
+            touched = {lane_of[m] for m in members if m in lane_of}
+            if everyone is not None:
+                touched.add(everyone)
+        lane = min(touched) if touched else position
+        merged = lanes.setdefault(lane, [])
+        for other in touched - {lane}:
+            merged += lanes.pop(other)
+        merged.append((position, row_id))
+        for member, number in list(lane_of.items()):
+            if number in touched:
+                lane_of[member] = lane
+        for member in members:
+            lane_of[member] = lane
+        if members == ["@all"] or (everyone is not None and everyone in touched):
+            everyone = lane
+    return [[row_id for _, row_id in sorted(lane)] for _, lane in sorted(lanes.items())]
 
 
 class _NotReady(Exception):

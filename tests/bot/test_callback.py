@@ -280,6 +280,31 @@ async def test_signed_message_that_cannot_be_handled_is_400(world: World, inner:
     await assert_refused(world, 400, signed.body, signed.params)
 
 
+FROM = "<FromUserName><![CDATA[zhangxiaoshou]]></FromUserName><CreateTime>1</CreateTime><MsgType>text</MsgType>"
+
+
+@pytest.mark.parametrize(
+    "inner",
+    [
+        # A DTD is never in WeCom's XML; each of these is refused whole, used or not.
+        f'<!DOCTYPE xml [<!ENTITY e "boom">]><xml>{FROM}<Content>&e;</Content><MsgId>1</MsgId></xml>',
+        f'<!DOCTYPE xml [<!ENTITY e "unused">]><xml>{FROM}<Content>帮助</Content><MsgId>2</MsgId></xml>',
+        '<!DOCTYPE xml [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+        '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]>'
+        f"<xml>{FROM}<Content>&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;</Content><MsgId>3</MsgId></xml>",
+        f'<!DOCTYPE xml [<!ENTITY x SYSTEM "file:///etc/passwd">]><xml>{FROM}<Content>&x;</Content><MsgId>4</MsgId></xml>',
+        f'<!DOCTYPE xml [<!ENTITY % p SYSTEM "http://127.0.0.1:9/evil.dtd"> %p;]><xml>{FROM}<MsgId>5</MsgId></xml>',
+        f'<!DOCTYPE xml SYSTEM "http://127.0.0.1:9/evil.dtd"><xml>{FROM}<Content>帮助</Content><MsgId>6</MsgId></xml>',
+    ],
+    ids=["entity", "unused-entity", "billion-laughs", "external-entity", "parameter-entity", "external-dtd"],
+)
+async def test_signed_message_with_a_dtd_is_400(world: World, inner: str) -> None:
+    # Signed and sealed correctly: only the inner XML is hostile. Nothing is stored, nobody is answered.
+    signed = seal(world.config.wecom, inner)
+    answer = await assert_refused(world, 400, signed.body, signed.params)
+    assert "DTD" in answer
+
+
 @pytest.mark.parametrize("missing", ["msg_signature", "timestamp", "nonce"])
 async def test_missing_query_parameter_is_400(world: World, missing: str) -> None:
     signed = seal(world.config.wecom, text(world, "zhangxiaoshou", "帮助"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.crypto import parse_xml
+from bot.crypto import CallbackRejected, parse_xml
 from bot.events import (
     CardClick,
     EnterAgent,
@@ -142,3 +142,75 @@ def test_scans_within_one_second_are_each_kept() -> None:
 
     assert scan("CODE_128,W70-0001") == scan("CODE_128,W70-0001")  # WeCom's re-send
     assert scan("CODE_128,W70-0001") != scan("CODE_128,W70-0002")  # the next window's label, same second
+
+
+# -- the XML itself: WeCom's flat fields, as the protocol doc's POST body and events give them ----------
+
+
+def test_the_protocol_docs_post_body() -> None:
+    body = (
+        b"<xml><ToUserName><![CDATA[wx5823bf96d3bd56c7]]></ToUserName><AgentID><![CDATA[218]]></AgentID>"
+        b"<Encrypt><![CDATA[RypEvHKD8QQKFhvQ6QleEB4J58tiPdvo+rtK1I9qca6a==]]></Encrypt></xml>"
+    )
+    assert parse_xml(body) == {
+        "ToUserName": "wx5823bf96d3bd56c7",
+        "AgentID": "218",
+        "Encrypt": "RypEvHKD8QQKFhvQ6QleEB4J58tiPdvo+rtK1I9qca6a==",
+    }
+
+
+def test_fields_keep_their_shape() -> None:
+    xml = template_card_event_xml(
+        WHO,
+        event="template_card_event",
+        event_key="k",
+        task_id="t",
+        card_type="vote_interaction",
+        response_code="r",
+        selected={"q1": ["a", "b"], "q2": ["c"]},
+    )
+    fields = raw(xml)
+    assert fields["SelectedItems"] == {
+        "SelectedItem": [
+            {"QuestionKey": "q1", "OptionIds": {"OptionId": ["a", "b"]}},
+            {"QuestionKey": "q2", "OptionIds": {"OptionId": "c"}},
+        ]
+    }
+    assert raw(scancode_xml(WHO, event_key="scan", scan_type="qrcode", result="LS001-1"))["ScanCodeInfo"] == {
+        "ScanType": "qrcode",
+        "ScanResult": "LS001-1",
+    }
+    # Text is stripped as before, an empty field is None, an XML declaration and whitespace between fields are fine.
+    assert parse_xml(
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<xml>\n <Content><![CDATA[  \xe5\xb8\xae\xe5\x8a\xa9 ]]></Content>\n'
+        b" <EventKey></EventKey>\n</xml>"
+    ) == {"Content": "帮助", "EventKey": None}
+
+
+@pytest.mark.parametrize(
+    "xml",
+    [
+        b'<!DOCTYPE xml [<!ENTITY e "unused">]><xml><Encrypt>abc</Encrypt></xml>',
+        b'<!DOCTYPE xml [<!ENTITY e "boom">]><xml><Encrypt>&e;</Encrypt></xml>',
+        b'<!DOCTYPE xml [<!ENTITY x SYSTEM "file:///etc/passwd">]><xml><Encrypt>&x;</Encrypt></xml>',
+        b'<!DOCTYPE xml [<!NOTATION n SYSTEM "x">]><xml><Encrypt>abc</Encrypt></xml>',
+        b"<!DOCTYPE xml><xml><Encrypt>abc</Encrypt></xml>",
+    ],
+    ids=["unused-entity", "entity", "external-entity", "notation", "bare-doctype"],
+)
+def test_a_dtd_is_refused(xml: bytes) -> None:
+    with pytest.raises(CallbackRejected) as refused:
+        parse_xml(xml)
+    assert refused.value.status == 400
+    assert "DTD" in refused.value.reason
+
+
+@pytest.mark.parametrize(
+    "xml",
+    [b"", b"<xml>", b"<xml><a></b></xml>", b"<root><a>1</a></root>", b"<xml/>", b"<xml>&amp;</xml>", b"\xff\xfe"],
+    ids=["empty", "unterminated", "mismatched", "wrong-root", "empty-root", "text-root", "not-utf8"],
+)
+def test_malformed_xml_is_refused(xml: bytes) -> None:
+    with pytest.raises(CallbackRejected) as refused:
+        parse_xml(xml)
+    assert refused.value.status == 400

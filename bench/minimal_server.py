@@ -21,7 +21,7 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -32,12 +32,12 @@ TABLE = "bench_minimal_inbox"
 DATABASE = web.AppKey("database", object)
 
 
-class Store:
-    async def insert(self, key: str, userid: str, msg_type: str, payload: str) -> bool:
-        raise NotImplementedError
+class Store(Protocol):
+    """Where the minimal handler keeps a message: one conditional insert, True if it was new."""
 
-    async def close(self) -> None:
-        pass
+    async def insert(self, key: str, userid: str, msg_type: str, payload: str) -> bool: ...
+
+    async def close(self) -> None: ...
 
 
 class PostgresStore(Store):

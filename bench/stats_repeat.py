@@ -6,7 +6,7 @@ first asks may not stay fast. This times `workflow.stats.stats_for` `--runs` tim
 manager and a store manager, for 本月 and for the whole previous month, through Relay's runtime; then the
 chart: drawn once, and asked again for the same scope and period (the cache).
 
-    .venv/bin/python bench/stats_repeat.py --database postgres://postgres@127.0.0.1:5432/relay_bench_stats_XXXX
+    .venv/bin/python bench/stats_repeat.py --database <the URL `stats_bench.py --keep` printed>
 
 Writes bench/results/stats-repeat-postgres.md. Reads only; the database is left as it was.
 """

@@ -81,6 +81,7 @@ async def test_cancel_asks_to_confirm_and_can_be_undone(world: World, page: Page
     await expect(page.locator("header.bar h1")).to_have_text(f"订单 {NUMBER}")
     await expect(page.locator("#order-state")).to_have_text("已取消")
     await expect(page.locator("#cancelled-notice")).to_contain_text("10 分钟内可以撤销")
+    await expect(page.locator("#notice")).to_have_count(0)  # one banner for the cancel, not two
     await world.settle()
     assert world.card(MEASURER, "测量进行中").replace_text == "订单已取消"
     assert "客户装修延期" in world.card(MEASURER, "订单已取消").card["quote_area"]["quote_text"]

@@ -89,6 +89,24 @@ class AlertsConfig:
     install_overdue_days: int = 1  # install date passed, not installed
     in_stock_idle_days: int = 3  # goods in, no install booked
     unsigned_days: int = 2  # installed, the customer has not signed
+    piece_late_days: int = 1  # a production piece past its expected completion date, not finished
+    not_in_days: int = 30  # confirmed, not every piece in the warehouse
+    balance_overdue_days: int = 30  # installed, money still outstanding (to finance)
+
+
+@dataclass(frozen=True)
+class MoneyConfig:
+    # A discount off the list price beyond this share (0.15 = 15 %), on a line or the whole order, or a
+    # contract below the floor (元; 0: none), waits for the approver before the order goes to production.
+    discount_threshold: float = 0.15
+    contract_floor: float = 0.0
+    # Who approves, in order (审核): the manager of the order's store, then of its region. A level
+    # without a manager is skipped; an order no manager covers goes to the top.
+    approvers: str = "store,region"
+    # Production starts only once finance has confirmed a payment (the deposit) on the order.
+    production_needs_confirmed_payment: bool = True
+    # The company's name on receipts (收据).
+    company_name: str = "接力家居"
 
 
 @dataclass(frozen=True)
@@ -132,6 +150,7 @@ class Config:
     storage: StorageConfig = field(default_factory=StorageConfig)
     security: SecurityConfig = field(default_factory=SecurityConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    money: MoneyConfig = field(default_factory=MoneyConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     demo: bool = False
 

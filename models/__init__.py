@@ -3,6 +3,7 @@
 from models.audit import AuditEntry
 from models.catalog import Product
 from models.enums import (
+    ApprovalState,
     AttachmentCategory,
     AuditAction,
     EventKind,
@@ -33,6 +34,7 @@ MODEL_MODULES = [
 ]
 
 __all__ = [
+    "ApprovalState",
     "AuditAction",
     "AuditEntry",
     "Alert",

@@ -9,7 +9,10 @@ class Product(Model):
     series = fields.CharField(max_length=64)
     model = fields.CharField(max_length=64)
     name = fields.CharField(max_length=128, default="")
-    active = fields.BooleanField(default=True)
+    active = fields.BooleanField(default=True)  # False: retired, kept for the orders that name it
+    unit = fields.CharField(max_length=16, default="件")  # 件 / 樘 / 套 / ㎡: what a quantity counts
+    # The catalogue's list price (元 per unit); a price list may set its own (workflow/pricing.py).
+    list_price = fields.DecimalField(max_digits=12, decimal_places=2, null=True)
     # Set per series: how many result photos an install needs, and the maintenance cycle.
     install_photo_min = fields.IntField(default=2)
     maintenance_months = fields.IntField(default=12)

@@ -16,6 +16,8 @@ class Role(StrEnum):
     AFTER_SALES = "after_sales"
     MANAGER = "manager"
     ADMIN = "admin"
+    FINANCE = "finance"  # confirms recorded payments, issues invoices and receipts
+    FACTORY = "factory"  # moves production pieces through their stages
 
     @property
     def label(self) -> str:
@@ -38,6 +40,8 @@ ROLE_PEOPLE = {
     Role.AFTER_SALES: "售后客服",
     Role.MANAGER: "管理层",
     Role.ADMIN: "管理员",
+    Role.FINANCE: "财务",
+    Role.FACTORY: "工厂",
 }
 
 ROLE_LABELS = {
@@ -51,6 +55,8 @@ ROLE_LABELS = {
     Role.AFTER_SALES: "售后",
     Role.MANAGER: "管理层",
     Role.ADMIN: "管理员",
+    Role.FINANCE: "财务",
+    Role.FACTORY: "工厂",
 }
 
 
@@ -190,6 +196,19 @@ OPEN_ORDER_STATES = (
     OrderState.INSTALL_SCHEDULED,
     OrderState.INSTALLED,
 )
+
+
+class ApprovalState(StrEnum):
+    """An order's price review (审核): a discount beyond the threshold or a contract below the floor
+    waits for the approver before the order may go to production."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+    @property
+    def label(self) -> str:
+        return {"pending": "待审核", "approved": "已审核通过", "rejected": "已驳回"}[self.value]
 
 
 class PaymentMethod(StrEnum):

@@ -4,7 +4,16 @@ from tortoise import fields
 from tortoise.models import Model
 
 from models.catalog import Product
-from models.enums import AttachmentCategory, EventKind, OrderState, PaymentKind, PaymentMethod, TaskKind, TaskState
+from models.enums import (
+    ApprovalState,
+    AttachmentCategory,
+    EventKind,
+    OrderState,
+    PaymentKind,
+    PaymentMethod,
+    TaskKind,
+    TaskState,
+)
 from models.org import OrgUnit, Staff
 
 
@@ -43,8 +52,14 @@ class Order(Model):
     org_unit_id: int
     expected_measure_date = fields.DateField(null=True)
     note = fields.TextField(default="")
-    # The price agreed with the customer when they accept the design; payments count against it.
+    # The price agreed with the customer: the sum of the priced lines less the order's discount (or,
+    # for an order without prices, typed when they accept the design). Payments count against it.
     contract_amount = fields.DecimalField(max_digits=12, decimal_places=2, null=True)
+    # The lines at list price, and the discount off the whole order: average discount = 1 - contract/list.
+    list_amount = fields.DecimalField(max_digits=12, decimal_places=2, null=True)
+    discount_amount = fields.DecimalField(max_digits=12, decimal_places=2, default=0)
+    # The price review (审核): pending or rejected holds the order back from production.
+    approval_state = fields.CharEnumField(ApprovalState, max_length=16, null=True)
     cancel_reason = fields.CharField(max_length=255, default="")
     # A cancel can be undone for a while (schedule.cancel_undo_minutes): when, and the state it left.
     cancelled_at = fields.DatetimeField(null=True)
@@ -99,6 +114,12 @@ class OrderItem(Model):
     model = fields.CharField(max_length=64)
     room = fields.CharField(max_length=64, default="")
     quantity = fields.IntField(default=1)  # one OrderPiece per unit (models/pieces.py)
+    # Priced lines: the list price the line was offered at (from the price list covering the store on
+    # the order's date), the unit price agreed after the line's discount, and quantity x unit price.
+    # Null on orders from before prices.
+    list_price = fields.DecimalField(max_digits=12, decimal_places=2, null=True)
+    unit_price = fields.DecimalField(max_digits=12, decimal_places=2, null=True)
+    amount = fields.DecimalField(max_digits=12, decimal_places=2, null=True)
 
     class Meta:
         table = "order_item"
@@ -218,6 +239,12 @@ class Payment(Model):
     )
     voided_by_id: int | None
     void_reason = fields.CharField(max_length=255, null=True)
+    # A payment sales records is 待确认 until finance confirms the money arrived.
+    confirmed_at = fields.DatetimeField(null=True)
+    confirmed_by: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
+        "models.Staff", related_name="payments_confirmed", null=True, on_delete=fields.SET_NULL
+    )
+    confirmed_by_id: int | None
 
     class Meta:
         table = "payment"

@@ -259,7 +259,8 @@ async def _refuse_closed(approval: Approval) -> None:
     if approval.state != ApprovalState.PENDING:
         await approval.fetch_related("decided_by")
         who = approval.decided_by.name if approval.decided_by else "别人"
-        raise Conflict(f"这次审核已由 {who} {approval.state.label}", f"已由{who}处理")
+        verb = "同意" if approval.state == ApprovalState.APPROVED else "驳回"
+        raise Conflict(f"这次审核已由 {who} {verb}", f"已由{who}{verb}")
 
 
 async def _waiting(order: Order) -> Approval:

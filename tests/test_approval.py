@@ -12,8 +12,21 @@ import pytest
 from tortoise.transactions import in_transaction
 
 from infra.runtime import runtime
-from models import Approval, ApprovalState, Order, OrderEvent, OrderItem, OrderState, PaymentKind, PaymentMethod, Role
+from models import (
+    Approval,
+    ApprovalState,
+    Order,
+    OrderEvent,
+    OrderItem,
+    OrderState,
+    OutboxMessage,
+    PaymentKind,
+    PaymentMethod,
+    Role,
+)
 from tests.support import World
+from tests.test_lifecycle_matrix import actors, attempt
+from tests.test_lifecycle_matrix import snapshot as matrix_snapshot
 from tests.test_permissions import FAR, STORE, at_state, member, seeded, snapshot
 from workflow.approval import approve_prices, reject_prices, review_prices, review_reasons
 from workflow.errors import Conflict, NotAllowed
@@ -235,3 +248,20 @@ async def test_no_manager_at_a_level_skips_it(world: World) -> None:
     await world.settle()
     assert world.card(REGION_MANAGER, "价格待审核")
     await seeded(TOP)  # the top unit's managers decide only when no level has one
+
+
+async def test_matrix_of_a_review_waiting(world: World) -> None:
+    """The generated matrix's members (every role, near and far) against an order whose prices wait for
+    the store: only the store's manager may approve or reject, nobody may confirm, and refusals change
+    nothing; the cards an approval sends go to exactly those who may press them."""
+    order = await price(await at_state("AP-MATRIX", OrderState.DESIGNED), [("10000", "5000")])
+    untouched = await matrix_snapshot(order)
+    last = await OutboxMessage.all().order_by("-id").first()
+    steps = [ORDER[n] for n in ("approve", "reject", "confirm")]
+    for name, actor in (await actors()).items():
+        if actor is None:
+            continue
+        offered = {t.name for t in await ORDER.available(actor, order)} & {t.name for t in steps}
+        accepted = {t.name for t in steps if await attempt(t, actor, order, untouched, last)}
+        assert accepted == offered, name
+        assert accepted == ({"approve", "reject"} if name == "near-manager" else set()), name

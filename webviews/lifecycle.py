@@ -121,10 +121,23 @@ async def _payment_page(request: web.Request, **kw: Any) -> web.Response:
         methods=list(PaymentMethod),
         kinds=list(PaymentKind),
         confirming=await ORDER.may(ORDER["confirm"], api_staff(request), order),
+        held=await _confirm_held(api_staff(request), order),
         recording=await ORDER.may(ORDER["record_payment"], api_staff(request), order),
         voiding=await ORDER.may(ORDER["void_payment"], api_staff(request), order),
         **kw,
     )
+
+
+async def _confirm_held(staff: Staff, order: Order) -> str | None:
+    """Why the order may not be confirmed yet (the price review, say), for whoever would confirm it."""
+    step = ORDER["confirm"]
+    if order.state not in step.source or not ORDER.has_role_for(step, staff):
+        return None
+    try:
+        await ORDER.check(step, staff, order)
+    except WorkflowError as refused:
+        return refused.message
+    return None
 
 
 def _payment_fields(form: dict[str, list[str]]) -> tuple[PaymentMethod, PaymentKind]:
@@ -141,7 +154,8 @@ async def _payment_action(
     if action == "void":
         voided = await void_payment(actor=staff, order=order, payment_id=payment_id, reason=one(form, "reason"))
         return f"/h5/orders/{order.number}/payments?done=已作废收款 {voided.amount} 元"
-    confirming = action != "correct" and await ORDER.may(ORDER["confirm"], staff, order)
+    # An order waiting for confirmation is confirmed here or refused with the reason (the price review).
+    confirming = action != "correct" and order.state in ORDER["confirm"].source
     errors: dict[str, str] = {}
     amounts: dict[str, Decimal] = {}
     for name in ("contract_amount", "amount") if confirming else ("amount",):

@@ -224,6 +224,7 @@ async def test_two_approvers_at_once_one_wins(world: World) -> None:
     # The loser's card, tapped late: told who decided.
     await world.tap(STORE_MANAGER, card, "同意")
     decided_by = (await Approval.get(id=store_level[0].id).prefetch_related("decided_by")).decided_by
+    assert decided_by is not None
     assert world.last_text(STORE_MANAGER) == f"这次审核已由 {decided_by.name} 同意"
     assert world.card(STORE_MANAGER, "价格待审核").replace_text == f"已由{decided_by.name}同意"
 

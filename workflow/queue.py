@@ -97,7 +97,9 @@ async def _candidates(staff: Staff, rows: list[Transition]) -> list[Order]:
         s for s in WHILE_OWED.source if s in states and not any(s in t.source for t in rows if t is not WHILE_OWED)
     ]
     moving = [s for s in states if s not in standing]
-    orders = await Order.filter(within, state__in=moving).order_by("state_since", "id").limit(LIMIT * 2)
+    orders = (
+        await Order.filter(within, state__in=moving).order_by("state_since", "id").limit(LIMIT * 2) if moving else []
+    )
     if standing:
         orders += await Order.filter(id__in=await _owing(within, standing))
     if any(t in REVIEW for t in rows):

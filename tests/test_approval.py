@@ -29,6 +29,7 @@ from tests.test_lifecycle_matrix import actors, attempt
 from tests.test_lifecycle_matrix import snapshot as matrix_snapshot
 from tests.test_permissions import FAR, STORE, at_state, member, seeded, snapshot
 from workflow.approval import approve_prices, reject_prices, review_prices, review_reasons
+from workflow.changes import cancel_order
 from workflow.errors import Conflict, NotAllowed
 from workflow.order_lifecycle import ORDER
 from workflow.payments import confirm_design
@@ -140,7 +141,7 @@ async def test_over_threshold_rejected_resubmitted_approved_at_store_then_region
     assert "刘经理 审核通过" in quote(world, SALES, "价格审核通过")
 
     lines = await timeline(order)
-    assert any("提交审核（门店 上海徐汇店：陈店长）：第 1 行折扣 25%（超过 15%）" in line for line in lines)
+    assert any("张晓燕 提交价格审核（门店 上海徐汇店：陈店长）：第 1 行折扣 25%（超过 15%）" in line for line in lines)
     assert any("陈店长 驳回价格（门店审核（上海徐汇店））：折扣太大，最多八五折" in line for line in lines)
     assert any("陈店长 审核通过（门店审核（上海徐汇店）），转区域 华东区 审核" in line for line in lines)
     assert any("刘经理 审核通过（区域审核（华东区）），价格审核通过" in line for line in lines)
@@ -266,3 +267,12 @@ async def test_matrix_of_a_review_waiting(world: World) -> None:
         accepted = {t.name for t in steps if await attempt(t, actor, order, untouched, last)}
         assert accepted == offered, name
         assert accepted == ({"approve", "reject"} if name == "near-manager" else set()), name
+
+
+async def test_a_cancel_closes_the_review_card(world: World) -> None:
+    order = await price(await at_state("AP-CANCEL", OrderState.DESIGNED), [("10000", "5000")])
+    await cancel_order(actor=await seeded(SALES), order=order, reason="客户不装了")
+    await world.settle()
+    assert world.card(STORE_MANAGER, "价格待审核").replace_text == "订单已取消"
+    with pytest.raises(Conflict, match="当前状态：已取消"):
+        await approve_prices(actor=await seeded(STORE_MANAGER), order=order)

@@ -36,7 +36,7 @@ from cards.measure import measure_done_card, measure_workbench_card
 from cards.tasks import booked_card, dispatch_card, notice_card, task_card
 from cards.views import OrderView
 from infra.runtime import runtime
-from models import Alert, Order, OutboxKind, OutboxMessage, Role, Staff, Task, TaskState
+from models import Alert, Approval, ApprovalState, Order, OutboxKind, OutboxMessage, Role, Staff, Task, TaskState
 from models.flows import MEASURE, TaskFlow
 from workflow.scope import staff_covering
 from workflow.selectors import order_view, task_view
@@ -217,6 +217,10 @@ async def cancelled(order: Order, *, by: Staff, reason: str, told: list[str]) ->
     closed = "订单已取消"
     for kind in (CardKind.READY_MEASURE, CardKind.READY_INSTALL, CardKind.SIGN_LINK):
         await update_everywhere(CardRef(kind, order.id), closed)
+    for approval_id in await Approval.filter(order_id=order.id, state=ApprovalState.PENDING).values_list(
+        "id", flat=True
+    ):
+        await update_everywhere(CardRef(CardKind.APPROVAL, approval_id), closed)
     for task in await Task.filter(order_id=order.id):
         for kind in (CardKind.MEASURE_TASK, CardKind.INSTALL_TASK, CardKind.MEASURE_BENCH, CardKind.INSTALL_BENCH):
             await update_everywhere(CardRef(kind, task.id), closed)

@@ -113,6 +113,8 @@ class CardKind(StrEnum):
     HELP = "help"
     SEARCH = "search"
     NEW_ORDER_FORM = "neworderform"
+    APPROVAL = "approval"  # an approver's price review (审核): 同意 / 驳回
+    APPROVAL_RESULT = "approvalresult"  # to sales: approved, or rejected with the reason
 
     @classmethod
     def ready(cls, kind: TaskKind) -> CardKind:
@@ -212,3 +214,11 @@ class GoodsInKey(ButtonKey):
 class AlertHandledKey(ButtonKey):
     prefix: ClassVar[str] = "ah"
     alert_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ApproveKey(ButtonKey):
+    """同意 on a price review card: the level (Approval row) it was sent for."""
+
+    prefix: ClassVar[str] = "apv"
+    approval_id: int

@@ -1,14 +1,16 @@
-"""Managers (管理层): the numbers on request, and alerts marked handled from their card."""
+"""Managers (管理层): the numbers on request, alerts marked handled and prices approved from their card."""
 
 from __future__ import annotations
 
 import re
 
-from cards.keys import AlertHandledKey
+from cards.keys import AlertHandledKey, ApproveKey
 from cards.views import Stats
 from handlers.router import Ctx, Router
-from models import Role
+from models import Approval, Order, Role
 from workflow.alerts import handle_alert
+from workflow.approval import approve_prices
+from workflow.errors import NotFound
 from workflow.stats import parse_period, stats_for
 from workflow.stats_push import queue_numbers
 
@@ -32,3 +34,12 @@ async def stats(ctx: Ctx, match: re.Match[str]) -> None:
 async def alert_handled(ctx: Ctx, key: AlertHandledKey) -> None:
     await handle_alert(actor=ctx.staff, alert_id=key.alert_id)
     await ctx.mark_card(f"已由{ctx.staff.name}处理")
+
+
+@router.click(ApproveKey)
+async def prices_approved(ctx: Ctx, key: ApproveKey) -> None:
+    approval = await Approval.get_or_none(id=key.approval_id)
+    if approval is None:
+        raise NotFound("这次审核不存在")
+    await approve_prices(actor=ctx.staff, order=await Order.get(id=approval.order_id), approval_id=approval.id)
+    await ctx.mark_card(f"已同意（{ctx.staff.name}）")

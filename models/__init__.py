@@ -1,5 +1,6 @@
 """Relay's data: tortoise-orm models, one app label "models"."""
 
+from models.approvals import Approval
 from models.audit import AuditEntry
 from models.catalog import Product
 from models.enums import (
@@ -31,9 +32,11 @@ MODEL_MODULES = [
     "models.messaging",
     "models.jobs",
     "models.audit",
+    "models.approvals",
 ]
 
 __all__ = [
+    "Approval",
     "ApprovalState",
     "AuditAction",
     "AuditEntry",

@@ -274,6 +274,11 @@ class EventKind(StrEnum):
     UPLOAD_REMOVED = "upload_removed"
     CUSTOMER_EDITED = "customer_edited"
     COPIED = "copied"
+    # The price review (审核)
+    APPROVAL_REQUESTED = "approval_requested"
+    APPROVAL_APPROVED = "approval_approved"
+    APPROVAL_REJECTED = "approval_rejected"
+    APPROVAL_CLEARED = "approval_cleared"
 
 
 class MessageState(StrEnum):

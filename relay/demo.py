@@ -18,7 +18,7 @@ from emulator import EmulatorConfig, EmulatorUser
 from emulator import create_app as create_emulator
 from infra.config import Config
 from infra.timeutil import local_today, utcnow
-from models import Order, OrderState, Product, Role, Staff
+from models import Order, OrderItem, OrderState, Product, Role, Staff
 from relay.app import init_app
 from relay.config import DEMO_SECURITY, load_config
 from relay.db import migrate
@@ -252,8 +252,30 @@ async def seed_orders() -> None:
     shift = timedelta(days=3)
     stamps = ("created_at", "measured_at", "designed_at", "confirmed_at", "in_stock_at", "installed_at", "state_since")
     await Order.filter(id=late.id).update(**{f: getattr(late, f) - shift for f in stamps if getattr(late, f)})
+    await seed_review(sales)
     await schedule(ALERT_SCAN, f"{ALERT_SCAN}:demo-seed", utcnow())
     log.info("seeded %d orders", await Order.all().count())
+
+
+async def seed_review(sales: Staff) -> None:
+    """The designed order priced at 75 % of list: its price review (审核) waits for 陈店长, the store's
+    manager, then 刘经理 (the priced order form writes these columns; here they are written directly)."""
+    from tortoise.transactions import in_transaction
+
+    from workflow.approval import review_prices
+
+    order = await Order.get(number="LS20261104")
+    async with in_transaction():
+        list_total = agreed = Decimal("0")
+        for item in await OrderItem.filter(order_id=order.id):
+            list_price, unit_price = Decimal("6800.00"), Decimal("5100.00")
+            await OrderItem.filter(id=item.id).update(
+                list_price=list_price, unit_price=unit_price, amount=unit_price * item.quantity
+            )
+            list_total += list_price * item.quantity
+            agreed += unit_price * item.quantity
+        await Order.filter(id=order.id).update(list_amount=list_total, contract_amount=agreed)
+        await review_prices(actor=sales, order=order, after_confirmation=False)
 
 
 async def run_demo(*, data_dir: Path, port: int, emulator_port: int, host: str = "127.0.0.1") -> None:

@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from cards.approval import ReviewFigures, approval_card, approval_result_card
 from cards.common import clip
 from cards.keys import (
     TASK_ID_RE,
@@ -101,6 +102,15 @@ def test_cards_stay_within_limits_for_any_name(name: str) -> None:
         photo_category_card("m1", attachment_id=3, order=view, count=2),
         order_card("s1", view, links=LINKS),
         help_card("s1", 1, ["sales", "measurer"], links=LINKS, can_create=True),
+        approval_card(
+            ["m1", "m2"],
+            view,
+            approval_id=9,
+            figures=ReviewFigures(name or "门店审核", "12,000.00", "9,000.00", "25%", [NASTY] * 20, [name] * 20),
+            review_path="/h5/orders/X/approval",
+            links=LINKS,
+        ),
+        approval_result_card("s1", view, title=name, text=NASTY, edit_path="", links=LINKS),
     ]
     for message in cards:
         card = message["template_card"]

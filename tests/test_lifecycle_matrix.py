@@ -22,7 +22,15 @@ import pytest
 from PIL import Image, ImageDraw
 from tortoise.transactions import in_transaction
 
-from cards.keys import DispatchKey, FinishTaskKey, PhotoCategoryKey, PhotosForTaskKey, TaskAnswerKey, unpack_key
+from cards.keys import (
+    ApproveKey,
+    DispatchKey,
+    FinishTaskKey,
+    PhotoCategoryKey,
+    PhotosForTaskKey,
+    TaskAnswerKey,
+    unpack_key,
+)
 from infra.runtime import runtime
 from infra.timeutil import local_today
 from models import (
@@ -46,6 +54,7 @@ from models import (
 from tests.support import World, jpeg
 from tests.test_permissions import FAR, STORE, at_state, member, seeded
 from workflow.aftersales import Score, record_visit
+from workflow.approval import approve_prices, reject_prices
 from workflow.changes import cancel_order, request_remeasure, undo_cancel
 from workflow.design import add_design, finish_design
 from workflow.errors import WorkflowError
@@ -206,6 +215,16 @@ async def _designed(o: Order) -> None:
 @runs("finish_design", prepare=_designed)
 async def _finish_design(a: Staff | None, o: Order) -> object:
     return await finish_design(actor=_staff(a), order=o)
+
+
+@runs("approve")
+async def _approve(a: Staff | None, o: Order) -> object:
+    return await approve_prices(actor=_staff(a), order=o)
+
+
+@runs("reject")
+async def _reject(a: Staff | None, o: Order) -> object:
+    return await reject_prices(actor=_staff(a), order=o, reason="折扣太大")
 
 
 @runs("confirm")
@@ -390,6 +409,8 @@ def pressed(key: Any, task_kinds: dict[int, TaskKind]) -> str | None:
         return "add_site_photo" if task_kinds[key.task_id] == TaskKind.MEASURE else "add_install_photo"
     if isinstance(key, PhotoCategoryKey):
         return "categorize_photo"
+    if isinstance(key, ApproveKey):
+        return "approve"
     return None
 
 

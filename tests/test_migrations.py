@@ -16,6 +16,7 @@ NEEDED = {
     "job": ["due_at"],
     "inbox": ["state"],
     "outbox": ["next_attempt_at"],
+    "approval": ["order_id", "unit_id"],
 }
 
 

@@ -31,9 +31,9 @@ DEMO_QUEUES = {
     "qianpaidan": [("LS20261101", "派测量")],
     "sunceliang": [("LS20261102", "图纸与产品 / 测量完成")],
     "zhengsheji": [("LS20261103", "上传设计")],
+    # LS20261104's prices wait for the store manager's review (审核): its confirmation waits on him, not her.
     "zhangxiaoshou": [
         ("LS20261107", "客户签字"),
-        ("LS20261104", "客户确认与收款"),
         ("LS20261105", "登记收款"),
         ("LS20261106", "登记收款"),
     ],
@@ -42,7 +42,11 @@ DEMO_QUEUES = {
     "weishouhou": [("LS20261107", "填写回访")],
     # Alerts in the order they were raised.
     "wangzong": [("LS20261101", "预警：超时未派测量"), ("LS20261107", "预警：安装后未签字")],
-    "chendianzhang": [("LS20261101", "预警：超时未派测量"), ("LS20261107", "预警：安装后未签字")],
+    "chendianzhang": [
+        ("LS20261104", "价格审核"),
+        ("LS20261101", "预警：超时未派测量"),
+        ("LS20261107", "预警：安装后未签字"),
+    ],
 }
 NOTHING_WAITING = ("lixiaoshou", "zhouceliang", "wuceliang")
 
@@ -57,6 +61,7 @@ STEP_PAGES = {
     "入库登记": "/goods-in",
     "客户签字": "/sign",
     "填写回访": "/visit",
+    "价格审核": "/approval",
 }
 
 

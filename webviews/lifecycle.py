@@ -22,6 +22,7 @@ from webviews.dispatch import open_tasks_of
 from webviews.forms import Fields, Files, Page, form_page, one, order_or_404, to_date, to_int
 from webviews.render import render
 from workflow.aftersales import SCORED, SCORED_LABELS, Score, people_of, record_visit
+from workflow.approval import approve_prices, readable, reject_prices, review_history, waiting_review
 from workflow.changes import cancel_order, request_remeasure, undo_cancel
 from workflow.design import add_design, finish_design
 from workflow.errors import Invalid, WorkflowError
@@ -120,10 +121,23 @@ async def _payment_page(request: web.Request, **kw: Any) -> web.Response:
         methods=list(PaymentMethod),
         kinds=list(PaymentKind),
         confirming=await ORDER.may(ORDER["confirm"], api_staff(request), order),
+        held=await _confirm_held(api_staff(request), order),
         recording=await ORDER.may(ORDER["record_payment"], api_staff(request), order),
         voiding=await ORDER.may(ORDER["void_payment"], api_staff(request), order),
         **kw,
     )
+
+
+async def _confirm_held(staff: Staff, order: Order) -> str | None:
+    """Why the order may not be confirmed yet (the price review, say), for whoever would confirm it."""
+    step = ORDER["confirm"]
+    if order.state not in step.source or not ORDER.has_role_for(step, staff):
+        return None
+    try:
+        await ORDER.check(step, staff, order)
+    except WorkflowError as refused:
+        return refused.message
+    return None
 
 
 def _payment_fields(form: dict[str, list[str]]) -> tuple[PaymentMethod, PaymentKind]:
@@ -140,7 +154,8 @@ async def _payment_action(
     if action == "void":
         voided = await void_payment(actor=staff, order=order, payment_id=payment_id, reason=one(form, "reason"))
         return f"/h5/orders/{order.number}/payments?done=已作废收款 {voided.amount} 元"
-    confirming = action != "correct" and await ORDER.may(ORDER["confirm"], staff, order)
+    # An order waiting for confirmation is confirmed here or refused with the reason (the price review).
+    confirming = action != "correct" and order.state in ORDER["confirm"].source
     errors: dict[str, str] = {}
     amounts: dict[str, Decimal] = {}
     for name in ("contract_amount", "amount") if confirming else ("amount",):
@@ -377,3 +392,36 @@ async def _changes_action(
 
 
 order_form("/h5/orders/{number}/changes", _changes_page, _changes_action)
+
+
+# The price review (审核): 同意, or 驳回 with the reason a card cannot take
+
+
+async def _approval_page(request: web.Request, **kw: Any) -> web.Response:
+    order = await order_or_404(request)
+    staff = api_staff(request)
+    waiting = await waiting_review(order)
+    return await _page(
+        request,
+        "approval.html",
+        approval=waiting[0] if waiting else None,
+        figures=readable(waiting[0]) if waiting else None,
+        approvers="、".join(m.name for m in waiting[1]) if waiting else "",
+        history=await review_history(order),
+        deciding=await ORDER.may(ORDER["approve"], staff, order),
+        **kw,
+    )
+
+
+async def _approval_action(staff: Staff, order: Order, form: Fields, files: Files) -> str:
+    approval_id = to_int(one(form, "approval_id"), -1)
+    if one(form, "action") == "approve":
+        await approve_prices(actor=staff, order=order, approval_id=approval_id)
+        return f"/h5/orders/{order.number}/approval?done=已同意"
+    if one(form, "action") == "reject":
+        await reject_prices(actor=staff, order=order, reason=one(form, "reason"), approval_id=approval_id)
+        return f"/h5/orders/{order.number}/approval?done=已驳回，已通知销售"
+    raise Invalid("未知的操作")
+
+
+order_form("/h5/orders/{number}/approval", _approval_page, _approval_action)

@@ -46,6 +46,7 @@ from webviews.forms import (
 )
 from webviews.render import render
 from workflow import audit
+from workflow.approval import review_history
 from workflow.attachments import file_name, removal_refused, remove_upload
 from workflow.errors import Invalid, NotAllowed, WorkflowError
 from workflow.lifecycle import Page
@@ -300,6 +301,7 @@ async def order_detail(request: web.Request) -> web.Response:
         edited=request.query.get("edited") == "1",
         actions=await order_actions(staff, order),
         payments=payments,
+        reviews=await review_history(order),
         done=done_notice(request.query.get("done", ""), sales=view.sales_name, tasks=tasks, payments=payments),
         can_call=await may_call(staff, order),
         can_undo=await ORDER.may(ORDER["undo_cancel"], staff, order),

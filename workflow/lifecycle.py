@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from infra.timeutil import utcnow
-from models import EventKind, Order, OrderState, Role, Staff, Task, TaskKind, TaskState
+from models import Approval, ApprovalState, EventKind, Order, OrderState, Role, Staff, Task, TaskKind, TaskState
 from models.enums import LIVE_TASK_STATES
 from workflow import timeline
 from workflow.errors import Conflict, NotAllowed
@@ -87,8 +87,10 @@ class Transition:
     # Puts a slip right (undo a cancel, void a payment, correct the customer): offered where it
     # applies, but never work waiting on anyone (a queue of what is waiting leaves it out).
     corrects: bool = False
-    # A condition beyond role, scope and state (a time limit): the refusal's text, or None when it holds.
-    guard: Callable[[Order], str | None] | None = None
+    # A condition beyond role, scope and state (a time limit, the price review), judged on the facts
+    # read once: the refusal's text, or None when it holds. `guard_label` names it in docs/lifecycle.md.
+    guard: Callable[[Facts], str | None] | None = None
+    guard_label: str = ""
 
     def roles(self) -> list[Role]:
         return [r.role for r in self.who if r.role is not None]
@@ -103,19 +105,22 @@ class Facts:
     in_unit: bool
     own: bool
     tasks: list[Task] = field(default_factory=list)  # the order's current field jobs (not superseded)
+    approval: Approval | None = None  # the level of the price review waiting now (workflow/approval.py)
 
     @classmethod
     async def of(cls, actor: Staff | None, order: Order) -> Facts:
         await order.refresh_from_db()  # the caller's copy may be older than the row: judge the row
         tasks = await Task.filter(order_id=order.id, superseded=False).order_by("-id")
+        approval = await waiting_approval(order)
         if actor is None:
-            return cls(actor=None, order=order, in_unit=False, own=False, tasks=tasks)
+            return cls(actor=None, order=order, in_unit=False, own=False, tasks=tasks, approval=approval)
         return cls(
             actor=actor,
             order=order,
             in_unit=await covers(actor, order),
             own=order.sales_id == actor.id,
             tasks=tasks,
+            approval=approval,
         )
 
     def current_task(self, kind: TaskKind) -> Task | None:
@@ -137,6 +142,14 @@ class Facts:
         assert t.task is not None, f"{t.name}: an assignee rule needs a field job"
         task = self.current_task(t.task.kind)
         return task is not None and task.assignee_id == self.actor.id
+
+
+async def waiting_approval(order: Order) -> Approval | None:
+    """The level of the order's price review waiting for a decision (read only while one may be)."""
+    if order.approval_state != ApprovalState.PENDING:
+        return None
+    waiting = Approval.filter(order_id=order.id, state=ApprovalState.PENDING, superseded=False)
+    return await waiting.prefetch_related("unit").first()
 
 
 class Lifecycle:
@@ -206,7 +219,7 @@ def refusal_or_task(t: Transition, facts: Facts, task: Task | None) -> Task | No
         raise _scope_refusal(t, facts)
     if t.source and order.state not in t.source:
         raise Conflict(f"订单 {order.number} 当前状态：{order.state.label}", order.state.label)
-    if t.guard is not None and (refused := t.guard(order)):
+    if t.guard is not None and (refused := t.guard(facts)):
         raise Conflict(refused)
     if t.task is None or t.task.create:
         return None

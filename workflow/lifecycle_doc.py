@@ -53,7 +53,7 @@ def document(lifecycle: Lifecycle) -> str:
     for t in lifecycle:
         rows.append(
             "| {} | {} | {} | {} | {} | {} | {} | {} |".format(
-                t.name + ("（自动）" if t.automatic else "") + ("（限时）" if t.guard else ""),
+                t.name + ("（自动）" if t.automatic else "") + (f"（{t.guard_label}）" if t.guard_label else ""),
                 t.label,
                 "；".join(_who(r) for r in t.who),
                 _states(t.source),

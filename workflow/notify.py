@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from bot.outbox import enqueue_card_update, enqueue_message
+from cards.approval import ReviewFigures, approval_card, approval_result_card
 from cards.common import text_message
 from cards.install import install_workbench_card
 from cards.keys import CardKind, CardRef
@@ -35,7 +36,7 @@ from cards.measure import measure_done_card, measure_workbench_card
 from cards.tasks import booked_card, dispatch_card, notice_card, task_card
 from cards.views import OrderView
 from infra.runtime import runtime
-from models import Alert, Order, OutboxKind, OutboxMessage, Role, Staff, Task, TaskState
+from models import Alert, Approval, ApprovalState, Order, OutboxKind, OutboxMessage, Role, Staff, Task, TaskState
 from models.flows import MEASURE, TaskFlow
 from workflow.scope import staff_covering
 from workflow.selectors import order_view, task_view
@@ -216,6 +217,10 @@ async def cancelled(order: Order, *, by: Staff, reason: str, told: list[str]) ->
     closed = "订单已取消"
     for kind in (CardKind.READY_MEASURE, CardKind.READY_INSTALL, CardKind.SIGN_LINK):
         await update_everywhere(CardRef(kind, order.id), closed)
+    for approval_id in await Approval.filter(order_id=order.id, state=ApprovalState.PENDING).values_list(
+        "id", flat=True
+    ):
+        await update_everywhere(CardRef(CardKind.APPROVAL, approval_id), closed)
     for task in await Task.filter(order_id=order.id):
         for kind in (CardKind.MEASURE_TASK, CardKind.INSTALL_TASK, CardKind.MEASURE_BENCH, CardKind.INSTALL_BENCH):
             await update_everywhere(CardRef(kind, task.id), closed)
@@ -263,6 +268,62 @@ async def customer_edited(order: Order, *, by: Staff, text: str) -> None:
 async def remeasure(order: Order, designers: list[Staff], *, by: Staff, reason: str) -> None:
     to = [d.userid for d in designers if d.id != by.id]
     await _notice(to, order, title="重新测量", text=f"{by.name}：{reason}", kind=CardKind.REMEASURE)
+
+
+# The price review (审核)
+
+
+async def approval_requested(
+    order: Order, approval_id: int, approvers: list[Staff], figures: ReviewFigures, *, review_path: str
+) -> None:
+    """The managers of the level now waiting get the figures with 同意 / 驳回 (驳回 opens review_path)."""
+    if approvers:
+        card = approval_card(
+            [m.userid for m in approvers],
+            await order_view(order),
+            approval_id=approval_id,
+            figures=figures,
+            review_path=review_path,
+            links=runtime().links,
+        )
+        await enqueue_message(card)
+
+
+async def approval_decided(approval_id: int, *, by: Staff, label: str) -> None:
+    """Every other copy of the level's card says who decided (the decider's own tap updates theirs)."""
+    await update_everywhere(CardRef(CardKind.APPROVAL, approval_id), label, skip=by.userid)
+
+
+async def approval_withdrawn(approval_id: int) -> None:
+    """The prices changed while the level waited: its cards no longer ask anything."""
+    await update_everywhere(CardRef(CardKind.APPROVAL, approval_id), "价格已修改，已重新提交")
+
+
+async def prices_approved(order: Order, *, by: Staff) -> None:
+    sales = await _sales(order)
+    card = approval_result_card(
+        sales.userid,
+        await order_view(order),
+        title="价格审核通过",
+        text=f"{by.name} 审核通过，订单可以投产",
+        edit_path=None,
+        links=runtime().links,
+    )
+    await enqueue_message(card)
+
+
+async def prices_rejected(order: Order, *, by: Staff, reason: str, edit_path: str) -> None:
+    """Sales hears why, with the way to the prices: changing them submits them again."""
+    sales = await _sales(order)
+    card = approval_result_card(
+        sales.userid,
+        await order_view(order),
+        title="价格被驳回",
+        text=f"{by.name}：{reason}\n修改价格后将重新提交审核",
+        edit_path=edit_path,
+        links=runtime().links,
+    )
+    await enqueue_message(card)
 
 
 # Alerts (预警) and reminders

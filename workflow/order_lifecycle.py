@@ -14,10 +14,10 @@ from datetime import timedelta
 
 from infra.runtime import runtime
 from infra.timeutil import utcnow
-from models import EventKind, Order, OrderState, Role, TaskKind, TaskState
+from models import ApprovalState, EventKind, OrderState, Role, TaskKind, TaskState
 from models.enums import OPEN_ORDER_STATES, OPEN_TASK_STATES
 from models.flows import INSTALL, MEASURE, TaskFlow
-from workflow.lifecycle import Lifecycle, Page, Rule, Scope, TaskMove, Transition
+from workflow.lifecycle import Facts, Lifecycle, Page, Rule, Scope, TaskMove, Transition
 
 S = OrderState
 OPEN = OPEN_TASK_STATES
@@ -50,6 +50,7 @@ VISIT = Page("填写回访", "/visit")
 CHANGES = Page("调整", "/changes", lists_actions=True)
 
 CUSTOMER = Page("修改客户信息", "/customer")
+APPROVAL = Page("价格审核", "/approval")
 
 DISPATCH_PAGES = {TaskKind.MEASURE: DISPATCH_MEASURE, TaskKind.INSTALL: DISPATCH_INSTALL}
 
@@ -113,11 +114,32 @@ def _events(prefix: str) -> dict[str, EventKind]:
     }
 
 
-def undo_window(order: Order) -> str | None:
+def undo_window(facts: Facts) -> str | None:
     """A cancel can be undone for schedule.cancel_undo_minutes; after that it stands."""
+    order = facts.order
     minutes = runtime().config.schedule.cancel_undo_minutes
     if order.cancelled_at is None or utcnow() - order.cancelled_at > timedelta(minutes=minutes):
         return f"订单 {order.number} 取消已超过 {minutes} 分钟，不能撤销"
+    return None
+
+
+def prices_cleared(facts: Facts) -> str | None:
+    """Production waits for the price review (审核): none asked, or the last level approved."""
+    order = facts.order
+    if order.approval_state == ApprovalState.PENDING:
+        return f"订单 {order.number} 价格待审核，审核通过后才能投产"
+    if order.approval_state == ApprovalState.REJECTED:
+        return f"订单 {order.number} 价格已被驳回，请修改价格重新提交审核，通过后才能投产"
+    return None
+
+
+def approver_now(facts: Facts) -> str | None:
+    """Only a manager of the unit whose level is waiting decides it (the levels come in turn)."""
+    order, approval, actor = facts.order, facts.approval, facts.actor
+    if approval is None:
+        return f"订单 {order.number} 没有待审核的价格"
+    if actor is None or actor.org_unit_id != approval.unit_id:
+        return f"订单 {order.number} 正待{approval.unit.name}审核，你不是这一级的审核人"
     return None
 
 
@@ -202,6 +224,28 @@ ORDER = Lifecycle(
             page=DESIGN,
             stamp="designed_at",
         ),
+        # The price review (审核): a discount beyond money.discount_threshold or a contract below the
+        # floor waits for the managers of the order's store, then its region (workflow/approval.py).
+        Transition(
+            "approve",
+            "同意",
+            unit(Role.MANAGER),
+            OPEN_ORDER_STATES,
+            event=E.APPROVAL_APPROVED,
+            page=APPROVAL,
+            guard=approver_now,
+            guard_label="本级审核人",
+        ),
+        Transition(
+            "reject",
+            "驳回",
+            unit(Role.MANAGER),
+            OPEN_ORDER_STATES,
+            event=E.APPROVAL_REJECTED,
+            page=APPROVAL,
+            guard=approver_now,
+            guard_label="本级审核人",
+        ),
         # Confirmation and money (客户确认, 收款)
         Transition(
             "confirm",
@@ -212,6 +256,8 @@ ORDER = Lifecycle(
             event=E.CONFIRMED,
             page=CONFIRM,
             stamp="confirmed_at",
+            guard=prices_cleared,
+            guard_label="价格已审核",
         ),
         Transition(
             "record_payment",
@@ -300,6 +346,7 @@ ORDER = Lifecycle(
             page=CHANGES,
             restores=True,
             guard=undo_window,
+            guard_label="限时",
             corrects=True,
         ),
         # Putting things right (更正)

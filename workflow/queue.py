@@ -17,7 +17,20 @@ from tortoise.functions import Sum
 
 from cards.views import QUEUE_LIMIT, QueueItem
 from infra.timeutil import local_today
-from models import Alert, Customer, Order, OrderState, OrgUnit, Payment, Role, Staff, Task, TaskState
+from models import (
+    Alert,
+    Approval,
+    ApprovalState,
+    Customer,
+    Order,
+    OrderState,
+    OrgUnit,
+    Payment,
+    Role,
+    Staff,
+    Task,
+    TaskState,
+)
 from models.enums import LIVE_TASK_STATES, OPEN_TASK_STATES
 from workflow.alerts import RULES_BY_KEY
 from workflow.errors import Conflict, NotAllowed
@@ -31,6 +44,9 @@ QUEUE_PATH = "/h5/queue"  # 我的待办
 # The one standing step: payments may be recorded on any confirmed order, but wait on sales only while
 # something is still owed.
 WHILE_OWED = ORDER["record_payment"]
+# The price review may be asked in any open state, but waits only on the managers of the unit whose
+# level is pending: its orders are read from the reviews waiting there, not from every open order.
+REVIEW = (ORDER["approve"], ORDER["reject"])
 
 STATES = list(OrderState)
 FORWARD_JOB = (TaskState.ACCEPTED, TaskState.DONE)
@@ -76,14 +92,21 @@ async def _candidates(staff: Staff, rows: list[Transition]) -> list[Order]:
     if Scope.ASSIGNEE in scopes:
         held = Task.filter(assignee_id=staff.id, superseded=False, state__in=list(LIVE_TASK_STATES))
         within |= Q(id__in=Subquery(held.values("order_id")))
-    states = list(dict.fromkeys(s for t in rows for s in t.source))
+    states = list(dict.fromkeys(s for t in rows if t not in REVIEW for s in t.source))
     standing = [
         s for s in WHILE_OWED.source if s in states and not any(s in t.source for t in rows if t is not WHILE_OWED)
     ]
     moving = [s for s in states if s not in standing]
-    orders = await Order.filter(within, state__in=moving).order_by("state_since", "id").limit(LIMIT * 2)
+    orders = (
+        await Order.filter(within, state__in=moving).order_by("state_since", "id").limit(LIMIT * 2) if moving else []
+    )
     if standing:
         orders += await Order.filter(id__in=await _owing(within, standing))
+    if any(t in REVIEW for t in rows):
+        reviewed = Approval.filter(unit_id=staff.org_unit_id, state=ApprovalState.PENDING, superseded=False)
+        seen = {o.id for o in orders}
+        more = await Order.filter(within, id__in=Subquery(reviewed.values("order_id"))).limit(LIMIT)
+        orders += [o for o in more if o.id not in seen]
     orders.sort(key=_waiting_since)
     return orders
 
@@ -114,6 +137,17 @@ async def _facts(staff: Staff, orders: list[Order]) -> list[Facts]:
     tasks: dict[int, list[Task]] = {}
     for task in await Task.filter(order_id__in=[o.id for o in orders], superseded=False).order_by("-id"):
         tasks.setdefault(task.order_id, []).append(task)
+    reviewed = [o.id for o in orders if o.approval_state == ApprovalState.PENDING]
+    approvals = (
+        {
+            a.order_id: a
+            for a in await Approval.filter(
+                order_id__in=reviewed, state=ApprovalState.PENDING, superseded=False
+            ).prefetch_related("unit")
+        }
+        if reviewed
+        else {}
+    )
     return [
         Facts(
             actor=staff,
@@ -121,6 +155,7 @@ async def _facts(staff: Staff, orders: list[Order]) -> list[Facts]:
             in_unit=str(paths[o.org_unit_id]).startswith(mine),
             own=o.sales_id == staff.id,
             tasks=tasks.get(o.id, []),
+            approval=approvals.get(o.id),
         )
         for o in orders
     ]

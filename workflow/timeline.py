@@ -45,6 +45,10 @@ EVENT_TEXT: dict[EventKind, str] = {
     EventKind.UPLOAD_REMOVED: "{actor} 删除{category} {filename}：{reason}",
     EventKind.CUSTOMER_EDITED: "{actor} 修改客户{changed}：{reason}",
     EventKind.COPIED: "{actor} 由订单 {source} 复制",
+    EventKind.APPROVAL_REQUESTED: "{actor} 提交价格审核（{level}：{approvers}）：{reasons}",
+    EventKind.APPROVAL_APPROVED: "{actor} 审核通过（{level}）{next}",
+    EventKind.APPROVAL_REJECTED: "{actor} 驳回价格（{level}）：{reason}",
+    EventKind.APPROVAL_CLEARED: "{actor} 修改价格，无需审核",
 }
 
 

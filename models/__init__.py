@@ -1,7 +1,7 @@
 """Relay's data: tortoise-orm models, one app label "models"."""
 
 from models.audit import AuditEntry
-from models.catalog import Product
+from models.catalog import PriceList, PriceListEntry, Product
 from models.enums import (
     ApprovalState,
     AttachmentCategory,
@@ -60,6 +60,8 @@ __all__ = [
     "OutboxKind",
     "OutboxMessage",
     "PieceState",
+    "PriceList",
+    "PriceListEntry",
     "Product",
     "Role",
     "Staff",

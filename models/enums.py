@@ -274,6 +274,8 @@ class EventKind(StrEnum):
     UPLOAD_REMOVED = "upload_removed"
     CUSTOMER_EDITED = "customer_edited"
     COPIED = "copied"
+    # Money
+    PRICES_CHANGED = "prices_changed"
 
 
 class MessageState(StrEnum):

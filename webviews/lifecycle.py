@@ -31,6 +31,7 @@ from workflow.orders import edit_customer
 from workflow.payments import (
     confirm_design,
     correct_payment,
+    is_priced,
     parse_amount,
     payment_summary,
     record_payment,
@@ -120,6 +121,7 @@ async def _payment_page(request: web.Request, **kw: Any) -> web.Response:
         methods=list(PaymentMethod),
         kinds=list(PaymentKind),
         confirming=await ORDER.may(ORDER["confirm"], api_staff(request), order),
+        priced=is_priced(order),
         recording=await ORDER.may(ORDER["record_payment"], api_staff(request), order),
         voiding=await ORDER.may(ORDER["void_payment"], api_staff(request), order),
         **kw,
@@ -143,7 +145,8 @@ async def _payment_action(
     confirming = action != "correct" and await ORDER.may(ORDER["confirm"], staff, order)
     errors: dict[str, str] = {}
     amounts: dict[str, Decimal] = {}
-    for name in ("contract_amount", "amount") if confirming else ("amount",):
+    typed = ("amount",) if is_priced(order) or not confirming else ("contract_amount", "amount")
+    for name in typed:
         try:
             amounts[name] = parse_amount(one(form, name), name)
         except Invalid as refused:
@@ -169,7 +172,7 @@ async def _payment_action(
         await confirm_design(
             actor=staff,
             order=order,
-            contract_amount=amounts["contract_amount"],
+            contract_amount=amounts.get("contract_amount"),
             first_payment=amounts["amount"],
             method=method,
             kind=kind,

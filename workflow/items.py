@@ -1,12 +1,13 @@
-"""An order's products by room: checked and written the same way at sale and at measuring."""
+"""An order's products by room: checked, priced and written the same way at sale and at measuring."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from models import Order, OrderItem, OrderPiece, Product
 from workflow.errors import Invalid
 from workflow.fields import ITEMS
+from workflow.pricing import LinePrice, Price, amount_of, line_unit_price
 
 MAX_ITEMS = 50
 
@@ -16,6 +17,7 @@ class ItemInput:
     product_id: int
     room: str = ""
     quantity: int = 1
+    price: LinePrice = field(default_factory=LinePrice)  # what sales typed: a unit price or a discount
 
 
 async def check_items(items: list[ItemInput]) -> dict[int, Product]:
@@ -35,20 +37,36 @@ async def check_items(items: list[ItemInput]) -> dict[int, Product]:
     return products
 
 
-async def write_items(order: Order, items: list[ItemInput], products: dict[int, Product]) -> list[OrderItem]:
-    """Replace the order's items (inside the caller's transaction), each with one piece per unit."""
+def priced_lines(items: list[ItemInput], products: dict[int, Product], prices: dict[int, Price]) -> list[OrderItem]:
+    """The order's lines, not yet saved: each with the list price it was offered at, the unit price
+    agreed and quantity x unit price. Invalid for a discount on an unpriced product."""
+    lines = []
+    for item in items:
+        product = products[item.product_id]
+        listed = prices[item.product_id].price if item.product_id in prices else None
+        unit_price = line_unit_price(listed, item.price)
+        lines.append(
+            OrderItem(
+                product=product,
+                series=product.series,
+                model=product.model,
+                room=item.room.strip(),
+                quantity=item.quantity,
+                list_price=listed,
+                unit_price=unit_price,
+                amount=amount_of(item.quantity, unit_price),
+            )
+        )
+    return lines
+
+
+async def write_items(order: Order, lines: list[OrderItem]) -> list[OrderItem]:
+    """Replace the order's items with `lines` (priced_lines; inside the caller's transaction), each
+    with one piece per unit."""
     await OrderPiece.filter(order_id=order.id).delete()
     await OrderItem.filter(order_id=order.id).delete()
-    written = []
-    for item in items:
-        row = await OrderItem.create(
-            order=order,
-            product=products[item.product_id],
-            series=products[item.product_id].series,
-            model=products[item.product_id].model,
-            room=item.room.strip(),
-            quantity=item.quantity,
-        )
-        await OrderPiece.bulk_create([OrderPiece(order=order, item=row, seq=k) for k in range(1, item.quantity + 1)])
-        written.append(row)
-    return written
+    for row in lines:
+        row.order = order
+        await row.save()
+        await OrderPiece.bulk_create([OrderPiece(order=order, item=row, seq=k) for k in range(1, row.quantity + 1)])
+    return lines

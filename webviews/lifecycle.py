@@ -15,7 +15,7 @@ from aiohttp import web
 
 from infra.runtime import runtime
 from infra.timeutil import local_today
-from models import Attachment, AttachmentCategory, Order, PaymentKind, PaymentMethod, Staff
+from models import Attachment, AttachmentCategory, Order, OrderItem, PaymentKind, PaymentMethod, Staff
 from models.flows import FLOWS
 from webviews.auth import api_staff, csrf_token, h5_page
 from webviews.dispatch import open_tasks_of
@@ -26,6 +26,7 @@ from workflow.changes import cancel_order, request_remeasure, undo_cancel
 from workflow.design import add_design, finish_design
 from workflow.errors import Invalid, WorkflowError
 from workflow.goods import goods_of, piece_label, receive_pieces
+from workflow.items import edit_prices
 from workflow.order_lifecycle import ORDER, job
 from workflow.orders import edit_customer
 from workflow.payments import (
@@ -37,6 +38,7 @@ from workflow.payments import (
     record_payment,
     void_payment,
 )
+from workflow.pricing import LinePrice, money, percent
 from workflow.privacy import may_call
 from workflow.selectors import order_view
 from workflow.signing import signature_of, signing_link_for
@@ -187,6 +189,43 @@ async def _payment_action(
 
 order_form("/h5/orders/{number}/confirm", _payment_page, _payment_action)
 order_form("/h5/orders/{number}/payments", _payment_page, _payment_action)
+
+
+# Prices (修改价格)
+
+
+async def _prices_page(request: web.Request, **kw: Any) -> web.Response:
+    order = await order_or_404(request)
+    may = await ORDER.may(ORDER["edit_prices"], api_staff(request), order)
+    items = await OrderItem.filter(order_id=order.id).order_by("id").prefetch_related("product")
+    return await _page(request, "prices.html", items=items, editing=may, **kw)
+
+
+async def _prices_action(staff: Staff, order: Order, form: Fields, files: Files) -> str:
+    errors: dict[str, str] = {}
+    lines: dict[int, LinePrice] = {}
+    prices, discounts = form.get("unit_price", []), form.get("discount_pct", [])
+    for n, item_id in enumerate(form.get("item_id", [])):
+        try:
+            lines[to_int(item_id, -1)] = LinePrice(
+                unit_price=money(prices[n] if n < len(prices) else "", "items", label="单价"),
+                discount_pct=percent(discounts[n] if n < len(discounts) else "", "items"),
+            )
+        except Invalid as refused:
+            errors["items"] = f"第 {n + 1} 项：{refused.message}"
+            break
+    discount = None
+    try:
+        discount = money(one(form, "order_discount"), "order_discount", label="整单优惠")
+    except Invalid as refused:
+        errors["order_discount"] = refused.message
+    if errors:
+        raise Invalid.several(errors)
+    await edit_prices(actor=staff, order=order, lines=lines, order_discount=discount)
+    return f"/h5/orders/{order.number}?done=prices"
+
+
+order_form("/h5/orders/{number}/prices", _prices_page, _prices_action)
 
 
 # Goods-in (入库)

@@ -357,6 +357,7 @@ DONE = {
     "measured": "测量已完成，已通知设计师。",
     "confirmed": "客户已确认设计：合同金额 ¥{contract:.2f}，已收 ¥{paid:.2f}。订单已交付生产，已通知仓库。",
     "visited": "回访已记录。",
+    "prices": "价格已修改。",
     "cancelled": "订单已取消，已通知相关人员。",
     "remeasure": "已安排重新测量。",
     "rescheduled": "已改期。",

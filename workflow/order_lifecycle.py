@@ -50,6 +50,7 @@ VISIT = Page("填写回访", "/visit")
 CHANGES = Page("调整", "/changes", lists_actions=True)
 
 CUSTOMER = Page("修改客户信息", "/customer")
+PRICES = Page("修改价格", "/prices")
 
 DISPATCH_PAGES = {TaskKind.MEASURE: DISPATCH_MEASURE, TaskKind.INSTALL: DISPATCH_INSTALL}
 
@@ -212,6 +213,16 @@ ORDER = Lifecycle(
             event=E.CONFIRMED,
             page=CONFIRM,
             stamp="confirmed_at",
+        ),
+        # Prices: sales changes a line's unit price or discount, or the order's discount, until
+        # production starts on the line (workflow/items.py edit_prices checks the pieces).
+        Transition(
+            "edit_prices",
+            "修改价格",
+            (own_sale(),),
+            (S.CREATED, S.MEASURE_SCHEDULED, S.MEASURED, S.DESIGNED, S.CONFIRMED),
+            event=E.PRICES_CHANGED,
+            page=PRICES,
         ),
         Transition(
             "record_payment",

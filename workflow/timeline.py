@@ -45,7 +45,7 @@ EVENT_TEXT: dict[EventKind, str] = {
     EventKind.UPLOAD_REMOVED: "{actor} 删除{category} {filename}：{reason}",
     EventKind.CUSTOMER_EDITED: "{actor} 修改客户{changed}：{reason}",
     EventKind.COPIED: "{actor} 由订单 {source} 复制",
-    EventKind.PRICES_CHANGED: "{actor} 修改产品与价格：合同金额 {before} 元 → {after} 元{note}",
+    EventKind.PRICES_CHANGED: "{actor} 修改价格：{what}",
 }
 
 

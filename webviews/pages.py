@@ -26,6 +26,7 @@ from models import (
     OrderItem,
     OrderState,
     OrgUnit,
+    Product,
     Staff,
     Task,
 )
@@ -402,7 +403,8 @@ async def _measure_context(request: web.Request, order: Order) -> dict[str, Any]
         "order": order,
         "view": await order_view(order),
         "items": items,
-        "products": await products(),
+        # A line sold before its product was retired keeps it: offered on this order's lines only.
+        "products": [*await products(), *await Product.filter(id__in=[i.product_id for i in items], active=False)],
         "counts": counts,
         "drawings": [f for f in files if f.category == AttachmentCategory.DRAWING],
         "photos": [f for f in files if f.category in (*SITE_PHOTO_CATEGORIES, AttachmentCategory.UNSORTED)],

@@ -26,13 +26,15 @@ class ItemInput:
     price: LinePrice = field(default_factory=LinePrice)  # what sales typed: a unit price or a discount
 
 
-async def check_items(items: list[ItemInput]) -> dict[int, Product]:
-    """The active products the items name; Invalid (field "items") for anything wrong."""
+async def check_items(items: list[ItemInput], *, kept: frozenset[int] = frozenset()) -> dict[int, Product]:
+    """The active products the items name (or, `kept`, retired ones the order already has: a line
+    sold before its product was retired stays); Invalid (field "items") for anything wrong."""
     if not items:
         raise Invalid(ITEMS.required, ITEMS.name)
     if len(items) > MAX_ITEMS:
         raise Invalid(f"一张订单最多 {MAX_ITEMS} 件产品", "items")
-    products = {p.id: p for p in await Product.filter(id__in=[i.product_id for i in items], active=True)}
+    named = await Product.filter(id__in=[i.product_id for i in items])
+    products = {p.id: p for p in named if p.active or p.id in kept}
     for item in items:
         if item.product_id not in products:
             raise Invalid("所选产品不存在或已下架，请刷新后重选", "items")

@@ -104,8 +104,8 @@ async def adjust_items(*, actor: Staff, order: Order, items: list[ItemInput]) ->
     and date. The order's discount stays (at most the new lines' sum) and the contract follows."""
     step = ORDER["adjust_items"]
     await ORDER.check(step, actor, order)
-    products = await check_items(items)
     before_rows = await OrderItem.filter(order_id=order.id).order_by("id")
+    products = await check_items(items, kept=frozenset(i.product_id for i in before_rows if i.product_id))
     agreed = {i.product_id: i.unit_price for i in reversed(before_rows) if i.unit_price is not None}
     items = [
         replace(i, price=LinePrice(unit_price=agreed[i.product_id])) if i.product_id in agreed else i for i in items

@@ -136,8 +136,17 @@ class LinePrice:
     discount_pct: Decimal | None = None
 
 
+def _checked(value: Decimal | None, field: str, label: str) -> Decimal | None:
+    """The same refusals as `money` for an amount given as a Decimal (the workflow is the authority)."""
+    return None if value is None else money(str(value), field, label=label)
+
+
 def line_unit_price(list_price: Decimal | None, typed: LinePrice, field: str = "items") -> Decimal | None:
     """The agreed unit price of a line. A price above the list price is allowed (a special size)."""
+    typed = LinePrice(
+        unit_price=_checked(typed.unit_price, field, "单价"),
+        discount_pct=None if typed.discount_pct is None else percent(str(typed.discount_pct), field),
+    )
     if typed.discount_pct is not None and typed.discount_pct != 0:
         if list_price is None:
             raise Invalid("未定价的产品不能按折扣计价，请直接填写单价", field)
@@ -164,7 +173,7 @@ class Totals:
 def totals(lines: Iterable[OrderItem], order_discount: Decimal | None) -> Totals:
     """Sum the lines; refuse an order discount on an unpriced order or larger than the lines."""
     rows = list(lines)
-    discount = order_discount or Decimal("0.00")
+    discount = _checked(order_discount, "order_discount", "整单优惠") or Decimal("0.00")
     if not rows or any(r.unit_price is None for r in rows):
         if discount:
             raise Invalid("订单中有未定价的产品，不能整单优惠", "order_discount")
@@ -184,11 +193,11 @@ def amount_of(quantity: int, unit_price: Decimal | None) -> Decimal | None:
 
 
 async def store_totals(order: Order, lines: Iterable[OrderItem], order_discount: Decimal | None) -> Totals:
-    """Put the lines' totals on the order (inside the caller's transaction). An unpriced order keeps
-    the contract amount typed at its confirmation."""
+    """Put the lines' totals on the order (inside the caller's transaction). An unpriced order has
+    no contract amount until it is typed at confirmation, and keeps that one after."""
     sums = totals(lines, order_discount)
     values: dict[str, object] = {"list_amount": sums.list_amount, "discount_amount": sums.discount_amount}
-    if sums.priced:
+    if sums.priced or order.confirmed_at is None:
         values["contract_amount"] = sums.contract_amount
     await Order.filter(id=order.id).update(**values)
     await order.refresh_from_db()

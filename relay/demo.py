@@ -18,7 +18,7 @@ from emulator import EmulatorConfig, EmulatorUser
 from emulator import create_app as create_emulator
 from infra.config import Config
 from infra.timeutil import local_today, utcnow
-from models import Order, OrderState, Product, Role, Staff
+from models import Order, OrderItem, OrderState, Product, Role, Staff
 from relay.app import init_app
 from relay.config import DEMO_SECURITY, load_config
 from relay.db import migrate
@@ -222,8 +222,46 @@ async def seed(*, with_orders: bool = True) -> None:
         return
     await import_staff(demo_data("staff.csv"))
     await import_products(demo_data("products.csv"))
+    await seed_prices()
     if with_orders:
         await seed_orders()
+        await seed_discount()
+
+
+async def seed_prices() -> None:
+    """A company price list and a store's promotion (上海徐汇店 sells K5 and S1 for less this quarter)."""
+    from workflow.admin import ensure_unit, import_price_entries
+    from workflow.catalog import PriceListInput, save_price_list
+
+    admin = await Staff.get(userid="wangzong")
+    today = local_today()
+    store = await ensure_unit("朗斯家居/华东区/上海徐汇店")
+    for form, prices in (
+        (PriceListInput("全公司价目表 2026", None, today - timedelta(days=90), None), "prices_company.csv"),
+        (
+            PriceListInput("徐汇店 季度促销", store.id, today - timedelta(days=7), today + timedelta(days=60)),
+            "prices_xuhui.csv",
+        ),
+    ):
+        price_list = await save_price_list(actor=admin, price_list_id=None, form=form)
+        await import_price_entries(actor=admin, price_list_id=price_list.id, text=demo_data(prices))
+
+
+async def seed_discount() -> None:
+    """Sales gives 陈先生 8 % off his shower and 200 元 off the order before he confirms."""
+    from workflow.items import edit_prices
+    from workflow.pricing import LinePrice
+
+    order = await Order.get(number="LS20261104")
+    line = await OrderItem.filter(order_id=order.id).order_by("id").first()
+    if line is None or line.unit_price is None:
+        return
+    await edit_prices(
+        actor=await Staff.get(userid="zhangxiaoshou"),
+        order=order,
+        lines={line.id: LinePrice(discount_pct=Decimal("8"))},
+        order_discount=Decimal("200"),
+    )
 
 
 async def seed_orders() -> None:

@@ -27,7 +27,7 @@ from models import (
     Product,
     Staff,
 )
-from relay.demo import advance
+from relay.demo import advance, seed_discount, seed_orders, seed_prices
 from tests.support import World
 from workflow.admin import ensure_unit, import_price_entries, import_products
 from workflow.catalog import set_product_active
@@ -310,3 +310,14 @@ async def test_price_entries_import(world: World) -> None:
         )
     prices = dict(await PriceListEntry.filter(price_list_id=pl.id).values_list("product__model", "price"))
     assert prices == {"K5": Decimal("4800.00"), "S1": Decimal("2900.50")}  # all rows or none
+
+
+async def test_the_demo_sells_at_its_price_lists(world: World) -> None:
+    await seed_prices()
+    await seed_orders()
+    await seed_discount()
+    amounts = dict(await Order.all().values_list("number", "contract_amount"))
+    assert amounts["LS20261101"] == Decimal("8760.00")  # the store's promotion: K5 5680 + S1 3080
+    assert amounts["LS20261103"] == Decimal("3160.00")  # the company's list: D70 1280 + Y2 1880
+    assert amounts["LS20261104"] == Decimal("4105.60")  # S3 4680 less 8 %, less 200 off the order
+    assert amounts["LS20261107"] == Decimal("3080.00")  # confirmed at its computed amount

@@ -215,7 +215,8 @@ ORDER = Lifecycle(
             stamp="confirmed_at",
         ),
         # Prices: sales changes a line's unit price or discount, or the order's discount, until
-        # production starts on the line (workflow/items.py edit_prices checks the pieces).
+        # production starts on the line (workflow/items.py edit_prices checks the pieces). Offered,
+        # never waiting on anyone.
         Transition(
             "edit_prices",
             "修改价格",
@@ -223,6 +224,7 @@ ORDER = Lifecycle(
             (S.CREATED, S.MEASURE_SCHEDULED, S.MEASURED, S.DESIGNED, S.CONFIRMED),
             event=E.PRICES_CHANGED,
             page=PRICES,
+            corrects=True,
         ),
         Transition(
             "record_payment",

@@ -321,3 +321,18 @@ async def test_the_demo_sells_at_its_price_lists(world: World) -> None:
     assert amounts["LS20261103"] == Decimal("3160.00")  # the company's list: D70 1280 + Y2 1880
     assert amounts["LS20261104"] == Decimal("4105.60")  # S3 4680 less 8 %, less 200 off the order
     assert amounts["LS20261107"] == Decimal("3080.00")  # confirmed at its computed amount
+
+
+async def test_the_order_card_shows_money_to_sales_not_to_the_designer(world: World) -> None:
+    await price_list("徐汇店", STORE, {"K5": "4600"}, start=local_today())
+    ids = await product_ids("K5")
+    await _sale("LS20261201009", [ItemInput(ids["K5"], "主卫", 1, LinePrice(unit_price=Decimal("4400")))])
+
+    def rows(userid: str) -> dict[str, str]:
+        card = world.card(userid, "订单 LS20261201009").card
+        return {r["keyname"]: r.get("value", "") for r in card.get("horizontal_content_list", [])}
+
+    await world.say("zhangxiaoshou", "订单 LS20261201009")
+    assert rows("zhangxiaoshou")["金额"] == "合同 ¥4,400.00（价目 ¥4,600.00，优惠 ¥200.00）"
+    await world.say("zhengsheji", "订单 LS20261201009")
+    assert "金额" not in rows("zhengsheji") and "产品" in rows("zhengsheji")

@@ -11,7 +11,7 @@ from infra.runtime import runtime
 from infra.security import normalize_phone
 from models import Attachment, AttachmentCategory, Customer, Order, OrderItem, Staff, Task, TaskState
 from models.enums import SITE_PHOTO_CATEGORIES
-from workflow.pricing import fmt_money
+from workflow.pricing import UNPRICED, fmt_money
 from workflow.privacy import phone_of
 from workflow.timeline import timeline
 
@@ -51,7 +51,17 @@ async def priced_lines_of(order: Order) -> list[PricedLine]:
     ]
 
 
-async def order_view(order: Order, *, with_timeline: bool = False) -> OrderView:
+def money_line(order: Order) -> str:
+    """The order's money in one line, for a card: the contract, and what was given off the list."""
+    if order.contract_amount is None:
+        return UNPRICED
+    text = f"合同 {fmt_money(order.contract_amount)}"
+    if order.list_amount is not None and order.list_amount > order.contract_amount:
+        text += f"（价目 {fmt_money(order.list_amount)}，优惠 {fmt_money(order.list_amount - order.contract_amount)}）"
+    return text
+
+
+async def order_view(order: Order, *, with_timeline: bool = False, with_money: bool = False) -> OrderView:
     customer = await Customer.get(id=order.customer_id)
     sales = await Staff.get(id=order.sales_id)
     items = await OrderItem.filter(order_id=order.id).order_by("id")
@@ -67,6 +77,7 @@ async def order_view(order: Order, *, with_timeline: bool = False) -> OrderView:
         sales_name=sales.name,
         expected_measure_date=order.expected_measure_date,
         timeline=await timeline(order) if with_timeline else [],
+        money=money_line(order) if with_money else "",
     )
 
 

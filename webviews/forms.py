@@ -98,7 +98,7 @@ def item_inputs(fields: dict[str, list[str]]) -> list[ItemInput]:
     discounts = fields.get("discount_pct", [])
     rooms = fields.get("room", [])
     qtys = fields.get("quantity", [])
-    rows = []
+    rows: list[ItemInput] = []
     for i, pid in enumerate(fields.get("product_id", [])):
         if not pid:
             continue

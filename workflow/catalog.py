@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -98,7 +99,7 @@ async def save_product(
     """Add a product (product_id None) or change one. Its orders keep what their lines copied."""
     require_admin(actor)
     form = check_product(form)
-    values = {
+    values: dict[str, Any] = {
         "series": form.series,
         "model": form.model,
         "name": form.name,
@@ -165,7 +166,12 @@ async def save_price_list(*, actor: Staff, price_list_id: int | None, form: Pric
         errors["org_unit"] = "所选组织不存在"
     if errors:
         raise Invalid.several(errors)
-    values = {"name": name, "org_unit_id": form.org_unit_id, "valid_from": form.valid_from, "valid_to": form.valid_to}
+    values: dict[str, Any] = {
+        "name": name,
+        "org_unit_id": form.org_unit_id,
+        "valid_from": form.valid_from,
+        "valid_to": form.valid_to,
+    }
     if price_list_id is None:
         return await PriceList.create(**values)
     price_list = await price_list_of(price_list_id)

@@ -49,6 +49,7 @@ from webviews.forms import (
 from webviews.render import render
 from workflow import audit
 from workflow.attachments import file_name, removal_refused, remove_upload
+from workflow.catalog import specs_text
 from workflow.errors import Invalid, NotAllowed, WorkflowError
 from workflow.lifecycle import Page
 from workflow.measure import add_drawing, adjust_items, finish_measure
@@ -136,6 +137,7 @@ async def _new_order_page(
         "order_new.html",
         status=status,
         products=offered,
+        specs_text=specs_text,
         prices=await prices_for(
             unit=await OrgUnit.get(id=staff.org_unit_id), on=local_today(), product_ids=[p.id for p in offered]
         ),

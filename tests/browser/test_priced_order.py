@@ -30,7 +30,9 @@ async def test_the_form_totals_live_and_the_server_stores_the_same(world: World,
     await open_new_order_form(page, world)
     await fill_new_order(page, NewOrder(number=NUMBER, items=[("主卫", K5), ("客卫", S1)]))
     rows = page.locator("#items .item-row")
-    await expect(rows.nth(0).locator("[data-role=list-price]")).to_have_text("价目 ¥4,600.00/件")
+    await expect(rows.nth(0).locator("[data-role=list-price]")).to_have_text("价目 ¥4,600.00/套")
+    k5_specs = "规格：边长mm=800-1100; 玻璃=10mm 钢化; 颜色=亮银|枪灰"
+    await expect(rows.nth(0).locator("[data-role=specs]")).to_have_text(k5_specs)
     await expect(page.locator("#lines-total")).to_have_text("¥7,500.00")
     await expect(page.locator("#contract-total")).to_have_text("¥7,500.00")
 

@@ -39,7 +39,7 @@ from workflow.payments import (
     void_payment,
 )
 from workflow.pricing import LinePrice, money, percent
-from workflow.privacy import may_call
+from workflow.privacy import NO_MONEY, may_call, sees_money
 from workflow.selectors import order_view
 from workflow.signing import signature_of, signing_link_for
 from workflow.tasks import reassign_task, reschedule_task, team_for, transfer_task
@@ -196,6 +196,8 @@ order_form("/h5/orders/{number}/payments", _payment_page, _payment_action)
 
 async def _prices_page(request: web.Request, **kw: Any) -> web.Response:
     order = await order_or_404(request)
+    if not sees_money(api_staff(request)):
+        return render(request, "message.html", title="无法查看", message=NO_MONEY, status=403)
     may = await ORDER.may(ORDER["edit_prices"], api_staff(request), order)
     items = await OrderItem.filter(order_id=order.id).order_by("id").prefetch_related("product")
     return await _page(request, "prices.html", items=items, editing=may, **kw)

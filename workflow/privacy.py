@@ -89,6 +89,7 @@ def _holds(caller: Caller, facts: Facts) -> bool:
 # Prices and amounts are the business's own figures: for who sells, manages, keeps the books or runs
 # the catalogue, not for the measurer, the installer or the warehouse (seed 001: 财务数据仅财务可见).
 MONEY_ROLES = (Role.SALES, Role.MANAGER, Role.FINANCE, Role.ADMIN)
+NO_MONEY = "价格与金额只对销售、管理层、财务和管理员显示"
 
 
 def sees_money(actor: Staff) -> bool:

@@ -27,6 +27,7 @@ def order_card(userid: str, order: OrderView, *, links: Links) -> dict[str, Any]
             row("电话", order.phone_masked),
             row("产品", order.items_text),
             row("销售", order.sales_name),
+            *([row("金额", order.money)] if order.money else []),
         ],
         quote=timeline,
         url=links.oauth(f"/h5/orders/{order.number}"),

@@ -24,6 +24,9 @@ class OrderView:
     sales_name: str
     expected_measure_date: date | None
     timeline: list[str] = field(default_factory=list)
+    # The order's money in a line (合同金额 ¥9,800.00 · 优惠 ¥40.00, or 未定价): only for members who see
+    # money (workflow/privacy.py sees_money); empty for the others.
+    money: str = ""
 
     @property
     def phone_masked(self) -> str:

@@ -7,6 +7,7 @@ import re
 from cards.orders import help_card, my_tasks_card, order_card, search_card
 from handlers.router import Ctx, Router
 from workflow.order_lifecycle import ORDER
+from workflow.privacy import sees_money
 from workflow.queue import queue_for
 from workflow.scope import get_order_for
 from workflow.search import OrderFilter, search_orders
@@ -24,7 +25,8 @@ async def my_tasks(ctx: Ctx, match: re.Match[str]) -> None:
 @router.text(r"订单\s*[:：]?\s*(?P<number>\S+)")
 async def show_order(ctx: Ctx, match: re.Match[str]) -> None:
     order = await get_order_for(ctx.staff, match["number"])
-    await ctx.send(order_card(ctx.staff.userid, await order_view(order, with_timeline=True), links=ctx.links))
+    view = await order_view(order, with_timeline=True, with_money=sees_money(ctx.staff))
+    await ctx.send(order_card(ctx.staff.userid, view, links=ctx.links))
     task = await follow_order(ctx.staff, order)
     if task is not None:
         await ctx.reply(f"接下来发送的照片将归入订单 {order.number}（{task.kind.label}）")

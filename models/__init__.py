@@ -2,7 +2,7 @@
 
 from models.approvals import Approval
 from models.audit import AuditEntry
-from models.catalog import Product
+from models.catalog import PriceList, PriceListEntry, Product
 from models.enums import (
     ApprovalState,
     AttachmentCategory,
@@ -63,6 +63,8 @@ __all__ = [
     "OutboxKind",
     "OutboxMessage",
     "PieceState",
+    "PriceList",
+    "PriceListEntry",
     "Product",
     "Role",
     "Staff",

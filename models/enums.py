@@ -279,6 +279,8 @@ class EventKind(StrEnum):
     APPROVAL_APPROVED = "approval_approved"
     APPROVAL_REJECTED = "approval_rejected"
     APPROVAL_CLEARED = "approval_cleared"
+    # Money
+    PRICES_CHANGED = "prices_changed"
 
 
 class MessageState(StrEnum):

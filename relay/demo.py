@@ -18,7 +18,7 @@ from emulator import EmulatorConfig, EmulatorUser
 from emulator import create_app as create_emulator
 from infra.config import Config
 from infra.timeutil import local_today, utcnow
-from models import Order, OrderItem, OrderState, Product, Role, Staff
+from models import Order, OrderItem, OrderState, PriceList, Product, Role, Staff
 from relay.app import init_app
 from relay.config import DEMO_SECURITY, load_config
 from relay.db import migrate
@@ -224,6 +224,45 @@ async def seed(*, with_orders: bool = True) -> None:
     await import_products(demo_data("products.csv"))
     if with_orders:
         await seed_orders()
+    else:
+        await seed_prices()
+
+
+async def seed_prices() -> None:
+    """A company price list and a store's promotion (上海徐汇店 sells K5 and S1 for less this quarter)."""
+    from workflow.admin import ensure_unit, import_price_entries
+    from workflow.catalog import PriceListInput, save_price_list
+
+    admin = await Staff.get(userid="wangzong")
+    today = local_today()
+    store = await ensure_unit("朗斯家居/华东区/上海徐汇店")
+    for form, prices in (
+        (PriceListInput("全公司价目表 2026", None, today - timedelta(days=90), None), "prices_company.csv"),
+        (
+            PriceListInput("徐汇店 季度促销", store.id, today - timedelta(days=7), today + timedelta(days=60)),
+            "prices_xuhui.csv",
+        ),
+    ):
+        price_list = await save_price_list(actor=admin, price_list_id=None, form=form)
+        await import_price_entries(actor=admin, price_list_id=price_list.id, text=demo_data(prices))
+
+
+async def seed_discount() -> None:
+    """Sales gives 陈先生 20 % off his shower and 200 元 off the order before he confirms: beyond the
+    15 % that needs a review (审核), so it waits for 陈店长, the store's manager, then 刘经理."""
+    from workflow.items import edit_prices
+    from workflow.pricing import LinePrice
+
+    order = await Order.get(number="LS20261104")
+    line = await OrderItem.filter(order_id=order.id).order_by("id").first()
+    if line is None or line.unit_price is None:
+        return
+    await edit_prices(
+        actor=await Staff.get(userid="zhangxiaoshou"),
+        order=order,
+        lines={line.id: LinePrice(discount_pct=Decimal("20"))},
+        order_discount=Decimal("200"),
+    )
 
 
 async def seed_orders() -> None:
@@ -233,6 +272,8 @@ async def seed_orders() -> None:
     sales = await Staff.get(userid="zhangxiaoshou")
     products = {p.model: p for p in await Product.all()}
     today = local_today()
+    if not await PriceList.exists():
+        await seed_prices()
     for number, name, phone, address, items, stage in DEMO_ORDERS:
         order = await create_order(
             actor=sales,
@@ -252,30 +293,9 @@ async def seed_orders() -> None:
     shift = timedelta(days=3)
     stamps = ("created_at", "measured_at", "designed_at", "confirmed_at", "in_stock_at", "installed_at", "state_since")
     await Order.filter(id=late.id).update(**{f: getattr(late, f) - shift for f in stamps if getattr(late, f)})
-    await seed_review(sales)
+    await seed_discount()
     await schedule(ALERT_SCAN, f"{ALERT_SCAN}:demo-seed", utcnow())
     log.info("seeded %d orders", await Order.all().count())
-
-
-async def seed_review(sales: Staff) -> None:
-    """The designed order priced at 75 % of list: its price review (审核) waits for 陈店长, the store's
-    manager, then 刘经理 (the priced order form writes these columns; here they are written directly)."""
-    from tortoise.transactions import in_transaction
-
-    from workflow.approval import review_prices
-
-    order = await Order.get(number="LS20261104")
-    async with in_transaction():
-        list_total = agreed = Decimal("0")
-        for item in await OrderItem.filter(order_id=order.id):
-            list_price, unit_price = Decimal("6800.00"), Decimal("5100.00")
-            await OrderItem.filter(id=item.id).update(
-                list_price=list_price, unit_price=unit_price, amount=unit_price * item.quantity
-            )
-            list_total += list_price * item.quantity
-            agreed += unit_price * item.quantity
-        await Order.filter(id=order.id).update(list_amount=list_total, contract_amount=agreed)
-        await review_prices(actor=sales, order=order, after_confirmation=False)
 
 
 async def run_demo(*, data_dir: Path, port: int, emulator_port: int, host: str = "127.0.0.1") -> None:

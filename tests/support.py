@@ -66,6 +66,8 @@ TABLES = [
     "inbox",
     "outbox",
     "staff",
+    "price_list_entry",
+    "price_list",
     "product",
     "org_unit",
 ]

@@ -38,6 +38,7 @@ from models import (
     AttachmentCategory,
     Order,
     OrderEvent,
+    OrderItem,
     OrderPiece,
     OrderState,
     OutboxMessage,
@@ -60,12 +61,13 @@ from workflow.design import add_design, finish_design
 from workflow.errors import WorkflowError
 from workflow.goods import receive_item
 from workflow.install import add_install_photo, finish_install
-from workflow.items import ItemInput
+from workflow.items import ItemInput, edit_prices
 from workflow.lifecycle import Transition
 from workflow.measure import add_drawing, add_site_photo, adjust_items, categorize_photo, finish_measure
 from workflow.order_lifecycle import ORDER
 from workflow.orders import edit_customer
 from workflow.payments import confirm_design, record_payment, void_payment
+from workflow.pricing import LinePrice
 from workflow.signing import signing_link_for, signing_token, submit_signature
 from workflow.tasks import answer_task, dispatch_task, reassign_task, reschedule_task, transfer_task
 
@@ -236,6 +238,15 @@ async def _confirm(a: Staff | None, o: Order) -> object:
         first_payment=Decimal("1000"),
         method=PaymentMethod.CASH,
         kind=PaymentKind.DEPOSIT,
+    )
+
+
+@runs("edit_prices")
+async def _edit_prices(a: Staff | None, o: Order) -> object:
+    first = await OrderItem.filter(order_id=o.id).order_by("id").first()
+    assert first is not None
+    return await edit_prices(
+        actor=_staff(a), order=o, lines={first.id: LinePrice(unit_price=Decimal("4321.00"))}, order_discount=None
     )
 
 

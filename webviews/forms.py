@@ -15,6 +15,8 @@ from models import Order, Product, Staff
 from webviews.auth import api_staff, check_csrf, h5_page
 from webviews.render import render
 from workflow.errors import Invalid, WorkflowError
+from workflow.items import ItemInput
+from workflow.pricing import LinePrice, money, percent
 from workflow.scope import get_order_for
 
 MAX_FORM_FILES = 20
@@ -86,6 +88,30 @@ def item_rows(fields: dict[str, list[str]]) -> list[tuple[int, str, int]]:
         room = rooms[i] if i < len(rooms) else ""
         qty = to_int(qtys[i] if i < len(qtys) else "1", 0)
         rows.append((to_int(pid, -1), room, qty))
+    return rows
+
+
+def item_inputs(fields: dict[str, list[str]]) -> list[ItemInput]:
+    """The form's lines with what sales typed for each: a unit price or a discount (blank: list price).
+    Invalid (field "items") for an amount or percentage that is not one, naming the line."""
+    prices = fields.get("unit_price", [])
+    discounts = fields.get("discount_pct", [])
+    rooms = fields.get("room", [])
+    qtys = fields.get("quantity", [])
+    rows: list[ItemInput] = []
+    for i, pid in enumerate(fields.get("product_id", [])):
+        if not pid:
+            continue
+        try:
+            typed = LinePrice(
+                unit_price=money(prices[i] if i < len(prices) else "", "items", label="单价"),
+                discount_pct=percent(discounts[i] if i < len(discounts) else "", "items"),
+            )
+        except Invalid as refused:
+            raise Invalid(f"第 {len(rows) + 1} 个产品：{refused.message}", "items") from refused
+        room = rooms[i] if i < len(rooms) else ""
+        qty = to_int(qtys[i] if i < len(qtys) else "1", 0)
+        rows.append(ItemInput(product_id=to_int(pid, -1), room=room, quantity=qty, price=typed))
     return rows
 
 

@@ -15,7 +15,7 @@ from aiohttp import web
 
 from infra.runtime import runtime
 from infra.timeutil import local_today
-from models import Attachment, AttachmentCategory, Order, PaymentKind, PaymentMethod, Staff
+from models import Attachment, AttachmentCategory, Order, OrderItem, PaymentKind, PaymentMethod, Staff
 from models.flows import FLOWS
 from webviews.auth import api_staff, csrf_token, h5_page
 from webviews.dispatch import open_tasks_of
@@ -27,17 +27,20 @@ from workflow.changes import cancel_order, request_remeasure, undo_cancel
 from workflow.design import add_design, finish_design
 from workflow.errors import Invalid, WorkflowError
 from workflow.goods import goods_of, piece_label, receive_pieces
+from workflow.items import edit_prices
 from workflow.order_lifecycle import ORDER, job
 from workflow.orders import edit_customer
 from workflow.payments import (
     confirm_design,
     correct_payment,
+    is_priced,
     parse_amount,
     payment_summary,
     record_payment,
     void_payment,
 )
-from workflow.privacy import may_call
+from workflow.pricing import LinePrice, money, percent
+from workflow.privacy import NO_MONEY, may_call, sees_money
 from workflow.selectors import order_view
 from workflow.signing import signature_of, signing_link_for
 from workflow.tasks import reassign_task, reschedule_task, team_for, transfer_task
@@ -122,6 +125,7 @@ async def _payment_page(request: web.Request, **kw: Any) -> web.Response:
         kinds=list(PaymentKind),
         confirming=await ORDER.may(ORDER["confirm"], api_staff(request), order),
         held=await _confirm_held(api_staff(request), order),
+        priced=is_priced(order),
         recording=await ORDER.may(ORDER["record_payment"], api_staff(request), order),
         voiding=await ORDER.may(ORDER["void_payment"], api_staff(request), order),
         **kw,
@@ -158,7 +162,8 @@ async def _payment_action(
     confirming = action != "correct" and order.state in ORDER["confirm"].source
     errors: dict[str, str] = {}
     amounts: dict[str, Decimal] = {}
-    for name in ("contract_amount", "amount") if confirming else ("amount",):
+    typed = ("amount",) if is_priced(order) or not confirming else ("contract_amount", "amount")
+    for name in typed:
         try:
             amounts[name] = parse_amount(one(form, name), name)
         except Invalid as refused:
@@ -184,7 +189,7 @@ async def _payment_action(
         await confirm_design(
             actor=staff,
             order=order,
-            contract_amount=amounts["contract_amount"],
+            contract_amount=amounts.get("contract_amount"),
             first_payment=amounts["amount"],
             method=method,
             kind=kind,
@@ -199,6 +204,45 @@ async def _payment_action(
 
 order_form("/h5/orders/{number}/confirm", _payment_page, _payment_action)
 order_form("/h5/orders/{number}/payments", _payment_page, _payment_action)
+
+
+# Prices (修改价格)
+
+
+async def _prices_page(request: web.Request, **kw: Any) -> web.Response:
+    order = await order_or_404(request)
+    if not sees_money(api_staff(request)):
+        return render(request, "message.html", title="无法查看", message=NO_MONEY, status=403)
+    may = await ORDER.may(ORDER["edit_prices"], api_staff(request), order)
+    items = await OrderItem.filter(order_id=order.id).order_by("id").prefetch_related("product")
+    return await _page(request, "prices.html", items=items, editing=may, **kw)
+
+
+async def _prices_action(staff: Staff, order: Order, form: Fields, files: Files) -> str:
+    errors: dict[str, str] = {}
+    lines: dict[int, LinePrice] = {}
+    prices, discounts = form.get("unit_price", []), form.get("discount_pct", [])
+    for n, item_id in enumerate(form.get("item_id", [])):
+        try:
+            lines[to_int(item_id, -1)] = LinePrice(
+                unit_price=money(prices[n] if n < len(prices) else "", "items", label="单价"),
+                discount_pct=percent(discounts[n] if n < len(discounts) else "", "items"),
+            )
+        except Invalid as refused:
+            errors["items"] = f"第 {n + 1} 项：{refused.message}"
+            break
+    discount = None
+    try:
+        discount = money(one(form, "order_discount"), "order_discount", label="整单优惠")
+    except Invalid as refused:
+        errors["order_discount"] = refused.message
+    if errors:
+        raise Invalid.several(errors)
+    await edit_prices(actor=staff, order=order, lines=lines, order_discount=discount)
+    return f"/h5/orders/{order.number}?done=prices"
+
+
+order_form("/h5/orders/{number}/prices", _prices_page, _prices_action)
 
 
 # Goods-in (入库)

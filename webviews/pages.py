@@ -26,6 +26,7 @@ from models import (
     OrderItem,
     OrderState,
     OrgUnit,
+    Product,
     Staff,
     Task,
 )
@@ -35,6 +36,7 @@ from webviews.forms import (
     Fields,
     Files,
     form_page,
+    item_inputs,
     item_rows,
     no_subject,
     one,
@@ -48,18 +50,20 @@ from webviews.render import render
 from workflow import audit
 from workflow.approval import review_history
 from workflow.attachments import file_name, removal_refused, remove_upload
+from workflow.catalog import specs_text
 from workflow.errors import Invalid, NotAllowed, WorkflowError
 from workflow.lifecycle import Page
 from workflow.measure import add_drawing, adjust_items, finish_measure
 from workflow.order_lifecycle import ORDER
 from workflow.orders import ItemInput, copy_of, create_order
 from workflow.payments import PaymentSummary, payment_summary
-from workflow.privacy import may_call, phone_of, reveal_phone
+from workflow.pricing import money, prices_for
+from workflow.privacy import may_call, phone_of, reveal_phone, sees_money
 from workflow.queue import LIMIT as QUEUE_LIMIT
 from workflow.queue import QUEUE_PATH, queue_for
 from workflow.scope import can_see, get_order_for
 from workflow.search import OrderFilter, export_csv, search_orders
-from workflow.selectors import order_files, order_view
+from workflow.selectors import order_files, order_view, priced_lines_of
 from workflow.tasks import answer_task
 
 routes = web.RouteTableDef()
@@ -128,11 +132,16 @@ async def _new_order_page(
         except WorkflowError as refused:
             return render(request, "message.html", title="无法复制", message=refused.message, status=refused.status)
     form = form or {}
+    offered = await products()
     return render(
         request,
         "order_new.html",
         status=status,
-        products=await products(),
+        products=offered,
+        specs_text=specs_text,
+        prices=await prices_for(
+            unit=await OrgUnit.get(id=staff.org_unit_id), on=local_today(), product_ids=[p.id for p in offered]
+        ),
         form=form,
         error=error,
         field=field,
@@ -148,17 +157,31 @@ async def _create_order(staff: Staff, _: None, form: Fields, files: Files) -> st
     upload = next(((filename, data) for name, filename, data in files if name == "paper_photo"), None)
     kept = None if upload else await kept_photo(staff, one(form, KEPT_PHOTO))
     photo = upload[1] if upload else kept.data if kept else None
+    errors: dict[str, str] = {}
+    items: list[ItemInput] = []
+    discount = None
     try:
+        items = item_inputs(form)
+    except Invalid as refused:
+        errors["items"] = refused.message
+    try:
+        discount = money(one(form, "order_discount"), "order_discount", label="整单优惠")
+    except Invalid as refused:
+        errors["order_discount"] = refused.message
+    try:
+        if errors:
+            raise Invalid.several(errors)
         order = await create_order(
             actor=staff,
             number=one(form, "number"),
             customer_name=one(form, "customer_name"),
             phone=one(form, "phone"),
             address=one(form, "address"),
-            items=[ItemInput(product_id=p, room=r, quantity=q) for p, r, q in item_rows(form)],
+            items=items,
             expected_measure_date=to_date(one(form, "expected_measure_date"), "expected_measure_date"),
             note=one(form, "note"),
             paper_photo=photo,
+            order_discount=discount,
             copied_from=await get_order_for(staff, one(form, "copied_from")) if one(form, "copied_from") else None,
         )
     except UserError as refused:
@@ -302,6 +325,8 @@ async def order_detail(request: web.Request) -> web.Response:
         actions=await order_actions(staff, order),
         payments=payments,
         reviews=await review_history(order),
+        sees_money=sees_money(staff),
+        lines=await priced_lines_of(order) if sees_money(staff) else [],
         done=done_notice(request.query.get("done", ""), sales=view.sales_name, tasks=tasks, payments=payments),
         can_call=await may_call(staff, order),
         can_undo=await ORDER.may(ORDER["undo_cancel"], staff, order),
@@ -337,6 +362,7 @@ DONE = {
     "measured": "测量已完成，已通知设计师。",
     "confirmed": "客户已确认设计：合同金额 ¥{contract:.2f}，已收 ¥{paid:.2f}。订单已交付生产，已通知仓库。",
     "visited": "回访已记录。",
+    "prices": "价格已修改。",
     "cancelled": "订单已取消，已通知相关人员。",
     "remeasure": "已安排重新测量。",
     "rescheduled": "已改期。",
@@ -381,7 +407,8 @@ async def _measure_context(request: web.Request, order: Order) -> dict[str, Any]
         "order": order,
         "view": await order_view(order),
         "items": items,
-        "products": await products(),
+        # A line sold before its product was retired keeps it: offered on this order's lines only.
+        "products": [*await products(), *await Product.filter(id__in=[i.product_id for i in items], active=False)],
         "counts": counts,
         "drawings": [f for f in files if f.category == AttachmentCategory.DRAWING],
         "photos": [f for f in files if f.category in (*SITE_PHOTO_CATEGORIES, AttachmentCategory.UNSORTED)],

@@ -1,15 +1,19 @@
-"""Admin data: staff and the product catalogue, imported from CSV files."""
+"""Admin data: staff, the product catalogue and price lists' entries, imported from CSV files."""
 
 from __future__ import annotations
 
 import csv
 import io
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from models import OrgUnit, Product, Role, Staff
+from models import OrgUnit, PriceListEntry, Product, Role, Staff
+from workflow.catalog import check_unit, parse_specs, price_list_of, require_admin
 from workflow.errors import Invalid
+from workflow.pricing import money
 
 STAFF_HEADER = ["userid", "name", "roles", "org_unit"]
 PRODUCT_HEADER = ["series", "model", "name"]
@@ -93,29 +97,40 @@ async def import_staff(text: str) -> ImportResult:
 
 
 async def import_products(text: str) -> ImportResult:
-    """CSV with header series,model,name and, optionally, install_photos (result photos an install
-    needs) and maintenance_months (the maintenance cycle, e.g. 6 or 12; 0 for none), both per series.
+    """CSV with header series,model,name and, optionally: unit (件/樘/套/㎡...), list_price (元, two
+    decimals at most; blank: unpriced), specs (`宽度mm=800-1600; 颜色=亮银|枪灰`), install_photos (result
+    photos an install needs) and maintenance_months (the maintenance cycle, e.g. 6 or 12; 0 for none).
+    A column a file does not have leaves that field as it is, so older files still import.
     Upserts by (series, model); all rows or none."""
     rows = _rows(text, PRODUCT_HEADER, ["series", "model"])
-    numbers: list[tuple[int, int | None, int | None]] = []
+    parsed: list[dict[str, Any]] = []
     for number, row in rows:
         if not row["series"] or not row["model"]:
             raise Invalid(f"第 {number} 行：系列和型号不能为空")
         if len(row["series"]) > 64 or len(row["model"]) > 64 or len(row.get("name", "")) > 128:
             raise Invalid(f"第 {number} 行：内容太长")
+        values: dict[str, Any] = {"name": row.get("name", ""), "active": True}
         photos = _count(row.get("install_photos", ""), number, "install_photos", 0, 20)
         months = _count(row.get("maintenance_months", ""), number, "maintenance_months", 0, 60)
-        numbers.append((number, photos, months))
+        if photos is not None:
+            values["install_photo_min"] = photos
+        if months is not None:
+            values["maintenance_months"] = months
+        try:
+            if "unit" in row:
+                values["unit"] = check_unit(row["unit"])
+            if "list_price" in row:
+                values["list_price"] = money(row["list_price"], "file", label="list_price")
+            if "specs" in row:
+                values["specs"] = parse_specs(row["specs"])
+        except Invalid as refused:
+            raise Invalid(f"第 {number} 行：{refused.message}") from refused
+        parsed.append(values)
     created = updated = 0
     async with in_transaction():
-        for (_, row), (_, photos, months) in zip(rows, numbers, strict=True):
+        for (_, row), values in zip(rows, parsed, strict=True):
             product, made = await Product.get_or_create(series=row["series"], model=row["model"])
-            product.name = row.get("name", "")
-            product.active = True
-            if photos is not None:
-                product.install_photo_min = photos
-            if months is not None:
-                product.maintenance_months = months
+            product.update_from_dict(values)
             await product.save()
             created += made
             updated += not made
@@ -128,3 +143,29 @@ def _count(text: str, line: int, column: str, low: int, high: int) -> int | None
     if not text.isdigit() or not low <= int(text) <= high:
         raise Invalid(f"第 {line} 行：{column} 应为 {low} 到 {high} 的整数")
     return int(text)
+
+
+async def import_price_entries(*, actor: Staff, price_list_id: int, text: str) -> int:
+    """CSV with header series,model,price: every row's price on the list; all rows or none."""
+    require_admin(actor)
+    await price_list_of(price_list_id)
+    rows = _rows(text, ["series", "model", "price"], ["series", "model", "price"])
+    products = {(p.series, p.model): p.id for p in await Product.all()}
+    parsed: list[tuple[int, Decimal]] = []
+    for number, row in rows:
+        pid = products.get((row["series"], row["model"]))
+        if pid is None:
+            raise Invalid(f"第 {number} 行：产品 {row['series']} {row['model']} 不在目录中")
+        try:
+            price = money(row["price"], "file", label="价格")
+        except Invalid as refused:
+            raise Invalid(f"第 {number} 行：{refused.message}") from refused
+        if price is None:
+            raise Invalid(f"第 {number} 行：价格不能为空")
+        parsed.append((pid, price))
+    async with in_transaction():
+        for pid, price in parsed:
+            updated = await PriceListEntry.filter(price_list_id=price_list_id, product_id=pid).update(price=price)
+            if not updated:
+                await PriceListEntry.create(price_list_id=price_list_id, product_id=pid, price=price)
+    return len(parsed)

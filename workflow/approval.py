@@ -31,13 +31,11 @@ from models import Approval, ApprovalState, EventKind, Order, OrderItem, OrgUnit
 from workflow import notify, timeline
 from workflow.errors import Conflict, Invalid
 from workflow.lifecycle import apply, waiting_approval
-from workflow.order_lifecycle import ORDER
+from workflow.order_lifecycle import ORDER, PRICES
 
 # A level's name in money.approvers -> its depth in the org tree (company > region > store).
 DEPTHS = {"company": 0, "region": 1, "store": 2}
 LEVEL_LABELS = {"company": "公司", "region": "区域", "store": "门店", "top": "总部"}
-# Where sales changes the prices after a rejection, under /h5/orders/{number} ("": the order page).
-EDIT_PRICES_PATH = ""
 AFTER_CONFIRMATION = "客户确认后修改价格"
 
 
@@ -318,7 +316,7 @@ async def reject_prices(*, actor: Staff, order: Order, reason: str, approval_id:
         await Order.filter(id=order.id).update(approval_state=ApprovalState.REJECTED)
         await apply(step, actor=actor, order=order, event={"level": level_text(approval), "reason": reason})
         await notify.approval_decided(approval.id, by=actor, label=f"已由{actor.name}驳回")
-        await notify.prices_rejected(order, by=actor, reason=reason, edit_path=EDIT_PRICES_PATH)
+        await notify.prices_rejected(order, by=actor, reason=reason, edit_path=PRICES.path)
     await order.refresh_from_db()
     await approval.refresh_from_db()
     return approval

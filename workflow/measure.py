@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from tortoise.transactions import in_transaction
 
 from infra.storage import StoredFile
@@ -15,12 +17,14 @@ from models import (
 )
 from models.enums import SITE_PHOTO_CATEGORIES
 from workflow import notify
+from workflow.approval import review_prices
 from workflow.attachments import attach
 from workflow.chat import PHOTOS, chat
 from workflow.errors import Conflict, Invalid, NotAllowed, NotFound
-from workflow.items import ItemInput, check_items, write_items
+from workflow.items import ItemInput, check_items, priced_lines, write_items
 from workflow.lifecycle import apply, members_for
 from workflow.order_lifecycle import ORDER
+from workflow.pricing import LinePrice, prices_for_order, store_totals, totals
 from workflow.selectors import attachment_counts
 
 
@@ -96,15 +100,27 @@ async def add_drawing(*, actor: Staff, order: Order, stored: StoredFile, filenam
 
 
 async def adjust_items(*, actor: Staff, order: Order, items: list[ItemInput]) -> list[OrderItem]:
-    """The measurer corrects series/model and which room each product goes to."""
+    """The measurer corrects series/model and which room each product goes to. A product the order
+    already had keeps the unit price agreed at sale; a new one takes its price for the order's store
+    and date. The order's discount stays (at most the new lines' sum) and the contract follows."""
     step = ORDER["adjust_items"]
     await ORDER.check(step, actor, order)
-    products = await check_items(items)
+    before_rows = await OrderItem.filter(order_id=order.id).order_by("id")
+    products = await check_items(items, kept=frozenset(i.product_id for i in before_rows if i.product_id))
+    agreed = {i.product_id: i.unit_price for i in reversed(before_rows) if i.unit_price is not None}
+    items = [
+        replace(i, price=LinePrice(unit_price=agreed[i.product_id])) if i.product_id in agreed else i for i in items
+    ]
+    lines = priced_lines(items, products, await prices_for_order(order, products))
+    sums = totals(lines, None)
+    discount = min(order.discount_amount, sums.lines_amount) if sums.priced and sums.lines_amount is not None else None
     async with in_transaction():
-        before = [f"{i.room} {i.series} {i.model}×{i.quantity}" for i in await OrderItem.filter(order_id=order.id)]
-        created = await write_items(order, items, products)
+        before = [f"{i.room} {i.series} {i.model}×{i.quantity}" for i in before_rows]
+        created = await write_items(order, lines)
+        await store_totals(order, created, discount)
         after = [f"{i.room} {i.series} {i.model}×{i.quantity}" for i in created]
         await apply(step, actor=actor, order=order, event={"before": before, "after": after})
+        await review_prices(actor=actor, order=order, after_confirmation=False)
     return created
 
 

@@ -51,6 +51,7 @@ CHANGES = Page("调整", "/changes", lists_actions=True)
 
 CUSTOMER = Page("修改客户信息", "/customer")
 APPROVAL = Page("价格审核", "/approval")
+PRICES = Page("修改价格", "/prices")
 
 DISPATCH_PAGES = {TaskKind.MEASURE: DISPATCH_MEASURE, TaskKind.INSTALL: DISPATCH_INSTALL}
 
@@ -258,6 +259,18 @@ ORDER = Lifecycle(
             stamp="confirmed_at",
             guard=prices_cleared,
             guard_label="价格已审核",
+        ),
+        # Prices: sales changes a line's unit price or discount, or the order's discount, until
+        # production starts on the line (workflow/items.py edit_prices checks the pieces). Offered,
+        # never waiting on anyone.
+        Transition(
+            "edit_prices",
+            "修改价格",
+            (own_sale(),),
+            (S.CREATED, S.MEASURE_SCHEDULED, S.MEASURED, S.DESIGNED, S.CONFIRMED),
+            event=E.PRICES_CHANGED,
+            page=PRICES,
+            corrects=True,
         ),
         Transition(
             "record_payment",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -11,15 +12,17 @@ from infra.runtime import runtime
 from infra.security import is_mobile, mask_phone, normalize_phone
 from infra.storage import RejectedFile
 from infra.timeutil import local_today
-from models import AttachmentCategory, Customer, EventKind, Order, OrderItem, Staff
+from models import AttachmentCategory, Customer, EventKind, Order, OrderItem, OrgUnit, Staff
 from models.flows import MEASURE
 from workflow import fields, notify, timeline
+from workflow.approval import review_prices
 from workflow.attachments import attach
 from workflow.errors import Invalid
 from workflow.fields import check_fields
-from workflow.items import ItemInput, check_items, write_items
+from workflow.items import ItemInput, check_items, priced_lines, write_items
 from workflow.lifecycle import apply
 from workflow.order_lifecycle import ORDER
+from workflow.pricing import prices_for, store_totals, totals
 from workflow.privacy import phone_of
 from workflow.tasks import notify_dispatchers
 
@@ -36,11 +39,14 @@ async def create_order(
     note: str = "",
     paper_photo: bytes | None = None,
     copied_from: Order | None = None,
+    order_discount: Decimal | None = None,
 ) -> Order:
     """Create the order. Every wrong field is refused at once (one Invalid naming them all); the paper
     order's photo is checked and stored even when other fields are wrong, so that the form can keep it
     for the corrected submit, and attached only with the order.
-    `copied_from`: the order it was copied from (its customer and items, not its history)."""
+    `copied_from`: the order it was copied from (its customer and items, not its history).
+    Each line takes its price from workflow/pricing.py (the list covering the seller's store today),
+    less what sales gave off it; `order_discount` is an amount off the whole order."""
     step = ORDER["create_order"]
     ORDER.check_role(step, actor)
     if copied_from is not None and not phone.strip():
@@ -58,10 +64,18 @@ async def create_order(
     rule = fields.EXPECTED_MEASURE_DATE
     if late := rule.check(expected_measure_date, earliest=local_today()):
         errors[rule.name] = late
+    lines = []
     try:
         products = await check_items(items)
+        prices = await prices_for(unit=await OrgUnit.get(id=actor.org_unit_id), on=local_today(), product_ids=products)
+        lines = priced_lines(items, products, prices)
     except Invalid as refused:
         errors["items"] = refused.message
+    if "items" not in errors:
+        try:
+            totals(lines, order_discount)
+        except Invalid as refused:
+            errors[refused.field or "order_discount"] = refused.message
     if "number" not in errors and await Order.filter(number=number).exists():
         errors["number"] = f"订单号 {number} 已存在，请核对纸质订单编号"
 
@@ -86,12 +100,13 @@ async def create_order(
             )
         except IntegrityError as exc:
             raise Invalid(f"订单号 {number} 已存在，请核对纸质订单编号", "number") from exc
-        await write_items(order, items, products)
+        await store_totals(order, await write_items(order, lines), order_discount)
         if photo is not None:
             await attach(order, photo, category=AttachmentCategory.PAPER_ORDER, uploader=actor, filename="纸质订单")
         await apply(step, actor=actor, order=order, event={"number": number})
         if copied_from is not None:
             await timeline.record(order, actor, EventKind.COPIED, source=copied_from.number)
+        await review_prices(actor=actor, order=order, after_confirmation=False)
         await notify_dispatchers(MEASURE, order)
     return order
 

@@ -18,6 +18,11 @@ from workflow.order_lifecycle import ORDER
 MAX_AMOUNT = Decimal("99999999.99")
 
 
+def is_priced(order: Order) -> bool:
+    """Whether every line has a price: the contract amount is then computed, never typed."""
+    return order.list_amount is not None and order.contract_amount is not None
+
+
 def parse_amount(text: str, field: str) -> Decimal:
     rule = {r.name: r for r in (AMOUNT, CONTRACT_AMOUNT)}.get(field)
     if rule is not None and (problem := rule.check(text)):
@@ -68,15 +73,21 @@ async def confirm_design(
     *,
     actor: Staff,
     order: Order,
-    contract_amount: Decimal,
+    contract_amount: Decimal | None,
     first_payment: Decimal,
     method: PaymentMethod,
     kind: PaymentKind,
     note: str = "",
 ) -> Order:
-    """The customer accepted the design and paid (deposit or full): the order goes to production."""
+    """The customer accepted the design and paid (deposit or full): the order goes to production.
+    A priced order's contract amount is the one its lines add up to (`contract_amount` is not asked
+    for, and ignored); an order without prices takes the amount typed here."""
     step = ORDER["confirm"]
     await ORDER.check(step, actor, order)
+    if is_priced(order):
+        contract_amount = order.contract_amount
+    if contract_amount is None:
+        raise Invalid("请填写合同金额", "contract_amount")
     if first_payment > contract_amount:
         raise Invalid("首付款不能超过合同金额", "amount")
     async with in_transaction():

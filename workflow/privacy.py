@@ -86,6 +86,17 @@ def _holds(caller: Caller, facts: Facts) -> bool:
     return task is not None and task.assignee_id == actor.id
 
 
+# Prices and amounts are the business's own figures: for who sells, manages, keeps the books or runs
+# the catalogue, not for the measurer, the installer or the warehouse (seed 001: 财务数据仅财务可见).
+MONEY_ROLES = (Role.SALES, Role.MANAGER, Role.FINANCE, Role.ADMIN)
+NO_MONEY = "价格与金额只对销售、管理层、财务和管理员显示"
+
+
+def sees_money(actor: Staff) -> bool:
+    """Whether the member sees an order's prices, contract amount and payments."""
+    return any(actor.has_role(r) for r in MONEY_ROLES)
+
+
 async def may_call(actor: Staff, order: Order) -> bool:
     """Whether the member is one of those who must call this order's customer."""
     if not any(actor.has_role(c.role) for c in CALLERS):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import cast
 
@@ -10,6 +11,7 @@ from infra.runtime import runtime
 from infra.security import normalize_phone
 from models import Attachment, AttachmentCategory, Customer, Order, OrderItem, Staff, Task, TaskState
 from models.enums import SITE_PHOTO_CATEGORIES
+from workflow.pricing import UNPRICED, fmt_money
 from workflow.privacy import phone_of
 from workflow.timeline import timeline
 
@@ -20,7 +22,46 @@ def item_label(item: OrderItem) -> str:
     return f"{room}{item.series} {item.model}{qty}"
 
 
-async def order_view(order: Order, *, with_timeline: bool = False) -> OrderView:
+@dataclass(frozen=True)
+class PricedLine:
+    """One order line as the money viewers see it; prices are text (未定价 when there is none)."""
+
+    label: str
+    quantity: int
+    unit: str
+    list_price: str
+    unit_price: str
+    amount: str
+
+
+async def priced_lines_of(order: Order) -> list[PricedLine]:
+    """The order's lines with the prices they were sold at. A line keeps its series, model and prices
+    when its product is later retired or repriced: they were copied onto the line."""
+    items = await OrderItem.filter(order_id=order.id).order_by("id").prefetch_related("product")
+    return [
+        PricedLine(
+            label=item_label(i),
+            quantity=i.quantity,
+            unit=i.product.unit if i.product else "",
+            list_price=fmt_money(i.list_price),
+            unit_price=fmt_money(i.unit_price),
+            amount=fmt_money(i.amount),
+        )
+        for i in items
+    ]
+
+
+def money_line(order: Order) -> str:
+    """The order's money in one line, for a card: the contract, and what was given off the list."""
+    if order.contract_amount is None:
+        return UNPRICED
+    text = f"合同 {fmt_money(order.contract_amount)}"
+    if order.list_amount is not None and order.list_amount > order.contract_amount:
+        text += f"（价目 {fmt_money(order.list_amount)}，优惠 {fmt_money(order.list_amount - order.contract_amount)}）"
+    return text
+
+
+async def order_view(order: Order, *, with_timeline: bool = False, with_money: bool = False) -> OrderView:
     customer = await Customer.get(id=order.customer_id)
     sales = await Staff.get(id=order.sales_id)
     items = await OrderItem.filter(order_id=order.id).order_by("id")
@@ -36,6 +77,7 @@ async def order_view(order: Order, *, with_timeline: bool = False) -> OrderView:
         sales_name=sales.name,
         expected_measure_date=order.expected_measure_date,
         timeline=await timeline(order) if with_timeline else [],
+        money=money_line(order) if with_money else "",
     )
 
 

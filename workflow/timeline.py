@@ -49,6 +49,7 @@ EVENT_TEXT: dict[EventKind, str] = {
     EventKind.APPROVAL_APPROVED: "{actor} 审核通过（{level}）{next}",
     EventKind.APPROVAL_REJECTED: "{actor} 驳回价格（{level}）：{reason}",
     EventKind.APPROVAL_CLEARED: "{actor} 修改价格，无需审核",
+    EventKind.PRICES_CHANGED: "{actor} 修改价格：{what}",
 }
 
 

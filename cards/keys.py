@@ -113,6 +113,7 @@ class CardKind(StrEnum):
     HELP = "help"
     SEARCH = "search"
     NEW_ORDER_FORM = "neworderform"
+    PAYMENT = "payment"  # to finance: a recorded payment waiting for 确认到账
 
     @classmethod
     def ready(cls, kind: TaskKind) -> CardKind:
@@ -212,3 +213,11 @@ class GoodsInKey(ButtonKey):
 class AlertHandledKey(ButtonKey):
     prefix: ClassVar[str] = "ah"
     alert_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ConfirmPaymentKey(ButtonKey):
+    """Finance confirms that a recorded payment arrived (确认到账)."""
+
+    prefix: ClassVar[str] = "cp"
+    payment_id: int

@@ -274,6 +274,9 @@ class EventKind(StrEnum):
     UPLOAD_REMOVED = "upload_removed"
     CUSTOMER_EDITED = "customer_edited"
     COPIED = "copied"
+    # Finance (财务)
+    PAYMENT_CONFIRMED = "payment_confirmed"
+    INVOICE_ISSUED = "invoice_issued"
 
 
 class MessageState(StrEnum):
@@ -298,6 +301,7 @@ class AuditAction(StrEnum):
     AUDIT_EXPORT = "audit_export"
     CUSTOMER_EXPORT = "customer_export"
     CUSTOMER_ERASE = "customer_erase"
+    RECEIVABLES_EXPORT = "receivables_export"
 
     @property
     def label(self) -> str:
@@ -313,4 +317,5 @@ AUDIT_LABELS = {
     AuditAction.AUDIT_EXPORT: "导出审计日志",
     AuditAction.CUSTOMER_EXPORT: "导出客户数据",
     AuditAction.CUSTOMER_ERASE: "删除客户信息",
+    AuditAction.RECEIVABLES_EXPORT: "导出未收清订单",
 }

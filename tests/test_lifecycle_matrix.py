@@ -22,7 +22,15 @@ import pytest
 from PIL import Image, ImageDraw
 from tortoise.transactions import in_transaction
 
-from cards.keys import DispatchKey, FinishTaskKey, PhotoCategoryKey, PhotosForTaskKey, TaskAnswerKey, unpack_key
+from cards.keys import (
+    ConfirmPaymentKey,
+    DispatchKey,
+    FinishTaskKey,
+    PhotoCategoryKey,
+    PhotosForTaskKey,
+    TaskAnswerKey,
+    unpack_key,
+)
 from infra.runtime import runtime
 from infra.timeutil import local_today
 from models import (
@@ -49,6 +57,7 @@ from workflow.aftersales import Score, record_visit
 from workflow.changes import cancel_order, request_remeasure, undo_cancel
 from workflow.design import add_design, finish_design
 from workflow.errors import WorkflowError
+from workflow.finance import InvoiceInput, confirm_payment, issue_invoice
 from workflow.goods import receive_item
 from workflow.install import add_install_photo, finish_install
 from workflow.items import ItemInput
@@ -294,6 +303,18 @@ async def _edit_customer(a: Staff | None, o: Order) -> object:
     )
 
 
+@runs("confirm_payment")
+async def _confirm_payment(a: Staff | None, o: Order) -> object:
+    payment = await Payment.filter(order_id=o.id, confirmed_at__isnull=True, voided_at__isnull=True).first()
+    return await confirm_payment(actor=_staff(a), order=o, payment_id=payment.id if payment else -1)
+
+
+@runs("issue_invoice")
+async def _issue_invoice(a: Staff | None, o: Order) -> object:
+    form = InvoiceInput(number=f"FP{o.id}", amount="100.00", issued_on="", buyer_tax_id="91310000MA1FL8XQ30")
+    return await issue_invoice(actor=_staff(a), order=o, form=form)
+
+
 # The transitions a member never presses: creating (no order yet) and what follows by itself.
 NOT_ATTEMPTED = {t.name for t in ORDER if not t.source or t.automatic}
 
@@ -390,6 +411,8 @@ def pressed(key: Any, task_kinds: dict[int, TaskKind]) -> str | None:
         return "add_site_photo" if task_kinds[key.task_id] == TaskKind.MEASURE else "add_install_photo"
     if isinstance(key, PhotoCategoryKey):
         return "categorize_photo"
+    if isinstance(key, ConfirmPaymentKey):
+        return "confirm_payment"
     return None
 
 

@@ -48,6 +48,7 @@ from webviews.render import render
 from workflow import audit
 from workflow.attachments import file_name, removal_refused, remove_upload
 from workflow.errors import Invalid, NotAllowed, WorkflowError
+from workflow.finance import invoices_of
 from workflow.lifecycle import Page
 from workflow.measure import add_drawing, adjust_items, finish_measure
 from workflow.order_lifecycle import ORDER
@@ -56,6 +57,7 @@ from workflow.payments import PaymentSummary, payment_summary
 from workflow.privacy import may_call, phone_of, reveal_phone
 from workflow.queue import LIMIT as QUEUE_LIMIT
 from workflow.queue import QUEUE_PATH, queue_for
+from workflow.receipts import may_print_receipt, may_see_money
 from workflow.scope import can_see, get_order_for
 from workflow.search import OrderFilter, export_csv, search_orders
 from workflow.selectors import order_files, order_view
@@ -300,6 +302,8 @@ async def order_detail(request: web.Request) -> web.Response:
         edited=request.query.get("edited") == "1",
         actions=await order_actions(staff, order),
         payments=payments,
+        invoices=await invoices_of(order) if await may_see_money(staff, order) else [],
+        receipts=await may_print_receipt(staff, order),
         done=done_notice(request.query.get("done", ""), sales=view.sales_name, tasks=tasks, payments=payments),
         can_call=await may_call(staff, order),
         can_undo=await ORDER.may(ORDER["undo_cancel"], staff, order),

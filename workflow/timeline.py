@@ -45,6 +45,8 @@ EVENT_TEXT: dict[EventKind, str] = {
     EventKind.UPLOAD_REMOVED: "{actor} 删除{category} {filename}：{reason}",
     EventKind.CUSTOMER_EDITED: "{actor} 修改客户{changed}：{reason}",
     EventKind.COPIED: "{actor} 由订单 {source} 复制",
+    EventKind.PAYMENT_CONFIRMED: "{actor} 确认收款 {amount} 元已到账",
+    EventKind.INVOICE_ISSUED: "{actor} 开具发票 {number}，金额 {amount} 元",
 }
 
 

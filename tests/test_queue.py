@@ -40,6 +40,8 @@ DEMO_QUEUES = {
     "fengcangku": [("LS20261105", "入库登记")],
     "chenanzhuang": [("LS20261107", "客户签字")],
     "weishouhou": [("LS20261107", "填写回访")],
+    # Finance: each deposit not yet confirmed (LS20261106's is), then the overdue balance's alert.
+    "qiankuaiji": [("LS20261105", "确认到账"), ("LS20261107", "确认到账"), ("LS20261107", "预警：尾款逾期未收")],
     # Alerts in the order they were raised.
     "wangzong": [("LS20261101", "预警：超时未派测量"), ("LS20261107", "预警：安装后未签字")],
     "chendianzhang": [("LS20261101", "预警：超时未派测量"), ("LS20261107", "预警：安装后未签字")],
@@ -57,6 +59,7 @@ STEP_PAGES = {
     "入库登记": "/goods-in",
     "客户签字": "/sign",
     "填写回访": "/visit",
+    "确认到账": "/confirm-payments",
 }
 
 

@@ -224,7 +224,7 @@ async def _payments_to_confirm(staff: Staff) -> list[QueueItem]:
         _item(
             p.order,
             customers[p.order.customer_id],
-            step=f"{PER_PAYMENT.label} ¥{p.amount:.2f}",
+            step=PER_PAYMENT.label,
             path=page.url(p.order.number),
             since=p.created_at,
         )

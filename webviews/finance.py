@@ -17,6 +17,7 @@ from webviews.render import render
 from workflow import audit
 from workflow.errors import Invalid, NotAllowed, WorkflowError
 from workflow.finance import (
+    INVOICE_AMOUNT,
     INVOICE_NUMBER,
     TAX_ID,
     InvoiceInput,
@@ -108,6 +109,7 @@ async def _invoice_page(request: web.Request, **kw: Any) -> web.Response:
         issuing=await ORDER.may(ORDER["issue_invoice"], staff, order),
         tax_id_rule=TAX_ID,
         number_rule=INVOICE_NUMBER,
+        amount_rule=INVOICE_AMOUNT,
         **kw,
     )
 

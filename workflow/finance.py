@@ -36,6 +36,13 @@ TAX_ID = FieldRule(
     pattern=r"[0-9A-Z]{15}|[0-9A-Z]{18}|[0-9A-Z]{20}",
     mismatch="税号应为 15、18 或 20 位数字或大写字母",
 )
+INVOICE_AMOUNT = FieldRule(
+    "amount",
+    required="请填写发票金额",
+    max_length=20,
+    pattern=r"¥?[0-9][0-9,]*(?:\.[0-9]{1,2})?",
+    mismatch="金额格式不正确（最多两位小数）",
+)
 INVOICE_NUMBER = FieldRule(
     "number",
     required="请填写发票号码",

@@ -28,7 +28,6 @@ class Receipt:
     company: str
     order_number: str
     customer_name: str  # never the phone
-    address: str
     lines: list[ReceiptLine]
     contract: Decimal
     paid: Decimal  # every standing payment

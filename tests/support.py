@@ -54,6 +54,7 @@ TABLES = [
     "job",
     "visit",
     "signature",
+    "invoice",
     "payment",
     "order_event",
     "attachment",

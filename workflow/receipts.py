@@ -66,7 +66,6 @@ async def receipt_for(staff: Staff, order: Order, payment_id: int | None = None)
         company=runtime().config.money.company_name,
         order_number=order.number,
         customer_name=customer.name,
-        address=order.address,
         lines=lines,
         contract=contract,
         paid=summary.paid,

@@ -11,6 +11,7 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from infra.timeutil import utcnow
@@ -194,9 +195,18 @@ async def test_invoices_add_up_to_the_contract_and_are_listed(world: World) -> N
     async with world.browser_session(FINANCE) as http:
         async with http.get(url) as resp:
             token = csrf(await resp.text())
-        async with http.post(url, data={**GOOD, "amount": "12000", "csrf": token}) as resp:
+        form = aiohttp.FormData()
+        for name, value in {**GOOD, "amount": "12000", "csrf": token}.items():
+            form.add_field(name, value)
+        form.add_field("file", b"%PDF-1.4\n% an invoice\n", filename="发票.pdf", content_type="application/pdf")
+        async with http.post(url, data=form) as resp:
             assert resp.status == 200
-            assert "已开具发票 04400001" in await resp.text()
+            html = await resp.text()
+            assert "已开具发票 04400001" in html
+        invoice = await Invoice.get(number="04400001")
+        async with http.get(f"{url}/{invoice.id}/file") as resp:
+            assert resp.status == 200 and resp.content_type == "application/pdf"
+            assert (await resp.read()).startswith(b"%PDF-1.4")
         async with http.post(url, data={**GOOD, "number": "04400002", "amount": "800.01", "csrf": token}) as resp:
             assert resp.status == 400
             assert "最多还可开 800.00 元" in form_errors(await resp.text())
@@ -210,6 +220,10 @@ async def test_invoices_add_up_to_the_contract_and_are_listed(world: World) -> N
             assert resp.status == 403
         async with http.get(f"{world.relay_url}/h5/orders/FIN-INV2") as resp:
             assert "发票号码 04400001 · ¥12000.00" in await resp.text()
+    # An installer sees the order but not its invoices, nor their files.
+    async with world.browser_session("chenanzhuang") as http:
+        async with http.get(f"{url}/{invoice.id}/file") as resp:
+            assert resp.status == 404
 
 
 # Receipts (收据)

@@ -21,6 +21,7 @@ from workflow.finance import (
     INVOICE_NUMBER,
     TAX_ID,
     InvoiceInput,
+    check_invoice,
     confirm_payment,
     invoices_of,
     issue_invoice,
@@ -123,6 +124,7 @@ async def _invoice_action(staff: Staff, order: Order, form: Fields, files: Files
     )
     # Checked before the file is stored: a refused invoice leaves no file behind.
     await ORDER.check(ORDER["issue_invoice"], staff, order)
+    check_invoice(form_input)
     stored, filename = None, ""
     if files:
         _, filename, data = files[0]

@@ -153,7 +153,7 @@ def _invoiced(invoices: list[Invoice]) -> Decimal:
     return sum((i.amount for i in invoices if i.voided_at is None), Decimal("0"))
 
 
-def _check(form: InvoiceInput) -> tuple[str, Decimal, date, str]:
+def check_invoice(form: InvoiceInput) -> tuple[str, Decimal, date, str]:
     errors: dict[str, str] = {}
     number, tax_id = form.number.strip(), form.buyer_tax_id.strip()
     if problem := INVOICE_NUMBER.check(number):
@@ -185,7 +185,7 @@ async def issue_invoice(
     """An invoice against the order: never more in all than the contract amount."""
     step = ORDER["issue_invoice"]
     await ORDER.check(step, actor, order)
-    number, amount, issued_on, tax_id = _check(form)
+    number, amount, issued_on, tax_id = check_invoice(form)
     async with in_transaction():
         # The order's row, locked: two invoices issued at once cannot both fit under the contract.
         await Order.select_for_update().filter(id=order.id).first()

@@ -277,6 +277,7 @@ class EventKind(StrEnum):
     # Finance (财务)
     PAYMENT_CONFIRMED = "payment_confirmed"
     INVOICE_ISSUED = "invoice_issued"
+    INVOICE_VOIDED = "invoice_voided"
 
 
 class MessageState(StrEnum):

@@ -30,6 +30,7 @@ class Invoice(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
     # An invoice issued by mistake (作废): kept, listed as voided, no longer counts as invoiced.
     voided_at = fields.DatetimeField(null=True)
+    void_reason = fields.CharField(max_length=255, null=True)
 
     class Meta:
         table = "invoice"

@@ -214,6 +214,17 @@ async def test_invoices_add_up_to_the_contract_and_are_listed(world: World) -> N
             assert resp.status == 400
             assert "发票号码 04400001 已登记" in await resp.text()
     assert [(i.number, i.amount) for i in await Invoice.filter(order_id=order.id)] == [("04400001", Decimal("12000"))]
+    # Voided (kept, marked), it no longer counts: the whole contract may be invoiced again.
+    async with world.browser_session(FINANCE) as http:
+        async with http.post(url, data={"action": "void", "invoice_id": str(invoice.id), "csrf": token}) as resp:
+            assert resp.status == 400 and "请填写作废的原因" in await resp.text()
+        void = {"action": "void", "invoice_id": str(invoice.id), "reason": "抬头开错", "csrf": token}
+        async with http.post(url, data=void) as resp:
+            assert "已作废发票 04400001" in await resp.text()
+        async with http.post(url, data=void) as resp:
+            assert resp.status == 409 and "发票 04400001 已作废" in await resp.text()
+        async with http.post(url, data={**GOOD, "number": "04400002", "amount": "12800", "csrf": token}) as resp:
+            assert resp.status == 200
     # Sales cannot issue one (the row is finance's) but sees it on the order page.
     async with world.browser_session(SALES) as http:
         async with http.post(url, data={**GOOD, "number": "X1", "amount": "1", "csrf": token}) as resp:

@@ -36,6 +36,7 @@ from infra.timeutil import local_today
 from models import (
     Attachment,
     AttachmentCategory,
+    Invoice,
     Order,
     OrderEvent,
     OrderPiece,
@@ -57,7 +58,7 @@ from workflow.aftersales import Score, record_visit
 from workflow.changes import cancel_order, request_remeasure, undo_cancel
 from workflow.design import add_design, finish_design
 from workflow.errors import WorkflowError
-from workflow.finance import InvoiceInput, confirm_payment, issue_invoice
+from workflow.finance import InvoiceInput, confirm_payment, issue_invoice, void_invoice
 from workflow.goods import receive_item
 from workflow.install import add_install_photo, finish_install
 from workflow.items import ItemInput
@@ -313,6 +314,16 @@ async def _confirm_payment(a: Staff | None, o: Order) -> object:
 async def _issue_invoice(a: Staff | None, o: Order) -> object:
     form = InvoiceInput(number=f"FP{o.id}", amount="100.00", issued_on="", buyer_tax_id="91310000MA1FL8XQ30")
     return await issue_invoice(actor=_staff(a), order=o, form=form)
+
+
+async def _invoiced(o: Order) -> None:
+    await _issue_invoice(await seeded("qiankuaiji"), o)
+
+
+@runs("void_invoice", prepare=_invoiced)
+async def _void_invoice(a: Staff | None, o: Order) -> object:
+    invoice = await Invoice.filter(order_id=o.id, voided_at__isnull=True).first()
+    return await void_invoice(actor=_staff(a), order=o, invoice_id=invoice.id if invoice else -1, reason="抬头开错")
 
 
 # The transitions a member never presses: creating (no order yet) and what follows by itself.

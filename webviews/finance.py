@@ -27,6 +27,7 @@ from workflow.finance import (
     issue_invoice,
     payment_status,
     pending_payments,
+    void_invoice,
 )
 from workflow.order_lifecycle import ORDER
 from workflow.payments import payment_summary
@@ -108,6 +109,7 @@ async def _invoice_page(request: web.Request, **kw: Any) -> web.Response:
         invoiced=invoiced,
         contract=order.contract_amount,
         issuing=await ORDER.may(ORDER["issue_invoice"], staff, order),
+        voiding=await ORDER.may(ORDER["void_invoice"], staff, order),
         tax_id_rule=TAX_ID,
         number_rule=INVOICE_NUMBER,
         amount_rule=INVOICE_AMOUNT,
@@ -116,6 +118,11 @@ async def _invoice_page(request: web.Request, **kw: Any) -> web.Response:
 
 
 async def _invoice_action(staff: Staff, order: Order, form: Fields, files: Files) -> str:
+    if one(form, "action") == "void":
+        voided = await void_invoice(
+            actor=staff, order=order, invoice_id=to_int(one(form, "invoice_id"), -1), reason=one(form, "reason")
+        )
+        return f"/h5/orders/{order.number}/invoices?done=已作废发票 {voided.number}"
     form_input = InvoiceInput(
         number=one(form, "number"),
         amount=one(form, "amount"),

@@ -212,3 +212,25 @@ async def issue_invoice(
         )
         await apply(step, actor=actor, order=order, event={"number": number, "amount": str(amount)})
     return invoice
+
+
+async def void_invoice(*, actor: Staff, order: Order, invoice_id: int, reason: str) -> Invoice:
+    """An invoice issued by mistake (作废): kept and listed as voided; it no longer counts as invoiced."""
+    step = ORDER["void_invoice"]
+    await ORDER.check(step, actor, order)
+    invoice = await Invoice.get_or_none(id=invoice_id, order_id=order.id)
+    if invoice is None:
+        raise NotFound("这张发票不存在")
+    reason = reason.strip()
+    if not reason:
+        raise Invalid("请填写作废的原因", "reason")
+    async with in_transaction():
+        moved = await Invoice.filter(id=invoice.id, voided_at__isnull=True).update(
+            voided_at=utcnow(), void_reason=reason[:255]
+        )
+        if not moved:
+            raise Conflict(f"发票 {invoice.number} 已作废", "已作废")
+        event = {"number": invoice.number, "amount": str(invoice.amount), "reason": reason[:255]}
+        await apply(step, actor=actor, order=order, event=event)
+    await invoice.refresh_from_db()
+    return invoice

@@ -328,6 +328,15 @@ ORDER = Lifecycle(
             corrects=True,
         ),
         Transition(
+            "void_invoice",
+            "作废发票",
+            unit(Role.FINANCE),
+            PAID_STATES,
+            event=E.INVOICE_VOIDED,
+            page=INVOICES,
+            corrects=True,
+        ),
+        Transition(
             "edit_customer",
             "修改客户信息",
             (own_sale(), *unit(Role.SALES, Role.MANAGER)),

@@ -47,6 +47,7 @@ EVENT_TEXT: dict[EventKind, str] = {
     EventKind.COPIED: "{actor} 由订单 {source} 复制",
     EventKind.PAYMENT_CONFIRMED: "{actor} 确认收款 {amount} 元已到账",
     EventKind.INVOICE_ISSUED: "{actor} 开具发票 {number}，金额 {amount} 元",
+    EventKind.INVOICE_VOIDED: "{actor} 作废发票 {number}（{amount} 元）：{reason}",
 }
 
 

@@ -25,6 +25,7 @@ class Migration(migrations.Migration):
                 ('issued_by', fields.ForeignKeyField('models.Staff', source_field='issued_by_id', null=True, db_constraint=True, to_field='id', related_name='invoices_issued', on_delete=OnDelete.SET_NULL)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('voided_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('void_reason', fields.CharField(null=True, max_length=255)),
             ],
             options={'table': 'invoice', 'app': 'models', 'indexes': [Index(fields=['order_id'])], 'pk_attr': 'id'},
             bases=['Model'],

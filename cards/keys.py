@@ -115,6 +115,7 @@ class CardKind(StrEnum):
     NEW_ORDER_FORM = "neworderform"
     APPROVAL = "approval"  # an approver's price review (审核): 同意 / 驳回
     APPROVAL_RESULT = "approvalresult"  # to sales: approved, or rejected with the reason
+    PAYMENT = "payment"  # to finance: a recorded payment waiting for 确认到账
 
     @classmethod
     def ready(cls, kind: TaskKind) -> CardKind:
@@ -222,3 +223,11 @@ class ApproveKey(ButtonKey):
 
     prefix: ClassVar[str] = "apv"
     approval_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ConfirmPaymentKey(ButtonKey):
+    """Finance confirms that a recorded payment arrived (确认到账)."""
+
+    prefix: ClassVar[str] = "cp"
+    payment_id: int

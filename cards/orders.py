@@ -61,6 +61,7 @@ COMMANDS = {
     Role.INSTALLER: "直接发照片 — 安装结果照片",
     Role.WAREHOUSE: "入库 <订单号> — 登记到货，然后扫码",
     Role.MANAGER: "今日统计 / 本周统计 / 本月统计 / 统计 2026-11 — 数据统计",
+    Role.FINANCE: "收款卡片上点“确认到账” — 确认收款；订单页“开具发票”",
 }
 
 
@@ -72,6 +73,9 @@ def help_card(
     jumps = [("我的待办", links.oauth(QUEUE_PAGE))]
     if can_create:
         jumps.append(("新建订单", links.oauth("/h5/orders/new")))
+    if Role.FINANCE.value in roles:
+        # The order list is the card itself; finance's own lists take the jumps (WeCom shows three).
+        jumps += [("待确认收款", links.oauth("/h5/finance/payments")), ("未收清订单", links.oauth("/h5/receivables"))]
     jumps.append(("订单列表", links.oauth("/h5/orders")))
     if Role.MANAGER.value in roles:
         jumps.append(("数据看板", links.oauth("/h5/dashboard")))

@@ -18,6 +18,7 @@ from models.enums import (
     TaskKind,
     TaskState,
 )
+from models.finance import Invoice
 from models.jobs import Alert, Job
 from models.messaging import InboxMessage, OutboxMessage
 from models.orders import Attachment, Customer, Order, OrderEvent, OrderItem, Payment, Signature, Task, Visit
@@ -29,6 +30,7 @@ MODEL_MODULES = [
     "models.catalog",
     "models.orders",
     "models.pieces",
+    "models.finance",
     "models.messaging",
     "models.jobs",
     "models.audit",
@@ -41,6 +43,7 @@ __all__ = [
     "AuditAction",
     "AuditEntry",
     "Alert",
+    "Invoice",
     "Job",
     "Payment",
     "PaymentKind",

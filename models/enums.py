@@ -281,6 +281,10 @@ class EventKind(StrEnum):
     APPROVAL_CLEARED = "approval_cleared"
     # Money
     PRICES_CHANGED = "prices_changed"
+    # Finance (财务)
+    PAYMENT_CONFIRMED = "payment_confirmed"
+    INVOICE_ISSUED = "invoice_issued"
+    INVOICE_VOIDED = "invoice_voided"
 
 
 class MessageState(StrEnum):
@@ -305,6 +309,7 @@ class AuditAction(StrEnum):
     AUDIT_EXPORT = "audit_export"
     CUSTOMER_EXPORT = "customer_export"
     CUSTOMER_ERASE = "customer_erase"
+    RECEIVABLES_EXPORT = "receivables_export"
 
     @property
     def label(self) -> str:
@@ -320,4 +325,5 @@ AUDIT_LABELS = {
     AuditAction.AUDIT_EXPORT: "导出审计日志",
     AuditAction.CUSTOMER_EXPORT: "导出客户数据",
     AuditAction.CUSTOMER_ERASE: "删除客户信息",
+    AuditAction.RECEIVABLES_EXPORT: "导出未收清订单",
 }

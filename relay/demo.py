@@ -18,7 +18,7 @@ from emulator import EmulatorConfig, EmulatorUser
 from emulator import create_app as create_emulator
 from infra.config import Config
 from infra.timeutil import local_today, utcnow
-from models import Order, OrderItem, OrderState, PriceList, Product, Role, Staff
+from models import Order, OrderItem, OrderState, Payment, PriceList, Product, Role, Staff
 from relay.app import init_app
 from relay.config import DEMO_SECURITY, load_config
 from relay.db import migrate
@@ -288,12 +288,20 @@ async def seed_orders() -> None:
     # Two orders have waited too long, so the managers' alerts (预警) have something to show.
     waited = utcnow() - timedelta(hours=30)
     await Order.filter(number="LS20261101").update(created_at=waited, state_since=waited)
-    # The installed one: every stage three days earlier, so the averages stay true.
+    # The installed one: every stage five weeks earlier (so the averages stay true), its balance now
+    # overdue (alerts.balance_overdue_days) for finance to chase.
     late = await Order.get(number="LS20261107")
-    shift = timedelta(days=3)
+    shift = timedelta(days=35)
     stamps = ("created_at", "measured_at", "designed_at", "confirmed_at", "in_stock_at", "installed_at", "state_since")
     await Order.filter(id=late.id).update(**{f: getattr(late, f) - shift for f in stamps if getattr(late, f)})
     await seed_discount()
+    # Finance (钱会计) has confirmed one deposit; the others wait for 确认到账.
+    from workflow.finance import confirm_payment
+
+    paid = await Order.get(number="LS20261106")
+    deposit = await Payment.filter(order_id=paid.id).first()
+    if deposit is not None:
+        await confirm_payment(actor=await Staff.get(userid="qiankuaiji"), order=paid, payment_id=deposit.id)
     await schedule(ALERT_SCAN, f"{ALERT_SCAN}:demo-seed", utcnow())
     log.info("seeded %d orders", await Order.all().count())
 

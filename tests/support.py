@@ -55,6 +55,7 @@ TABLES = [
     "job",
     "visit",
     "signature",
+    "invoice",
     "payment",
     "order_event",
     "attachment",

@@ -24,6 +24,7 @@ from tortoise.transactions import in_transaction
 
 from cards.keys import (
     ApproveKey,
+    ConfirmPaymentKey,
     DispatchKey,
     FinishTaskKey,
     PhotoCategoryKey,
@@ -36,6 +37,7 @@ from infra.timeutil import local_today
 from models import (
     Attachment,
     AttachmentCategory,
+    Invoice,
     Order,
     OrderEvent,
     OrderItem,
@@ -59,6 +61,7 @@ from workflow.approval import approve_prices, reject_prices
 from workflow.changes import cancel_order, request_remeasure, undo_cancel
 from workflow.design import add_design, finish_design
 from workflow.errors import WorkflowError
+from workflow.finance import InvoiceInput, confirm_payment, issue_invoice, void_invoice
 from workflow.goods import receive_item
 from workflow.install import add_install_photo, finish_install
 from workflow.items import ItemInput, edit_prices
@@ -324,6 +327,28 @@ async def _edit_customer(a: Staff | None, o: Order) -> object:
     )
 
 
+@runs("confirm_payment")
+async def _confirm_payment(a: Staff | None, o: Order) -> object:
+    payment = await Payment.filter(order_id=o.id, confirmed_at__isnull=True, voided_at__isnull=True).first()
+    return await confirm_payment(actor=_staff(a), order=o, payment_id=payment.id if payment else -1)
+
+
+@runs("issue_invoice")
+async def _issue_invoice(a: Staff | None, o: Order) -> object:
+    form = InvoiceInput(number=f"FP{o.id}", amount="100.00", issued_on="", buyer_tax_id="91310000MA1FL8XQ30")
+    return await issue_invoice(actor=_staff(a), order=o, form=form)
+
+
+async def _invoiced(o: Order) -> None:
+    await _issue_invoice(await seeded("qiankuaiji"), o)
+
+
+@runs("void_invoice", prepare=_invoiced)
+async def _void_invoice(a: Staff | None, o: Order) -> object:
+    invoice = await Invoice.filter(order_id=o.id, voided_at__isnull=True).first()
+    return await void_invoice(actor=_staff(a), order=o, invoice_id=invoice.id if invoice else -1, reason="抬头开错")
+
+
 # The transitions a member never presses: creating (no order yet) and what follows by itself.
 NOT_ATTEMPTED = {t.name for t in ORDER if not t.source or t.automatic}
 
@@ -422,6 +447,8 @@ def pressed(key: Any, task_kinds: dict[int, TaskKind]) -> str | None:
         return "categorize_photo"
     if isinstance(key, ApproveKey):
         return "approve"
+    if isinstance(key, ConfirmPaymentKey):
+        return "confirm_payment"
     return None
 
 

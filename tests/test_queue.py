@@ -40,6 +40,8 @@ DEMO_QUEUES = {
     "fengcangku": [("LS20261105", "入库登记")],
     "chenanzhuang": [("LS20261107", "客户签字")],
     "weishouhou": [("LS20261107", "填写回访")],
+    # Finance: each deposit not yet confirmed (LS20261106's is), then the overdue balance's alert.
+    "qiankuaiji": [("LS20261105", "确认到账"), ("LS20261107", "确认到账"), ("LS20261107", "预警：尾款逾期未收")],
     # Alerts in the order they were raised.
     "wangzong": [("LS20261101", "预警：超时未派测量"), ("LS20261107", "预警：安装后未签字")],
     "chendianzhang": [
@@ -62,6 +64,7 @@ STEP_PAGES = {
     "客户签字": "/sign",
     "填写回访": "/visit",
     "价格审核": "/approval",
+    "确认到账": "/confirm-payments",
 }
 
 
@@ -154,6 +157,7 @@ async def test_the_morning_card_goes_once_to_each_worker_with_visits_today(world
         and jump["url"] == "https://uri.amap.com/search?keyword=%E4%B8%8A%E6%B5%B7"
     )
     assert target(sun_card[0].card["card_action"]["url"]) == "/h5/queue"
+
     def mornings(userid: str, seen: int) -> list[str]:
         return [c.title for c in world.emu.cards(userid)[seen:] if c.title.startswith("今天上门")]
 

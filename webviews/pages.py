@@ -52,6 +52,7 @@ from workflow.approval import review_history
 from workflow.attachments import file_name, removal_refused, remove_upload
 from workflow.catalog import specs_text
 from workflow.errors import Invalid, NotAllowed, WorkflowError
+from workflow.finance import invoices_of
 from workflow.lifecycle import Page
 from workflow.measure import add_drawing, adjust_items, finish_measure
 from workflow.order_lifecycle import ORDER
@@ -61,6 +62,7 @@ from workflow.pricing import money, prices_for
 from workflow.privacy import may_call, phone_of, reveal_phone, sees_money
 from workflow.queue import LIMIT as QUEUE_LIMIT
 from workflow.queue import QUEUE_PATH, queue_for
+from workflow.receipts import may_print_receipt, may_see_money
 from workflow.scope import can_see, get_order_for
 from workflow.search import OrderFilter, export_csv, search_orders
 from workflow.selectors import order_files, order_view, priced_lines_of
@@ -327,6 +329,8 @@ async def order_detail(request: web.Request) -> web.Response:
         reviews=await review_history(order),
         sees_money=sees_money(staff),
         lines=await priced_lines_of(order) if sees_money(staff) else [],
+        invoices=await invoices_of(order) if await may_see_money(staff, order) else [],
+        receipts=await may_print_receipt(staff, order),
         done=done_notice(request.query.get("done", ""), sales=view.sales_name, tasks=tasks, payments=payments),
         can_call=await may_call(staff, order),
         can_undo=await ORDER.may(ORDER["undo_cancel"], staff, order),

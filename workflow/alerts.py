@@ -6,13 +6,15 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 
 from tortoise.exceptions import IntegrityError
+from tortoise.functions import Sum
 from tortoise.transactions import in_transaction
 
 from infra.runtime import runtime
 from infra.timeutil import local_today, utcnow
-from models import Alert, Order, OrderState, Role, Staff, Task, TaskKind
+from models import Alert, Order, OrderState, Payment, Role, Staff, Task, TaskKind
 from models.enums import OPEN_TASK_STATES
 from workflow import notify
 from workflow.errors import Conflict, NotAllowed, NotFound
@@ -26,6 +28,7 @@ class Rule:
     todo: str
     find: Callable[[int], Awaitable[list[tuple[Order, str]]]]  # threshold -> (order, detail)
     threshold: Callable[[], int]
+    role: Role = Role.MANAGER  # who over the order hears of it and handles it
 
 
 async def _not_dispatched(hours: int) -> list[tuple[Order, str]]:
@@ -50,6 +53,30 @@ async def _stuck(state: OrderState, stamp: str, days: int, text: str) -> list[tu
     since = utcnow() - timedelta(days=days)
     orders = await Order.filter(state=state, **{f"{stamp}__lt": since})
     return [(o, text.format(days=days)) for o in orders]
+
+
+async def _balance_overdue(days: int) -> list[tuple[Order, str]]:
+    """Installed more than `days` ago, and the contract not fully paid (standing payments)."""
+    since = utcnow() - timedelta(days=days)
+    orders = await Order.filter(
+        state__in=[OrderState.INSTALLED, OrderState.SIGNED, OrderState.VISITED],
+        installed_at__lt=since,
+        contract_amount__isnull=False,
+    )
+    if not orders:
+        return []
+    paid = dict(
+        await Payment.filter(order_id__in=[o.id for o in orders], voided_at__isnull=True)
+        .annotate(total=Sum("amount"))
+        .group_by("order_id")
+        .values_list("order_id", "total")
+    )
+    found = []
+    for o in orders:
+        owed = Decimal(o.contract_amount or 0) - Decimal(paid.get(o.id) or 0)
+        if owed > 0:
+            found.append((o, f"安装完成已超过 {days} 天，仍有 {owed:.2f} 元未收"))
+    return found
 
 
 RULES = [
@@ -95,9 +122,19 @@ RULES = [
         lambda n: _stuck(OrderState.INSTALLED, "installed_at", n, "安装完成已超过 {days} 天客户仍未签字"),
         lambda: runtime().config.alerts.unsigned_days,
     ),
+    Rule(
+        "balance_overdue",
+        "尾款逾期未收",
+        "联系销售与客户催收尾款，收到后登记并确认到账",
+        _balance_overdue,
+        lambda: runtime().config.alerts.balance_overdue_days,
+        Role.FINANCE,
+    ),
 ]
 LOW_SCORE = Rule("low_score", "客户评分偏低", "48 小时内回电客户了解情况并跟进", lambda n: _none(), lambda: 0)
 RULES_BY_KEY = {r.key: r for r in [*RULES, LOW_SCORE]}
+# Who handles alerts: the roles some rule sends its alerts to.
+ALERT_ROLES = tuple(dict.fromkeys(r.role for r in RULES_BY_KEY.values()))
 
 
 async def _none() -> list[tuple[Order, str]]:
@@ -117,7 +154,7 @@ async def raise_alert(order: Order, rule: Rule, detail: str) -> Alert | None:
 async def _record(order: Order, rule: Rule, detail: str) -> notify.RaisedAlert | None:
     if await Alert.filter(order_id=order.id, rule=rule.key).exists():
         return None
-    managers = [m.userid for m in await staff_covering(order, Role.MANAGER)]
+    managers = [m.userid for m in await staff_covering(order, rule.role)]
     try:
         async with in_transaction():  # a savepoint: a clash rolls back this alert alone
             alert = await Alert.create(order=order, rule=rule.key, detail=detail[:255])
@@ -144,10 +181,12 @@ async def scan(payload: dict[str, object] | None = None) -> int:
 
 
 async def handle_alert(*, actor: Staff, alert_id: int) -> Alert:
-    require_role(actor, Role.MANAGER)
+    require_role(actor, *ALERT_ROLES)
     alert = await Alert.get_or_none(id=alert_id)
     if alert is None:
         raise NotFound("预警不存在")
+    rule = RULES_BY_KEY.get(alert.rule)
+    require_role(actor, rule.role if rule is not None else Role.MANAGER)
     order = await Order.get(id=alert.order_id)
     if not await covers(actor, order):
         raise NotAllowed(f"订单 {order.number} 不在你负责的范围内")

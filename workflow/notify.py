@@ -13,6 +13,7 @@ from typing import Any
 from bot.outbox import enqueue_card_update, enqueue_message
 from cards.approval import ReviewFigures, approval_card, approval_result_card
 from cards.common import text_message
+from cards.finance import payment_card
 from cards.install import install_workbench_card
 from cards.keys import CardKind, CardRef
 from cards.lifecycle import (
@@ -36,7 +37,19 @@ from cards.measure import measure_done_card, measure_workbench_card
 from cards.tasks import booked_card, dispatch_card, notice_card, task_card
 from cards.views import OrderView
 from infra.runtime import runtime
-from models import Alert, Approval, ApprovalState, Order, OutboxKind, OutboxMessage, Role, Staff, Task, TaskState
+from models import (
+    Alert,
+    Approval,
+    ApprovalState,
+    Order,
+    OutboxKind,
+    OutboxMessage,
+    Payment,
+    Role,
+    Staff,
+    Task,
+    TaskState,
+)
 from models.flows import MEASURE, TaskFlow
 from workflow.scope import staff_covering
 from workflow.selectors import order_view, task_view
@@ -246,6 +259,35 @@ async def payment_corrected(order: Order, *, by: Staff, text: str) -> None:
     managers = [m.userid for m in await staff_covering(order, Role.MANAGER)]
     to = [u for u in dict.fromkeys([sales.userid, *managers]) if u != by.userid]
     await _notice(to, order, title="收款已更正", text=f"{by.name}：{text}", kind=CardKind.CORRECTED)
+
+
+async def payment_recorded(order: Order, payment: Payment, finance: list[Staff], *, outstanding: object) -> None:
+    """Finance of the order's unit gets a card to confirm the money arrived (确认到账)."""
+    if not finance:
+        return
+    recorder = await Staff.get_or_none(id=payment.recorded_by_id) if payment.recorded_by_id else None
+    card = payment_card(
+        [f.userid for f in finance],
+        await order_view(order),
+        payment_id=payment.id,
+        amount=payment.amount,
+        kind=payment.kind.label,
+        method=payment.method.label,
+        recorded_by=recorder.name if recorder else "",
+        outstanding=outstanding,  # type: ignore[arg-type]
+        links=runtime().links,
+    )
+    await enqueue_message(card)
+
+
+async def payment_confirmed(order: Order, payment: Payment, *, by: Staff) -> None:
+    """Every finance member's card about it says who confirmed it."""
+    await update_everywhere(CardRef(CardKind.PAYMENT, payment.id), f"已由{by.name}确认到账")
+
+
+async def payment_voided(payment: Payment) -> None:
+    """A payment voided before finance confirmed it: its cards no longer offer 确认到账."""
+    await update_everywhere(CardRef(CardKind.PAYMENT, payment.id), "收款已作废")
 
 
 async def upload_removed(order: Order, *, by: Staff, told: list[int | None], text: str) -> None:

@@ -52,6 +52,8 @@ CHANGES = Page("调整", "/changes", lists_actions=True)
 CUSTOMER = Page("修改客户信息", "/customer")
 APPROVAL = Page("价格审核", "/approval")
 PRICES = Page("修改价格", "/prices")
+CONFIRM_PAYMENTS = Page("确认到账", "/confirm-payments")
+INVOICES = Page("开具发票", "/invoices")
 
 DISPATCH_PAGES = {TaskKind.MEASURE: DISPATCH_MEASURE, TaskKind.INSTALL: DISPATCH_INSTALL}
 
@@ -147,6 +149,8 @@ def approver_now(facts: Facts) -> str | None:
 MEASURE_JOB = TaskMove(TaskKind.MEASURE, OPEN)
 INSTALL_JOB = TaskMove(TaskKind.INSTALL, OPEN)
 E = EventKind
+# The states in which an order has a contract amount and payments.
+PAID_STATES = (S.CONFIRMED, S.IN_STOCK, S.INSTALL_SCHEDULED, S.INSTALLED, S.SIGNED, S.VISITED)
 
 ORDER = Lifecycle(
     "order",
@@ -280,6 +284,17 @@ ORDER = Lifecycle(
             event=E.PAYMENT,
             page=PAYMENTS,
         ),
+        # Finance (财务): a payment sales records is 待确认 until finance of the order's unit confirms the
+        # money arrived (workflow/finance.py); invoices are issued against the contract amount.
+        Transition(
+            "confirm_payment",
+            "确认到账",
+            unit(Role.FINANCE),
+            PAID_STATES,
+            event=E.PAYMENT_CONFIRMED,
+            page=CONFIRM_PAYMENTS,
+        ),
+        Transition("issue_invoice", "开具发票", unit(Role.FINANCE), PAID_STATES, event=E.INVOICE_ISSUED, page=INVOICES),
         # Goods-in (入库): the last item in takes the order on by itself.
         Transition("receive_item", "入库", unit(Role.WAREHOUSE), (S.CONFIRMED,), event=E.GOODS_IN, page=GOODS_IN),
         Transition(
@@ -370,6 +385,15 @@ ORDER = Lifecycle(
             (S.CONFIRMED, S.IN_STOCK, S.INSTALL_SCHEDULED, S.INSTALLED, S.SIGNED, S.VISITED),
             event=E.PAYMENT_VOIDED,
             page=PAYMENTS,
+            corrects=True,
+        ),
+        Transition(
+            "void_invoice",
+            "作废发票",
+            unit(Role.FINANCE),
+            PAID_STATES,
+            event=E.INVOICE_VOIDED,
+            page=INVOICES,
             corrects=True,
         ),
         Transition(

@@ -49,7 +49,11 @@ class PaymentSummary:
 
 async def payment_summary(order: Order) -> PaymentSummary:
     """Every payment, voided ones too (listed as 已作废); only those standing count as paid."""
-    payments = await Payment.filter(order_id=order.id).order_by("id").prefetch_related("recorded_by", "voided_by")
+    payments = (
+        await Payment.filter(order_id=order.id)
+        .order_by("id")
+        .prefetch_related("recorded_by", "voided_by", "confirmed_by")
+    )
     paid = sum((p.amount for p in payments if p.voided_at is None), Decimal("0"))
     return PaymentSummary(order.contract_amount, paid, payments)
 
@@ -66,7 +70,16 @@ async def _add_payment(
         order=order, amount=amount, method=method, kind=kind, recorded_by=actor, note=note.strip()[:255]
     )
     await timeline.record(order, actor, EventKind.PAYMENT, amount=str(amount), kind=kind.label, method=method.label)
+    await _to_finance(order, payment)
     return payment
+
+
+async def _to_finance(order: Order, payment: Payment) -> None:
+    """The payment is 待确认: finance of the order's unit gets the card to confirm it."""
+    summary = await payment_summary(order)
+    await notify.payment_recorded(
+        order, payment, await members_for(ORDER["confirm_payment"], order), outstanding=summary.outstanding
+    )
 
 
 async def confirm_design(
@@ -129,6 +142,8 @@ async def _void(actor: Staff, payment: Payment, reason: str) -> None:
     )
     if not moved:
         raise Conflict("这笔收款已作废", "已作废")
+    if payment.confirmed_at is None:
+        await notify.payment_voided(payment)
 
 
 async def void_payment(*, actor: Staff, order: Order, payment_id: int, reason: str) -> Payment:
@@ -170,6 +185,7 @@ async def correct_payment(
             recorded_by=actor,
             note=f"更正 {payment.amount} 元：{reason}"[:255],
         )
+        await _to_finance(order, corrected)
         await timeline.record(
             order,
             actor,

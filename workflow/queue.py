@@ -26,13 +26,12 @@ from models import (
     OrderState,
     OrgUnit,
     Payment,
-    Role,
     Staff,
     Task,
     TaskState,
 )
 from models.enums import LIVE_TASK_STATES, OPEN_TASK_STATES
-from workflow.alerts import RULES_BY_KEY
+from workflow.alerts import ALERT_ROLES, RULES_BY_KEY
 from workflow.errors import Conflict, NotAllowed
 from workflow.lifecycle import Facts, Scope, Transition, refusal_or_task
 from workflow.order_lifecycle import ORDER
@@ -47,6 +46,10 @@ WHILE_OWED = ORDER["record_payment"]
 # The price review may be asked in any open state, but waits only on the managers of the unit whose
 # level is pending: its orders are read from the reviews waiting there, not from every open order.
 REVIEW = (ORDER["approve"], ORDER["reject"])
+# Finance's rows wait on a payment, not on the order's state: a payment 待确认 waits on 确认到账 (listed
+# per payment below); an invoice is issued when asked for, so it never waits.
+PER_PAYMENT = ORDER["confirm_payment"]
+ON_REQUEST = (ORDER["issue_invoice"],)
 
 STATES = list(OrderState)
 FORWARD_JOB = (TaskState.ACCEPTED, TaskState.DONE)
@@ -63,6 +66,8 @@ def waiting_rows(staff: Staff) -> list[Transition]:
         and not t.corrects
         and ORDER.has_role_for(t, staff)
         and not (t.page is not None and t.page.lists_actions)
+        and t is not PER_PAYMENT
+        and t not in ON_REQUEST
     ]
 
 
@@ -184,8 +189,10 @@ async def queue_for(staff: Staff) -> list[QueueItem]:
         _order_item(facts, next_step(offered, facts.order.state), offered, customers[facts.order.customer_id])
         for facts, offered in waiting
     ]
-    if staff.has_role(Role.MANAGER):
+    if any(staff.has_role(r) for r in ALERT_ROLES):
         items += await _alerts(staff)
+    if ORDER.has_role_for(PER_PAYMENT, staff):
+        items += await _payments_to_confirm(staff)
     items.sort(key=lambda i: i.since)
     return items[:LIMIT]
 
@@ -230,10 +237,42 @@ def _item(
     )
 
 
-async def _alerts(manager: Staff) -> list[QueueItem]:
-    unit = await OrgUnit.get(id=manager.org_unit_id)
+async def _payments_to_confirm(staff: Staff) -> list[QueueItem]:
+    """Payments 待确认 on orders in the member's part of the company, oldest first: one item each."""
+    unit = await OrgUnit.get(id=staff.org_unit_id)
+    payments = (
+        await Payment.filter(
+            confirmed_at__isnull=True,
+            voided_at__isnull=True,
+            order__org_unit__path__startswith=unit.path,
+            order__state__in=list(PER_PAYMENT.source),
+        )
+        .order_by("created_at", "id")
+        .limit(LIMIT)
+        .prefetch_related("order")
+    )
+    customers = await _customers([p.order.customer_id for p in payments])
+    page = PER_PAYMENT.page
+    assert page is not None
+    return [
+        _item(
+            p.order,
+            customers[p.order.customer_id],
+            step=PER_PAYMENT.label,
+            path=page.url(p.order.number),
+            since=p.created_at,
+        )
+        for p in payments
+    ]
+
+
+async def _alerts(member: Staff) -> list[QueueItem]:
+    """Unhandled alerts over the member's part of the company, of the rules that go to their roles."""
+    unit = await OrgUnit.get(id=member.org_unit_id)
+    others = [key for key, rule in RULES_BY_KEY.items() if not member.has_role(rule.role)]
     alerts = (
         await Alert.filter(handled_at__isnull=True, order__org_unit__path__startswith=unit.path)
+        .exclude(rule__in=others)
         .order_by("created_at", "id")
         .limit(LIMIT)
         .prefetch_related("order")

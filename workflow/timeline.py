@@ -50,6 +50,9 @@ EVENT_TEXT: dict[EventKind, str] = {
     EventKind.APPROVAL_REJECTED: "{actor} 驳回价格（{level}）：{reason}",
     EventKind.APPROVAL_CLEARED: "{actor} 修改价格，无需审核",
     EventKind.PRICES_CHANGED: "{actor} 修改价格：{what}",
+    EventKind.PAYMENT_CONFIRMED: "{actor} 确认收款 {amount} 元已到账",
+    EventKind.INVOICE_ISSUED: "{actor} 开具发票 {number}，金额 {amount} 元",
+    EventKind.INVOICE_VOIDED: "{actor} 作废发票 {number}（{amount} 元）：{reason}",
 }
 
 

@@ -8,7 +8,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0011_money')]
+    dependencies = [('models', '0012_price_lists')]
 
     initial = False
 

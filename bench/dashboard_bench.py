@@ -76,8 +76,11 @@ def config(url: str, storage: Path, port: int) -> Any:
                 "oauth_url": "http://127.0.0.1:9/connect/oauth2/authorize",
             },
             "storage": {"path": str(storage)},
-            "security": {"secret_key": secrets.token_urlsafe(32), "pii_key": secrets.token_urlsafe(32),
-                         "api_per_minute": 1_000_000},  # fmt: skip
+            "security": {
+                "secret_key": secrets.token_urlsafe(32),
+                "pii_key": secrets.token_urlsafe(32),
+                "api_per_minute": 1_000_000,
+            },  # fmt: skip
             "schedule": {"automatic": False},
         },
     )

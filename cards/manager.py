@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from cards.common import button_card, callback_button, clip, map_url, row, text_notice
 from cards.keys import AlertHandledKey, CardKind, CardRef
 from cards.orders import QUEUE_PAGE
 from cards.tasks import day_label
-from cards.views import STAGES, OrderView, QueueItem, Stats, TaskView
+from cards.views import STAGES, Money, OrderView, QueueItem, SeriesLine, Stats, TaskView
 from infra.runtime import Links
 
 
@@ -33,10 +34,7 @@ def appointment_reminder_card(to: str, task: TaskView, *, links: Links) -> dict[
 
 def morning_card(to: str, staff_id: int, items: list[QueueItem], *, links: Links) -> dict[str, Any]:
     """A field worker's visits today, in their queue's order: address, masked phone, a map link each."""
-    lines = [
-        f"{i.job} {i.number} {clip(i.customer_name, 12)} {i.phone_masked}\n{clip(i.address, 90)}"
-        for i in items
-    ]
+    lines = [f"{i.job} {i.number} {clip(i.customer_name, 12)} {i.phone_masked}\n{clip(i.address, 90)}" for i in items]
     return text_notice(
         to,
         task_id=CardRef(CardKind.MORNING, staff_id).new_task_id(),
@@ -157,6 +155,8 @@ def stats_message(to: str, stats: Stats) -> dict[str, Any]:
                 + ["（新建 / 测量 / 设计 / 入库 / 安装）"],
             )
         )
+    if stats.total.money is not None:
+        sections += money_sections(stats)
     waiting = [f"{state.label} {n}" for state, n in stats.waiting.items() if n]
     sections.append(StatsLines("当前各环节待办", [" · ".join(waiting) or "无"]))
     days = [f"{label} {value} 天" for label, value in stats.avg_days.items() if value is not None]
@@ -169,6 +169,50 @@ def stats_message(to: str, stats: Stats) -> dict[str, Any]:
         lines.append(f"低于本期平均：{below}")
     sections.append(StatsLines("客户评分", lines))
     return stats_markdown(to, f"{stats.unit.name} · {stats.period.label}", sections)
+
+
+def yuan(amount: Decimal) -> str:
+    """A card's money: 万元 from ten thousand up (two decimals), else 元; thousands separated."""
+    if abs(amount) >= 10_000:
+        return f"{amount / 10_000:,.2f} 万元"
+    return f"{amount:,.2f} 元"
+
+
+def percent(share: Decimal) -> str:
+    return f"{share * 100:.1f}%"
+
+
+def money_lines(money: Money) -> list[str]:
+    discount = money.avg_discount
+    contract = f"签约 {yuan(money.contract)}（{money.contract_orders} 单）"
+    if discount is not None:
+        contract += f" · 平均优惠 {percent(discount)}"
+    collected = f"回款 {yuan(money.collected)}（已确认 {yuan(money.collected_confirmed)}"
+    collected += f"，待确认 {yuan(money.collected_pending)}）" if money.collected_pending else "，无待确认）"
+    owed = f"未收清 {yuan(money.outstanding)}（{money.outstanding_orders} 单，截至现在）"
+    return [contract, collected, owed]
+
+
+def money_sections(stats: Stats, *, series_shown: int = 5) -> list[StatsLines]:
+    money = stats.total.money
+    assert money is not None
+    sections = [StatsLines("金额", money_lines(money))]
+    units = [(u, f.money) for u, f in stats.by_unit if f.money is not None]
+    if units:
+        sections.append(
+            StatsLines(
+                "分组织金额",
+                [f"{u.name}：{yuan(m.contract)} / {yuan(m.collected)} / {yuan(m.outstanding)}" for u, m in units]
+                + ["（签约 / 回款 / 未收清）"],
+            )
+        )
+    if stats.series:
+        sections.append(StatsLines("按产品系列（明细金额）", [series_line(s) for s in stats.series[:series_shown]]))
+    return sections
+
+
+def series_line(line: SeriesLine) -> str:
+    return f"{line.series}：{yuan(line.amount)}（{percent(line.share)}，{line.orders} 单 {line.quantity} 件）"
 
 
 @dataclass(frozen=True)

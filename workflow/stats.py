@@ -14,13 +14,14 @@ from typing import cast
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
-from cards.views import STAGES, Figures, Period, Stats
+from cards.views import STAGES, Figures, Money, Period, Stats
 from infra.db import db
 from infra.timeutil import local_today
 from models import Order, OrderState, OrgUnit, Role, Staff, Task, TaskKind, TaskState
 from models.enums import OPEN_ORDER_STATES
 from workflow.errors import Invalid, NotAllowed
 from workflow.scope import require_role
+from workflow.stats_money import money_by_series, money_by_unit, sees_money
 
 # (label, from stamp, to stamp): how long orders spent getting from one stage to the next.
 DURATIONS = (
@@ -147,9 +148,7 @@ async def _scores(
     if not every:
         return averages, []
     mean = sum(every) / len(every)
-    below = sorted(
-        (sum(v) / len(v), person, len(v)) for person, v in by_person.items() if sum(v) / len(v) < mean
-    )[:3]
+    below = sorted((sum(v) / len(v), person, len(v)) for person, v in by_person.items() if sum(v) / len(v) < mean)[:3]
     names = dict(await Staff.filter(id__in=[p for _, p, _ in below]).values_list("id", "name"))
     return averages, [(str(names.get(p, "—")), round(avg, 2), n) for avg, p, n in below]
 
@@ -203,13 +202,20 @@ async def stats_for(viewer: Staff, period: Period, *, unit_id: int | None = None
     # The whole company needs no unit filter, which keeps the top manager's query on the stage indexes.
     unit_ids = None if unit.parent_id is None else all_ids  # type: ignore[attr-defined]
     counts = await _counts_by_unit(unit_ids, period)
-    total = Figures({key: sum(counts[key].values()) for key, _, _ in STAGES})
+    money = await money_by_unit(unit_ids, period) if sees_money(viewer) else None
+    total = Figures({key: sum(counts[key].values()) for key, _, _ in STAGES}, _money(money, None))
     children = await OrgUnit.filter(parent_id=unit.id).order_by("name")
     by_unit = []
     for child in children:
         ids = set(await _unit_ids(child))
         by_unit.append(
-            (child, Figures({key: sum(n for u, n in counts[key].items() if u in ids) for key, _, _ in STAGES}))
+            (
+                child,
+                Figures(
+                    {key: sum(n for u, n in counts[key].items() if u in ids) for key, _, _ in STAGES},
+                    _money(money, ids),
+                ),
+            )
         )
     waiting_rows = (
         await _scoped(unit_ids)
@@ -221,4 +227,12 @@ async def stats_for(viewer: Staff, period: Period, *, unit_id: int | None = None
     found = {OrderState(s): int(n) for s, n in waiting_rows}
     waiting = {state: found[state] for state in OPEN_ORDER_STATES if found.get(state)}  # in lifecycle order
     averages, lowest = await _scores(unit_ids, period)
-    return Stats(unit, period, total, by_unit, waiting, await _avg_days(unit_ids, period), averages, lowest)
+    series = await money_by_series(unit_ids, period) if money is not None else []
+    return Stats(unit, period, total, by_unit, waiting, await _avg_days(unit_ids, period), averages, lowest, series)
+
+
+def _money(by_unit: dict[int, Money] | None, ids: set[int] | None) -> Money | None:
+    """The money of the units in ids (all found when None), or None for a viewer who may not see it."""
+    if by_unit is None:
+        return None
+    return sum((m for u, m in by_unit.items() if ids is None or u in ids), Money())

@@ -4,8 +4,8 @@ by unit (grouped by the order's unit, rolled up by the caller like the counts) a
 - contract value: orders confirmed in the period (not cancelled since), their contract amounts;
 - collected: payments recorded in the period and not voided, on any order in scope (a cancelled order's
   money was received all the same); both the total and the part finance has confirmed (待确认 is the rest);
-- outstanding: now, whatever the period: each order in scope with a contract, not cancelled, less its
-  standing payments, where that is above zero;
+- outstanding: now, whatever the period: each order in scope the customer has confirmed (a price before
+  that is an offer, not a debt), not cancelled, its contract less its standing payments, where above zero;
 - average discount: 1 - sum contract / sum list, over the priced orders (list amount above zero) confirmed
   in the period;
 - by series: the priced lines of the orders confirmed in the period, by series: orders, quantity, amount
@@ -123,7 +123,8 @@ async def money_by_unit(unit_ids: list[int] | None, period: Period) -> dict[int,
     for r in await q.rows(
         f"SELECT o.org_unit_id AS u, COUNT(*) AS n, SUM({owed}) AS owed "
         f'FROM "order" o LEFT JOIN ({paid}) p ON p.order_id = o.id '
-        f"WHERE o.contract_amount IS NOT NULL AND o.state <> '{CANCELLED}'{q.units('o.org_unit_id', unit_ids)} "
+        "WHERE o.confirmed_at IS NOT NULL AND o.contract_amount IS NOT NULL "
+        f"AND o.state <> '{CANCELLED}'{q.units('o.org_unit_id', unit_ids)} "
         f"AND {owed} > 0 GROUP BY o.org_unit_id"
     ):
         put(r["u"], outstanding=q.money(r["owed"]), outstanding_orders=int(r["n"]))  # type: ignore[call-overload]

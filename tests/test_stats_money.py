@@ -20,6 +20,7 @@ from tests.support import World
 from tests.test_stats import a_customer
 from workflow.admin import ensure_unit
 from workflow.stats import parse_period, stats_for
+from workflow.stats_push import daily_push
 
 STORES = ["朗斯家居/华东区/上海徐汇店", "朗斯家居/华东区/上海浦东店", "朗斯家居/华南区/广州天河店"]
 SERIES = ["淋浴房", "门窗", "定制衣柜", "瓷砖"]
@@ -280,3 +281,20 @@ async def test_money_in_chat_the_dashboard_and_exports(world: World) -> None:
     for name, (orders, qty, amount) in want.series.items():
         n, q, a, share = by_series[name]
         assert (n, q, Decimal(str(a))) == (orders, qty, amount) and isinstance(share, int | float) and 0 < share <= 1
+
+
+async def test_the_daily_push_carries_the_money(world: World) -> None:
+    made = await generate(60, seed=41)
+    today = local_today()
+    await daily_push({"date": today.isoformat()})
+    while await world.services.scheduler.run_due():
+        pass
+    await world.settle()
+    day = Period(today, today + timedelta(days=1), f"{today:%Y-%m-%d}")
+    for userid, path in (("wangzong", "朗斯家居"), ("chendianzhang", "朗斯家居/华东区/上海徐汇店")):
+        want = expected(made, await units_under(path), day)
+        pushed = [m for m in world.emu.chat(userid) if m.msgtype == "markdown"]
+        assert len(pushed) == 1
+        content = pushed[0].payload["markdown"]["content"]
+        assert f"签约 {yuan(want.contract)}（{want.contract_orders} 单）" in content
+        assert f"未收清 {yuan(want.outstanding)}（{want.outstanding_orders} 单，截至现在）" in content

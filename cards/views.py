@@ -118,11 +118,16 @@ class Money:
     priced_contract: Decimal = ZERO  # and their contract amounts
 
     def __add__(self, other: Money) -> Money:
-        return Money(*(a + b for a, b in zip(self._values(), other._values(), strict=True)))
-
-    def _values(self) -> tuple[Decimal | int, ...]:
-        return (self.contract, self.contract_orders, self.collected, self.collected_confirmed, self.outstanding,
-                self.outstanding_orders, self.list_amount, self.priced_contract)  # fmt: skip
+        return Money(
+            self.contract + other.contract,
+            self.contract_orders + other.contract_orders,
+            self.collected + other.collected,
+            self.collected_confirmed + other.collected_confirmed,
+            self.outstanding + other.outstanding,
+            self.outstanding_orders + other.outstanding_orders,
+            self.list_amount + other.list_amount,
+            self.priced_contract + other.priced_contract,
+        )
 
     @property
     def collected_pending(self) -> Decimal:

@@ -132,9 +132,10 @@ def rows(stats: Stats) -> list[list[object]]:
 
 
 def _money_sections(stats: Stats) -> list[tuple[list[object], list[list[object]]]]:
-    """Amounts in yuan and discount and share as fractions, all numbers (a spreadsheet sums them)."""
+    """Amounts in yuan and discount and share as fractions, all numbers (a spreadsheet sums them); no
+    discount (no priced order) is an empty cell."""
     units = [(u.name, f.money) for u, f in stats.by_unit] + [(f"{stats.unit.name}（合计）", stats.total.money)]
-    money = [
+    money: list[list[object]] = [
         [_text(name), _number(m.contract), m.contract_orders, _number(m.collected), _number(m.collected_confirmed),
          _number(m.collected_pending), _number(m.outstanding), m.outstanding_orders,
          _number(m.avg_discount) if m.avg_discount is not None else ""]

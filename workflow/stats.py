@@ -7,6 +7,7 @@ after-sales scores. Every figure is an indexed query on the order's stage times.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import date, datetime, timedelta
 from typing import cast
@@ -201,8 +202,18 @@ async def stats_for(viewer: Staff, period: Period, *, unit_id: int | None = None
     all_ids = await _unit_ids(unit)
     # The whole company needs no unit filter, which keeps the top manager's query on the stage indexes.
     unit_ids = None if unit.parent_id is None else all_ids  # type: ignore[attr-defined]
-    counts = await _counts_by_unit(unit_ids, period)
-    money = await money_by_unit(unit_ids, period) if sees_money(viewer) else None
+    money_seen = sees_money(viewer)
+    # The figures are independent reads: on PostgreSQL they run side by side on the pool's connections, so
+    # the answer waits for the slowest (what is owed, over the whole company), not for their sum. SQLite
+    # has one connection and runs them in turn.
+    counts, money, waiting, (averages, lowest), days, series = await asyncio.gather(
+        _counts_by_unit(unit_ids, period),
+        money_by_unit(unit_ids, period) if money_seen else _nothing(),
+        _waiting(unit_ids),
+        _scores(unit_ids, period),
+        _avg_days(unit_ids, period),
+        money_by_series(unit_ids, period) if money_seen else _nothing(),
+    )
     total = Figures({key: sum(counts[key].values()) for key, _, _ in STAGES}, _money(money, None))
     children = await OrgUnit.filter(parent_id=unit.id).order_by("name")
     by_unit = []
@@ -217,18 +228,23 @@ async def stats_for(viewer: Staff, period: Period, *, unit_id: int | None = None
                 ),
             )
         )
-    waiting_rows = (
+    return Stats(unit, period, total, by_unit, waiting, days, averages, lowest, series or [])
+
+
+async def _nothing() -> None:
+    return None
+
+
+async def _waiting(unit_ids: list[int] | None) -> dict[OrderState, int]:
+    rows = (
         await _scoped(unit_ids)
         .filter(state__in=list(OPEN_ORDER_STATES))
         .annotate(n=Count("id"))
         .group_by("state")
         .values_list("state", "n")
     )
-    found = {OrderState(s): int(n) for s, n in waiting_rows}
-    waiting = {state: found[state] for state in OPEN_ORDER_STATES if found.get(state)}  # in lifecycle order
-    averages, lowest = await _scores(unit_ids, period)
-    series = await money_by_series(unit_ids, period) if money is not None else []
-    return Stats(unit, period, total, by_unit, waiting, await _avg_days(unit_ids, period), averages, lowest, series)
+    found = {OrderState(s): int(n) for s, n in rows}
+    return {state: found[state] for state in OPEN_ORDER_STATES if found.get(state)}  # in lifecycle order
 
 
 def _money(by_unit: dict[int, Money] | None, ids: set[int] | None) -> Money | None:

@@ -145,16 +145,8 @@ def stats_message(to: str, stats: Stats) -> dict[str, Any]:
     counts = " · ".join(f"{label} {stats.total.counts.get(key, 0)}" for key, _, label in STAGES)
     sections = [StatsLines("订单进度", [counts])]
     if stats.by_unit:
-        sections.append(
-            StatsLines(
-                "分组织",
-                [
-                    f"{unit.name}：" + " / ".join(str(f.counts.get(key, 0)) for key, _, _ in STAGES)
-                    for unit, f in stats.by_unit
-                ]
-                + ["（新建 / 测量 / 设计 / 入库 / 安装）"],
-            )
-        )
+        lines = [f"{u.name}：" + " / ".join(str(f.counts.get(k, 0)) for k, _, _ in STAGES) for u, f in stats.by_unit]
+        sections.append(StatsLines("分组织", [*at_most(lines, UNITS_SHOWN), "（新建 / 测量 / 设计 / 入库 / 安装）"]))
     if stats.total.money is not None:
         sections += money_sections(stats)
     waiting = [f"{state.label} {n}" for state, n in stats.waiting.items() if n]
@@ -169,6 +161,17 @@ def stats_message(to: str, stats: Stats) -> dict[str, Any]:
         lines.append(f"低于本期平均：{below}")
     sections.append(StatsLines("客户评分", lines))
     return stats_markdown(to, f"{stats.unit.name} · {stats.period.label}", sections)
+
+
+# A card names this many units at most (a region has twenty stores): one message holds 2048 bytes, and the
+# dashboard lists them all.
+UNITS_SHOWN = 8
+
+
+def at_most(lines: list[str], shown: int) -> list[str]:
+    if len(lines) <= shown:
+        return lines
+    return [*lines[:shown], f"另 {len(lines) - shown} 个组织见数据看板"]
 
 
 def yuan(amount: Decimal) -> str:
@@ -193,26 +196,29 @@ def money_lines(money: Money) -> list[str]:
     return [contract, collected, owed]
 
 
-def money_sections(stats: Stats, *, series_shown: int = 5) -> list[StatsLines]:
+def wan(amount: Decimal) -> str:
+    return f"{amount / 10_000:,.2f}"
+
+
+def money_sections(stats: Stats, *, units_shown: int = UNITS_SHOWN, series_shown: int = 5) -> list[StatsLines]:
+    """Short: the scope's money; the units' (the largest contracts first, at most units_shown) in 万元; the
+    top series. The dashboard has all of it."""
     money = stats.total.money
     assert money is not None
     sections = [StatsLines("金额", money_lines(money))]
-    units = [(u, f.money) for u, f in stats.by_unit if f.money is not None]
+    units = sorted(
+        ((u, f.money) for u, f in stats.by_unit if f.money is not None), key=lambda um: (-um[1].contract, um[0].name)
+    )
     if units:
-        sections.append(
-            StatsLines(
-                "分组织金额",
-                [f"{u.name}：{yuan(m.contract)} / {yuan(m.collected)} / {yuan(m.outstanding)}" for u, m in units]
-                + ["（签约 / 回款 / 未收清）"],
-            )
-        )
+        lines = [f"{u.name}：{wan(m.contract)} / {wan(m.collected)} / {wan(m.outstanding)}" for u, m in units]
+        sections.append(StatsLines("分组织金额", [*at_most(lines, units_shown), "（万元：签约 / 回款 / 未收清）"]))
     if stats.series:
         sections.append(StatsLines("按产品系列（明细金额）", [series_line(s) for s in stats.series[:series_shown]]))
     return sections
 
 
 def series_line(line: SeriesLine) -> str:
-    return f"{line.series}：{yuan(line.amount)}（{percent(line.share)}，{line.orders} 单 {line.quantity} 件）"
+    return f"{line.series} {yuan(line.amount)} · {percent(line.share)} · {line.quantity} 件"
 
 
 @dataclass(frozen=True)

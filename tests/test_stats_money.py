@@ -7,15 +7,16 @@ import csv
 import io
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import openpyxl
 
-from cards.manager import yuan
-from cards.views import Period
+from cards.manager import stats_message, yuan
+from cards.views import Figures, Money, Period, SeriesLine, Stats
 from infra.timeutil import local_moment, local_today
 from models import Order, OrderItem, OrderState, OrgUnit, Payment, PaymentKind, PaymentMethod, Staff
+from models.enums import OPEN_ORDER_STATES
 from tests.support import World
 from tests.test_stats import a_customer
 from workflow.admin import ensure_unit
@@ -241,7 +242,7 @@ async def test_money_in_chat_the_dashboard_and_exports(world: World) -> None:
     assert len(content.encode()) <= 2048 and "> …" not in content  # short: nothing clipped
     assert f"签约 {yuan(want.contract)}（{want.contract_orders} 单）" in content
     assert f"回款 {yuan(want.collected)}（已确认 {yuan(want.collected_confirmed)}" in content
-    assert "上海徐汇店：" in content and "（签约 / 回款 / 未收清）" in content and "按产品系列" in content
+    assert "上海徐汇店：" in content and "（万元：签约 / 回款 / 未收清）" in content and "按产品系列" in content
     assert "," in yuan(Decimal("123456789.00")) and yuan(Decimal("9999.5")) == "9,999.50 元"
     assert yuan(Decimal("123456")) == "12.35 万元"
 
@@ -298,3 +299,23 @@ async def test_the_daily_push_carries_the_money(world: World) -> None:
         content = pushed[0].payload["markdown"]["content"]
         assert f"签约 {yuan(want.contract)}（{want.contract_orders} 单）" in content
         assert f"未收清 {yuan(want.outstanding)}（{want.outstanding_orders} 单，截至现在）" in content
+
+
+def test_the_chat_card_stays_within_one_message_for_a_region_of_twenty_stores() -> None:
+    figures = Figures(
+        {"created": 29978, "measured": 27305, "designed": 25440, "in_stock": 19793, "installed": 19335},
+        Money(Decimal("12345678.90"), 1234, Decimal("9876543.21"), Decimal("8765432.10"), Decimal("23456789.01"), 8283,
+              Decimal("13000000.00"), Decimal("12000000.00")),
+    )  # fmt: skip
+    stores = [(OrgUnit(id=i, name=f"乌鲁木齐{i:02d}店", path=f"/1/{i}/"), figures) for i in range(20)]
+    series = [SeriesLine(f"系列{i}", 4000, 9000, Decimal("2345678.00"), Decimal("0.125")) for i in range(8)]
+    month = Period(date(2026, 11, 1), date(2026, 12, 1), "2026年11月")
+    waiting = dict.fromkeys(list(OPEN_ORDER_STATES), 1000)
+    days = {"新建→测量": 2.1, "测量→设计": 3.0, "设计→确认": 4.1, "确认→到货": 16.2, "到货→安装": 4.8}
+    stats = Stats(OrgUnit(id=1, name="西北区", path="/1/"), month, figures, stores, waiting, days,
+                  {"sales": 4.3, "measurer": 4.2, "installer": 4.1}, [("张三", 3.1, 5)], series)  # fmt: skip
+    content = stats_message("x", stats)["markdown"]["content"]
+    assert len(content.encode()) <= 2048
+    assert "签约 1,234.57 万元（1234 单） · 平均优惠 7.7%" in content
+    assert "另 12 个组织见数据看板" in content and "系列4 234.57 万元 · 12.5% · 9000 件" in content
+    assert "系列5" not in content  # the top five series only

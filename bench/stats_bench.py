@@ -956,7 +956,9 @@ async def check_money(
     def discount(list_amount: Decimal, priced: Decimal) -> Decimal | None:
         return (1 - priced / list_amount).quantize(Decimal("0.0001")) if list_amount > 0 else None
 
-    tally_discount = discount(cents(t.money[(scope, "list")]) or Decimal(0), cents(t.money[(scope, "priced")]) or 0)
+    tally_discount = discount(
+        cents(t.money[(scope, "list")]) or Decimal(0), cents(t.money[(scope, "priced")]) or Decimal(0)
+    )
     sql_discount = discount(Decimal(sql["list"]), Decimal(sql["priced"]))
     checks.append(Check("average discount (平均优惠)", money.avg_discount, tally_discount, sql_discount,
                         money.avg_discount == tally_discount == sql_discount))  # fmt: skip

@@ -201,7 +201,7 @@ async def test_money_matches_independent_sums(world: World) -> None:
             assert {s.series: (s.orders, s.quantity, s.amount) for s in stats.series} == want.series
             if stats.series:
                 assert [s.amount for s in stats.series] == sorted((s.amount for s in stats.series), reverse=True)
-                assert abs(sum(s.share for s in stats.series) - 1) < Decimal("0.001")
+                assert abs(sum((s.share for s in stats.series), Decimal(0)) - 1) < Decimal("0.001")
             for unit, figures in stats.by_unit:
                 sub = expected(made, {u.id for u in await OrgUnit.filter(path__startswith=unit.path)}, period)
                 assert figures.money is not None
@@ -311,7 +311,13 @@ def test_the_chat_card_stays_within_one_message_for_a_region_of_twenty_stores() 
     series = [SeriesLine(f"系列{i}", 4000, 9000, Decimal("2345678.00"), Decimal("0.125")) for i in range(8)]
     month = Period(date(2026, 11, 1), date(2026, 12, 1), "2026年11月")
     waiting = dict.fromkeys(list(OPEN_ORDER_STATES), 1000)
-    days = {"新建→测量": 2.1, "测量→设计": 3.0, "设计→确认": 4.1, "确认→到货": 16.2, "到货→安装": 4.8}
+    days: dict[str, float | None] = {
+        "新建→测量": 2.1,
+        "测量→设计": 3.0,
+        "设计→确认": 4.1,
+        "确认→到货": 16.2,
+        "到货→安装": 4.8,
+    }
     stats = Stats(OrgUnit(id=1, name="西北区", path="/1/"), month, figures, stores, waiting, days,
                   {"sales": 4.3, "measurer": 4.2, "installer": 4.1}, [("张三", 3.1, 5)], series)  # fmt: skip
     content = stats_message("x", stats)["markdown"]["content"]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from cards.common import button_card, callback_button, clip, map_url, row, text_notice
 from cards.keys import AlertHandledKey, CardKind, CardRef
 from cards.orders import QUEUE_PAGE
 from cards.tasks import day_label
-from cards.views import STAGES, OrderView, QueueItem, Stats, TaskView
+from cards.views import STAGES, Money, OrderView, QueueItem, SeriesLine, Stats, TaskView
 from infra.runtime import Links
 
 
@@ -144,16 +145,10 @@ def stats_message(to: str, stats: Stats) -> dict[str, Any]:
     counts = " · ".join(f"{label} {stats.total.counts.get(key, 0)}" for key, _, label in STAGES)
     sections = [StatsLines("订单进度", [counts])]
     if stats.by_unit:
-        sections.append(
-            StatsLines(
-                "分组织",
-                [
-                    f"{unit.name}：" + " / ".join(str(f.counts.get(key, 0)) for key, _, _ in STAGES)
-                    for unit, f in stats.by_unit
-                ]
-                + ["（新建 / 测量 / 设计 / 入库 / 安装）"],
-            )
-        )
+        lines = [f"{u.name}：" + " / ".join(str(f.counts.get(k, 0)) for k, _, _ in STAGES) for u, f in stats.by_unit]
+        sections.append(StatsLines("分组织", [*at_most(lines, UNITS_SHOWN), "（新建 / 测量 / 设计 / 入库 / 安装）"]))
+    if stats.total.money is not None:
+        sections += money_sections(stats)
     waiting = [f"{state.label} {n}" for state, n in stats.waiting.items() if n]
     sections.append(StatsLines("当前各环节待办", [" · ".join(waiting) or "无"]))
     days = [f"{label} {value} 天" for label, value in stats.avg_days.items() if value is not None]
@@ -166,6 +161,64 @@ def stats_message(to: str, stats: Stats) -> dict[str, Any]:
         lines.append(f"低于本期平均：{below}")
     sections.append(StatsLines("客户评分", lines))
     return stats_markdown(to, f"{stats.unit.name} · {stats.period.label}", sections)
+
+
+# A card names this many units at most (a region has twenty stores): one message holds 2048 bytes, and the
+# dashboard lists them all.
+UNITS_SHOWN = 8
+
+
+def at_most(lines: list[str], shown: int) -> list[str]:
+    if len(lines) <= shown:
+        return lines
+    return [*lines[:shown], f"另 {len(lines) - shown} 个组织见数据看板"]
+
+
+def yuan(amount: Decimal) -> str:
+    """A card's money: 万元 from ten thousand up (two decimals), else 元; thousands separated."""
+    if abs(amount) >= 10_000:
+        return f"{amount / 10_000:,.2f} 万元"
+    return f"{amount:,.2f} 元"
+
+
+def percent(share: Decimal) -> str:
+    return f"{share * 100:.1f}%"
+
+
+def money_lines(money: Money) -> list[str]:
+    discount = money.avg_discount
+    contract = f"签约 {yuan(money.contract)}（{money.contract_orders} 单）"
+    if discount is not None:
+        contract += f" · 平均优惠 {percent(discount)}"
+    collected = f"回款 {yuan(money.collected)}（已确认 {yuan(money.collected_confirmed)}"
+    collected += f"，待确认 {yuan(money.collected_pending)}）" if money.collected_pending else "，无待确认）"
+    owed = f"未收清 {yuan(money.outstanding)}（{money.outstanding_orders} 单，截至现在）"
+    return [contract, collected, owed]
+
+
+def wan(amount: Decimal) -> str:
+    return f"{amount / 10_000:,.2f}"
+
+
+def money_sections(stats: Stats, *, units_shown: int = UNITS_SHOWN, series_shown: int = 5) -> list[StatsLines]:
+    """Short: the scope's money; the units' (the largest contracts first, at most units_shown) in 万元; the
+    top series. The dashboard has all of it."""
+    money = stats.total.money
+    assert money is not None
+    sections = [StatsLines("金额", money_lines(money))]
+    units = sorted(
+        ((u, f.money) for u, f in stats.by_unit if f.money is not None), key=lambda um: (-um[1].contract, um[0].name)
+    )
+    if units:
+        lines = [f"{u.name}：{wan(m.contract)} / {wan(m.collected)} / {wan(m.outstanding)}" for u, m in units]
+        sections.append(StatsLines("分组织金额", [*at_most(lines, units_shown), "（万元：签约 / 回款 / 未收清）"]))
+    if stats.series:
+        sections.append(StatsLines("按产品系列（明细金额）", [series_line(s) for s in stats.series[:series_shown]]))
+    return sections
+
+
+def series_line(line: SeriesLine) -> str:
+    return f"{line.series} {yuan(line.amount)} · {percent(line.share)} · {line.quantity} 件"
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 
 from cards.common import map_url
 from infra.security import mask_phone
@@ -102,9 +103,62 @@ class Period:
         return local_moment(self.end)
 
 
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class Money:
+    """The money of a scope (built by workflow.stats_money). Cancelled orders have no contract and owe
+    nothing; their payments were still received, so they count as collected."""
+
+    contract: Decimal = ZERO  # sum of contract_amount, orders confirmed in the period
+    contract_orders: int = 0
+    collected: Decimal = ZERO  # standing payments (not voided) recorded in the period, 待确认 included
+    collected_confirmed: Decimal = ZERO  # of those, confirmed by finance
+    outstanding: Decimal = ZERO  # now: contract less standing payments, orders still owing (never negative)
+    outstanding_orders: int = 0
+    list_amount: Decimal = ZERO  # priced orders confirmed in the period: their lines at list price
+    priced_contract: Decimal = ZERO  # and their contract amounts
+
+    def __add__(self, other: Money) -> Money:
+        return Money(
+            self.contract + other.contract,
+            self.contract_orders + other.contract_orders,
+            self.collected + other.collected,
+            self.collected_confirmed + other.collected_confirmed,
+            self.outstanding + other.outstanding,
+            self.outstanding_orders + other.outstanding_orders,
+            self.list_amount + other.list_amount,
+            self.priced_contract + other.priced_contract,
+        )
+
+    @property
+    def collected_pending(self) -> Decimal:
+        return self.collected - self.collected_confirmed
+
+    @property
+    def avg_discount(self) -> Decimal | None:
+        """1 - contract / list over the priced orders (0.1234 is 12.34 % off), or None without any."""
+        if self.list_amount <= 0:
+            return None
+        return (1 - self.priced_contract / self.list_amount).quantize(Decimal("0.0001"))
+
+
+@dataclass(frozen=True)
+class SeriesLine:
+    """A product series' priced lines on the orders confirmed in the period (before the order discount)."""
+
+    series: str
+    orders: int
+    quantity: int
+    amount: Decimal
+    share: Decimal  # of all the series' amounts, 0.2500 is 25 %
+
+
 @dataclass
 class Figures:
     counts: dict[str, int] = field(default_factory=dict)  # stage key -> orders reaching it in the period
+    money: Money | None = None  # None for a viewer who may not see money
 
 
 @dataclass
@@ -117,3 +171,4 @@ class Stats:
     avg_days: dict[str, float | None]
     scores: dict[str, float | None]  # role -> average in the period
     lowest: list[tuple[str, float, int]]  # (name, average, scores) of staff below the period's average, lowest first
+    series: list[SeriesLine] = field(default_factory=list)  # by amount, largest first; empty without money

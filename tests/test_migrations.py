@@ -11,6 +11,7 @@ NEEDED = {
     "order_event": ["order_id"],
     "task": ["order_id", "assignee_id"],
     "order_item": ["order_id"],
+    "payment": ["order_id", "created_at"],
     "order_piece": ["order_id", "item_id", "production_number"],
     "attachment": ["order_id"],
     "job": ["due_at"],

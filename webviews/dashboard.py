@@ -7,6 +7,7 @@ import asyncio
 import csv
 import io
 from datetime import timedelta
+from decimal import Decimal
 from urllib.parse import quote
 
 import xlsxwriter
@@ -83,7 +84,18 @@ async def dashboard(request: web.Request) -> web.Response:
         owed_count=len(owed),
         owed_total=total_outstanding(owed),
         owed_unit=stats.unit.id,
+        yuan=full_yuan,
+        pct=percent,
     )
+
+
+def full_yuan(amount: Decimal) -> str:
+    """The dashboard's money: every yuan, thousands separated (the chat card rounds to 万元)."""
+    return f"{amount:,.2f} 元"
+
+
+def percent(share: Decimal) -> str:
+    return f"{share * 100:.1f}%"
 
 
 @routes.get("/h5/dashboard/chart.png")
@@ -119,9 +131,50 @@ def rows(stats: Stats) -> list[list[object]]:
     ]
     if stats.lowest:
         sections.append((["低于本期平均", "平均分", "评分次数"], [[_text(n), s, k] for n, s, k in stats.lowest]))
+    if stats.total.money is not None:
+        sections += _money_sections(stats)
     for heading, lines in sections:
         table += [[], heading, *lines]
     return table
+
+
+def _money_sections(stats: Stats) -> list[tuple[list[object], list[list[object]]]]:
+    """Amounts in yuan and discount and share as fractions, all numbers (a spreadsheet sums them); no
+    discount (no priced order) is an empty cell."""
+    units = [(u.name, f.money) for u, f in stats.by_unit] + [(f"{stats.unit.name}（合计）", stats.total.money)]
+    money: list[list[object]] = [
+        [_text(name), _number(m.contract), m.contract_orders, _number(m.collected), _number(m.collected_confirmed),
+         _number(m.collected_pending), _number(m.outstanding), m.outstanding_orders,
+         _number(m.avg_discount) if m.avg_discount is not None else ""]
+        for name, m in units
+        if m is not None
+    ]  # fmt: skip
+    return [
+        (
+            [
+                "金额（元）",
+                "签约金额",
+                "签约单数",
+                "回款合计",
+                "回款已确认",
+                "回款待确认",
+                "未收清",
+                "未收清单数",
+                "平均优惠",
+            ],
+            money,
+        ),  # fmt: skip
+        (
+            ["产品系列", "订单数", "数量", "金额（元）", "占比"],
+            [[_text(s.series), s.orders, s.quantity, _number(s.amount), _number(s.share)] for s in stats.series],
+        ),
+    ]
+
+
+def _number(value: Decimal) -> float:
+    # xlsxwriter and csv write a float as a number; every amount here has at most two decimals (a share
+    # four), which a float carries exactly enough to print back the same.
+    return float(value)
 
 
 def _text(value: str) -> str:

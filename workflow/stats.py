@@ -7,6 +7,7 @@ after-sales scores. Every figure is an indexed query on the order's stage times.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import date, datetime, timedelta
 from typing import cast
@@ -14,13 +15,14 @@ from typing import cast
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
-from cards.views import STAGES, Figures, Period, Stats
+from cards.views import STAGES, Figures, Money, Period, Stats
 from infra.db import db
 from infra.timeutil import local_today
 from models import Order, OrderState, OrgUnit, Role, Staff, Task, TaskKind, TaskState
 from models.enums import OPEN_ORDER_STATES
 from workflow.errors import Invalid, NotAllowed
 from workflow.scope import require_role
+from workflow.stats_money import money_by_series, money_by_unit, sees_money
 
 # (label, from stamp, to stamp): how long orders spent getting from one stage to the next.
 DURATIONS = (
@@ -200,23 +202,53 @@ async def stats_for(viewer: Staff, period: Period, *, unit_id: int | None = None
     all_ids = await _unit_ids(unit)
     # The whole company needs no unit filter, which keeps the top manager's query on the stage indexes.
     unit_ids = None if unit.parent_id is None else all_ids  # type: ignore[attr-defined]
-    counts = await _counts_by_unit(unit_ids, period)
-    total = Figures({key: sum(counts[key].values()) for key, _, _ in STAGES})
+    money_seen = sees_money(viewer)
+    # The figures are independent reads: on PostgreSQL they run side by side on the pool's connections, so
+    # the answer waits for the slowest (what is owed, over the whole company), not for their sum. SQLite
+    # has one connection and runs them in turn.
+    counts, money, waiting, (averages, lowest), days, series = await asyncio.gather(
+        _counts_by_unit(unit_ids, period),
+        money_by_unit(unit_ids, period) if money_seen else _nothing(),
+        _waiting(unit_ids),
+        _scores(unit_ids, period),
+        _avg_days(unit_ids, period),
+        money_by_series(unit_ids, period) if money_seen else _nothing(),
+    )
+    total = Figures({key: sum(counts[key].values()) for key, _, _ in STAGES}, _money(money, None))
     children = await OrgUnit.filter(parent_id=unit.id).order_by("name")
     by_unit = []
     for child in children:
         ids = set(await _unit_ids(child))
         by_unit.append(
-            (child, Figures({key: sum(n for u, n in counts[key].items() if u in ids) for key, _, _ in STAGES}))
+            (
+                child,
+                Figures(
+                    {key: sum(n for u, n in counts[key].items() if u in ids) for key, _, _ in STAGES},
+                    _money(money, ids),
+                ),
+            )
         )
-    waiting_rows = (
+    return Stats(unit, period, total, by_unit, waiting, days, averages, lowest, series or [])
+
+
+async def _nothing() -> None:
+    return None
+
+
+async def _waiting(unit_ids: list[int] | None) -> dict[OrderState, int]:
+    rows = (
         await _scoped(unit_ids)
         .filter(state__in=list(OPEN_ORDER_STATES))
         .annotate(n=Count("id"))
         .group_by("state")
         .values_list("state", "n")
     )
-    found = {OrderState(s): int(n) for s, n in waiting_rows}
-    waiting = {state: found[state] for state in OPEN_ORDER_STATES if found.get(state)}  # in lifecycle order
-    averages, lowest = await _scores(unit_ids, period)
-    return Stats(unit, period, total, by_unit, waiting, await _avg_days(unit_ids, period), averages, lowest)
+    found = {OrderState(s): int(n) for s, n in rows}
+    return {state: found[state] for state in OPEN_ORDER_STATES if found.get(state)}  # in lifecycle order
+
+
+def _money(by_unit: dict[int, Money] | None, ids: set[int] | None) -> Money | None:
+    """The money of the units in ids (all found when None), or None for a viewer who may not see it."""
+    if by_unit is None:
+        return None
+    return sum((m for u, m in by_unit.items() if ids is None or u in ids), Money())

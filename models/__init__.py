@@ -21,7 +21,7 @@ from models.jobs import Alert, Job
 from models.messaging import InboxMessage, OutboxMessage
 from models.orders import Attachment, Customer, Order, OrderEvent, OrderItem, Payment, Signature, Task, Visit
 from models.org import OrgUnit, Staff
-from models.pieces import OrderPiece
+from models.pieces import OrderPiece, ServiceToken
 
 MODEL_MODULES = [
     "models.org",
@@ -55,6 +55,7 @@ __all__ = [
     "OrderEvent",
     "OrderItem",
     "OrderPiece",
+    "ServiceToken",
     "OrderState",
     "OrgUnit",
     "OutboxKind",

@@ -16,6 +16,8 @@ class Product(Model):
     # Set per series: how many result photos an install needs, and the maintenance cycle.
     install_photo_min = fields.IntField(default=2)
     maintenance_months = fields.IntField(default=12)
+    # The factory's lead time for the series (days from release to a finished piece).
+    production_days = fields.IntField(default=15)
 
     class Meta:
         table = "product"

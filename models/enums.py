@@ -274,6 +274,10 @@ class EventKind(StrEnum):
     UPLOAD_REMOVED = "upload_removed"
     CUSTOMER_EDITED = "customer_edited"
     COPIED = "copied"
+    RELEASED = "released"  # to production: numbers given
+    PIECE_STARTED = "piece_started"
+    PIECE_FINISHED = "piece_finished"
+    PIECE_SHIPPED = "piece_shipped"
 
 
 class MessageState(StrEnum):

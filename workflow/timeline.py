@@ -45,6 +45,10 @@ EVENT_TEXT: dict[EventKind, str] = {
     EventKind.UPLOAD_REMOVED: "{actor} 删除{category} {filename}：{reason}",
     EventKind.CUSTOMER_EDITED: "{actor} 修改客户{changed}：{reason}",
     EventKind.COPIED: "{actor} 由订单 {source} 复制",
+    EventKind.RELEASED: "下达生产，生产单号 {production_order_number}（{pieces} 件，预计 {expected} 完工）",
+    EventKind.PIECE_STARTED: "{actor} 开始生产 {item}（{production_number}）",
+    EventKind.PIECE_FINISHED: "{actor} 完工 {item}（{production_number}）",
+    EventKind.PIECE_SHIPPED: "{actor} 发货 {item}（{production_number}）",
 }
 
 

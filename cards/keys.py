@@ -113,6 +113,8 @@ class CardKind(StrEnum):
     HELP = "help"
     SEARCH = "search"
     NEW_ORDER_FORM = "neworderform"
+    RELEASED = "released"  # to the factory: a new production order
+    PIECE = "piece"  # one production piece and its next step
 
     @classmethod
     def ready(cls, kind: TaskKind) -> CardKind:
@@ -206,6 +208,15 @@ class GoodsInKey(ButtonKey):
     prefix: ClassVar[str] = "gi"
     item_id: int
     production_number: str
+
+
+@dataclasses.dataclass(frozen=True)
+class PieceStepKey(ButtonKey):
+    """Move this production piece by this row of the piece lifecycle (workflow/piece_lifecycle.py)."""
+
+    prefix: ClassVar[str] = "ps"
+    piece_id: int
+    step: str
 
 
 @dataclasses.dataclass(frozen=True)

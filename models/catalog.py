@@ -17,7 +17,7 @@ class Product(Model):
     install_photo_min = fields.IntField(default=2)
     maintenance_months = fields.IntField(default=12)
     # The factory's lead time for the series (days from release to a finished piece).
-    production_days = fields.IntField(default=15)
+    production_days = fields.IntField(default=15, db_default=15)
 
     class Meta:
         table = "product"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from webviews import admin, api, dashboard, dispatch, lifecycle, pages, signing
+from webviews import admin, api, dashboard, dispatch, lifecycle, pages, production, signing
 
 
 def add_routes(app: web.Application) -> None:
@@ -15,3 +15,4 @@ def add_routes(app: web.Application) -> None:
     app.add_routes(dashboard.routes)
     app.add_routes(api.routes)
     app.add_routes(admin.routes)
+    app.add_routes(production.routes)

@@ -41,7 +41,7 @@ def api_auth(handler: Handler) -> Handler:
 
 # Machine callers (the factory's own system): a service token in `Authorization: Bearer`, checked for
 # the endpoint's scope before anything is parsed (workflow/tokens.py). Errors are JSON with the status.
-TOKEN_KEY = "service_token"
+TOKEN_KEY = web.RequestKey("service_token", ServiceToken)
 
 
 def error(exc: UserError) -> web.Response:
@@ -73,8 +73,7 @@ def token_auth(scope: str) -> Callable[[Handler], Handler]:
 
 
 def token_of(request: web.Request) -> ServiceToken:
-    token: ServiceToken = request[TOKEN_KEY]
-    return token
+    return request[TOKEN_KEY]
 
 
 @routes.post("/api/v1/pieces/{production_number}/state")
@@ -270,9 +269,7 @@ def _openapi() -> dict[str, Any]:
                         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
                     ],
                     "responses": {
-                        "200": {
-                            "description": "items (with their pieces), next_cursor (null: last page)"
-                        },
+                        "200": {"description": "items (with their pieces), next_cursor (null: last page)"},
                         "401": {
                             "description": "no, unknown or revoked token",
                             "content": {"application/json": {"schema": error}},

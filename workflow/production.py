@@ -167,17 +167,20 @@ async def move_piece(
     return piece
 
 
-async def move_pieces(*, actor: Actor, numbers: list[str], step_name: str | None = None) -> list[Moved]:
-    """A batch (several numbers scanned or sent at once, or ticked on the page): each piece to its next
-    step (or by the named row), each on its own: one refused leaves the others moved."""
-    step = PIECE[step_name] if step_name else None
+async def move_pieces(*, actor: Actor, numbers: list[str], steps: dict[str, str] | None = None) -> list[Moved]:
+    """A batch (several numbers scanned or sent at once, or ticked on the page): each piece by the step
+    named for it (what the page showed: someone else's move meanwhile is refused, not doubled) or else
+    its next step; each on its own, so one refused leaves the others moved."""
+    named = {normalize(n): step for n, step in (steps or {}).items() if step in PIECE.transitions}
     results = []
-    for raw in dict.fromkeys(numbers):
+    for raw in dict.fromkeys([*numbers, *named]):
+        number = raw.strip().upper()
         try:
-            piece = await piece_by_number(raw)
+            piece = await piece_by_number(number)
+            step = PIECE[named[number]] if number in named else None
             moved = await move_piece(actor=actor, piece=piece, step=step)
         except (Conflict, NotFound, Invalid) as refused:
-            results.append(Moved(raw.strip().upper(), False, refused.message))
+            results.append(Moved(number, False, refused.message))
             continue
         results.append(Moved(moved.production_number or "", True, moved.state.label))
     return results

@@ -61,6 +61,6 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name="Product",
             name="production_days",
-            field=fields.IntField(default=15),
+            field=fields.IntField(default=15, db_default=15),
         ),
     ]

@@ -24,6 +24,9 @@ class OrderView:
     sales_name: str
     expected_measure_date: date | None
     timeline: list[str] = field(default_factory=list)
+    # Released to the factory: its production order number and the install date its pieces point to.
+    production_order_number: str | None = None
+    expected_install_date: date | None = None
 
     @property
     def phone_masked(self) -> str:

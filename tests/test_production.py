@@ -5,19 +5,21 @@ raises its alert, and two factory members moving the same piece at once: one win
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import timedelta
 
 import aiohttp
 
 from infra.timeutil import local_today, utcnow
-from models import Alert, Order, OrderPiece, OrderState, Payment, PieceState, Role, Staff
+from models import Alert, Order, OrderPiece, OrderState, Payment, PieceState, Role, ServiceToken, Staff
 from tests.support import World
 from tests.test_goods_in import windows_order
 from tests.test_lifecycle import WAREHOUSE
 from workflow import alerts
 from workflow.errors import Conflict
 from workflow.piece_lifecycle import PIECE
-from workflow.production import expected_install_date, move_piece, release_if_ready
+from workflow.production import move_piece, release_if_ready
+from workflow.selectors import expected_install_date
 from workflow.tokens import create_token, revoke_token
 
 FACTORY = "zhouchangzhang"
@@ -54,7 +56,13 @@ async def test_release_numbers_every_piece_once(world: World) -> None:
     windows = [p for p in pieces if p.item.model == "D70"]
     assert len(windows) == 3  # a line of three windows: three pieces
     assert all(p.state == PieceState.QUEUED and p.expected_date == local_today() + timedelta(days=15) for p in pieces)
-    assert await expected_install_date(order) == local_today() + timedelta(days=15 + 3)
+    install = local_today() + timedelta(days=15 + 3)
+    assert await expected_install_date(order) == install
+    async with world.browser_session("zhangxiaoshou") as http:  # sales, on the order page
+        async with http.get(f"{world.relay_url}/h5/orders/{NUMBER}") as resp:
+            html = await resp.text()
+    assert f'<dd id="expected-install">{install.isoformat()}（按生产进度）</dd>' in html
+    assert f'<dd id="production-order">{prefix}</dd>' in html
 
     card = world.card(FACTORY, "新生产单")
     assert card.desc == f"生产单号 {prefix}"
@@ -237,3 +245,29 @@ async def test_two_factory_members_moving_one_piece_one_wins(world: World) -> No
     assert len(refused) == 1, results
     assert "已被改为：生产中" in refused[0].message or "当前状态：生产中" in refused[0].message
     assert (await OrderPiece.get(id=pieces[0].id)).state == PieceState.IN_PRODUCTION
+
+
+async def test_an_admin_creates_and_revokes_a_token_on_the_page(world: World) -> None:
+    page = f"{world.relay_url}/h5/admin/tokens"
+    async with world.browser_session("zhangxiaoshou") as http:
+        async with http.get(page) as resp:
+            assert resp.status == 403
+    async with world.browser_session("wangzong") as http:
+        async with http.get(page) as resp:
+            html = await resp.text()
+        csrf = re.search(r'name="csrf" value="([^"]+)"', html)
+        assert csrf is not None
+        form = {"csrf": csrf.group(1), "name": "工厂 MES", "scope": "pieces:write"}
+        async with http.post(page, data=form) as resp:
+            html = await resp.text()
+        secret = re.search(r'id="secret" value="([^"]+)"', html)
+        assert secret is not None and "令牌只显示这一次" in html
+        token = await ServiceToken.get(name="工厂 MES")
+        assert token.scopes == "pieces:write" and token.secret_hash != secret.group(1)
+        async with http.get(page) as resp:
+            assert secret.group(1) not in await resp.text()  # shown once
+        async with http.post(page, data={"csrf": csrf.group(1), "name": "", "scope": "pieces:write"}) as resp:
+            assert resp.status == 400 and "请填写令牌名称" in await resp.text()
+        async with http.post(page, data={"csrf": csrf.group(1), "revoke": str(token.id)}) as resp:
+            assert "令牌 工厂 MES 已吊销" in await resp.text()
+    assert (await ServiceToken.get(id=token.id)).revoked_at is not None

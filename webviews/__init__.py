@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from webviews import admin, api, dashboard, dispatch, lifecycle, pages, production, signing
+from webviews import admin, api, dashboard, dispatch, lifecycle, pages, production, signing, tokens
 
 
 def add_routes(app: web.Application) -> None:
@@ -16,3 +16,4 @@ def add_routes(app: web.Application) -> None:
     app.add_routes(api.routes)
     app.add_routes(admin.routes)
     app.add_routes(production.routes)
+    app.add_routes(tokens.routes)

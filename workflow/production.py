@@ -217,20 +217,6 @@ async def production_of(order: Order) -> ProductionOrder:
     return ProductionOrder(order, pieces, {p.id: piece_label(items[p.item_id], p) for p in pieces})
 
 
-async def expected_install_date(order: Order) -> date | None:
-    """The order's expected install date: its latest piece's expected completion plus transit days.
-    None before release, or once every piece is in (then the install is booked, not expected)."""
-    if order.production_order_number is None:
-        return None
-    pieces = await OrderPiece.filter(order_id=order.id).values_list("state", "expected_date")
-    if not pieces or all(s in (PieceState.IN_STOCK, PieceState.INSTALLED) for s, _ in pieces):
-        return None
-    latest = max((d for _, d in pieces if d is not None), default=None)
-    if latest is None:
-        return None
-    return max(latest, local_today()) + timedelta(days=runtime().config.production.transit_days)
-
-
 async def pieces_installed(order: Order) -> None:
     """The order's install is done: its pieces in stock are on the wall (the automatic row)."""
     now = utcnow()

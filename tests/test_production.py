@@ -15,8 +15,10 @@ from models import Alert, Order, OrderPiece, OrderState, Payment, PieceState, Ro
 from tests.support import World
 from tests.test_goods_in import windows_order
 from tests.test_lifecycle import WAREHOUSE
+from tests.test_permissions import FAR, member
 from workflow import alerts
-from workflow.errors import Conflict
+from workflow.errors import Conflict, NotAllowed
+from workflow.order_lifecycle import ORDER
 from workflow.piece_lifecycle import PIECE
 from workflow.production import move_piece, release_if_ready
 from workflow.selectors import expected_install_date
@@ -271,3 +273,50 @@ async def test_an_admin_creates_and_revokes_a_token_on_the_page(world: World) ->
         async with http.post(page, data={"csrf": csrf.group(1), "revoke": str(token.id)}) as resp:
             assert "令牌 工厂 MES 已吊销" in await resp.text()
     assert (await ServiceToken.get(id=token.id)).revoked_at is not None
+
+
+async def test_the_piece_table_decides_who_moves_what(world: World) -> None:
+    """The permission matrix of the piece lifecycle: every row, every piece state, members of each
+    kind, the factory's token with and without the scope. Allowed exactly when the row's role (in its
+    scope) meets a source state; a refusal changes nothing."""
+    order, pieces = await released(world)
+    piece = pieces[0]
+    admin = await Staff.get(userid="wangzong")
+    actors = {
+        "factory": await Staff.get(userid=FACTORY),  # the company's top unit: every order
+        "far_factory": await member("gzfactory", Role.FACTORY, FAR),  # another region's factory
+        "warehouse": await Staff.get(userid=WAREHOUSE),
+        "sales": await Staff.get(userid="zhangxiaoshou"),
+        "manager": await Staff.get(userid="chendianzhang"),
+        "token": (await create_token(actor=admin, name="mes", scopes=["pieces:write"])).token,
+        "read_token": (await create_token(actor=admin, name="board", scopes=["production:read"])).token,
+    }
+    may = {
+        "factory": {Role.FACTORY},
+        "far_factory": set(),
+        "warehouse": {Role.WAREHOUSE},
+        "sales": set(),
+        "manager": set(),
+        "token": {Role.FACTORY},
+        "read_token": set(),
+    }
+    checked = 0
+    for t in PIECE:
+        if t.automatic:
+            continue
+        for state in PieceState:
+            await OrderPiece.filter(id=piece.id).update(state=state)
+            await piece.refresh_from_db()
+            for name, actor in actors.items():
+                expected = bool(may[name] & set(t.roles())) and state in t.source
+                try:
+                    await PIECE.check(t, actor, piece, order)
+                    allowed = True
+                except (Conflict, NotAllowed):
+                    allowed = False
+                assert allowed == expected, (t.name, state, name)
+                checked += 1
+    assert checked == 4 * len(PieceState) * len(actors)
+    # The factory has no say over the order itself: goods-in is the warehouse's.
+    assert not await ORDER.may(ORDER["receive_item"], actors["factory"], order)
+    assert (await Order.get(id=order.id)).state == OrderState.CONFIRMED

@@ -58,7 +58,7 @@ async def waiting(ctx: Ctx, match: re.Match[str]) -> None:
         return
     lines = []
     for p in orders:
-        states = {}
+        states: dict[str, int] = {}
         for piece in p.pieces:
             states[piece.state.label] = states.get(piece.state.label, 0) + 1
         summary = "，".join(f"{k} {v}" for k, v in states.items())

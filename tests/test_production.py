@@ -320,3 +320,14 @@ async def test_the_piece_table_decides_who_moves_what(world: World) -> None:
     # The factory has no say over the order itself: goods-in is the warehouse's.
     assert not await ORDER.may(ORDER["receive_item"], actors["factory"], order)
     assert (await Order.get(id=order.id)).state == OrderState.CONFIRMED
+
+
+async def test_an_order_not_fully_in_after_the_threshold_alerts_the_managers(world: World) -> None:
+    order, _ = await released(world)
+    days = world.config.alerts.not_in_days
+    await Order.filter(id=order.id).update(confirmed_at=utcnow() - timedelta(days=days, hours=1))
+    await alerts.scan()
+    await world.settle()
+    alert = await Alert.get(order_id=order.id, rule="not_in")
+    assert alert.detail == f"客户确认已超过 {days} 天，产品仍未全部到仓"
+    assert world.card("chendianzhang", "预警：确认后未到齐").desc.startswith(f"订单 {NUMBER}")

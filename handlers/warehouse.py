@@ -50,7 +50,7 @@ async def scanned(ctx: Ctx, event: ScanCode) -> None:
     number = event.scan_result.split(",")[-1].strip()  # barcodes come as "CODE_128,<number>"
     current = await chat().get(GOODS_IN, ctx.staff.userid)
     order = await Order.get_or_none(id=current) if current else None
-    if order is None and NUMBER_RE.fullmatch(number.strip()) or order is not None and order.production_order_number:
+    if (order is None and NUMBER_RE.fullmatch(number.strip())) or (order is not None and order.production_order_number):
         # Released to the factory: the number itself says which piece (and which order) arrived.
         order, _ = await receive_number(actor=ctx.staff, order=order, number=number)
         await chat().set(GOODS_IN, ctx.staff.userid, order.id)

@@ -21,13 +21,15 @@ from models.jobs import Alert, Job
 from models.messaging import InboxMessage, OutboxMessage
 from models.orders import Attachment, Customer, Order, OrderEvent, OrderItem, Payment, Signature, Task, Visit
 from models.org import OrgUnit, Staff
-from models.pieces import OrderPiece, ServiceToken
+from models.pieces import OrderPiece
+from models.tokens import ServiceToken
 
 MODEL_MODULES = [
     "models.org",
     "models.catalog",
     "models.orders",
     "models.pieces",
+    "models.tokens",
     "models.messaging",
     "models.jobs",
     "models.audit",

@@ -33,7 +33,10 @@ def appointment_reminder_card(to: str, task: TaskView, *, links: Links) -> dict[
 
 def morning_card(to: str, staff_id: int, items: list[QueueItem], *, links: Links) -> dict[str, Any]:
     """A field worker's visits today, in their queue's order: address, masked phone, a map link each."""
-    lines = [f"{i.job} {i.number} {clip(i.customer_name, 12)} {i.phone_masked}\n{clip(i.address, 90)}" for i in items]
+    lines = [
+        f"{i.job} {i.number} {clip(i.customer_name, 12)} {i.phone_masked}\n{clip(i.address, 90)}"
+        for i in items
+    ]
     return text_notice(
         to,
         task_id=CardRef(CardKind.MORNING, staff_id).new_task_id(),

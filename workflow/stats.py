@@ -147,7 +147,9 @@ async def _scores(
     if not every:
         return averages, []
     mean = sum(every) / len(every)
-    below = sorted((sum(v) / len(v), person, len(v)) for person, v in by_person.items() if sum(v) / len(v) < mean)[:3]
+    below = sorted(
+        (sum(v) / len(v), person, len(v)) for person, v in by_person.items() if sum(v) / len(v) < mean
+    )[:3]
     names = dict(await Staff.filter(id__in=[p for _, p, _ in below]).values_list("id", "name"))
     return averages, [(str(names.get(p, "—")), round(avg, 2), n) for avg, p, n in below]
 

@@ -116,6 +116,8 @@ class CardKind(StrEnum):
     APPROVAL = "approval"  # an approver's price review (审核): 同意 / 驳回
     APPROVAL_RESULT = "approvalresult"  # to sales: approved, or rejected with the reason
     PAYMENT = "payment"  # to finance: a recorded payment waiting for 确认到账
+    RELEASED = "released"  # to the factory: a new production order
+    PIECE = "piece"  # one production piece and its next step
 
     @classmethod
     def ready(cls, kind: TaskKind) -> CardKind:
@@ -209,6 +211,15 @@ class GoodsInKey(ButtonKey):
     prefix: ClassVar[str] = "gi"
     item_id: int
     production_number: str
+
+
+@dataclasses.dataclass(frozen=True)
+class PieceStepKey(ButtonKey):
+    """Move this production piece by this row of the piece lifecycle (workflow/piece_lifecycle.py)."""
+
+    prefix: ClassVar[str] = "ps"
+    piece_id: int
+    step: str
 
 
 @dataclasses.dataclass(frozen=True)

@@ -37,6 +37,8 @@ def dispatch_card(
     first_row = (
         row("期望测量", day_label(order.expected_measure_date))
         if flow.kind.value == "measure"
+        else row("预计安装", day_label(order.expected_install_date))
+        if order.expected_install_date
         else row("状态", "货已到齐")
     )
     return button_card(

@@ -28,6 +28,9 @@ class OrderView:
     # The order's money in a line (合同金额 ¥9,800.00 · 优惠 ¥40.00, or 未定价): only for members who see
     # money (workflow/privacy.py sees_money); empty for the others.
     money: str = ""
+    # Released to the factory: its production order number and the install date its pieces point to.
+    production_order_number: str | None = None
+    expected_install_date: date | None = None
 
     @property
     def phone_masked(self) -> str:

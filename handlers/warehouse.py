@@ -11,8 +11,16 @@ from handlers.router import Ctx, Router
 from models import Order, OrderItem
 from workflow.chat import GOODS_IN, chat
 from workflow.errors import NotFound
-from workflow.goods import check_warehouse, goods_of, production_number, receive_item, refuse_taken
+from workflow.goods import (
+    check_warehouse,
+    goods_of,
+    production_number,
+    receive_item,
+    receive_number,
+    refuse_taken,
+)
 from workflow.order_lifecycle import ORDER
+from workflow.production import NUMBER_RE
 from workflow.scope import get_order_for
 from workflow.selectors import order_view
 
@@ -42,6 +50,13 @@ async def scanned(ctx: Ctx, event: ScanCode) -> None:
     number = event.scan_result.split(",")[-1].strip()  # barcodes come as "CODE_128,<number>"
     current = await chat().get(GOODS_IN, ctx.staff.userid)
     order = await Order.get_or_none(id=current) if current else None
+    if (order is None and NUMBER_RE.fullmatch(number.strip())) or (order is not None and order.production_order_number):
+        # Released to the factory: the number itself says which piece (and which order) arrived.
+        order, _ = await receive_number(actor=ctx.staff, order=order, number=number)
+        await chat().set(GOODS_IN, ctx.staff.userid, order.id)
+        await order.refresh_from_db()
+        await _goods_card(ctx, order)
+        return
     if order is None:
         await ctx.reply("请先选择订单：点“待生产入库”卡片或“我的任务”里的“入库登记”，或发送“入库 <订单号>”，再扫码。")
         return

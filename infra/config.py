@@ -110,6 +110,13 @@ class MoneyConfig:
 
 
 @dataclass(frozen=True)
+class ProductionConfig:
+    # Days from the factory's last finished piece to the install: shipping and goods-in. The order's
+    # expected install date is its latest piece's expected completion plus these.
+    transit_days: int = 3
+
+
+@dataclass(frozen=True)
 class ScheduleConfig:
     # Suggestion: how many tasks a worker can take in one day before they count as full.
     daily_task_limit: int = 6
@@ -151,6 +158,7 @@ class Config:
     security: SecurityConfig = field(default_factory=SecurityConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     money: MoneyConfig = field(default_factory=MoneyConfig)
+    production: ProductionConfig = field(default_factory=ProductionConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     demo: bool = False
 

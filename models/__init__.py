@@ -24,6 +24,7 @@ from models.messaging import InboxMessage, OutboxMessage
 from models.orders import Attachment, Customer, Order, OrderEvent, OrderItem, Payment, Signature, Task, Visit
 from models.org import OrgUnit, Staff
 from models.pieces import OrderPiece
+from models.tokens import ServiceToken
 
 MODEL_MODULES = [
     "models.org",
@@ -31,6 +32,7 @@ MODEL_MODULES = [
     "models.orders",
     "models.pieces",
     "models.finance",
+    "models.tokens",
     "models.messaging",
     "models.jobs",
     "models.audit",
@@ -61,6 +63,7 @@ __all__ = [
     "OrderEvent",
     "OrderItem",
     "OrderPiece",
+    "ServiceToken",
     "OrderState",
     "OrgUnit",
     "OutboxKind",

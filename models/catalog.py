@@ -12,18 +12,20 @@ class Product(Model):
     model = fields.CharField(max_length=64)
     name = fields.CharField(max_length=128, default="")
     active = fields.BooleanField(default=True)  # False: retired, kept for the orders that name it
-    unit = fields.CharField(max_length=16, default="件")  # 件 / 樘 / 套 / ㎡: what a quantity counts
+    unit = fields.CharField(max_length=16, default="件", db_default="件")  # 件 / 樘 / 套 / ㎡: what a quantity counts
     # The catalogue's list price (元 per unit); a price list may set its own (workflow/pricing.py).
     list_price = fields.DecimalField(max_digits=12, decimal_places=2, null=True)
     # What sales and the measurer check an order against: e.g. {"宽度mm": "800-1600", "玻璃": "8mm 钢化",
     # "颜色": ["亮银", "枪灰"]}. Free keys: each series has its own.
-    specs: dict = fields.JSONField(default=dict)  # type: ignore[assignment]
+    specs: dict = fields.JSONField(default=dict, db_default="{}")  # type: ignore[assignment]
     # The catalogue photo: a stored file (infra/storage.py, content-addressed), served on H5.
     image_sha256 = fields.CharField(max_length=64, null=True)
     image_content_type = fields.CharField(max_length=100, null=True)
     # Set per series: how many result photos an install needs, and the maintenance cycle.
     install_photo_min = fields.IntField(default=2)
     maintenance_months = fields.IntField(default=12)
+    # The factory's lead time for the series (days from release to a finished piece).
+    production_days = fields.IntField(default=15, db_default=15)
 
     class Meta:
         table = "product"

@@ -285,6 +285,10 @@ class EventKind(StrEnum):
     PAYMENT_CONFIRMED = "payment_confirmed"
     INVOICE_ISSUED = "invoice_issued"
     INVOICE_VOIDED = "invoice_voided"
+    RELEASED = "released"  # to production: numbers given
+    PIECE_STARTED = "piece_started"
+    PIECE_FINISHED = "piece_finished"
+    PIECE_SHIPPED = "piece_shipped"
 
 
 class MessageState(StrEnum):

@@ -57,9 +57,13 @@ class Order(Model):
     contract_amount = fields.DecimalField(max_digits=12, decimal_places=2, null=True)
     # The lines at list price, and the discount off the whole order: average discount = 1 - contract/list.
     list_amount = fields.DecimalField(max_digits=12, decimal_places=2, null=True)
-    discount_amount = fields.DecimalField(max_digits=12, decimal_places=2, default=0)
+    discount_amount = fields.DecimalField(max_digits=12, decimal_places=2, default=0, db_default=0)
     # The price review (审核): pending or rejected holds the order back from production.
     approval_state = fields.CharEnumField(ApprovalState, max_length=16, null=True)
+    # Released to the factory (workflow/production.py): its production order number (P2612-000123)
+    # and when. Null: not released (or released before production was tracked: pieces without numbers).
+    production_order_number = fields.CharField(max_length=32, null=True, unique=True)
+    released_at = fields.DatetimeField(null=True)
     cancel_reason = fields.CharField(max_length=255, default="")
     # A cancel can be undone for a while (schedule.cancel_undo_minutes): when, and the state it left.
     cancelled_at = fields.DatetimeField(null=True)

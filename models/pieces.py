@@ -24,6 +24,10 @@ class OrderPiece(Model):
     seq = fields.IntField()  # 1..quantity within its item: "第 2/3 件"
     production_number = fields.CharField(max_length=64, null=True, unique=True)
     state = fields.CharEnumField(PieceState, max_length=16, default=PieceState.QUEUED)
+    state_since = fields.DatetimeField(null=True)
+    # When the factory expects the piece finished (set at release from the series' lead time; the
+    # factory may revise it). Late against it: an alert.
+    expected_date = fields.DateField(null=True)
     # Goods-in: when the piece reached the warehouse, and who received it.
     arrived_at = fields.DatetimeField(null=True)
     received_by: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(

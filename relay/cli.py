@@ -78,6 +78,23 @@ async def _lifecycle(args: argparse.Namespace) -> None:
     print(document(ORDER), end="")
 
 
+async def _token(args: argparse.Namespace) -> None:
+    from relay.db import close_db, open_db
+    from workflow.tokens import create_token, revoke_token
+
+    await open_db(_config(args).database.url)
+    try:
+        if args.action == "create":
+            created = await create_token(actor=None, name=args.name, scopes=args.scope)
+            print(f"令牌 {created.token.id}（{created.token.name}，{created.token.scopes}）已创建，只显示这一次：")
+            print(created.secret)
+        else:
+            token = await revoke_token(actor=None, token_id=args.id)
+            print(f"令牌 {token.id}（{token.name}）已吊销")
+    finally:
+        await close_db()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="relay", description="Relay (接力): order lifecycle through a WeCom bot")
     parser.add_argument("--config", default="config.toml", help="config file (default: config.toml)")
@@ -104,6 +121,15 @@ def build_parser() -> argparse.ArgumentParser:
         imp = p_sub.add_parser("import", help=f"import {what} from a CSV file")
         imp.add_argument("file")
         imp.set_defaults(run=_import, what=what)
+    token = sub.add_parser("token", help="service tokens for the API (the factory's own system)")
+    t_sub = token.add_subparsers(dest="action", required=True)
+    create = t_sub.add_parser("create", help="create a token; its secret is printed once")
+    create.add_argument("name")
+    create.add_argument("--scope", action="append", required=True, help="e.g. pieces:write, production:read")
+    create.set_defaults(run=_token)
+    revoke = t_sub.add_parser("revoke", help="revoke a token by its id")
+    revoke.add_argument("id", type=int)
+    revoke.set_defaults(run=_token)
     return parser
 
 

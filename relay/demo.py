@@ -302,8 +302,65 @@ async def seed_orders() -> None:
     deposit = await Payment.filter(order_id=paid.id).first()
     if deposit is not None:
         await confirm_payment(actor=await Staff.get(userid="qiankuaiji"), order=paid, payment_id=deposit.id)
+    await seed_production(products, today)
     await schedule(ALERT_SCAN, f"{ALERT_SCAN}:demo-seed", utcnow())
     log.info("seeded %d orders", await Order.all().count())
+
+
+PRODUCTION_ORDERS = [
+    # number, customer, phone, address, [(room, model, quantity)], where the factory has got to
+    ("LS20261121", "邓先生", "13633334444", "上海市徐汇区田林路 200 号 5 号楼 301", [("阳台", "D70", 3)], "line"),
+    (
+        "LS20261122",
+        "曹女士",
+        "13544445555",
+        "上海市徐汇区钦州北路 99 弄 8 号 602",
+        [("主卫", "K5", 1), ("客厅", "D70", 2)],
+        "yard",
+    ),
+]
+
+
+async def seed_production(products: dict[str, Product], today: date) -> None:
+    """Two orders released to the factory (their deposits confirmed): one on the line with a piece in
+    each of its first states and one of them late, one with pieces shipped and in the warehouse."""
+    from models import OrderPiece, Payment
+    from workflow.goods import receive_pieces
+    from workflow.orders import ItemInput, create_order
+    from workflow.production import move_piece, release_if_ready
+
+    staff = {s.userid: s for s in await Staff.all()}
+    factory, finance = staff["zhouchangzhang"], staff["qiankuaiji"]
+    for number, name, phone, address, items, where in PRODUCTION_ORDERS:
+        order = await create_order(
+            actor=staff["zhangxiaoshou"],
+            number=number,
+            customer_name=name,
+            phone=phone,
+            address=address,
+            items=[ItemInput(product_id=products[m].id, room=room, quantity=q) for room, m, q in items],
+            expected_measure_date=today + timedelta(days=2),
+        )
+        order = await advance(order, OrderState.CONFIRMED, day=today + timedelta(days=1))
+        # Finance confirmed the deposit (the finance pages confirm it; the demo writes it as done).
+        await Payment.filter(order_id=order.id).update(confirmed_at=utcnow(), confirmed_by_id=finance.id)
+        await release_if_ready(order)
+        pieces = await OrderPiece.filter(order_id=order.id).order_by("item_id", "seq")
+        if where == "line":
+            # queued, in production (late: its date has passed), finished
+            await move_piece(actor=factory, piece=pieces[1])
+            await OrderPiece.filter(id=pieces[1].id).update(expected_date=today - timedelta(days=2))
+            for _ in range(2):
+                await move_piece(actor=factory, piece=pieces[2])
+        else:
+            # shipped, shipped, and one already in the warehouse
+            for piece in pieces:
+                for _ in range(3):
+                    await move_piece(actor=factory, piece=piece)
+            first = pieces[0]
+            await receive_pieces(
+                actor=staff["fengcangku"], order=order, numbers={first.id: first.production_number or ""}
+            )
 
 
 async def run_demo(*, data_dir: Path, port: int, emulator_port: int, host: str = "127.0.0.1") -> None:

@@ -51,6 +51,7 @@ REDIS_URL = redis_for_worker("RELAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"
 TABLES = [
     "approval",
     "audit_log",
+    "service_token",
     "alert",
     "job",
     "visit",

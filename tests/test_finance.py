@@ -18,6 +18,7 @@ from infra.timeutil import utcnow
 from models import (
     AuditAction,
     AuditEntry,
+    EventKind,
     Invoice,
     Order,
     OrderEvent,
@@ -62,8 +63,13 @@ async def test_finance_confirms_a_recorded_payment_from_its_card(world: World) -
     await deposit.refresh_from_db()
     assert deposit.confirmed_at is not None and deposit.confirmed_by_id == (await world.staff(FINANCE)).id
     assert world.card(FINANCE, "收款待确认").replace_text == "已由钱会计确认到账"
-    event = await OrderEvent.filter(order_id=order.id).order_by("-id").first()
-    assert event is not None and event.payload == {"amount": "3000.00"}
+    confirmed = await OrderEvent.filter(order_id=order.id, kind=EventKind.PAYMENT_CONFIRMED).first()
+    assert confirmed is not None and confirmed.payload == {"amount": "3000.00"}
+    # The confirmed deposit was all that held the confirmed order back: it goes to production.
+    released = await OrderEvent.filter(order_id=order.id).order_by("-id").first()
+    assert released is not None and released.kind == EventKind.RELEASED
+    await order.refresh_from_db()
+    assert order.production_order_number is not None
 
     # Another finance member (made after the card went out) confirming it again is told who did.
     other = await member("caiwu2", Role.FINANCE, STORE)

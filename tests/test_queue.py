@@ -36,18 +36,28 @@ DEMO_QUEUES = {
         ("LS20261107", "客户签字"),
         ("LS20261105", "登记收款"),
         ("LS20261106", "登记收款"),
+        ("LS20261121", "登记收款"),
+        ("LS20261122", "登记收款"),
     ],
-    "fengcangku": [("LS20261105", "入库登记")],
+    # LS20261121 has a piece finished at the factory (it may come in), LS20261122 pieces shipped.
+    "fengcangku": [("LS20261105", "入库登记"), ("LS20261121", "入库登记"), ("LS20261122", "入库登记")],
+    # The factory: each released order with pieces to move, by the piece table's steps.
+    "zhouchangzhang": [("LS20261121", "开始生产 1 件、完工 1 件、发货 1 件")],
     "chenanzhuang": [("LS20261107", "客户签字")],
     "weishouhou": [("LS20261107", "填写回访")],
     # Finance: each deposit not yet confirmed (LS20261106's is), then the overdue balance's alert.
     "qiankuaiji": [("LS20261105", "确认到账"), ("LS20261107", "确认到账"), ("LS20261107", "预警：尾款逾期未收")],
     # Alerts in the order they were raised.
-    "wangzong": [("LS20261101", "预警：超时未派测量"), ("LS20261107", "预警：安装后未签字")],
+    "wangzong": [
+        ("LS20261101", "预警：超时未派测量"),
+        ("LS20261107", "预警：安装后未签字"),
+        ("LS20261121", "预警：生产延期"),
+    ],
     "chendianzhang": [
         ("LS20261104", "价格审核"),
         ("LS20261101", "预警：超时未派测量"),
         ("LS20261107", "预警：安装后未签字"),
+        ("LS20261121", "预警：生产延期"),
     ],
 }
 NOTHING_WAITING = ("lixiaoshou", "zhouceliang", "wuceliang")
@@ -92,7 +102,10 @@ async def test_every_role_asks_and_sees_what_waits_on_them(world: World) -> None
         jumps = [(j["title"], target(j["url"])) for j in card.card["jump_list"]]
         for (number, step), (title, path) in zip(waiting, jumps, strict=False):
             assert title == clip(f"{number} {step}", 40)
-            assert path == f"/h5/orders/{number}{STEP_PAGES.get(step, '')}", (userid, title, path)
+            expected = (
+                "/h5/production" if userid == "zhouchangzhang" else f"/h5/orders/{number}{STEP_PAGES.get(step, '')}"
+            )
+            assert path == expected, (userid, title, path)
     for userid in NOTHING_WAITING:
         await world.say(userid, "我的任务")
         assert world.last_text(userid) == "你目前没有待办任务。"

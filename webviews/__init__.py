@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from webviews import admin, api, catalog, dashboard, dispatch, finance, lifecycle, pages, signing
+from webviews import admin, api, catalog, dashboard, dispatch, finance, lifecycle, pages, production, signing, tokens
 
 
 def add_routes(app: web.Application) -> None:
@@ -17,3 +17,5 @@ def add_routes(app: web.Application) -> None:
     app.add_routes(admin.routes)
     app.add_routes(catalog.routes)
     app.add_routes(finance.routes)
+    app.add_routes(production.routes)
+    app.add_routes(tokens.routes)

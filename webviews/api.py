@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from aiohttp import web
 
+from infra.errors import UserError
 from infra.security import is_mobile, normalize_phone
-from models import AuditAction, Product
+from models import AuditAction, OrderPiece, PieceState, Product, ServiceToken
 from webviews.auth import STAFF, Handler, api_staff, over_limit, session_staff
 from workflow import audit
-from workflow.errors import WorkflowError
+from workflow.errors import Invalid, WorkflowError
+from workflow.production import move_piece, piece_by_number, waiting_orders
 from workflow.scope import get_order_for
 from workflow.search import OrderFilter, search_orders
 from workflow.selectors import order_view, orders_with_phone
+from workflow.tokens import authenticate
 
 routes = web.RouteTableDef()
 
@@ -32,6 +37,103 @@ def api_auth(handler: Handler) -> Handler:
         return await handler(request)
 
     return wrapper
+
+
+# Machine callers (the factory's own system): a service token in `Authorization: Bearer`, checked for
+# the endpoint's scope before anything is parsed (workflow/tokens.py). Errors are JSON with the status.
+TOKEN_KEY = web.RequestKey("service_token", ServiceToken)
+
+
+def error(exc: UserError) -> web.Response:
+    return web.json_response({"error": exc.message}, status=exc.status)
+
+
+def token_auth(scope: str) -> Callable[[Handler], Handler]:
+    def decorate(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def wrapper(request: web.Request) -> web.StreamResponse:
+            header = request.headers.get("Authorization", "")
+            secret = header[7:].strip() if header[:7].lower() == "bearer " else ""
+            try:
+                token = await authenticate(secret, scope)
+            except UserError as exc:
+                return error(exc)
+            refused = await over_limit(request, "api", f"token:{token.id}")
+            if refused is not None:
+                return refused
+            request[TOKEN_KEY] = token
+            try:
+                return await handler(request)
+            except UserError as exc:
+                return error(exc)
+
+        return wrapper
+
+    return decorate
+
+
+def token_of(request: web.Request) -> ServiceToken:
+    return request[TOKEN_KEY]
+
+
+@routes.post("/api/v1/pieces/{production_number}/state")
+@token_auth("pieces:write")
+async def piece_state(request: web.Request) -> web.Response:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise Invalid("请求体应为 JSON") from None
+    if not isinstance(body, dict) or not isinstance(body.get("state"), str):
+        raise Invalid('请提供 state，例如 {"state": "finished"}', "state")
+    try:
+        target = PieceState(body["state"])
+    except ValueError:
+        raise Invalid(f"未知的状态：{body['state']}（可选：{'、'.join(PieceState)}）", "state") from None
+    expected = None
+    if body.get("expected_date") is not None:
+        try:
+            expected = date.fromisoformat(str(body["expected_date"]))
+        except ValueError:
+            raise Invalid("expected_date 应为 YYYY-MM-DD", "expected_date") from None
+    piece = await piece_by_number(request.match_info["production_number"])
+    moved = await move_piece(actor=token_of(request), piece=piece, target=target, expected_date=expected)
+    return web.json_response(_piece_json(moved))
+
+
+def _piece_json(piece: OrderPiece, label: str = "") -> dict[str, Any]:
+    return {
+        "production_number": piece.production_number,
+        "state": piece.state.value,
+        "state_label": piece.state.label,
+        "expected_date": piece.expected_date.isoformat() if piece.expected_date else None,
+        **({"label": label} if label else {}),
+    }
+
+
+@routes.get("/api/v1/production-orders")
+@token_auth("production:read")
+async def production_orders(request: web.Request) -> web.Response:
+    if request.query.get("state", "waiting") != "waiting":
+        raise Invalid("state 目前只支持 waiting", "state")
+    try:
+        after = int(request.query.get("cursor") or 0)
+        limit = min(max(int(request.query.get("limit") or 50), 1), 200)
+    except ValueError:
+        raise Invalid("cursor 和 limit 应为整数", "cursor") from None
+    orders = await waiting_orders(after=after, limit=limit + 1)
+    page, more = orders[:limit], len(orders) > limit
+    # No customer's name, phone or address: the factory makes pieces, it does not call anyone.
+    items = [
+        {
+            "production_order_number": p.order.production_order_number,
+            "order_number": p.order.number,
+            "released_at": p.order.released_at.isoformat() if p.order.released_at else None,
+            "expected_date": p.expected.isoformat() if p.expected else None,
+            "pieces": [_piece_json(piece, p.labels[piece.id]) for piece in p.pieces],
+        }
+        for p in page
+    ]
+    return web.json_response({"items": items, "next_cursor": str(page[-1].order.id) if more else None})
 
 
 @routes.get("/api/v1/products")
@@ -85,12 +187,100 @@ async def order(request: web.Request) -> web.Response:
 
 def _openapi() -> dict[str, Any]:
     error = {"type": "object", "properties": {"error": {"type": "string"}}}
+    piece = {
+        "type": "object",
+        "properties": {
+            "production_number": {"type": "string"},
+            "state": {"type": "string"},
+            "state_label": {"type": "string"},
+            "expected_date": {"type": ["string", "null"], "format": "date"},
+        },
+    }
     return {
         "openapi": "3.1.0",
         "info": {"title": "Relay (接力) API", "version": "1"},
-        "components": {"securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": "relay_session"}}},
+        "components": {
+            "securitySchemes": {
+                "session": {"type": "apiKey", "in": "cookie", "name": "relay_session"},
+                "token": {"type": "http", "scheme": "bearer", "description": "a service token (relay token create)"},
+            }
+        },
         "security": [{"session": []}],
         "paths": {
+            "/api/v1/pieces/{production_number}/state": {
+                "post": {
+                    "summary": "Move a production piece: queued -> in_production -> finished -> shipped",
+                    "security": [{"token": ["pieces:write"]}],
+                    "parameters": [
+                        {"name": "production_number", "in": "path", "required": True, "schema": {"type": "string"}}
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["state"],
+                                    "properties": {
+                                        "state": {"type": "string", "enum": [s.value for s in PieceState]},
+                                        "expected_date": {"type": "string", "format": "date"},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "the piece as it is now",
+                            "content": {"application/json": {"schema": piece}},
+                        },
+                        "400": {"description": "bad body", "content": {"application/json": {"schema": error}}},
+                        "401": {
+                            "description": "no, unknown or revoked token",
+                            "content": {"application/json": {"schema": error}},
+                        },
+                        "403": {
+                            "description": "the token lacks the scope",
+                            "content": {"application/json": {"schema": error}},
+                        },
+                        "404": {
+                            "description": "unknown production number",
+                            "content": {"application/json": {"schema": error}},
+                        },
+                        "409": {
+                            "description": "the move is not allowed from the piece's state",
+                            "content": {"application/json": {"schema": error}},
+                        },
+                    },
+                }
+            },
+            "/api/v1/production-orders": {
+                "get": {
+                    "summary": "Production orders with pieces still at the factory, oldest release first",
+                    "security": [{"token": ["production:read"]}],
+                    "parameters": [
+                        {"name": "state", "in": "query", "schema": {"type": "string", "enum": ["waiting"]}},
+                        {
+                            "name": "cursor",
+                            "in": "query",
+                            "schema": {"type": "string"},
+                            "description": "next_cursor of the previous page",
+                        },
+                        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
+                    ],
+                    "responses": {
+                        "200": {"description": "items (with their pieces), next_cursor (null: last page)"},
+                        "401": {
+                            "description": "no, unknown or revoked token",
+                            "content": {"application/json": {"schema": error}},
+                        },
+                        "403": {
+                            "description": "the token lacks the scope",
+                            "content": {"application/json": {"schema": error}},
+                        },
+                    },
+                }
+            },
             "/api/v1/products": {
                 "get": {
                     "summary": "The active product catalogue",

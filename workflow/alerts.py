@@ -14,7 +14,7 @@ from tortoise.transactions import in_transaction
 
 from infra.runtime import runtime
 from infra.timeutil import local_today, utcnow
-from models import Alert, Order, OrderState, Payment, Role, Staff, Task, TaskKind
+from models import Alert, Order, OrderPiece, OrderState, Payment, PieceState, Role, Staff, Task, TaskKind
 from models.enums import OPEN_TASK_STATES
 from workflow import notify
 from workflow.errors import Conflict, NotAllowed, NotFound
@@ -29,6 +29,7 @@ class Rule:
     find: Callable[[int], Awaitable[list[tuple[Order, str]]]]  # threshold -> (order, detail)
     threshold: Callable[[], int]
     role: Role = Role.MANAGER  # who over the order hears of it and handles it
+    also: tuple[Role, ...] = ()  # roles told besides the managers (the factory of a late piece)
 
 
 async def _not_dispatched(hours: int) -> list[tuple[Order, str]]:
@@ -76,6 +77,25 @@ async def _balance_overdue(days: int) -> list[tuple[Order, str]]:
         owed = Decimal(o.contract_amount or 0) - Decimal(paid.get(o.id) or 0)
         if owed > 0:
             found.append((o, f"安装完成已超过 {days} 天，仍有 {owed:.2f} 元未收"))
+    return found
+
+
+async def _pieces_late(days: int) -> list[tuple[Order, str]]:
+    before = local_today() - timedelta(days=days - 1)
+    late = await OrderPiece.filter(
+        state__in=[PieceState.QUEUED, PieceState.IN_PRODUCTION], expected_date__lt=before
+    ).order_by("expected_date")
+    by_order: dict[int, list[OrderPiece]] = {}
+    for piece in late:
+        by_order.setdefault(piece.order_id, []).append(piece)
+    orders = await Order.filter(id__in=list(by_order), state=OrderState.CONFIRMED)
+    found = []
+    for order in orders:
+        pieces = by_order[order.id]
+        first = pieces[0]
+        more = f"等 {len(pieces)} 件" if len(pieces) > 1 else ""
+        due = f"{first.expected_date:%m月%d日}"
+        found.append((order, f"生产编号 {first.production_number}{more}应于 {due} 完工，仍{first.state.label}"))
     return found
 
 
@@ -130,6 +150,21 @@ RULES = [
         lambda: runtime().config.alerts.balance_overdue_days,
         Role.FINANCE,
     ),
+    Rule(
+        "piece_late",
+        "生产延期",
+        "联系工厂确认完工日期，必要时告知客户新的安装时间",
+        _pieces_late,
+        lambda: runtime().config.alerts.piece_late_days,
+        also=(Role.FACTORY,),
+    ),
+    Rule(
+        "not_in",
+        "确认后未到齐",
+        "核对每件产品的生产与发货进度，催工厂或仓库",
+        lambda n: _stuck(OrderState.CONFIRMED, "confirmed_at", n, "客户确认已超过 {days} 天，产品仍未全部到仓"),
+        lambda: runtime().config.alerts.not_in_days,
+    ),
 ]
 LOW_SCORE = Rule("low_score", "客户评分偏低", "48 小时内回电客户了解情况并跟进", lambda n: _none(), lambda: 0)
 RULES_BY_KEY = {r.key: r for r in [*RULES, LOW_SCORE]}
@@ -154,7 +189,7 @@ async def raise_alert(order: Order, rule: Rule, detail: str) -> Alert | None:
 async def _record(order: Order, rule: Rule, detail: str) -> notify.RaisedAlert | None:
     if await Alert.filter(order_id=order.id, rule=rule.key).exists():
         return None
-    managers = [m.userid for m in await staff_covering(order, rule.role)]
+    managers = [m.userid for role in (rule.role, *rule.also) for m in await staff_covering(order, role)]
     try:
         async with in_transaction():  # a savepoint: a clash rolls back this alert alone
             alert = await Alert.create(order=order, rule=rule.key, detail=detail[:255])

@@ -32,6 +32,7 @@ from workflow import notify, timeline
 from workflow.errors import Conflict, Invalid
 from workflow.lifecycle import apply, waiting_approval
 from workflow.order_lifecycle import ORDER, PRICES
+from workflow.production import release_if_ready
 
 # A level's name in money.approvers -> its depth in the org tree (company > region > store).
 DEPTHS = {"company": 0, "region": 1, "store": 2}
@@ -298,6 +299,7 @@ async def approve_prices(*, actor: Staff, order: Order, approval_id: int | None 
             await notify.prices_approved(order, by=actor)
     await order.refresh_from_db()
     await approval.refresh_from_db()
+    await release_if_ready(order)  # the last approval may be all that held a confirmed order back
     return approval
 
 

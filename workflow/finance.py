@@ -24,6 +24,7 @@ from workflow.errors import Conflict, Invalid, NotFound
 from workflow.fields import FieldRule
 from workflow.lifecycle import apply
 from workflow.order_lifecycle import ORDER, PAID_STATES
+from workflow.production import release_if_ready
 from workflow.scope import require_role
 
 MAX_AMOUNT = Decimal("99999999.99")
@@ -107,7 +108,7 @@ async def confirm_payment(*, actor: Staff, order: Order, payment_id: int) -> Pay
         await apply(step, actor=actor, order=order, event={"amount": str(payment.amount)})
         await notify.payment_confirmed(order, payment, by=actor)
     await payment.refresh_from_db()
-    # production: release_if_ready
+    await release_if_ready(order)  # a confirmed deposit may be all that held the order back
     return payment
 
 

@@ -19,6 +19,7 @@ from workflow import notify
 from workflow.errors import Conflict, Invalid, NotFound
 from workflow.lifecycle import apply
 from workflow.order_lifecycle import ORDER
+from workflow.piece_lifecycle import PIECE, refusal
 from workflow.selectors import item_label
 from workflow.tasks import notify_dispatchers
 
@@ -94,9 +95,20 @@ async def receive_pieces(*, actor: Staff, order: Order, numbers: dict[int, str])
     await OrderPiece.fetch_for_list(pieces, "item")
     if len(pieces) != len(wanted):
         raise NotFound("这件产品不属于该订单")
+    arrive = PIECE["arrive"]
     for piece in pieces:
         if piece.arrived_at is not None:
             raise Conflict(f"{piece_label(piece.item, piece)} 已入库，生产编号 {piece.production_number}", "已入库")
+        if piece.production_number is not None and order.production_order_number is not None:
+            # Released to the factory: the piece carries its number, and must have left the line.
+            if wanted[piece.id] != piece.production_number:
+                raise Invalid(
+                    f"生产编号 {wanted[piece.id]} 与 {piece_label(piece.item, piece)} 的编号 "
+                    f"{piece.production_number} 不符，请核对",
+                    "production_number",
+                )
+            if piece.state not in arrive.source:
+                raise Conflict(refusal(piece, arrive), piece.state.label)
     await refuse_taken(wanted)
     try:
         async with in_transaction():
@@ -105,8 +117,16 @@ async def receive_pieces(*, actor: Staff, order: Order, numbers: dict[int, str])
             now = utcnow()
             for piece in pieces:
                 number = wanted[piece.id]
-                moved = await OrderPiece.filter(id=piece.id, arrived_at__isnull=True).update(
-                    production_number=number, state=PieceState.IN_STOCK, arrived_at=now, received_by_id=actor.id
+                moved = await OrderPiece.filter(
+                    id=piece.id,
+                    arrived_at__isnull=True,
+                    state__in=list(arrive.source) if order.production_order_number else list(PieceState),
+                ).update(
+                    production_number=number,
+                    state=arrive.target,
+                    state_since=now,
+                    arrived_at=now,
+                    received_by_id=actor.id,
                 )
                 if not moved:
                     raise Conflict(f"{piece_label(piece.item, piece)} 刚刚已由他人入库", "已入库")
@@ -131,6 +151,21 @@ async def receive_item(*, actor: Staff, order: Order, item_id: int, production_n
         raise Conflict(f"{item_label(item)} 已全部入库", "已入库")
     [received] = await receive_pieces(actor=actor, order=order, numbers={piece.id: production_number})
     return received
+
+
+async def receive_number(*, actor: Staff, order: Order | None, number: str) -> tuple[Order, OrderPiece]:
+    """A scanned production number of a released order: the piece it names arrives. It must be a
+    piece of the order being received (when one is picked), made and not yet in."""
+    number = production_number(number)
+    piece = await OrderPiece.get_or_none(production_number=number).prefetch_related("order", "item")
+    if piece is None or piece.order.production_order_number is None:
+        where = f"订单 {order.number} 的" if order is not None else ""
+        raise NotFound(f"生产编号 {number} 不是{where}产品，请核对编号")
+    if order is not None and piece.order_id != order.id:
+        raise Conflict(f"生产编号 {number} 属于订单 {piece.order.number}，不是订单 {order.number} 的产品", "订单不符")
+    await receive_pieces(actor=actor, order=piece.order, numbers={piece.id: number})
+    await piece.refresh_from_db()
+    return piece.order, piece
 
 
 async def _all_in(actor: Staff, order: Order) -> None:

@@ -17,6 +17,7 @@ from workflow.errors import Conflict, Invalid
 from workflow.lifecycle import apply, members_for
 from workflow.measure import not_accepted
 from workflow.order_lifecycle import ORDER
+from workflow.production import pieces_installed
 from workflow.signing import signing_url
 
 
@@ -60,6 +61,7 @@ async def finish_install(*, actor: Staff, order: Order) -> Order:
         await notify.installed(order, actor, photos=photos, sign_url=signing_url(order))
         await create_visit_task(order, installer=actor)
         await chat().clear(PHOTOS, actor.userid, only=task.id)
+        await pieces_installed(order)
     return order
 
 

@@ -34,6 +34,7 @@ from cards.manager import (
     maintenance_card,
 )
 from cards.measure import measure_done_card, measure_workbench_card
+from cards.production import released_card
 from cards.tasks import booked_card, dispatch_card, notice_card, task_card
 from cards.views import OrderView
 from infra.runtime import runtime
@@ -194,6 +195,21 @@ async def designed(order: Order, sales: list[Staff], *, files: int) -> None:
 async def confirmed(order: Order, warehouse: list[Staff]) -> None:
     if warehouse:
         card = to_warehouse_card([w.userid for w in warehouse], await order_view(order), links=runtime().links)
+        await enqueue_message(card)
+
+
+async def released(order: Order, factory: list[Staff], *, pieces: list[str], expected: date | None) -> None:
+    """A new production order for the factory members over the order."""
+    if factory:
+        card = released_card(
+            [f.userid for f in factory],
+            order_id=order.id,
+            production_order_number=order.production_order_number or "",
+            order_number=order.number,
+            pieces=pieces,
+            expected=expected,
+            links=runtime().links,
+        )
         await enqueue_message(card)
 
 

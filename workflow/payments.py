@@ -14,6 +14,7 @@ from workflow.errors import Conflict, Invalid, NotFound
 from workflow.fields import AMOUNT, CONTRACT_AMOUNT
 from workflow.lifecycle import apply, members_for
 from workflow.order_lifecycle import ORDER
+from workflow.production import release_if_ready
 
 MAX_AMOUNT = Decimal("99999999.99")
 
@@ -109,6 +110,7 @@ async def confirm_design(
         )
         await _add_payment(actor, order, amount=first_payment, method=method, kind=kind, note=note)
         await notify.confirmed(order, await members_for(ORDER["receive_item"], order))
+    await release_if_ready(order)
     return order
 
 

@@ -23,6 +23,7 @@ from models import (
     ApprovalState,
     Customer,
     Order,
+    OrderPiece,
     OrderState,
     OrgUnit,
     Payment,
@@ -35,6 +36,7 @@ from workflow.alerts import ALERT_ROLES, RULES_BY_KEY
 from workflow.errors import Conflict, NotAllowed
 from workflow.lifecycle import Facts, Scope, Transition, refusal_or_task
 from workflow.order_lifecycle import ORDER
+from workflow.piece_lifecycle import PIECE
 from workflow.privacy import phone_of
 
 LIMIT = QUEUE_LIMIT
@@ -50,6 +52,12 @@ REVIEW = (ORDER["approve"], ORDER["reject"])
 # per payment below); an invoice is issued when asked for, so it never waits.
 PER_PAYMENT = ORDER["confirm_payment"]
 ON_REQUEST = (ORDER["issue_invoice"],)
+
+# Production pieces are the piece table's: a released order waits on the factory while a piece is in a
+# state a factory row starts from, and on goods-in only once a piece can arrive (shipped, or finished).
+RECEIVE = ORDER["receive_item"]
+ARRIVE = PIECE["arrive"]
+PRODUCTION_PAGE = "/h5/production"
 
 STATES = list(OrderState)
 FORWARD_JOB = (TaskState.ACCEPTED, TaskState.DONE)
@@ -179,8 +187,10 @@ async def queue_for(staff: Staff) -> list[QueueItem]:
     rows = waiting_rows(staff)
     waiting: list[tuple[Facts, list[Transition]]] = []
     if rows:
-        for facts in await _facts(staff, await _candidates(staff, rows)):
-            offered = [t for t in rows if _offered(t, facts)]
+        candidates = await _candidates(staff, rows)
+        not_arriving = await _nothing_to_receive(candidates) if RECEIVE in rows else set()
+        for facts in await _facts(staff, candidates):
+            offered = [t for t in rows if _offered(t, facts) and not (t is RECEIVE and facts.order.id in not_arriving)]
             if offered:
                 waiting.append((facts, offered))
     waiting = waiting[:LIMIT]
@@ -193,6 +203,7 @@ async def queue_for(staff: Staff) -> list[QueueItem]:
         items += await _alerts(staff)
     if ORDER.has_role_for(PER_PAYMENT, staff):
         items += await _payments_to_confirm(staff)
+    items += await _pieces_to_move(staff)
     items.sort(key=lambda i: i.since)
     return items[:LIMIT]
 
@@ -264,6 +275,60 @@ async def _payments_to_confirm(staff: Staff) -> list[QueueItem]:
         )
         for p in payments
     ]
+
+
+async def _nothing_to_receive(orders: list[Order]) -> set[int]:
+    """Released orders none of whose pieces can arrive yet: goods-in does not wait on the warehouse."""
+    released = [o.id for o in orders if o.production_order_number is not None]
+    if not released:
+        return set()
+    arriving = await OrderPiece.filter(order_id__in=released, state__in=list(ARRIVE.source)).values_list(
+        "order_id", flat=True
+    )
+    return set(released) - set(arriving)
+
+
+async def _pieces_to_move(staff: Staff) -> list[QueueItem]:
+    """Released orders with pieces a row of the member's (factory) moves next: one item per order, its
+    steps and how many pieces each moves, since the oldest of them got where it is."""
+    rows = [t for t in PIECE if not t.automatic and t is not ARRIVE and any(staff.has_role(r) for r in t.roles())]
+    if not rows:
+        return []
+    unit = await OrgUnit.get(id=staff.org_unit_id)
+    pieces = (
+        await OrderPiece.filter(
+            state__in=list(dict.fromkeys(s for t in rows for s in t.source)),
+            production_number__isnull=False,
+            order__state=OrderState.CONFIRMED,
+            order__org_unit__path__startswith=unit.path,
+        )
+        .order_by("state_since", "id")
+        .prefetch_related("order")
+    )
+    by_order: dict[int, list[OrderPiece]] = {}
+    for piece in pieces:
+        by_order.setdefault(piece.order_id, []).append(piece)
+    items = []
+    for waiting in list(by_order.values())[:LIMIT]:
+        order, first = waiting[0].order, waiting[0]
+        counts: dict[str, int] = {}
+        for t in rows:  # in the table's order: 开始生产 2 件、完工 1 件
+            if n := sum(1 for p in waiting if p.state in t.source):
+                counts[t.label] = n
+        items.append(
+            QueueItem(
+                # The factory makes the pieces; the customer's name, phone and address are not theirs to see.
+                number=order.number,
+                customer_name=order.production_order_number or "",
+                address="",
+                phone="",
+                state_label=first.state.label,
+                step="、".join(f"{label} {n} 件" for label, n in counts.items()),
+                path=f"{PRODUCTION_PAGE}?order={order.number}",
+                since=first.state_since or order.released_at or order.created_at,
+            )
+        )
+    return items
 
 
 async def _alerts(member: Staff) -> list[QueueItem]:

@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import cast
 
 from cards.views import OrderView, TaskView
 from infra.runtime import runtime
 from infra.security import normalize_phone
-from models import Attachment, AttachmentCategory, Customer, Order, OrderItem, Staff, Task, TaskState
+from infra.timeutil import local_today
+from models import (
+    Attachment,
+    AttachmentCategory,
+    Customer,
+    Order,
+    OrderItem,
+    OrderPiece,
+    PieceState,
+    Staff,
+    Task,
+    TaskState,
+)
 from models.enums import SITE_PHOTO_CATEGORIES
 from workflow.pricing import UNPRICED, fmt_money
 from workflow.privacy import phone_of
@@ -78,7 +90,24 @@ async def order_view(order: Order, *, with_timeline: bool = False, with_money: b
         expected_measure_date=order.expected_measure_date,
         timeline=await timeline(order) if with_timeline else [],
         money=money_line(order) if with_money else "",
+        production_order_number=order.production_order_number,
+        expected_install_date=await expected_install_date(order),
     )
+
+
+async def expected_install_date(order: Order) -> date | None:
+    """The order's expected install date: its latest piece's expected completion (not before today)
+    plus production.transit_days. None before release, or once every piece is in (the install is then
+    booked, not expected)."""
+    if order.production_order_number is None:
+        return None
+    pieces = await OrderPiece.filter(order_id=order.id).values_list("state", "expected_date")
+    if not pieces or all(s in (PieceState.IN_STOCK, PieceState.INSTALLED) for s, _ in pieces):
+        return None
+    latest = max((d for _, d in pieces if d is not None), default=None)
+    if latest is None:
+        return None
+    return max(latest, local_today()) + timedelta(days=runtime().config.production.transit_days)
 
 
 async def task_view(task: Task) -> TaskView:

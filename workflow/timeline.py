@@ -53,6 +53,10 @@ EVENT_TEXT: dict[EventKind, str] = {
     EventKind.PAYMENT_CONFIRMED: "{actor} 确认收款 {amount} 元已到账",
     EventKind.INVOICE_ISSUED: "{actor} 开具发票 {number}，金额 {amount} 元",
     EventKind.INVOICE_VOIDED: "{actor} 作废发票 {number}（{amount} 元）：{reason}",
+    EventKind.RELEASED: "下达生产，生产单号 {production_order_number}（{pieces} 件，预计 {expected} 完工）",
+    EventKind.PIECE_STARTED: "{actor} 开始生产 {item}（{production_number}）",
+    EventKind.PIECE_FINISHED: "{actor} 完工 {item}（{production_number}）",
+    EventKind.PIECE_SHIPPED: "{actor} 发货 {item}（{production_number}）",
 }
 
 

@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Order',
             name='discount_amount',
-            field=fields.DecimalField(default=0, max_digits=12, decimal_places=2),
+            field=fields.DecimalField(default=0, db_default=0, max_digits=12, decimal_places=2),
         ),
         ops.AddField(
             model_name='Order',
@@ -63,7 +63,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Product',
             name='unit',
-            field=fields.CharField(default='件', max_length=16),
+            field=fields.CharField(default='件', db_default='件', max_length=16),
         ),
         ops.RunSQL(CONFIRM_EARLIER),
     ]

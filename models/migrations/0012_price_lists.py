@@ -49,6 +49,6 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Product',
             name='specs',
-            field=fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads),
+            field=fields.JSONField(default=dict, db_default='{}', encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads),
         ),
     ]

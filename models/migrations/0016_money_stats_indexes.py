@@ -16,7 +16,7 @@ RECORDED = 'CREATE INDEX IF NOT EXISTS "idx_payment_created_at" ON "payment" ("c
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0014_invoices')]
+    dependencies = [("models", "0015_production")]
 
     initial = False
 

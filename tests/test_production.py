@@ -225,7 +225,7 @@ async def test_a_late_piece_alerts_the_factory_and_the_managers(world: World) ->
     assert await alerts.scan() >= 1
     await world.settle()
     alert = await Alert.get(order_id=order.id, rule="piece_late")
-    assert alert.detail.startswith(f"生产编号 {pieces[2].production_number}应于")
+    assert alert.detail.startswith(f"生产编号 {pieces[2].production_number} 应于")
     for who in (FACTORY, "chendianzhang"):
         card = world.card(who, "预警：生产延期")
         assert pieces[2].production_number in card.card["quote_area"]["quote_text"]

@@ -41,8 +41,8 @@ DEMO_QUEUES = {
     ],
     # LS20261121 has a piece finished at the factory (it may come in), LS20261122 pieces shipped.
     "fengcangku": [("LS20261105", "入库登记"), ("LS20261121", "入库登记"), ("LS20261122", "入库登记")],
-    # The factory: each released order with pieces to move, by the piece table's steps.
-    "zhouchangzhang": [("LS20261121", "开始生产 1 件、完工 1 件、发货 1 件")],
+    # The factory: each released order with pieces to move, by the piece table's steps; its late piece.
+    "zhouchangzhang": [("LS20261121", "开始生产 1 件、完工 1 件、发货 1 件"), ("LS20261121", "预警：生产延期")],
     "chenanzhuang": [("LS20261107", "客户签字")],
     "weishouhou": [("LS20261107", "填写回访")],
     # Finance: each deposit not yet confirmed (LS20261106's is), then the overdue balance's alert.
@@ -102,9 +102,8 @@ async def test_every_role_asks_and_sees_what_waits_on_them(world: World) -> None
         jumps = [(j["title"], target(j["url"])) for j in card.card["jump_list"]]
         for (number, step), (title, path) in zip(waiting, jumps, strict=False):
             assert title == clip(f"{number} {step}", 40)
-            expected = (
-                "/h5/production" if userid == "zhouchangzhang" else f"/h5/orders/{number}{STEP_PAGES.get(step, '')}"
-            )
+            at_factory = step.startswith(("开始生产", "完工", "发货"))
+            expected = "/h5/production" if at_factory else f"/h5/orders/{number}{STEP_PAGES.get(step, '')}"
             assert path == expected, (userid, title, path)
     for userid in NOTHING_WAITING:
         await world.say(userid, "我的任务")

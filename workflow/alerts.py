@@ -29,7 +29,11 @@ class Rule:
     find: Callable[[int], Awaitable[list[tuple[Order, str]]]]  # threshold -> (order, detail)
     threshold: Callable[[], int]
     role: Role = Role.MANAGER  # who over the order hears of it and handles it
-    also: tuple[Role, ...] = ()  # roles told besides the managers (the factory of a late piece)
+    also: tuple[Role, ...] = ()  # roles who hear of it and may handle it too (the factory of a late piece)
+
+    @property
+    def roles(self) -> tuple[Role, ...]:
+        return (self.role, *self.also)
 
 
 async def _not_dispatched(hours: int) -> list[tuple[Order, str]]:
@@ -95,7 +99,7 @@ async def _pieces_late(days: int) -> list[tuple[Order, str]]:
         first = pieces[0]
         more = f"等 {len(pieces)} 件" if len(pieces) > 1 else ""
         due = f"{first.expected_date:%m月%d日}"
-        found.append((order, f"生产编号 {first.production_number}{more}应于 {due} 完工，仍{first.state.label}"))
+        found.append((order, f"生产编号 {first.production_number}{more} 应于 {due} 完工，仍{first.state.label}"))
     return found
 
 
@@ -169,7 +173,7 @@ RULES = [
 LOW_SCORE = Rule("low_score", "客户评分偏低", "48 小时内回电客户了解情况并跟进", lambda n: _none(), lambda: 0)
 RULES_BY_KEY = {r.key: r for r in [*RULES, LOW_SCORE]}
 # Who handles alerts: the roles some rule sends its alerts to.
-ALERT_ROLES = tuple(dict.fromkeys(r.role for r in RULES_BY_KEY.values()))
+ALERT_ROLES = tuple(dict.fromkeys(role for r in RULES_BY_KEY.values() for role in r.roles))
 
 
 async def _none() -> list[tuple[Order, str]]:
@@ -189,7 +193,8 @@ async def raise_alert(order: Order, rule: Rule, detail: str) -> Alert | None:
 async def _record(order: Order, rule: Rule, detail: str) -> notify.RaisedAlert | None:
     if await Alert.filter(order_id=order.id, rule=rule.key).exists():
         return None
-    managers = [m.userid for role in (rule.role, *rule.also) for m in await staff_covering(order, role)]
+    told = [m.userid for role in rule.roles for m in await staff_covering(order, role)]
+    managers = list(dict.fromkeys(told))
     try:
         async with in_transaction():  # a savepoint: a clash rolls back this alert alone
             alert = await Alert.create(order=order, rule=rule.key, detail=detail[:255])
@@ -221,7 +226,7 @@ async def handle_alert(*, actor: Staff, alert_id: int) -> Alert:
     if alert is None:
         raise NotFound("预警不存在")
     rule = RULES_BY_KEY.get(alert.rule)
-    require_role(actor, rule.role if rule is not None else Role.MANAGER)
+    require_role(actor, *(rule.roles if rule is not None else (Role.MANAGER,)))
     order = await Order.get(id=alert.order_id)
     if not await covers(actor, order):
         raise NotAllowed(f"订单 {order.number} 不在你负责的范围内")

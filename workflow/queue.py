@@ -334,7 +334,7 @@ async def _pieces_to_move(staff: Staff) -> list[QueueItem]:
 async def _alerts(member: Staff) -> list[QueueItem]:
     """Unhandled alerts over the member's part of the company, of the rules that go to their roles."""
     unit = await OrgUnit.get(id=member.org_unit_id)
-    others = [key for key, rule in RULES_BY_KEY.items() if not member.has_role(rule.role)]
+    others = [key for key, rule in RULES_BY_KEY.items() if not any(member.has_role(r) for r in rule.roles)]
     alerts = (
         await Alert.filter(handled_at__isnull=True, order__org_unit__path__startswith=unit.path)
         .exclude(rule__in=others)

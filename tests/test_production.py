@@ -10,13 +10,26 @@ from datetime import timedelta
 
 import aiohttp
 
+from infra.runtime import runtime
 from infra.timeutil import local_today, utcnow
-from models import Alert, Order, OrderPiece, OrderState, Payment, PieceState, Role, ServiceToken, Staff
-from tests.support import World
+from models import (
+    Alert,
+    AttachmentCategory,
+    Order,
+    OrderPiece,
+    OrderState,
+    Payment,
+    PieceState,
+    Role,
+    ServiceToken,
+    Staff,
+)
+from tests.support import World, jpeg
 from tests.test_goods_in import windows_order
 from tests.test_lifecycle import WAREHOUSE
 from tests.test_permissions import FAR, member
 from workflow import alerts
+from workflow.attachments import attach
 from workflow.errors import Conflict, NotAllowed
 from workflow.order_lifecycle import ORDER
 from workflow.piece_lifecycle import PIECE
@@ -70,6 +83,21 @@ async def test_release_numbers_every_piece_once(world: World) -> None:
     assert card.desc == f"生产单号 {prefix}"
     assert f"{prefix}-02 阳台：门窗 断桥铝 D70 第 1/3 件" in card.card["quote_area"]["quote_text"]
     assert not await release_if_ready(order)
+
+    # The factory makes what the confirmed design says: its files are one tap from the production page.
+    design = await attach(
+        order,
+        await runtime().files.put_image(jpeg()),
+        category=AttachmentCategory.DESIGN,
+        uploader=await world.staff("zhengsheji"),
+        filename="阳台窗效果图.jpg",
+    )
+    async with world.signed_in(FACTORY) as http:
+        async with http.get(f"{world.relay_url}/h5/production?order={NUMBER}") as resp:
+            page = await resp.text()
+        assert f'<a href="/h5/files/{design.id}" target="_blank">阳台窗效果图.jpg</a>' in page
+        async with http.get(f"{world.relay_url}/h5/files/{design.id}") as resp:
+            assert resp.status == 200 and resp.content_type == "image/jpeg"
 
 
 async def test_the_factory_moves_pieces_by_scan_and_in_batches(world: World) -> None:

@@ -9,7 +9,7 @@ from its series' lead time. The moves themselves are rows of workflow/piece_life
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from tortoise.transactions import in_transaction
@@ -18,6 +18,8 @@ from infra.runtime import runtime
 from infra.timeutil import local_today, utcnow
 from models import (
     ApprovalState,
+    Attachment,
+    AttachmentCategory,
     EventKind,
     Order,
     OrderItem,
@@ -191,6 +193,8 @@ class ProductionOrder:
     order: Order
     pieces: list[OrderPiece]
     labels: dict[int, str]
+    # The confirmed design is what the factory makes (seed 000: "将作为工厂生产的依据").
+    designs: list[Attachment] = field(default_factory=list)
 
     @property
     def expected(self) -> date | None:
@@ -214,7 +218,10 @@ async def waiting_orders(*, after: int = 0, limit: int = 50, order_number: str |
 async def production_of(order: Order) -> ProductionOrder:
     pieces = await OrderPiece.filter(order_id=order.id).order_by("item_id", "seq")
     items = {i.id: i for i in await OrderItem.filter(order_id=order.id)}
-    return ProductionOrder(order, pieces, {p.id: piece_label(items[p.item_id], p) for p in pieces})
+    designs = await Attachment.filter(
+        order_id=order.id, category=AttachmentCategory.DESIGN, removed_at__isnull=True
+    ).order_by("id")
+    return ProductionOrder(order, pieces, {p.id: piece_label(items[p.item_id], p) for p in pieces}, designs)
 
 
 async def pieces_installed(order: Order) -> None:

@@ -72,10 +72,11 @@ async def _demo(args: argparse.Namespace) -> None:
 
 
 async def _lifecycle(args: argparse.Namespace) -> None:
-    from workflow.lifecycle_doc import document
+    from workflow.lifecycle_doc import document, piece_document
     from workflow.order_lifecycle import ORDER
+    from workflow.piece_lifecycle import PIECE
 
-    print(document(ORDER), end="")
+    print(document(ORDER), piece_document(PIECE), sep="\n", end="")
 
 
 async def _token(args: argparse.Namespace) -> None:

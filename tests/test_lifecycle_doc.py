@@ -9,14 +9,16 @@ import aiohttp
 
 from models import OrderState
 from tests.support import World
-from workflow.lifecycle_doc import document, mermaid
+from workflow.lifecycle_doc import document, mermaid, piece_document
 from workflow.order_lifecycle import ORDER
+from workflow.piece_lifecycle import PIECE
 
 DOC = Path(__file__).parent.parent / "docs" / "lifecycle.md"
 
 
 def test_the_document_is_the_tables() -> None:
-    assert DOC.read_text(encoding="utf-8") == document(ORDER), "run: relay lifecycle > docs/lifecycle.md"
+    expected = document(ORDER) + "\n" + piece_document(PIECE)
+    assert DOC.read_text(encoding="utf-8") == expected, "run: relay lifecycle > docs/lifecycle.md"
 
 
 def test_the_diagram_reaches_every_state_from_the_start() -> None:

@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
-from models import OrderState
+from models import OrderState, PieceState
 from workflow.lifecycle import Lifecycle, Rule, Scope, Transition
+from workflow.piece_lifecycle import PieceLifecycle
 
 
 def _who(rule: Rule) -> str:
@@ -76,6 +77,43 @@ def document(lifecycle: Lifecycle) -> str:
             "",
             "Transitions that leave the order where it is (photos, payments, rescheduling, ...) are rows of",
             "the table below but not arrows above.",
+            "",
+            *rows,
+            "",
+        ]
+    )
+
+
+def piece_document(lifecycle: PieceLifecycle) -> str:
+    """The production piece's table (workflow/piece_lifecycle.py), drawn the same way."""
+    arrows = [f"    {source.value} --> {t.target.value}: {t.name}" for t in lifecycle for source in t.source]
+    rows = ["| transition | 按钮 | who may | from | to | event |", "|---|---|---|---|---|---|"]
+    for t in lifecycle:
+        rows.append(
+            "| {} | {} | {} | {} | {} | {} |".format(
+                t.name + ("（自动）" if t.automatic else ""),
+                t.label,
+                "；".join(_who(r) for r in t.who),
+                "、".join(s.value for s in t.source),
+                t.target.value,
+                t.event.value if t.event else "",
+            )
+        )
+    return "\n".join(
+        [
+            f"# The {lifecycle.name} lifecycle",
+            "",
+            "Generated from `workflow/piece_lifecycle.py` by `relay lifecycle`. One piece per unit of an order",
+            "line, released to the factory with its production number; a service token with `pieces:write`",
+            "acts as the factory.",
+            "",
+            "```mermaid",
+            "stateDiagram-v2",
+            *(f"    {state.value}: {state.value} {state.label}" for state in PieceState),
+            "    [*] --> queued: release",
+            *arrows,
+            "    installed --> [*]",
+            "```",
             "",
             *rows,
             "",

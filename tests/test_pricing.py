@@ -5,6 +5,7 @@ nothing changed."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -20,6 +21,7 @@ from models import (
     OrderPiece,
     OrderState,
     OrgUnit,
+    Payment,
     PaymentKind,
     PaymentMethod,
     PieceState,
@@ -30,6 +32,7 @@ from models import (
 )
 from relay.demo import advance, seed_orders
 from tests.support import World
+from tests.test_permissions import at_state
 from workflow.admin import ensure_unit, import_price_entries, import_products
 from workflow.catalog import set_product_active
 from workflow.errors import Conflict, Invalid, NotAllowed
@@ -337,3 +340,21 @@ async def test_the_order_card_shows_money_to_sales_not_to_the_designer(world: Wo
     assert rows("zhangxiaoshou")["金额"] == "合同 ¥4,400.00（价目 ¥4,600.00，优惠 ¥200.00）"
     await world.say("zhengsheji", "订单 LS20261201009")
     assert "金额" not in rows("zhengsheji") and "产品" in rows("zhengsheji")
+
+
+async def test_the_timeline_tells_money_only_to_those_who_see_it(world: World) -> None:
+    order = await at_state("LS20261201010", OrderState.CONFIRMED)  # confirmed with its deposit
+    assert await Payment.filter(order_id=order.id).exists()
+
+    async def timeline_of(userid: str) -> str:
+        async with world.signed_in(userid) as http:
+            async with http.get(f"{world.relay_url}/h5/orders/{order.number}") as resp:
+                assert resp.status == 200
+                html = await resp.text()
+        return html[html.index('id="timeline"') :]
+
+    sales = await timeline_of("zhangxiaoshou")
+    assert re.search("登记收款 [0-9.]+ 元（定金", sales) and "合同金额" in sales
+    warehouse = await timeline_of("fengcangku")  # sees the order, not its money
+    assert "登记收款（定金）" in warehouse
+    assert not re.search("[0-9] 元", warehouse) and "合同金额" not in warehouse

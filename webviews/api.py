@@ -15,6 +15,7 @@ from models import AuditAction, OrderPiece, PieceState, Product, ServiceToken
 from webviews.auth import STAFF, Handler, api_staff, over_limit, session_staff
 from workflow import audit
 from workflow.errors import Invalid, WorkflowError
+from workflow.privacy import sees_money
 from workflow.production import move_piece, piece_by_number, waiting_orders
 from workflow.scope import get_order_for
 from workflow.search import OrderFilter, search_orders
@@ -168,7 +169,7 @@ async def order(request: web.Request) -> web.Response:
         return web.json_response({"error": exc.message}, status=404)
     staff, ip = api_staff(request), request.remote or ""
     await audit.record(AuditAction.ORDER_VIEW, actor=staff, order=found, ip=ip, via="API")
-    view = await order_view(found, with_timeline=True)
+    view = await order_view(found, with_timeline=True, with_money=sees_money(staff))
     return web.json_response(
         {
             "number": view.number,

@@ -68,7 +68,7 @@ async def _page(
         template,
         status=status,
         order=order,
-        view=await order_view(order, with_timeline=True),
+        view=await order_view(order, with_timeline=True, with_money=sees_money(staff)),
         csrf=csrf_token(staff),
         error=error,
         field=field,

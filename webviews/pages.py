@@ -310,7 +310,7 @@ async def order_detail(request: web.Request) -> web.Response:
     staff = api_staff(request)
     order = await order_or_404(request)
     await audit.record(AuditAction.ORDER_VIEW, actor=staff, order=order, ip=request.remote or "")
-    view = await order_view(order, with_timeline=True)
+    view = await order_view(order, with_timeline=True, with_money=sees_money(staff))
     files = await order_files(order)
     tasks = await Task.filter(order_id=order.id).order_by("id").prefetch_related("assignee")
     payments = await payment_summary(order)

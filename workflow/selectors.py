@@ -88,7 +88,7 @@ async def order_view(order: Order, *, with_timeline: bool = False, with_money: b
         items=[item_label(i) for i in items],
         sales_name=sales.name,
         expected_measure_date=order.expected_measure_date,
-        timeline=await timeline(order) if with_timeline else [],
+        timeline=await timeline(order, with_money=with_money) if with_timeline else [],
         money=money_line(order) if with_money else "",
         production_order_number=order.production_order_number,
         expected_install_date=await expected_install_date(order),

@@ -60,6 +60,20 @@ EVENT_TEXT: dict[EventKind, str] = {
 }
 
 
+# The same events for members who do not see money (workflow/privacy.py sees_money: a measurer, the
+# warehouse, the factory): that something happened, not the amounts.
+WITHOUT_MONEY = {
+    EventKind.CONFIRMED: "{actor} 确认客户接受设计",
+    EventKind.PAYMENT: "{actor} 登记收款（{kind}）",
+    EventKind.PAYMENT_VOIDED: "{actor} 作废一笔收款",
+    EventKind.PAYMENT_CORRECTED: "{actor} 更正一笔收款",
+    EventKind.PAYMENT_CONFIRMED: "{actor} 确认一笔收款已到账",
+    EventKind.INVOICE_ISSUED: "{actor} 开具发票",
+    EventKind.INVOICE_VOIDED: "{actor} 作废一张发票",
+    EventKind.APPROVAL_REQUESTED: "{actor} 提交价格审核（{level}：{approvers}）",
+}
+
+
 async def record(order: Order, actor: Staff | None, kind: EventKind, /, **payload: Any) -> OrderEvent:
     # Fail at the write, not when someone reads the timeline: the event must read as a sentence.
     EVENT_TEXT[kind].format(actor="", **_readable(payload))
@@ -74,12 +88,13 @@ def _readable(payload: dict[str, Any]) -> dict[str, Any]:
     return payload
 
 
-def describe(event: OrderEvent, actor_name: str) -> str:
-    text = EVENT_TEXT[event.kind].format(actor=actor_name, **_readable(event.payload))
+def describe(event: OrderEvent, actor_name: str, *, with_money: bool = True) -> str:
+    template = EVENT_TEXT[event.kind] if with_money else WITHOUT_MONEY.get(event.kind, EVENT_TEXT[event.kind])
+    text = template.format(actor=actor_name, **_readable(event.payload))
     return f"{fmt_time(event.created_at)} {text}"
 
 
-async def timeline(order: Order) -> list[str]:
+async def timeline(order: Order, *, with_money: bool = True) -> list[str]:
     events = await OrderEvent.filter(order_id=order.id).order_by("id").prefetch_related("actor")
     # Photos come in dozens: one line per run of the same photo event keeps the timeline readable.
     lines: list[str] = []
@@ -88,5 +103,5 @@ async def timeline(order: Order) -> list[str]:
         if event.kind == last_kind and event.kind in (EventKind.PHOTO_ADDED, EventKind.PHOTO_CATEGORIZED):
             continue
         last_kind = event.kind
-        lines.append(describe(event, event.actor.name if event.actor else "系统"))
+        lines.append(describe(event, event.actor.name if event.actor else "系统", with_money=with_money))
     return lines

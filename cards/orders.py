@@ -62,6 +62,7 @@ COMMANDS = {
     Role.WAREHOUSE: "入库 <订单号> — 登记到货，然后扫码",
     Role.MANAGER: "今日统计 / 本周统计 / 本月统计 / 统计 2026-11 — 数据统计",
     Role.FINANCE: "收款卡片上点“确认到账” — 确认收款；订单页“开具发票”",
+    Role.FACTORY: "生产 — 待生产的订单；扫码或发生产编号 — 推进产品",
 }
 
 
@@ -76,6 +77,8 @@ def help_card(
     if Role.FINANCE.value in roles:
         # The order list is the card itself; finance's own lists take the jumps (WeCom shows three).
         jumps += [("待确认收款", links.oauth("/h5/finance/payments")), ("未收清订单", links.oauth("/h5/receivables"))]
+    if Role.FACTORY.value in roles:
+        jumps.append(("生产进度", links.oauth("/h5/production")))
     jumps.append(("订单列表", links.oauth("/h5/orders")))
     if Role.MANAGER.value in roles:
         jumps.append(("数据看板", links.oauth("/h5/dashboard")))

@@ -359,3 +359,11 @@ async def test_an_order_not_fully_in_after_the_threshold_alerts_the_managers(wor
     alert = await Alert.get(order_id=order.id, rule="not_in")
     assert alert.detail == f"客户确认已超过 {days} 天，产品仍未全部到仓"
     assert world.card("chendianzhang", "预警：确认后未到齐").desc.startswith(f"订单 {NUMBER}")
+
+
+async def test_the_factory_finds_its_commands_and_page_on_the_help_card(world: World) -> None:
+    await world.say(FACTORY, "帮助")
+    card = world.card(FACTORY, "接力 · 可以这样和我说")
+    assert "生产 — 待生产的订单；扫码或发生产编号 — 推进产品" in card.card["quote_area"]["quote_text"]
+    jumps = {j["title"]: j["url"] for j in card.card["jump_list"]}
+    assert "%2Fh5%2Fproduction" in jumps["生产进度"] or "/h5/production" in jumps["生产进度"]

@@ -180,6 +180,15 @@ async def price_again_and_approve(world: World, order: Order) -> None:
     await world.tap(REGION_MANAGER, region, "同意")
     assert (await Order.get(id=order.id)).approval_state == ApprovalState.APPROVED
     assert "刘经理 审核通过" in quote(world, SALES, "价格审核通过")
+    async with world.browser_session(SALES) as http:  # the review's history on the order's timeline
+        async with http.get(f"{world.relay_url}/h5/orders/{order.number}") as resp:
+            html = await resp.text()
+    for line in (
+        "陈店长 驳回价格（门店审核（上海徐汇店））：窗户折扣太大，最多八折",
+        "陈店长 审核通过（门店审核（上海徐汇店）），转区域 华东区 审核",
+        "刘经理 审核通过（区域审核（华东区）），价格审核通过",
+    ):
+        assert line in html, line
 
 
 async def confirm_with_a_deposit(world: World, order: Order) -> list[OrderPiece]:
@@ -283,6 +292,12 @@ async def the_factory_moves_the_pieces(world: World, order: Order, pieces: list[
             status, body = await post(number, "shipped", writer)
             assert status == 200 and body["state"] == "shipped", body
         # The last piece is fetched from the factory's yard: finished, never marked shipped.
+        listing = f"{world.relay_url}/api/v1/production-orders"
+        async with http.get(listing, headers={"Authorization": f"Bearer {reader}"}) as resp:
+            assert resp.status == 200
+            waiting = (await resp.json())["items"]
+        assert [o["order_number"] for o in waiting] == [NUMBER]
+        assert [p["state_label"] for p in waiting[0]["pieces"]] == ["已发货"] * 3 + ["已完工"]
     states = [p.state for p in await OrderPiece.filter(order_id=order.id).order_by("item_id", "seq")]
     assert states == [PieceState.SHIPPED] * 3 + [PieceState.FINISHED]
 

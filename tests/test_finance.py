@@ -246,14 +246,15 @@ async def test_invoices_add_up_to_the_contract_and_are_listed(world: World) -> N
 # Receipts (收据)
 
 
-def pdf_text(pdf: bytes, tmp_path: Path) -> str:
+def pdf_text(pdf: bytes, tmp_path: Path, resolution: int = 60) -> str:
     """Page 1 rendered to PNG with pdftoppm (it must draw), and the text pdftotext reads."""
     folder = tmp_path / f"pdf{len(list(tmp_path.iterdir()))}"
     folder.mkdir()
     source = folder / "receipt.pdf"
     source.write_bytes(pdf)
     subprocess.run(
-        ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(source), str(folder / "page")], check=True
+        ["pdftoppm", "-png", "-r", str(resolution), "-f", "1", "-l", "1", str(source), str(folder / "page")],
+        check=True,
     )
     png = next(folder.glob("page*.png"))
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 2000

@@ -66,8 +66,9 @@ async def post_form(
             return resp.status, await resp.text()
 
 
-async def measured_order(world: World) -> Order:
-    order = await create_order_via_form(world)
+async def measured_order(world: World, order: Order | None = None) -> Order:
+    """An order (by default a new one from the form) dispatched, measured and finished, by chat."""
+    order = order or await create_order_via_form(world)
     task = await dispatch_by_card(world, order)
     measurer = await assignee_of(task)
     await world.tap(measurer, world.card(measurer, "新测量任务"), "接单")
@@ -79,8 +80,8 @@ async def measured_order(world: World) -> Order:
     return order
 
 
-async def designed_order(world: World) -> Order:
-    order = await measured_order(world)
+async def designed_order(world: World, order: Order | None = None) -> Order:
+    order = await measured_order(world, order)
     dxf = b"0\nSECTION\n2\nHEADER\n0\nENDSEC\n0\nEOF\n"
     status, html = await post_form(
         world, DESIGNER, f"/h5/orders/{order.number}/design", [("action", "upload")], [("files", dxf, "主卫设计.dxf")]

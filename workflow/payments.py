@@ -29,9 +29,12 @@ def parse_amount(text: str, field: str) -> Decimal:
     if rule is not None and (problem := rule.check(text)):
         raise Invalid(problem, field)
     try:
-        amount = Decimal(text.strip().replace(",", "").replace("¥", "")).quantize(Decimal("0.01"))
+        typed = Decimal(text.strip().replace(",", "").replace("¥", ""))
+        amount = typed.quantize(Decimal("0.01"))
     except (InvalidOperation, AttributeError) as exc:
         raise Invalid("金额格式不正确", field) from exc
+    if typed != amount:  # a third decimal is refused, never rounded away
+        raise Invalid("金额最多两位小数", field)
     if amount <= 0 or amount > MAX_AMOUNT or not amount.is_finite():
         raise Invalid("金额应大于 0", field)
     return amount

@@ -58,6 +58,10 @@ class Order(Model):
     # The lines at list price, and the discount off the whole order: average discount = 1 - contract/list.
     list_amount = fields.DecimalField(max_digits=12, decimal_places=2, null=True)
     discount_amount = fields.DecimalField(max_digits=12, decimal_places=2, default=0, db_default=0)
+    # The standing (not voided) payments' total, kept by workflow/owed.py in the same transaction as every
+    # payment recorded, voided or corrected: what is owed is contract_amount - paid_amount, read without
+    # summing payments (migration 0017 indexes the orders still owing). Never written from a loaded order.
+    paid_amount = fields.DecimalField(max_digits=12, decimal_places=2, default=0, db_default=0)
     # The price review (审核): pending or rejected holds the order back from production.
     approval_state = fields.CharEnumField(ApprovalState, max_length=16, null=True)
     # Released to the factory (workflow/production.py): its production order number (P2612-000123)

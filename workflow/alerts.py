@@ -6,18 +6,17 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal
 
 from tortoise.exceptions import IntegrityError
-from tortoise.functions import Sum
 from tortoise.transactions import in_transaction
 
 from infra.runtime import runtime
 from infra.timeutil import local_today, utcnow
-from models import Alert, Order, OrderPiece, OrderState, Payment, PieceState, Role, Staff, Task, TaskKind
+from models import Alert, Order, OrderPiece, OrderState, PieceState, Role, Staff, Task, TaskKind
 from models.enums import OPEN_TASK_STATES
 from workflow import notify
 from workflow.errors import Conflict, NotAllowed, NotFound
+from workflow.owed import balance, owing
 from workflow.scope import covers, require_role, staff_covering
 
 
@@ -61,27 +60,17 @@ async def _stuck(state: OrderState, stamp: str, days: int, text: str) -> list[tu
 
 
 async def _balance_overdue(days: int) -> list[tuple[Order, str]]:
-    """Installed more than `days` ago, and the contract not fully paid (standing payments)."""
+    """Installed more than `days` ago, and the contract not fully paid (standing payments: the total stored
+    on the order, workflow.owed)."""
     since = utcnow() - timedelta(days=days)
-    orders = await Order.filter(
-        state__in=[OrderState.INSTALLED, OrderState.SIGNED, OrderState.VISITED],
-        installed_at__lt=since,
-        contract_amount__isnull=False,
+    orders = await owing(
+        Order.filter(
+            state__in=[OrderState.INSTALLED, OrderState.SIGNED, OrderState.VISITED],
+            installed_at__lt=since,
+            contract_amount__isnull=False,
+        )
     )
-    if not orders:
-        return []
-    paid = dict(
-        await Payment.filter(order_id__in=[o.id for o in orders], voided_at__isnull=True)
-        .annotate(total=Sum("amount"))
-        .group_by("order_id")
-        .values_list("order_id", "total")
-    )
-    found = []
-    for o in orders:
-        owed = Decimal(o.contract_amount or 0) - Decimal(paid.get(o.id) or 0)
-        if owed > 0:
-            found.append((o, f"安装完成已超过 {days} 天，仍有 {owed:.2f} 元未收"))
-    return found
+    return [(o, f"安装完成已超过 {days} 天，仍有 {balance(o):.2f} 元未收") for o in orders]
 
 
 async def _pieces_late(days: int) -> list[tuple[Order, str]]:

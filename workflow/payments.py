@@ -9,7 +9,7 @@ from tortoise.transactions import in_transaction
 
 from infra.timeutil import utcnow
 from models import EventKind, Order, Payment, PaymentKind, PaymentMethod, Staff
-from workflow import notify, timeline
+from workflow import notify, owed, timeline
 from workflow.errors import Conflict, Invalid, NotFound
 from workflow.fields import AMOUNT, CONTRACT_AMOUNT
 from workflow.lifecycle import apply, members_for
@@ -73,16 +73,17 @@ async def _add_payment(
     payment = await Payment.create(
         order=order, amount=amount, method=method, kind=kind, recorded_by=actor, note=note.strip()[:255]
     )
+    await owed.count_in(order, amount)
     await timeline.record(order, actor, EventKind.PAYMENT, amount=str(amount), kind=kind.label, method=method.label)
     await _to_finance(order, payment)
     return payment
 
 
 async def _to_finance(order: Order, payment: Payment) -> None:
-    """The payment is 待确认: finance of the order's unit gets the card to confirm it."""
-    summary = await payment_summary(order)
+    """The payment is 待确认: finance of the order's unit gets the card to confirm it (what is still owed as
+    counted just now, owed.count_in)."""
     await notify.payment_recorded(
-        order, payment, await members_for(ORDER["confirm_payment"], order), outstanding=summary.outstanding
+        order, payment, await members_for(ORDER["confirm_payment"], order), outstanding=owed.balance(order)
     )
 
 
@@ -141,12 +142,13 @@ async def _standing_payment(actor: Staff, order: Order, payment_id: int, reason:
     return payment, reason[:255]
 
 
-async def _void(actor: Staff, payment: Payment, reason: str) -> None:
+async def _void(actor: Staff, order: Order, payment: Payment, reason: str) -> None:
     moved = await Payment.filter(id=payment.id, voided_at__isnull=True).update(
         voided_at=utcnow(), voided_by_id=actor.id, void_reason=reason
     )
     if not moved:
         raise Conflict("这笔收款已作废", "已作废")
+    await owed.count_in(order, -payment.amount)
     if payment.confirmed_at is None:
         await notify.payment_voided(payment)
 
@@ -155,7 +157,7 @@ async def void_payment(*, actor: Staff, order: Order, payment_id: int, reason: s
     """A payment recorded by mistake: it stays listed as 已作废 and no longer counts as paid."""
     payment, reason = await _standing_payment(actor, order, payment_id, reason)
     async with in_transaction():
-        await _void(actor, payment, reason)
+        await _void(actor, order, payment, reason)
         await apply(
             ORDER["void_payment"], actor=actor, order=order, event={"amount": str(payment.amount), "reason": reason}
         )
@@ -181,7 +183,7 @@ async def correct_payment(
     if summary.outstanding is not None and amount > summary.outstanding + payment.amount:
         raise Invalid(f"更正后收款 {amount} 元超过未收金额 {summary.outstanding + payment.amount} 元", "amount")
     async with in_transaction():
-        await _void(actor, payment, reason)
+        await _void(actor, order, payment, reason)
         corrected = await Payment.create(
             order=order,
             amount=amount,
@@ -190,6 +192,7 @@ async def correct_payment(
             recorded_by=actor,
             note=f"更正 {payment.amount} 元：{reason}"[:255],
         )
+        await owed.count_in(order, amount)
         await _to_finance(order, corrected)
         await timeline.record(
             order,

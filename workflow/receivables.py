@@ -10,15 +10,17 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
+from tortoise.expressions import Q
 from tortoise.functions import Sum
 
-from infra.timeutil import local, local_today
+from infra.timeutil import local, local_moment, local_today
 from models import Order, OrgUnit, Payment, Role, Staff
 from workflow.errors import Invalid, NotAllowed
 from workflow.order_lifecycle import PAID_STATES
+from workflow.owed import owing
 from workflow.scope import require_role
 
 ROLES = (Role.FINANCE, Role.MANAGER)
@@ -77,36 +79,31 @@ async def receivables(staff: Staff, f: ReceivableFilter | None = None, *, limit:
         if chosen is None or not chosen.path.startswith(mine.path):
             raise NotAllowed("这个门店不在你负责的范围内")
         path = chosen.path
-    orders = (
-        await Order.filter(org_unit__path__startswith=path, state__in=list(PAID_STATES), contract_amount__isnull=False)
-        .order_by("confirmed_at", "id")
-        .prefetch_related("org_unit", "sales")
-    )
-    ids = [o.id for o in orders]
-    paid = dict(
-        await Payment.filter(order_id__in=ids, voided_at__isnull=True)
-        .annotate(total=Sum("amount"))
-        .group_by("order_id")
-        .values_list("order_id", "total")
-    )
-    confirmed = dict(
-        await Payment.filter(order_id__in=ids, voided_at__isnull=True, confirmed_at__isnull=False)
-        .annotate(total=Sum("amount"))
-        .group_by("order_id")
-        .values_list("order_id", "total")
-    )
     today = local_today()
+    units = await OrgUnit.filter(path__startswith=path).values_list("id", flat=True)
+    # The orders still owing (their stored paid total, workflow.owed; the partial index idx_order_owing
+    # holds just those), at least min_days since install (or confirmation), oldest first: only the page.
+    query = owing(Order.filter(org_unit_id__in=units, state__in=list(PAID_STATES), contract_amount__isnull=False))
+    if f.min_days:
+        before = local_moment(today - timedelta(days=f.min_days - 1), time(0))
+        query = query.filter(
+            Q(installed_at__lt=before)
+            | Q(installed_at__isnull=True, confirmed_at__lt=before)
+            | Q(installed_at__isnull=True, confirmed_at__isnull=True, created_at__lt=before)
+        )
+    orders = await query.order_by("confirmed_at", "id").limit(limit).prefetch_related("org_unit", "sales")
+    confirmed = dict(
+        await Payment.filter(order_id__in=[o.id for o in orders], voided_at__isnull=True, confirmed_at__isnull=False)
+        .annotate(total=Sum("amount"))
+        .group_by("order_id")
+        .values_list("order_id", "total")
+    )
     rows: list[Receivable] = []
     for o in orders:
         contract = Decimal(o.contract_amount or 0)
-        got = Decimal(paid.get(o.id) or 0).quantize(Decimal("0.01"))
-        owed = contract - got
-        if owed <= 0:
-            continue
+        got = Decimal(o.paid_amount).quantize(Decimal("0.01"))
         since, label = (o.installed_at, "安装") if o.installed_at else (o.confirmed_at or o.created_at, "确认")
         days = (today - local(since).date()).days
-        if days < f.min_days:
-            continue
         rows.append(
             Receivable(
                 order_id=o.id,
@@ -116,14 +113,12 @@ async def receivables(staff: Staff, f: ReceivableFilter | None = None, *, limit:
                 contract=contract,
                 paid=got,
                 confirmed=Decimal(confirmed.get(o.id) or 0).quantize(Decimal("0.01")),
-                outstanding=owed,
+                outstanding=contract - got,
                 since=since,
                 since_label=label,
                 days=days,
             )
         )
-        if len(rows) >= limit:
-            break
     return rows
 
 

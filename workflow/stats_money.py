@@ -5,7 +5,8 @@ by unit (grouped by the order's unit, rolled up by the caller like the counts) a
 - collected: payments recorded in the period and not voided, on any order in scope (a cancelled order's
   money was received all the same); both the total and the part finance has confirmed (待确认 is the rest);
 - outstanding: now, whatever the period: each order in scope the customer has confirmed (a price before
-  that is an offer, not a debt), not cancelled, its contract less its standing payments, where above zero;
+  that is an offer, not a debt), not cancelled, its contract less its standing payments (the total stored
+  on the order, workflow.owed), where above zero;
 - average discount: 1 - sum contract / sum list, over the priced orders (list amount above zero) confirmed
   in the period;
 - by series: the priced lines of the orders confirmed in the period, by series: orders, quantity, amount
@@ -24,6 +25,7 @@ from decimal import Decimal
 from cards.views import ZERO, Money, Period, SeriesLine
 from infra.db import db
 from models import Order, OrderState, Role, Staff
+from workflow.owed import owing_sql
 
 # Who may see money in the numbers (seed 001: finance data to finance). The numbers themselves are the
 # managers' (workflow.stats.scope_unit); this keeps money away from anyone else who ever reads them.
@@ -118,18 +120,15 @@ async def money_by_unit(unit_ids: list[int] | None, period: Period) -> dict[int,
     ):
         put(r["u"], collected=q.money(r["total"]), collected_confirmed=q.money(r["confirmed"]))
 
-    # Each order's standing payments summed by walking the payment index by order (migration 0016: order_id
-    # and amount, standing only), never by aggregating every payment first: a store's outstanding then reads
-    # only its own orders' payments.
+    # What each order owes from its stored paid total (workflow.owed), over the orders still owing: the
+    # partial index idx_order_owing (migration 0017) holds just those, so neither the company's payments
+    # nor its paid-up orders are read. Its condition is repeated as written (owing_sql) for SQLite to use it.
     q = _Query()
-    contract = "o.contract_amount" if q.postgres else "CAST(ROUND(o.contract_amount * 100) AS INTEGER)"
+    owes = f"{q.total('o.contract_amount')} - {q.total('o.paid_amount')}"
     for r in await q.rows(
-        f"SELECT u, COUNT(*) AS n, SUM(owed) AS owed FROM (SELECT o.org_unit_id AS u, "
-        f"{contract} - COALESCE({q.total('p.amount')}, 0) AS owed "
-        'FROM "order" o LEFT JOIN payment p ON p.order_id = o.id AND p.voided_at IS NULL '
-        "WHERE o.confirmed_at IS NOT NULL AND o.contract_amount IS NOT NULL "
-        f"AND o.state <> '{CANCELLED}'{q.units('o.org_unit_id', unit_ids)} "
-        "GROUP BY o.id, o.org_unit_id, o.contract_amount) owing WHERE owed > 0 GROUP BY u"
+        f"SELECT o.org_unit_id AS u, COUNT(*) AS n, {owes} AS owed "
+        f'FROM "order" o WHERE {owing_sql("o")} AND o.confirmed_at IS NOT NULL'
+        f"{q.units('o.org_unit_id', unit_ids)} GROUP BY o.org_unit_id"
     ):
         put(r["u"], outstanding=q.money(r["owed"]), outstanding_orders=int(r["n"]))  # type: ignore[call-overload]
 

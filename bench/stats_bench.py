@@ -111,8 +111,9 @@ ROADS = ("人民路", "解放路", "中山路", "建设路", "和平路", "新�
 
 ORDER_COLUMNS = [
     "id", "number", "customer_id", "address", "state", "sales_id", "org_unit_id", "expected_measure_date", "note",
-    "contract_amount", "list_amount", "discount_amount", "paid_amount", "cancel_reason", "created_at", "updated_at", "measured_at",
-    "designed_at", "confirmed_at", "in_stock_at", "installed_at", "signed_at", "visited_at", "state_since",
+    "contract_amount", "list_amount", "discount_amount", "paid_amount", "cancel_reason", "created_at", "updated_at",
+    "measured_at", "designed_at", "confirmed_at", "in_stock_at", "installed_at", "signed_at", "visited_at",
+    "state_since",
 ]  # fmt: skip
 EVENT_COLUMNS = ["id", "order_id", "actor_id", "kind", "payload", "created_at"]
 VISIT_COLUMNS = [

@@ -111,8 +111,9 @@ ROADS = ("人民路", "解放路", "中山路", "建设路", "和平路", "新�
 
 ORDER_COLUMNS = [
     "id", "number", "customer_id", "address", "state", "sales_id", "org_unit_id", "expected_measure_date", "note",
-    "contract_amount", "list_amount", "discount_amount", "cancel_reason", "created_at", "updated_at", "measured_at",
-    "designed_at", "confirmed_at", "in_stock_at", "installed_at", "signed_at", "visited_at", "state_since",
+    "contract_amount", "list_amount", "discount_amount", "paid_amount", "cancel_reason", "created_at", "updated_at",
+    "measured_at", "designed_at", "confirmed_at", "in_stock_at", "installed_at", "signed_at", "visited_at",
+    "state_since",
 ]  # fmt: skip
 EVENT_COLUMNS = ["id", "order_id", "actor_id", "kind", "payload", "created_at"]
 VISIT_COLUMNS = [
@@ -267,6 +268,7 @@ class Priced:
     contract: np.ndarray
     list_amount: np.ndarray
     discount: np.ndarray
+    paid: np.ndarray  # the standing payments' total, as workflow.owed keeps it on the order
     items: list[tuple[Any, ...]]
     payments: list[tuple[Any, ...]]
 
@@ -503,7 +505,7 @@ class Generator:
                     t.series[(scope, name, "orders")] += len(np.unique(line_order[one]))
         self.counts["order_item"] += len(items)
         self.counts["payment"] += len(payments)
-        return Priced(contract, list_out, discount_out, items, payments)
+        return Priced(contract, list_out, discount_out, paid, items, payments)
 
     def _tally(
         self,
@@ -582,6 +584,7 @@ class Generator:
                 [cents(c) for c in priced.contract.tolist()],
                 [cents(c) for c in priced.list_amount.tolist()],
                 [Decimal(c).scaleb(-2) for c in priced.discount.tolist()],
+                [Decimal(c).scaleb(-2) for c in priced.paid.tolist()],
                 reasons,
                 dts[0],
                 since_dt,  # updated_at: the last change

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from infra.runtime import runtime
@@ -72,9 +73,13 @@ async def release_if_ready(order: Order) -> bool:
         await Order.select_for_update().filter(id=order.id).first()
         now = utcnow()
         number = f"P{now:%y%m}-{order.id:06d}"
-        taken = await Order.filter(
-            id=order.id, production_order_number__isnull=True, state=OrderState.CONFIRMED
-        ).update(production_order_number=number, released_at=now)
+        # The conditions again, in the update itself: a price change sending the order back to review a
+        # moment ago must not be released past.
+        taken = (
+            await Order.filter(id=order.id, production_order_number__isnull=True, state=OrderState.CONFIRMED)
+            .filter(Q(approval_state__isnull=True) | Q(approval_state=ApprovalState.APPROVED))
+            .update(production_order_number=number, released_at=now)
+        )
         if not taken:
             return False
         await order.refresh_from_db()

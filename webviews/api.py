@@ -188,6 +188,10 @@ async def order(request: web.Request) -> web.Response:
 
 def _openapi() -> dict[str, Any]:
     error = {"type": "object", "properties": {"error": {"type": "string"}}}
+
+    def refused(why: str) -> dict[str, Any]:
+        return {"description": why, "content": {"application/json": {"schema": error}}}
+
     piece = {
         "type": "object",
         "properties": {
@@ -236,22 +240,10 @@ def _openapi() -> dict[str, Any]:
                             "content": {"application/json": {"schema": piece}},
                         },
                         "400": {"description": "bad body", "content": {"application/json": {"schema": error}}},
-                        "401": {
-                            "description": "no, unknown or revoked token",
-                            "content": {"application/json": {"schema": error}},
-                        },
-                        "403": {
-                            "description": "the token lacks the scope",
-                            "content": {"application/json": {"schema": error}},
-                        },
-                        "404": {
-                            "description": "unknown production number",
-                            "content": {"application/json": {"schema": error}},
-                        },
-                        "409": {
-                            "description": "the move is not allowed from the piece's state",
-                            "content": {"application/json": {"schema": error}},
-                        },
+                        "401": refused("no, unknown or revoked token"),
+                        "403": refused("the token lacks the scope"),
+                        "404": refused("unknown production number"),
+                        "409": refused("the move is not allowed from the piece's state"),
                     },
                 }
             },
@@ -271,14 +263,8 @@ def _openapi() -> dict[str, Any]:
                     ],
                     "responses": {
                         "200": {"description": "items (with their pieces), next_cursor (null: last page)"},
-                        "401": {
-                            "description": "no, unknown or revoked token",
-                            "content": {"application/json": {"schema": error}},
-                        },
-                        "403": {
-                            "description": "the token lacks the scope",
-                            "content": {"application/json": {"schema": error}},
-                        },
+                        "401": refused("no, unknown or revoked token"),
+                        "403": refused("the token lacks the scope"),
                     },
                 }
             },
@@ -301,10 +287,7 @@ def _openapi() -> dict[str, Any]:
                     "parameters": [{"name": "number", "in": "path", "required": True, "schema": {"type": "string"}}],
                     "responses": {
                         "200": {"description": "the order"},
-                        "404": {
-                            "description": "unknown or not visible",
-                            "content": {"application/json": {"schema": error}},
-                        },
+                        "404": refused("unknown or not visible"),
                     },
                 }
             },

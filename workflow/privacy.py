@@ -97,6 +97,15 @@ def sees_money(actor: Staff) -> bool:
     return any(actor.has_role(r) for r in MONEY_ROLES)
 
 
+# The money of a whole part of the company (the numbers' 签约/回款/未收清): not sales, who see their orders'.
+COMPANY_MONEY_ROLES = (Role.MANAGER, Role.FINANCE, Role.ADMIN)
+
+
+def sees_company_money(actor: Staff) -> bool:
+    """Whether the member's numbers (统计, the daily push, the dashboard) carry money."""
+    return any(actor.has_role(r) for r in COMPANY_MONEY_ROLES)
+
+
 async def may_call(actor: Staff, order: Order) -> bool:
     """Whether the member is one of those who must call this order's customer."""
     if not any(actor.has_role(c.role) for c in CALLERS):

@@ -21,8 +21,9 @@ from infra.timeutil import local_today
 from models import Order, OrderState, OrgUnit, Role, Staff, Task, TaskKind, TaskState
 from models.enums import OPEN_ORDER_STATES
 from workflow.errors import Invalid, NotAllowed
+from workflow.privacy import sees_company_money
 from workflow.scope import require_role
-from workflow.stats_money import money_by_series, money_by_unit, sees_money
+from workflow.stats_money import money_by_series, money_by_unit
 
 # (label, from stamp, to stamp): how long orders spent getting from one stage to the next.
 DURATIONS = (
@@ -202,7 +203,7 @@ async def stats_for(viewer: Staff, period: Period, *, unit_id: int | None = None
     all_ids = await _unit_ids(unit)
     # The whole company needs no unit filter, which keeps the top manager's query on the stage indexes.
     unit_ids = None if unit.parent_id is None else all_ids  # type: ignore[attr-defined]
-    money_seen = sees_money(viewer)
+    money_seen = sees_company_money(viewer)
     # The figures are independent reads: on PostgreSQL they run side by side on the pool's connections, so
     # the answer waits for the slowest (what is owed, over the whole company), not for their sum. SQLite
     # has one connection and runs them in turn.

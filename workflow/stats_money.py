@@ -24,18 +24,13 @@ from decimal import Decimal
 
 from cards.views import ZERO, Money, Period, SeriesLine
 from infra.db import db
-from models import Order, OrderState, Role, Staff
+from models import Order, OrderState
 from workflow.owed import owing_sql
 
 # Who may see money in the numbers (seed 001: finance data to finance). The numbers themselves are the
 # managers' (workflow.stats.scope_unit); this keeps money away from anyone else who ever reads them.
-MONEY_ROLES = (Role.MANAGER, Role.FINANCE, Role.ADMIN)
 CANCELLED = OrderState.CANCELLED.value
 CENT = Decimal("0.01")
-
-
-def sees_money(viewer: Staff) -> bool:
-    return any(viewer.has_role(role) for role in MONEY_ROLES)
 
 
 @dataclass

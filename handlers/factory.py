@@ -82,7 +82,7 @@ async def scanned(ctx: Ctx, event: ScanCode) -> None:
 @router.click(PieceStepKey)
 async def step_tapped(ctx: Ctx, key: PieceStepKey) -> None:
     piece = await OrderPiece.get_or_none(id=key.piece_id)
-    if piece is None or key.step not in PIECE.transitions:
+    if piece is None or key.step not in PIECE:
         raise NotFound("这件产品不存在")
     await move_piece(actor=ctx.staff, piece=piece, step=PIECE[key.step])
     await ctx.mark_card(f"{piece.production_number}：{piece.state.label}")

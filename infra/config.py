@@ -66,6 +66,7 @@ class SecurityConfig:
     pii_key: str = ""  # encrypts customer phones and keys their blind index
     session_hours: int = 12
     sign_link_days: int = 7  # how long a customer's signing link stays valid
+    customer_link_days: int = 365  # how long a link to the customer's own order page stays valid
     # Requests a minute, counted across every process: OAuth codes tried from one address (each costs
     # a WeCom call), customer signing pages from one address, and JSON API calls by one member.
     # Days a handled chat message or a sent one keeps its content (then who, when and what kind only),

@@ -68,6 +68,9 @@ class Order(Model):
     # and when. Null: not released (or released before production was tracked: pieces without numbers).
     production_order_number = fields.CharField(max_length=32, null=True, unique=True)
     released_at = fields.DatetimeField(null=True)
+    # The customer's own page (workflow/customer_link.py): its links carry this number, and revoking them
+    # all (a link forwarded to the wrong person) raises it, so every earlier link stops working.
+    customer_link_version = fields.IntField(default=0, db_default=0)
     cancel_reason = fields.CharField(max_length=255, default="")
     # A cancel can be undone for a while (schedule.cancel_undo_minutes): when, and the state it left.
     cancelled_at = fields.DatetimeField(null=True)

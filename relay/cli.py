@@ -72,11 +72,9 @@ async def _demo(args: argparse.Namespace) -> None:
 
 
 async def _lifecycle(args: argparse.Namespace) -> None:
-    from workflow.lifecycle_doc import document, piece_document
-    from workflow.order_lifecycle import ORDER
-    from workflow.piece_lifecycle import PIECE
+    from workflow.lifecycle_doc import documents
 
-    print(document(ORDER), piece_document(PIECE), sep="\n", end="")
+    print(documents(), end="")
 
 
 async def _token(args: argparse.Namespace) -> None:

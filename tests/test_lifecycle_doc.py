@@ -9,7 +9,7 @@ import aiohttp
 
 from models import OrderState
 from tests.support import World
-from workflow.lifecycle_doc import document, mermaid, piece_document
+from workflow.lifecycle_doc import documents, machine_document, mermaid
 from workflow.order_lifecycle import ORDER
 from workflow.piece_lifecycle import PIECE
 
@@ -17,12 +17,11 @@ DOC = Path(__file__).parent.parent / "docs" / "lifecycle.md"
 
 
 def test_the_document_is_the_tables() -> None:
-    expected = document(ORDER) + "\n" + piece_document(PIECE)
-    assert DOC.read_text(encoding="utf-8") == expected, "run: relay lifecycle > docs/lifecycle.md"
+    assert DOC.read_text(encoding="utf-8") == documents(), "run: relay lifecycle > docs/lifecycle.md"
 
 
-def test_the_diagram_reaches_every_state_from_the_start() -> None:
-    arrows = [line.split("-->") for line in mermaid(ORDER).splitlines() if "-->" in line]
+def _reached(diagram: str) -> set[str]:
+    arrows = [line.split("-->") for line in diagram.splitlines() if "-->" in line]
     edges = {(a.strip(), b.split(":")[0].strip()) for a, b in arrows}
     reached, frontier = {"[*]"}, ["[*]"]
     while frontier:
@@ -31,7 +30,16 @@ def test_the_diagram_reaches_every_state_from_the_start() -> None:
             if a == here and b not in reached:
                 reached.add(b)
                 frontier.append(b)
-    assert {s.value for s in OrderState} <= reached
+    return reached
+
+
+def test_the_diagram_reaches_every_state_from_the_start() -> None:
+    assert {s.value for s in OrderState} <= _reached(mermaid(ORDER))
+
+
+def test_every_other_lifecycle_reaches_each_of_its_states() -> None:
+    for machine in (PIECE,):
+        assert {s.value for s in machine.states} <= _reached(machine_document(machine)), machine.name
 
 
 async def test_every_page_the_table_names_is_served(world: World) -> None:

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
-from models import OrderState, PieceState
+from typing import Any
+
+from models import OrderState
 from workflow.lifecycle import Lifecycle, Rule, Scope, Transition
-from workflow.piece_lifecycle import PieceLifecycle
+from workflow.machine import Machine
 
 
 def _who(rule: Rule) -> str:
@@ -84,38 +86,52 @@ def document(lifecycle: Lifecycle) -> str:
     )
 
 
-def piece_document(lifecycle: PieceLifecycle) -> str:
-    """The production piece's table (workflow/piece_lifecycle.py), drawn the same way."""
-    arrows = [f"    {source.value} --> {t.target.value}: {t.name}" for t in lifecycle for source in t.source]
+def machine_document(machine: Machine[Any]) -> str:
+    """Another lifecycle's table (a piece's, a lead's, a ticket's: workflow/machine.py), drawn the same way."""
+    arrows = [
+        f"    {source.value} --> {t.target.value}: {t.name}"
+        for t in machine
+        if t.target is not None
+        for source in t.source
+    ]
+    finals = [s for s in machine.states if not any(s in t.source and t.target is not None for t in machine)]
     rows = ["| transition | 按钮 | who may | from | to | event |", "|---|---|---|---|---|---|"]
-    for t in lifecycle:
+    for t in machine:
         rows.append(
             "| {} | {} | {} | {} | {} | {} |".format(
-                t.name + ("（自动）" if t.automatic else ""),
+                t.name + ("（自动）" if t.automatic else "") + (f"（{t.guard_label}）" if t.guard_label else ""),
                 t.label,
                 "；".join(_who(r) for r in t.who),
-                "、".join(s.value for s in t.source),
-                t.target.value,
+                "、".join(s.value for s in t.source) if t.source else "（新建）",
+                t.target.value if t.target is not None else "—",
                 t.event.value if t.event else "",
             )
         )
+    first = next(iter(machine.states))
     return "\n".join(
         [
-            f"# The {lifecycle.name} lifecycle",
+            f"# The {machine.name} lifecycle",
             "",
-            "Generated from `workflow/piece_lifecycle.py` by `relay lifecycle`. One piece per unit of an order",
-            "line, released to the factory with its production number; a service token with `pieces:write`",
-            "acts as the factory.",
+            f"Generated from `{machine.source_file}` by `relay lifecycle`. {machine.intro}",
             "",
             "```mermaid",
             "stateDiagram-v2",
-            *(f"    {state.value}: {state.value} {state.label}" for state in PieceState),
-            "    [*] --> queued: release",
+            *(f"    {state.value}: {state.value} {getattr(state, 'label', '')}" for state in machine.states),
+            f"    [*] --> {first.value}: {machine.entry}",
             *arrows,
-            "    installed --> [*]",
+            *(f"    {state.value} --> [*]" for state in finals),
             "```",
             "",
             *rows,
             "",
         ]
     )
+
+
+def documents() -> str:
+    """Every lifecycle's document, the order's first: what `relay lifecycle` prints (docs/lifecycle.md)."""
+    from workflow.order_lifecycle import ORDER
+    from workflow.piece_lifecycle import PIECE
+
+    machines: list[Machine[Any]] = [PIECE]
+    return "\n".join([document(ORDER), *(machine_document(m) for m in machines)])

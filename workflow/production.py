@@ -34,7 +34,8 @@ from models import (
 from workflow import notify, timeline
 from workflow.errors import Conflict, Invalid, NotFound
 from workflow.goods import piece_label
-from workflow.piece_lifecycle import PIECE, Actor, PieceTransition, apply_piece, piece_name
+from workflow.machine import Actor, Step
+from workflow.piece_lifecycle import PIECE, apply_piece, piece_name
 from workflow.scope import staff_covering
 
 DEFAULT_DAYS = 15
@@ -141,7 +142,7 @@ async def move_piece(
     *,
     actor: Actor,
     piece: OrderPiece,
-    step: PieceTransition | None = None,
+    step: Step | None = None,
     target: PieceState | None = None,
     expected_date: date | None = None,
 ) -> OrderPiece:
@@ -178,7 +179,7 @@ async def move_pieces(*, actor: Actor, numbers: list[str], steps: dict[str, str]
     """A batch (several numbers scanned or sent at once, or ticked on the page): each piece by the step
     named for it (what the page showed: someone else's move meanwhile is refused, not doubled) or else
     its next step; each on its own, so one refused leaves the others moved."""
-    named = {normalize(n): step for n, step in (steps or {}).items() if step in PIECE.transitions}
+    named = {normalize(n): step for n, step in (steps or {}).items() if step in PIECE}
     results = []
     for raw in dict.fromkeys([*numbers, *named]):
         number = raw.strip().upper()

@@ -77,7 +77,7 @@ def stages(html: str) -> dict[str, str]:
 
 
 async def staff_userids() -> list[str]:
-    return list(await Staff.all().values_list("userid", flat=True))
+    return [str(u) for u in await Staff.all().values_list("userid", flat=True)]
 
 
 async def assert_nothing_private(html: str) -> None:

@@ -304,7 +304,8 @@ async def _share_customer_page(a: Staff | None, o: Order) -> object:
 
 @runs("revoke_customer_page")
 async def _revoke_customer_page(a: Staff | None, o: Order) -> object:
-    return await revoke_customer_page(actor=_staff(a), order=o)
+    await revoke_customer_page(actor=_staff(a), order=o)
+    return o
 
 
 for _kind in (TaskKind.MEASURE, TaskKind.INSTALL):

@@ -53,6 +53,8 @@ async def _page(
 ) -> web.Response:
     token = request.match_info["token"]
     view = await customer_view(order)
+    # merge: tickets section — the order's service tickets go into this page's context (and the template's
+    # marked place), from the tickets part.
     today = local_today()
     return render(
         request,

@@ -36,7 +36,7 @@ from workflow.order_lifecycle import ORDER
 from workflow.privacy import phone_of
 
 S = OrderState
-STATES = [s for s in OrderState if s != S.CANCELLED]
+STATES: list[OrderState] = [s for s in OrderState if s != S.CANCELLED]
 
 # Each state as the customer's progress list names it, and what it means for them while it is the latest.
 STAGE_LABELS: dict[OrderState, str] = {

@@ -30,6 +30,7 @@ from models import (
     Staff,
     Task,
     TaskKind,
+    Visit,
 )
 from relay.demo import advance
 from tests.support import World, start_world
@@ -88,6 +89,7 @@ async def assert_nothing_private(html: str) -> None:
     assert "139****0000" in html
     assert "邓先生" not in html and "13633334444" not in html
     assert "¥" not in html and "元" not in html and "12800" not in html
+    assert "内部备注" not in html and "内部回访记录" not in html
 
 
 async def other_customer() -> Order:
@@ -108,6 +110,9 @@ async def test_the_page_shows_the_stage_and_next_step_at_every_state(world: Worl
     async with aiohttp.ClientSession() as http:
         for state in OrderState:
             order = await order_in(state, f"CP-{state.value.upper().replace('_', '')}"[:32])
+            # Staff's own notes on the order and the visit stay staff's.
+            await Order.filter(id=order.id).update(note="内部备注：只给员工看")
+            await Visit.filter(order_id=order.id).update(notes="内部回访记录")
             async with http.get(customer_page_url(order)) as resp:
                 assert resp.status == 200, state
                 html = await resp.text()

@@ -37,9 +37,12 @@ def request_row(order: Order) -> Transition | None:
 async def reschedulable(order: Order) -> Task | None:
     """The booked visit the customer may ask to move now, if any (the table's row, judged for the link)."""
     row = request_row(order)
-    if row is None or not await ORDER.may(row, None, order):
+    if row is None:
         return None
-    return await ORDER.check(row, None, order)
+    try:
+        return await ORDER.check(row, None, order)
+    except (Conflict, NotAllowed):
+        return None
 
 
 def _check_wish(wanted: date, task: Task, note: str) -> None:

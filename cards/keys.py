@@ -118,6 +118,7 @@ class CardKind(StrEnum):
     PAYMENT = "payment"  # to finance: a recorded payment waiting for 确认到账
     RELEASED = "released"  # to the factory: a new production order
     PIECE = "piece"  # one production piece and its next step
+    CUSTOMER_REQUEST = "custreq"  # to dispatchers: the customer asks to move a booked visit
 
     @classmethod
     def ready(cls, kind: TaskKind) -> CardKind:
@@ -242,3 +243,12 @@ class ConfirmPaymentKey(ButtonKey):
 
     prefix: ClassVar[str] = "cp"
     payment_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class RequestHandledKey(ButtonKey):
+    """已处理 on a customer's reschedule request: the request, and the kind of job it is about."""
+
+    prefix: ClassVar[str] = "crh"
+    request_id: int
+    kind: str  # TaskKind value

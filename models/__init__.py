@@ -3,10 +3,13 @@
 from models.approvals import Approval
 from models.audit import AuditEntry
 from models.catalog import PriceList, PriceListEntry, Product
+from models.customer_requests import CustomerRequest
 from models.enums import (
     ApprovalState,
     AttachmentCategory,
     AuditAction,
+    CustomerRequestState,
+    DayPart,
     EventKind,
     MessageState,
     OrderState,
@@ -37,9 +40,13 @@ MODEL_MODULES = [
     "models.jobs",
     "models.audit",
     "models.approvals",
+    "models.customer_requests",
 ]
 
 __all__ = [
+    "CustomerRequest",
+    "CustomerRequestState",
+    "DayPart",
     "Approval",
     "ApprovalState",
     "AuditAction",

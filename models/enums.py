@@ -289,6 +289,10 @@ class EventKind(StrEnum):
     PIECE_STARTED = "piece_started"
     PIECE_FINISHED = "piece_finished"
     PIECE_SHIPPED = "piece_shipped"
+    # The customer's own page (workflow/customer_requests.py, workflow/customer_page.py)
+    RESCHEDULE_REQUESTED = "reschedule_requested"
+    RESCHEDULE_REQUEST_HANDLED = "reschedule_req_handled"
+    CUSTOMER_LINK_REVOKED = "customer_link_revoked"
 
 
 class MessageState(StrEnum):
@@ -331,3 +335,24 @@ AUDIT_LABELS = {
     AuditAction.CUSTOMER_ERASE: "删除客户信息",
     AuditAction.RECEIVABLES_EXPORT: "导出未收清订单",
 }
+
+
+class DayPart(StrEnum):
+    """When in the day a customer would like a visit (the jobs themselves are booked by the day)."""
+
+    MORNING = "morning"
+    AFTERNOON = "afternoon"
+    ANY = "any"
+
+    @property
+    def label(self) -> str:
+        return {"morning": "上午", "afternoon": "下午", "any": "全天均可"}[self.value]
+
+
+class CustomerRequestState(StrEnum):
+    OPEN = "open"
+    HANDLED = "handled"
+
+    @property
+    def label(self) -> str:
+        return {"open": "待处理", "handled": "已处理"}[self.value]

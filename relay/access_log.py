@@ -16,7 +16,7 @@ from aiohttp.abc import AbstractAccessLogger
 
 # Query parameters whose values are credentials or signatures (WeCom OAuth, the callback, tokens).
 SECRET_PARAMS = {"code", "access_token", "token", "msg_signature", "signature", "echostr"}
-# Paths whose segment after the prefix is a credential: the customer's signing link and order page link.
+# Paths whose segment after the prefix is a credential: the customer's signing link and their order page's.
 SECRET_PATHS = re.compile(r"^(/sign/|/c/)[^/]+")
 
 

@@ -21,6 +21,8 @@ CALLBACK = "msg_signature=abc&timestamp=1&nonce=9&echostr=xyz"
         (f"/sign/{TOKEN}/files/12", "thumb=1", "/sign/***/files/12?thumb=1"),
         (f"/c/{TOKEN}", "", "/c/***"),
         (f"/c/{TOKEN}/problem", "", "/c/***/problem"),
+        (f"/c/{TOKEN}", "done=reschedule", "/c/***?done=reschedule"),
+        (f"/c/{TOKEN}/files/3", "thumb=1", "/c/***/files/3?thumb=1"),
         ("/h5/orders/LS1", "code=CODE123&state=relay", "/h5/orders/LS1?code=***&state=relay"),
         ("/wecom/callback", CALLBACK, "/wecom/callback?msg_signature=***&timestamp=1&nonce=9&echostr=***"),
         ("/h5/orders", "q=LS&state=created", "/h5/orders?q=LS&state=created"),

@@ -29,6 +29,7 @@ from cards.keys import (
     FinishTaskKey,
     PhotoCategoryKey,
     PhotosForTaskKey,
+    RequestHandledKey,
     TaskAnswerKey,
     unpack_key,
 )
@@ -37,6 +38,7 @@ from infra.timeutil import local_today
 from models import (
     Attachment,
     AttachmentCategory,
+    DayPart,
     Invoice,
     Order,
     OrderEvent,
@@ -59,6 +61,8 @@ from tests.test_permissions import FAR, STORE, at_state, member, seeded
 from workflow.aftersales import Score, record_visit
 from workflow.approval import approve_prices, reject_prices
 from workflow.changes import cancel_order, request_remeasure, undo_cancel
+from workflow.customer_page import customer_link_for, revoke_customer_page
+from workflow.customer_requests import request_reschedule
 from workflow.design import add_design, finish_design
 from workflow.errors import WorkflowError
 from workflow.finance import InvoiceInput, confirm_payment, issue_invoice, void_invoice
@@ -293,6 +297,29 @@ async def _sign(a: Staff | None, o: Order) -> object:
     return await submit_signature(token=signing_token(o), png=_ink(), ip="", user_agent="")
 
 
+@runs("share_customer_page")
+async def _share_customer_page(a: Staff | None, o: Order) -> object:
+    return await customer_link_for(actor=_staff(a), order=o)
+
+
+@runs("revoke_customer_page")
+async def _revoke_customer_page(a: Staff | None, o: Order) -> object:
+    await revoke_customer_page(actor=_staff(a), order=o)
+    return o
+
+
+for _kind in (TaskKind.MEASURE, TaskKind.INSTALL):
+
+    def _customer_request(kind: TaskKind) -> None:
+        @runs(f"request_reschedule_{kind}")
+        async def ask(a: Staff | None, o: Order) -> object:
+            task = await Task.filter(order_id=o.id, kind=kind, superseded=False).order_by("-id").first()
+            day = max(task.scheduled_date if task else local_today(), local_today()) + timedelta(days=3)
+            return await request_reschedule(order=o, kind=kind, wanted=day, part=DayPart.MORNING, note="")
+
+    _customer_request(_kind)
+
+
 @runs("visit")
 async def _visit(a: Staff | None, o: Order) -> object:
     scores = {r: Score(4) for r in ("sales", "measurer", "installer")}
@@ -449,6 +476,8 @@ def pressed(key: Any, task_kinds: dict[int, TaskKind]) -> str | None:
         return "approve"
     if isinstance(key, ConfirmPaymentKey):
         return "confirm_payment"
+    if isinstance(key, RequestHandledKey):
+        return f"reschedule_{key.kind}"  # settled by whoever may reschedule the job
     return None
 
 
@@ -507,7 +536,12 @@ async def test_matrix(world: World, state: OrderState) -> None:
             if await attempt(t, actor, order, untouched, last):
                 accepted.add(t.name)
         if actor is None:
-            assert accepted == ({"sign"} if state == OrderState.INSTALLED else set()), accepted
+            by_customer = {
+                OrderState.INSTALLED: {"sign"},
+                OrderState.MEASURE_SCHEDULED: {"request_reschedule_measure"},
+                OrderState.INSTALL_SCHEDULED: {"request_reschedule_install"},
+            }
+            assert accepted == by_customer.get(state, set()), accepted
             continue
         assert accepted == offered, (
             f"{name} at {state.value}: accepted {accepted - offered}, refused {offered - accepted}"

@@ -9,6 +9,7 @@ from models import OrderState
 from relay.app import page_headers
 from tests.support import World
 from tests.test_permissions import at_state
+from workflow.customer_link import customer_page_url
 from workflow.signing import signing_url
 
 
@@ -20,6 +21,8 @@ async def test_staff_and_customer_pages_carry_the_headers(world: World) -> None:
             (staff, f"{world.relay_url}/h5/orders/NO-SUCH"),  # a refusal page too
             (customer, signing_url(order)),
             (customer, f"{world.relay_url}/sign/forged"),
+            (customer, customer_page_url(order)),
+            (customer, f"{world.relay_url}/c/forged"),
         ):
             async with http.get(url) as resp:
                 csp = resp.headers.get("Content-Security-Policy", "")

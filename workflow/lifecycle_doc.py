@@ -12,7 +12,7 @@ from workflow.machine import Machine
 
 def _who(rule: Rule) -> str:
     if rule.scope == Scope.LINK:
-        return "客户（签字链接）"
+        return "客户（链接）"
     assert rule.role is not None
     return f"{rule.role.person}（{rule.scope.label}）"
 

@@ -13,6 +13,7 @@ from typing import Any
 from bot.outbox import enqueue_card_update, enqueue_message
 from cards.approval import ReviewFigures, approval_card, approval_result_card
 from cards.common import text_message
+from cards.customer import reschedule_request_card
 from cards.finance import payment_card
 from cards.install import install_workbench_card
 from cards.keys import CardKind, CardRef
@@ -42,6 +43,7 @@ from models import (
     Alert,
     Approval,
     ApprovalState,
+    CustomerRequest,
     Order,
     OutboxKind,
     OutboxMessage,
@@ -457,3 +459,30 @@ async def maintenance_due(to: list[str], view: OrderView, *, series: str, months
     if to:
         card = maintenance_card(to, view, series=series, months=months, history=history, links=runtime().links)
         await enqueue_message(card)
+
+
+# The customer's own page (workflow/customer_requests.py)
+
+
+async def reschedule_requested(request: CustomerRequest, order: Order, dispatchers: list[Staff]) -> None:
+    """The dispatchers over the order hear that the customer wants another day for the visit."""
+    if not dispatchers:
+        return
+    wanted = f"{request.wanted_date.isoformat()} {request.wanted_part.label}"
+    card = reschedule_request_card(
+        [d.userid for d in dispatchers],
+        await order_view(order),
+        request_id=request.id,
+        kind=request.kind,
+        booked=request.booked_date,
+        wanted=wanted,
+        note=request.note,
+        changes_path=f"/h5/orders/{order.number}/changes",
+        links=runtime().links,
+    )
+    await enqueue_message(card)
+
+
+async def reschedule_request_settled(request: CustomerRequest, label: str, *, skip: str = "") -> None:
+    """Every dispatcher's copy of the request's card says it is settled (the tapper's own is done already)."""
+    await update_everywhere(CardRef(CardKind.CUSTOMER_REQUEST, request.id), label, skip=skip)

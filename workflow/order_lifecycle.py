@@ -54,6 +54,7 @@ APPROVAL = Page("价格审核", "/approval")
 PRICES = Page("修改价格", "/prices")
 CONFIRM_PAYMENTS = Page("确认到账", "/confirm-payments")
 INVOICES = Page("开具发票", "/invoices")
+CUSTOMER_LINK = Page("客户查看链接", "/customer-page")
 
 DISPATCH_PAGES = {TaskKind.MEASURE: DISPATCH_MEASURE, TaskKind.INSTALL: DISPATCH_INSTALL}
 
@@ -151,6 +152,11 @@ INSTALL_JOB = TaskMove(TaskKind.INSTALL, OPEN)
 E = EventKind
 # The states in which an order has a contract amount and payments.
 PAID_STATES = (S.CONFIRMED, S.IN_STOCK, S.INSTALL_SCHEDULED, S.INSTALLED, S.SIGNED, S.VISITED)
+
+# Who sends the customer the link to their own page: whoever the customer deals with about the order
+# (its salesperson; after-sales once it is installed) and the managers over it, who answer when neither
+# can. Dispatchers and field staff only meet the customer for one visit.
+CUSTOMER_PAGE_PEOPLE = (own_sale(), *unit(Role.AFTER_SALES, Role.MANAGER))
 
 ORDER = Lifecycle(
     "order",
@@ -340,6 +346,19 @@ ORDER = Lifecycle(
         Transition(
             "sign", "确认签字", (Rule(None, Scope.LINK),), (S.INSTALLED,), S.SIGNED, event=E.SIGNED, stamp="signed_at"
         ),
+        # The customer asks, from their own page (workflow/customer_requests.py), to move a booked visit:
+        # the dispatchers over the order are told, and whoever may reschedule the job settles it.
+        *(
+            Transition(
+                f"request_reschedule_{flow.kind}",
+                "申请改期",
+                (Rule(None, Scope.LINK),),
+                (flow.scheduled_state,),
+                task=TaskMove(flow.kind, OPEN),
+                event=E.RESCHEDULE_REQUESTED,
+            )
+            for flow in (MEASURE, INSTALL)
+        ),
         # After-sales (回访): not reaching the customer is recorded and leaves the order where it is.
         Transition(
             "visit",
@@ -353,6 +372,25 @@ ORDER = Lifecycle(
         ),
         Transition(
             "visit_unreached", "未接通", unit(Role.AFTER_SALES), (S.INSTALLED, S.SIGNED), event=E.VISITED, page=VISIT
+        ),
+        # The customer's own page (客户查看链接, workflow/customer_page.py): who deals with the customer sends
+        # its link, at any stage (a cancelled order's page says so); a link that reached the wrong person
+        # is taken back, and every link sent before stops working.
+        Transition(
+            "share_customer_page",
+            "客户查看链接",
+            CUSTOMER_PAGE_PEOPLE,
+            tuple(OrderState),
+            page=CUSTOMER_LINK,
+        ),
+        Transition(
+            "revoke_customer_page",
+            "收回客户链接",
+            CUSTOMER_PAGE_PEOPLE,
+            tuple(OrderState),
+            event=E.CUSTOMER_LINK_REVOKED,
+            page=CUSTOMER_LINK,
+            corrects=True,
         ),
         # Changing course (调整)
         Transition(

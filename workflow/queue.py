@@ -49,9 +49,10 @@ WHILE_OWED = ORDER["record_payment"]
 # level is pending: its orders are read from the reviews waiting there, not from every open order.
 REVIEW = (ORDER["approve"], ORDER["reject"])
 # Finance's rows wait on a payment, not on the order's state: a payment 待确认 waits on 确认到账 (listed
-# per payment below); an invoice is issued when asked for, so it never waits.
+# per payment below); an invoice is issued when asked for, so it never waits. Nor does the link to the
+# customer's own page: it is sent when wanted.
 PER_PAYMENT = ORDER["confirm_payment"]
-ON_REQUEST = (ORDER["issue_invoice"],)
+ON_REQUEST = (ORDER["issue_invoice"], ORDER["share_customer_page"])
 
 # Production pieces are the piece table's: a released order waits on the factory while a piece is in a
 # state a factory row starts from, and on goods-in only once a piece can arrive (shipped, or finished).

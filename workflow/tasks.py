@@ -18,6 +18,7 @@ from models import Order, OrderEvent, Staff, Task, TaskKind, TaskState
 from models.flows import FLOWS, MEASURE, TaskFlow
 from workflow import notify
 from workflow.chat import PHOTOS, chat
+from workflow.customer_requests import settle_for_rescheduled
 from workflow.errors import Conflict, Invalid, NotAllowed, NotFound
 from workflow.lifecycle import Transition, apply, members_for
 from workflow.order_lifecycle import ORDER, job
@@ -169,6 +170,7 @@ async def reschedule_task(*, actor: Staff, task_id: int, day: date, reason: str 
         )
         await schedule_task_jobs(task, assigned=False)
         await notify.job_rescheduled(flow, task, order, old=old, day=day, reason=reason)
+        await settle_for_rescheduled(task, actor, day)  # the customer's request about it, if any
     return task
 
 

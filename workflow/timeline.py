@@ -57,6 +57,9 @@ EVENT_TEXT: dict[EventKind, str] = {
     EventKind.PIECE_STARTED: "{actor} 开始生产 {item}（{production_number}）",
     EventKind.PIECE_FINISHED: "{actor} 完工 {item}（{production_number}）",
     EventKind.PIECE_SHIPPED: "{actor} 发货 {item}（{production_number}）",
+    EventKind.RESCHEDULE_REQUESTED: "客户申请{job}改期：原定 {booked}，希望 {wanted}{note}",
+    EventKind.RESCHEDULE_REQUEST_HANDLED: "{actor} 处理客户的{job}改期申请{result}",
+    EventKind.CUSTOMER_LINK_REVOKED: "{actor} 收回客户查看链接（此前发出的链接均已失效）",
 }
 
 

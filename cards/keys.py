@@ -118,6 +118,7 @@ class CardKind(StrEnum):
     PAYMENT = "payment"  # to finance: a recorded payment waiting for 确认到账
     RELEASED = "released"  # to the factory: a new production order
     PIECE = "piece"  # one production piece and its next step
+    LEAD = "lead"  # a showroom booking (预约) with its consultant: 领单, 到店, outcomes
 
     @classmethod
     def ready(cls, kind: TaskKind) -> CardKind:
@@ -242,3 +243,12 @@ class ConfirmPaymentKey(ButtonKey):
 
     prefix: ClassVar[str] = "cp"
     payment_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class LeadStepKey(ButtonKey):
+    """Take this row of the lead lifecycle (workflow/lead_lifecycle.py) on this lead."""
+
+    prefix: ClassVar[str] = "ld"
+    lead_id: int
+    step: str

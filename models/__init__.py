@@ -8,6 +8,9 @@ from models.enums import (
     AttachmentCategory,
     AuditAction,
     EventKind,
+    LeadEventKind,
+    LeadSource,
+    LeadState,
     MessageState,
     OrderState,
     OutboxKind,
@@ -20,6 +23,7 @@ from models.enums import (
 )
 from models.finance import Invoice
 from models.jobs import Alert, Job
+from models.leads import Lead, LeadEvent
 from models.messaging import InboxMessage, OutboxMessage
 from models.orders import Attachment, Customer, Order, OrderEvent, OrderItem, Payment, Signature, Task, Visit
 from models.org import OrgUnit, Staff
@@ -37,9 +41,15 @@ MODEL_MODULES = [
     "models.jobs",
     "models.audit",
     "models.approvals",
+    "models.leads",
 ]
 
 __all__ = [
+    "Lead",
+    "LeadEvent",
+    "LeadEventKind",
+    "LeadSource",
+    "LeadState",
     "Approval",
     "ApprovalState",
     "AuditAction",

@@ -65,6 +65,12 @@ def lead_card(
             rows=rows,
             quote=note or None,
         )
+    if len(buttons) > 6:
+        # The steps done on the lead's page give way first; 更多操作 opens it.
+        buttons = [b for b in buttons if b[0] not in ON_PAGE][:5]
+        more = True
+    else:
+        more = False
     shown = []
     for name, label in buttons:
         if name == ORDER_FORM:
@@ -73,8 +79,8 @@ def lead_card(
             shown.append(url_button(label, links.oauth(lead_path(lead.number), step=name), style=2))
         else:
             shown.append(callback_button(label, LeadStepKey(lead_id=lead.id, step=name).pack()))
-    if len(shown) > 6:
-        shown = [*shown[:5], url_button("更多操作", page)]
+    if more:
+        shown.append(url_button("更多操作", page))
     return button_card(
         to,
         task_id=CardRef(CardKind.LEAD, lead.id).new_task_id(),

@@ -244,6 +244,7 @@ async def _public_page(request: web.Request, **context: Any) -> web.Response:
         honeypot=HONEYPOT,
         form=context.pop("form", {}),
         errors=context.pop("errors", {}),
+        error=context.pop("error", ""),
         **context,
     )
 

@@ -16,7 +16,7 @@ history, leads are shared out evenly (初期逻辑为平均分配).
   free again (a lead finished, paused, refused), oldest lead first.
 
 Fair under concurrency: every assignment for a store runs while holding the store's row lock (SELECT ...
-FOR UPDATE on its org_unit row, in the caller's transaction), so two leads booked at the same instant are
+FOR NO KEY UPDATE on its org_unit row, in the caller's transaction), so two leads booked at the same instant are
 assigned one after the other, the second seeing the first. SQLite has one writer and no row locks.
 """
 
@@ -101,8 +101,10 @@ async def refused_by(lead: Lead) -> set[int]:
 
 
 async def lock_store(store_id: int) -> None:
-    """Hold the store's row until the caller's transaction ends: its assignments happen one at a time."""
-    await OrgUnit.select_for_update().filter(id=store_id).values_list("id", flat=True)
+    """Hold the store's row until the caller's transaction ends: its assignments happen one at a time.
+    FOR NO KEY UPDATE: rows inserted meanwhile that refer to the store (a lead, an order) take a KEY SHARE
+    lock on it, which this does not wait for (FOR UPDATE would, and two bookings would deadlock)."""
+    await OrgUnit.select_for_update(no_key=True).get(id=store_id)
 
 
 async def fill_store(store_id: int) -> list[Lead]:

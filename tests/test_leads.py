@@ -1,0 +1,309 @@
+"""Showroom bookings (预约, seed 002): assigned by the seed's rules in order (free, fewest today, conversion;
+round-robin at first; queued when all are busy, assigned when one frees), fair when two arrive at once,
+moved by the consultant's card and the H5 pages, won into an order, booked by API and CSV, and refused
+where the table says."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import aiohttp
+
+from infra.timeutil import utcnow
+from models import Lead, LeadEvent, LeadEventKind, LeadSource, LeadState, Order, OrgUnit, Product, Role, Staff
+from tests.support import World, form_errors
+from tests.test_measure_slice import csrf
+from tests.test_permissions import member
+from workflow.admin import ensure_unit
+from workflow.errors import NotAllowed, NotFound
+from workflow.leads import LeadInput, conversion, create_lead, import_leads, lead_for, take
+from workflow.tokens import create_token
+
+STORE = "朗斯家居/华东区/上海徐汇店"  # the demo's: 顾文 (guwen) and 林悦 (linyue), 方前台 (fangqiantai)
+SOUTH = "朗斯家居/华南区/广州天河店"
+RECEPTION = "fangqiantai"
+
+
+async def book(store: OrgUnit, name: str = "客户", phone: str = "13900000000", *, by: Staff | None = None) -> Lead:
+    actor = by or await Staff.get(userid=RECEPTION)
+    return await create_lead(actor=actor, store=store, data=LeadInput(name=name, phone=phone), source=LeadSource.STAFF)
+
+
+async def holder(lead: Lead) -> str:
+    await lead.refresh_from_db()
+    if lead.consultant_id is None:
+        return ""
+    return (await Staff.get(id=lead.consultant_id)).userid
+
+
+async def test_the_seeds_rules_in_order(world: World) -> None:
+    store = await ensure_unit(SOUTH)
+    await member("nan_front", Role.RECEPTION, SOUTH)
+    front = await Staff.get(userid="nan_front")
+    a, b, c = [await member(u, Role.CONSULTANT, SOUTH) for u in ("nan_a", "nan_b", "nan_c")]
+    leads = [await book(store, f"客户{i}", f"1390000000{i}", by=front) for i in range(1, 5)]
+    # Without history: in turn (round-robin), each one's last assignment the oldest goes first.
+    assert [await holder(x) for x in leads] == ["nan_a", "nan_b", "nan_c", "nan_a"]
+    l1, l2, l3, _ = leads
+    await take(a, l1, "claim")
+    await take(b, l2, "claim")
+    # 1. Free first: a and b serve customers; c, though holding the most today, is the one free.
+    l5 = await book(store, "客户5", "13900000005", by=front)
+    l6 = await book(store, "客户6", "13900000006", by=front)
+    assert [await holder(l5), await holder(l6)] == ["nan_c", "nan_c"]
+    # Nobody free: the lead waits in the store's queue ...
+    await take(c, l3, "claim")
+    l7 = await book(store, "客户7", "13900000007", by=front)
+    assert (l7.state, l7.consultant_id) == (LeadState.NEW, None)
+    # ... and goes to the first one free again (b pauses: unclaimed, still hers, and b is free).
+    await take(b, l2, "pause")
+    assert (await holder(l7), l7.state) == ("nan_b", LeadState.ASSIGNED)
+    assert (await Lead.get(id=l2.id)).state == LeadState.ASSIGNED
+    # 2. Fewest today: c pauses too; b has 2 today, c 4; c's last assignment is older than b's, so
+    # round-robin alone would pick c: the fewer received today wins.
+    await take(c, l3, "pause")
+    l8 = await book(store, "客户8", "13900000008", by=front)
+    assert await holder(l8) == "nan_b"
+    assert (await Lead.get(id=l1.id)).consultant_id == a.id  # a still serving: never picked meanwhile
+
+
+async def test_conversion_once_there_is_history(world: World) -> None:
+    store = await ensure_unit("朗斯家居/华南区/深圳南山店")
+    front = await member("sz_front", Role.RECEPTION, "朗斯家居/华南区/深圳南山店")
+    low, high = [await member(u, Role.CONSULTANT, "朗斯家居/华南区/深圳南山店") for u in ("sz_low", "sz_high")]
+    yesterday = utcnow() - timedelta(days=1)
+
+    async def history(staff: Staff, won: int, lost: int) -> None:
+        for i in range(won + lost):
+            await Lead.create(
+                number=f"H{staff.id}-{i}-{won}-{lost}",
+                name="旧客户",
+                phone_encrypted="x",
+                phone_index="x",
+                store=store,
+                state=LeadState.WON if i < won else LeadState.NOT_WON,
+                consultant=staff,
+                assigned_at=yesterday,
+                decided_at=yesterday,
+            )
+
+    # 9 decided for low: not enough history (leads.min_history = 10): round-robin, low first by id.
+    await history(low, 2, 7)
+    await history(high, 8, 2)
+    first = await book(store, by=front)
+    assert await holder(first) == "sz_low"
+    await take(low, first, "void", reason="测试")
+    await Lead.filter(id=first.id).update(assigned_at=yesterday)  # not counted today
+    # With 10 decided each, the higher conversion rate goes first.
+    await history(low, 0, 1)
+    second = await book(store, "客户二", "13900000002", by=front)
+    assert await holder(second) == "sz_high"
+    unit = await OrgUnit.get(id=store.id)
+    stores, people = await conversion(
+        unit, (utcnow() - timedelta(days=2)).date(), (utcnow() + timedelta(days=1)).date()
+    )
+    rates = {p.name: (p.won, p.decided, p.rate_text) for p in people}
+    assert rates["sz_high"] == (8, 10, "80%") and rates["sz_low"] == (2, 10, "20%")
+    assert (stores[0].won, stores[0].decided, stores[0].rate_text) == (10, 20, "50%")
+
+
+async def test_two_leads_at_once_go_to_two_free_consultants(world: World) -> None:
+    """Each booking runs in its own transaction on its own connection; the store's row lock makes the
+    second see the first's assignment (PostgreSQL), as SQLite's one writer does."""
+    path = "朗斯家居/华南区/佛山店"
+    store = await ensure_unit(path)
+    front = await member("fs_front", Role.RECEPTION, path)
+    x, y = [await member(u, Role.CONSULTANT, path) for u in ("fs_x", "fs_y")]
+    for round_ in range(6):
+        pair = await asyncio.gather(
+            *(book(store, f"同时{round_}{i}", f"1380000{round_:02d}{i:02d}", by=front) for i in range(2))
+        )
+        holders = {await holder(p) for p in pair}
+        assert holders == {"fs_x", "fs_y"}, (round_, holders)
+        for lead in pair:  # both free and even again for the next round
+            await Lead.filter(id=lead.id).update(assigned_at=utcnow() - timedelta(days=1))
+    assert x.id != y.id
+
+
+async def test_the_consultants_card_and_the_lead_page(world: World) -> None:
+    store = await ensure_unit(STORE)
+    lead = await book(store, "周女士", "13712345678")
+    await world.settle()
+    card = world.card("guwen", "新预约待领单")
+    assert card.desc == "周女士 · 上海徐汇店" and card.fields["电话"] == "137****5678"
+    assert card.button_texts == ["领单", "到店", "未到店", "拒绝（退回）", "转给同事", "作废"]
+    refuse = next(b for b in card.buttons if b.text == "拒绝（退回）")
+    assert refuse.type == 1 and f"/h5/leads/{lead.number}" in refuse.url  # the reason is typed on the page
+    await world.tap("guwen", card, "领单")
+    assert world.card("guwen", "新预约待领单").replace_text == "已领单（服务中）"
+    serving = world.card("guwen", "正在服务")
+    assert serving.button_texts == ["到店", "已成交", "需要回访", "未到店", "暂停服务", "更多操作"]
+    await world.tap("guwen", serving, "暂停服务")
+    assert (await Lead.get(id=lead.id)).state == LeadState.ASSIGNED
+    paused = world.card("guwen", "预约已暂停，待再次领单")
+    await world.tap("guwen", paused, "领单")
+    await world.tap("guwen", world.card("guwen", "正在服务"), "到店")
+    assert (await Lead.get(id=lead.id)).state == LeadState.ARRIVED
+
+    async with world.browser_session("guwen") as http:
+        async with http.get(f"{world.relay_url}/h5/leads/{lead.number}") as resp:
+            page = await resp.text()
+            assert resp.status == 200 and "13712345678" in page  # the consultant holding it calls the customer
+        # 到店未成交 needs a reason: refused, nothing changed.
+        async with http.post(
+            f"{world.relay_url}/h5/leads/{lead.number}/step", data={"csrf": csrf(page), "step": "not_won"}
+        ) as resp:
+            assert resp.status == 400 and form_errors(await resp.text()) == "请填写原因"
+        assert (await Lead.get(id=lead.id)).state == LeadState.ARRIVED
+        # 转给 林悦: she gets the card, 顾文's is closed.
+        async with http.post(
+            f"{world.relay_url}/h5/leads/{lead.number}/step",
+            data={"csrf": csrf(page), "step": "transfer", "consultant": str((await Staff.get(userid="linyue")).id)},
+        ) as resp:
+            assert resp.status == 200
+    await world.settle()
+    assert await holder(lead) == "linyue" and (await Lead.get(id=lead.id)).state == LeadState.ASSIGNED
+    assert world.card("linyue", "同事转给你的预约").desc == "周女士 · 上海徐汇店"
+
+    # Reception overrides (改派) from the list's drop-down, back to 顾文.
+    async with world.browser_session(RECEPTION) as http:
+        async with http.get(f"{world.relay_url}/h5/leads") as resp:
+            page = await resp.text()
+            assert "137****5678" in page or "13712345678" in page
+        async with http.post(
+            f"{world.relay_url}/h5/leads/{lead.number}/step",
+            data={
+                "csrf": csrf(page),
+                "step": "reassign",
+                "back": "list",
+                "consultant": str((await Staff.get(userid="guwen")).id),
+            },
+        ) as resp:
+            assert resp.status == 200 and f"预约 {lead.number} 已更新" in await resp.text()
+    await world.settle()
+    assert await holder(lead) == "guwen"
+    assert "已由方前台改派给顾文" in world.last_text("linyue")
+    # 拒绝（退回） with its reason: back to the queue and on to the other consultant (林悦).
+    async with world.browser_session("guwen") as http:
+        async with http.get(f"{world.relay_url}/h5/leads/{lead.number}") as resp:
+            page = await resp.text()
+        async with http.post(
+            f"{world.relay_url}/h5/leads/{lead.number}/step",
+            data={"csrf": csrf(page), "step": "reject", "reason": "今天客户太多"},
+        ) as resp:
+            assert resp.status == 200
+    assert await holder(lead) == "linyue"
+    kinds = [e.kind for e in await LeadEvent.filter(lead_id=lead.id).order_by("id")]
+    assert kinds[-2:] == [LeadEventKind.REJECTED, LeadEventKind.ASSIGNED]
+    assert (await Lead.get(id=lead.id)).rejections == 1
+
+
+async def test_won_opens_the_order_form_filled_from_the_lead(world: World) -> None:
+    store = await ensure_unit(STORE)
+    k5 = await Product.get(model="K5")
+    data = LeadInput(name="吴先生", phone="13755556666", product_ids=(k5.id,))
+    lead = await create_lead(actor=await Staff.get(userid=RECEPTION), store=store, data=data, source=LeadSource.STAFF)
+    guwen = await Staff.get(userid="guwen")
+    await take(guwen, lead, "claim")
+    await take(guwen, lead, "arrive")
+    await world.settle()
+    win = next(b for b in world.card("guwen", "正在服务").buttons if b.text == "已成交")
+    assert win.type == 1 and f"/h5/orders/new?lead={lead.number}" in win.url.replace("%2F", "/")
+    async with world.browser_session("guwen") as http:
+        async with http.get(f"{world.relay_url}/h5/orders/new", params={"lead": lead.number}) as resp:
+            page = await resp.text()
+            assert resp.status == 200 and 'value="吴先生"' in page and 'value="13755556666"' in page
+            assert f'name="lead" value="{lead.number}"' in page
+        form = {
+            "csrf": csrf(page),
+            "lead": lead.number,
+            "number": "LS20261299001",
+            "customer_name": "吴先生",
+            "phone": "13755556666",
+            "address": "上海市徐汇区某路 1 号",
+            "product_id": str(k5.id),
+            "room": "主卫",
+            "quantity": "1",
+        }
+        async with http.post(f"{world.relay_url}/h5/orders/new", data=form) as resp:
+            assert resp.status == 200, form_errors(await resp.text())
+    order = await Order.get(number="LS20261299001")
+    lead = await Lead.get(id=lead.id)
+    assert (lead.state, lead.order_id, order.sales_id) == (LeadState.WON, order.id, guwen.id)
+
+
+async def test_refusals(world: World) -> None:
+    store = await ensure_unit(STORE)
+    lead = await book(store)
+    stranger = await member("far_consultant", Role.CONSULTANT, SOUTH)
+    measurer = await Staff.get(userid="sunceliang")
+    linyue = await Staff.get(userid="linyue")
+    # A consultant of another store does not find it; a role without the right is refused.
+    try:
+        await lead_for(stranger, lead.number)
+        raise AssertionError("found")
+    except NotFound as refused:
+        assert refused.message == f"没有找到预约 {lead.number}"
+    for actor, step, text in (
+        (measurer, "claim", "只有销售顾问可以这样操作"),
+        (linyue, "claim", f"预约 {lead.number} 不是分配给你的预约"),
+        (measurer, "reassign", "只有前台或管理层可以这样操作"),
+    ):
+        try:
+            await take(actor, lead, step, to=linyue)
+            raise AssertionError(step)
+        except NotAllowed as refused:
+            assert refused.message == text
+    try:
+        await book(store, by=stranger)
+        raise AssertionError("booked")
+    except NotAllowed as refused:
+        assert refused.message == "上海徐汇店 不在你负责的范围内"
+    async with world.browser_session("sunceliang") as http:
+        async with http.get(f"{world.relay_url}/h5/leads/{lead.number}") as resp:
+            assert resp.status == 404 and "没有找到预约" in await resp.text()
+
+
+async def test_the_api_books_with_a_token(world: World) -> None:
+    store = await ensure_unit(STORE)
+    writer = await create_token(actor=None, name="官网", scopes=["leads:write"])
+    reader = await create_token(actor=None, name="看板", scopes=["leads:read"])
+    url = f"{world.relay_url}/api/v1/leads"
+    async with aiohttp.ClientSession() as http:
+        body = {"store_id": store.id, "name": "网上客户", "phone": "13811112222", "products": "淋浴房"}
+        async with http.post(url, json=body, headers={"Authorization": f"Bearer {reader.secret}"}) as resp:
+            assert resp.status == 403
+        async with http.post(
+            url, json={**body, "phone": "1381111"}, headers={"Authorization": f"Bearer {writer.secret}"}
+        ) as resp:
+            assert resp.status == 400 and (await resp.json())["error"] == "手机号应为 11 位数字，以 1 开头"
+        async with http.post(url, json=body, headers={"Authorization": f"Bearer {writer.secret}"}) as resp:
+            assert resp.status == 201, await resp.text()
+            made = await resp.json()
+        assert made["phone"] == "138****2222" and made["consultant"] == "顾文" and made["state"] == "assigned"
+        async with http.get(url, headers={"Authorization": f"Bearer {reader.secret}"}) as resp:
+            assert [x["number"] for x in (await resp.json())["items"]] == [made["number"]]
+        async with http.get(f"{world.relay_url}/api/v1/openapi.json") as resp:
+            assert "/api/v1/leads" in (await resp.json())["paths"]
+    assert (await Lead.get(number=made["number"])).source == LeadSource.API
+
+
+async def test_csv_import_reports_bad_rows_by_line(world: World) -> None:
+    text = (
+        "store,name,phone,need_level,products,wanted_at\n"
+        f"{STORE},甲,13800000001,高,淋浴房,2026-12-20 14:00\n"
+        f"{STORE},,13800000002,,,\n"
+        f"{STORE},丙,1380000,,,\n"
+        "朗斯家居/华东区/不存在店,丁,13800000004,,,\n"
+        f"{STORE},戊,13800000005,,,明天\n"
+    )
+    result = await import_leads(text, actor=None)
+    assert len(result.created) == 1
+    assert result.errors == [
+        "第 3 行：请填写姓名",
+        "第 4 行：手机号应为 11 位数字，以 1 开头",
+        "第 5 行：没有门店 朗斯家居/华东区/不存在店",
+        "第 6 行：预约时间格式不正确：明天（例如 2026-12-05 14:00）",
+    ]
+    assert (await Lead.get(number=result.created[0])).source == LeadSource.CSV

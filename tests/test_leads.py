@@ -307,3 +307,26 @@ async def test_csv_import_reports_bad_rows_by_line(world: World) -> None:
         "第 6 行：预约时间格式不正确：明天（例如 2026-12-05 14:00）",
     ]
     assert (await Lead.get(number=result.created[0])).source == LeadSource.CSV
+
+
+async def test_conversion_in_the_managers_numbers(world: World) -> None:
+    store = await ensure_unit(STORE)
+    guwen, linyue = await Staff.get(userid="guwen"), await Staff.get(userid="linyue")
+    one, two, three = [await book(store, f"客户{i}", f"1390000001{i}") for i in range(3)]
+    assert [await holder(x) for x in (one, two)] == ["guwen", "linyue"]
+    for actor, lead in ((guwen, one), (linyue, two)):
+        await take(actor, lead, "claim")
+        await take(actor, lead, "arrive")
+    await take(linyue, two, "not_won", reason="价格高")
+    await Lead.filter(id=one.id).update(state=LeadState.WON, decided_at=utcnow())  # as an order makes it
+    await world.say("chendianzhang", "本月统计")
+    sent = [m for m in world.emu.bot_messages("chendianzhang") if m.msgtype == "markdown"]
+    content = sent[-1].payload["markdown"]["content"]
+    assert "预约转化（成单率 = 成交 / 已有结果）" in content
+    assert "上海徐汇店：预约 3 · 成交 1/2 · 成单率 50%" in content
+    assert "顾文：预约 2 · 成交 1/1 · 成单率 100%" in content and "林悦：预约 1 · 成交 0/1 · 成单率 0%" in content
+    async with world.browser_session("chendianzhang") as http:
+        async with http.get(f"{world.relay_url}/h5/dashboard") as resp:
+            page = await resp.text()
+    assert 'data-consultant="顾文"' in page and "100%" in page
+    assert three.id

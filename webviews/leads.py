@@ -18,7 +18,7 @@ from webviews.auth import api_staff, check_csrf, csrf_token, h5_page, over_limit
 from webviews.forms import Fields, Files, form_page, no_subject, one, products, read_form, to_int
 from webviews.render import render
 from workflow.errors import Invalid, WorkflowError
-from workflow.lead_lifecycle import LEAD, NEEDS_CONSULTANT, NEEDS_REASON
+from workflow.lead_lifecycle import LEAD, NEEDS_CONSULTANT, NEEDS_REASON, OPEN
 from workflow.leads import (
     EVENT_LABELS,
     NEED_LEVELS,
@@ -28,6 +28,7 @@ from workflow.leads import (
     history,
     lead_for,
     leads_for,
+    may_see,
     offered,
     phone_for,
     phone_hint,
@@ -152,7 +153,17 @@ async def phone_check(request: web.Request) -> web.Response:
         hint = await phone_hint(request.query.get("phone", ""))
     except Invalid as refused:
         return web.json_response({"valid": False, "message": refused.message})
-    return web.json_response({"valid": True, "message": hint.message, "name": hint.customer_name})
+    staff = api_staff(request)
+    # A booking already made with the phone: its page (with 到店 for who may record it), if theirs to see.
+    found = [x for x in hint.leads if x.state in OPEN and await may_see(staff, x)]
+    return web.json_response(
+        {
+            "valid": True,
+            "message": hint.message,
+            "name": hint.customer_name,
+            "leads": [{"number": x.number, "state": x.state.label, "url": f"/h5/leads/{x.number}"} for x in found],
+        }
+    )
 
 
 # One lead

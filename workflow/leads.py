@@ -13,6 +13,7 @@ from datetime import date, datetime, time
 
 from tortoise.transactions import in_transaction
 
+from cards.views import ConversionLine
 from infra.runtime import runtime
 from infra.security import is_mobile, mask_phone, normalize_phone
 from infra.timeutil import fmt_time, local_moment, utcnow
@@ -383,23 +384,7 @@ EVENT_LABELS = {
 # Conversion
 
 
-@dataclass(frozen=True)
-class Conversion:
-    name: str  # the consultant's, or the store's
-    received: int  # leads assigned to them (a store: booked there) in the period
-    won: int
-    decided: int  # won or 到店未成交
-
-    @property
-    def rate(self) -> float | None:
-        return self.won / self.decided if self.decided else None
-
-    @property
-    def rate_text(self) -> str:
-        return f"{self.rate:.0%}" if self.rate is not None else "—"
-
-
-async def conversion(unit: OrgUnit, start: date, end: date) -> tuple[list[Conversion], list[Conversion]]:
+async def conversion(unit: OrgUnit, start: date, end: date) -> tuple[list[ConversionLine], list[ConversionLine]]:
     """Per store and per consultant, over [start, end): leads received (booked in the period; a
     consultant's: those they hold), won, and the conversion rate won / decided (won or 到店未成交, decided in
     the period)."""
@@ -415,11 +400,11 @@ async def conversion(unit: OrgUnit, start: date, end: date) -> tuple[list[Conver
     stores = {u.id: u.name for u in await OrgUnit.filter(id__in=list(store_ids))}
     people = {s.id: s.name for s in await Staff.filter(id__in=list(staff_ids))}
 
-    def rows(key: int, names: dict[int, str]) -> list[Conversion]:
+    def rows(key: int, names: dict[int, str]) -> list[ConversionLine]:
         result = []
         for ident, name in sorted(names.items(), key=lambda x: x[1]):
             result.append(
-                Conversion(
+                ConversionLine(
                     name=name,
                     received=sum(1 for b in booked if b[key] == ident),
                     won=sum(1 for o in outcomes if o[key] == ident and o[2] == LeadState.WON),

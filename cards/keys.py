@@ -119,6 +119,7 @@ class CardKind(StrEnum):
     RELEASED = "released"  # to the factory: a new production order
     PIECE = "piece"  # one production piece and its next step
     LEAD = "lead"  # a showroom booking (预约) with its consultant: 领单, 到店, outcomes
+    LEADS_LIST = "leadlist"  # 预约 in chat: the link to the leads page
 
     @classmethod
     def ready(cls, kind: TaskKind) -> CardKind:

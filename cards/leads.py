@@ -91,3 +91,16 @@ def lead_card(
         url=page,
         quote=note or None,
     )
+
+
+def leads_card(userid: str, staff_id: int, *, links: Links) -> dict[str, Any]:
+    """预约 in chat: the leads page (the list, 登记预约)."""
+    url = links.oauth("/h5/leads")
+    return text_notice(
+        userid,
+        task_id=CardRef(CardKind.LEADS_LIST, staff_id).new_task_id(),
+        title="预约",
+        desc="登记预约、查看与处理预约",
+        url=url,
+        jumps=[("打开预约列表", url), ("登记预约", links.oauth("/h5/leads/new"))],
+    )

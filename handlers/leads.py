@@ -3,7 +3,10 @@ reason); the rows that need a reason or a colleague open the lead's page instead
 
 from __future__ import annotations
 
+import re
+
 from cards.keys import LeadStepKey
+from cards.leads import leads_card
 from handlers.router import Ctx, Router
 from models import Lead
 from workflow.errors import NotFound
@@ -20,3 +23,8 @@ async def lead_step(ctx: Ctx, key: LeadStepKey) -> None:
         raise NotFound("这个预约不存在")
     lead = await take(ctx.staff, lead, key.step)
     await ctx.mark_card(f"已{LEAD[key.step].label}（{lead.state.label}）")
+
+
+@router.text(r"^预约$|^我的预约$|^登记预约$")
+async def leads_link(ctx: Ctx, match: re.Match[str]) -> None:
+    await ctx.send(leads_card(ctx.staff.userid, ctx.staff.id, links=ctx.links))

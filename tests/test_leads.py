@@ -330,3 +330,28 @@ async def test_conversion_in_the_managers_numbers(world: World) -> None:
             page = await resp.text()
     assert 'data-consultant="顾文"' in page and "100%" in page
     assert three.id
+
+
+async def test_reception_uploads_a_csv_on_the_leads_page(world: World) -> None:
+    text = f"store,name,phone\n{STORE},甲,13800000001\n{STORE},乙,12345\n{SOUTH},丙,13800000003\n"
+    async with world.browser_session(RECEPTION) as http:
+        async with http.get(f"{world.relay_url}/h5/leads") as resp:
+            page = await resp.text()
+            assert "/h5/book/" in page  # the store's public page, to share
+        form = aiohttp.FormData()
+        form.add_field("csrf", csrf(page))
+        form.add_field("file", text.encode(), filename="leads.csv", content_type="text/csv")
+        async with http.post(f"{world.relay_url}/h5/leads/import", data=form) as resp:
+            page = await resp.text()
+    assert resp.status == 200 and "新增预约 1 个，2 行未导入" in page
+    assert "第 3 行：手机号应为 11 位数字，以 1 开头" in page
+    assert "第 4 行：没有门店 朗斯家居/华南区/广州天河店" in page or "第 4 行：广州天河店 不在你负责的范围内" in page
+    assert await Lead.filter(source=LeadSource.CSV).count() == 1
+
+
+async def test_help_and_the_leads_card_in_chat(world: World) -> None:
+    await world.say(RECEPTION, "帮助")
+    jumps = [j["title"] for j in world.card(RECEPTION, "接力 · 可以这样和我说").card["jump_list"]]
+    assert jumps[:2] == ["我的待办", "预约"]
+    await world.say("guwen", "预约")
+    assert world.card("guwen", "预约").card["card_action"]["url"].split("?")[0].endswith("/h5/leads")

@@ -26,6 +26,7 @@ from workflow.leads import (
     colleagues,
     create_lead,
     history,
+    import_leads,
     lead_for,
     leads_for,
     may_see,
@@ -93,6 +94,8 @@ async def leads_page(request: web.Request) -> web.Response:
         csrf=csrf_token(staff),
         may_book=await _may_book(staff),
         notice=request.query.get("done", ""),
+        # Each store's public booking page, to share (a QR code in the showroom, the website).
+        public=[(s.name, f"/h5/book/{s.id}") for s in await stores_for(staff)] if await _may_book(staff) else [],
     )
 
 
@@ -102,6 +105,29 @@ async def _may_book(staff: Staff) -> bool:
     except WorkflowError:
         return False
     return True
+
+
+# A CSV file of bookings (the same columns as `relay leads import`)
+
+
+@routes.post("/h5/leads/import")
+@h5_page
+async def import_page(request: web.Request) -> web.Response:
+    staff = api_staff(request)
+    try:
+        form, files = await read_form(request)
+        check_csrf(request, staff, one(form, "csrf"))
+        upload = next((data for name, _, data in files if name == "file"), None)
+        if upload is None:
+            raise Invalid("请选择 CSV 文件", "file")
+        try:
+            text = upload.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise Invalid("文件应为 UTF-8 编码的 CSV（Excel 另存为“CSV UTF-8”）", "file") from None
+        result = await import_leads(text, actor=staff)
+    except UserError as refused:
+        return render(request, "message.html", title="无法导入", message=refused.message, status=refused.status)
+    return render(request, "lead_import.html", created=result.created, errors=result.errors)
 
 
 # Booking by staff

@@ -161,6 +161,7 @@ class LeadState(StrEnum):
     ASSIGNED = "assigned"  # with a consultant, not yet claimed (or paused)
     CLAIMED = "claimed"  # the consultant is serving the customer
     ARRIVED = "arrived"  # the customer is in the store
+    PAUSED = "paused"  # 暂停服务: unclaimed again, still the consultant's, to be claimed again
     FOLLOW_UP = "follow_up"  # to be called back
     WON = "won"  # became an order
     NOT_WON = "not_won"
@@ -177,6 +178,7 @@ LEAD_STATE_LABELS = {
     LeadState.ASSIGNED: "待领单",
     LeadState.CLAIMED: "服务中",
     LeadState.ARRIVED: "已到店",
+    LeadState.PAUSED: "已暂停",
     LeadState.FOLLOW_UP: "需要回访",
     LeadState.WON: "已成交",
     LeadState.NOT_WON: "到店未成交",

@@ -38,34 +38,46 @@ async def holder(lead: Lead) -> str:
 
 
 async def test_the_seeds_rules_in_order(world: World) -> None:
+    """Busy: a consultant with a customer (claimed, arrived) or one waiting for their 领单 (assigned)."""
     store = await ensure_unit(SOUTH)
-    await member("nan_front", Role.RECEPTION, SOUTH)
-    front = await Staff.get(userid="nan_front")
+    front = await member("nan_front", Role.RECEPTION, SOUTH)
     a, b, c = [await member(u, Role.CONSULTANT, SOUTH) for u in ("nan_a", "nan_b", "nan_c")]
-    leads = [await book(store, f"客户{i}", f"1390000000{i}", by=front) for i in range(1, 5)]
-    # Without history: in turn (round-robin), each one's last assignment the oldest goes first.
-    assert [await holder(x) for x in leads] == ["nan_a", "nan_b", "nan_c", "nan_a"]
-    l1, l2, l3, _ = leads
-    await take(a, l1, "claim")
+
+    async def booked(i: int) -> Lead:
+        return await book(store, f"客户{i}", f"139000000{i:02d}", by=front)
+
+    # Without history: in turn (round-robin). Each one then waits for their 领单: busy.
+    l1, l2, l3 = [await booked(i) for i in (1, 2, 3)]
+    assert [await holder(x) for x in (l1, l2, l3)] == ["nan_a", "nan_b", "nan_c"]
+    # Nobody free: the booking waits in the store's queue ...
+    l4 = await booked(4)
+    assert (l4.state, l4.consultant_id) == (LeadState.NEW, None)
+    # ... and goes to the first one free again: b pauses her customer (unclaimed, still hers; b is free).
     await take(b, l2, "claim")
-    # 1. Free first: a and b serve customers; c, though holding the most today, is the one free.
-    l5 = await book(store, "客户5", "13900000005", by=front)
-    l6 = await book(store, "客户6", "13900000006", by=front)
-    assert [await holder(l5), await holder(l6)] == ["nan_c", "nan_c"]
-    # Nobody free: the lead waits in the store's queue ...
-    await take(c, l3, "claim")
-    l7 = await book(store, "客户7", "13900000007", by=front)
-    assert (l7.state, l7.consultant_id) == (LeadState.NEW, None)
-    # ... and goes to the first one free again (b pauses: unclaimed, still hers, and b is free).
     await take(b, l2, "pause")
-    assert (await holder(l7), l7.state) == ("nan_b", LeadState.ASSIGNED)
-    assert (await Lead.get(id=l2.id)).state == LeadState.ASSIGNED
-    # 2. Fewest today: c pauses too; b has 2 today, c 4; c's last assignment is older than b's, so
-    # round-robin alone would pick c: the fewer received today wins.
-    await take(c, l3, "pause")
-    l8 = await book(store, "客户8", "13900000008", by=front)
-    assert await holder(l8) == "nan_b"
-    assert (await Lead.get(id=l1.id)).consultant_id == a.id  # a still serving: never picked meanwhile
+    assert (await holder(l4), (await Lead.get(id=l4.id)).state) == ("nan_b", LeadState.ASSIGNED)
+    assert (await Lead.get(id=l2.id)).state == LeadState.PAUSED
+    # 1. Free first: b pauses again; she has received 2 today, a and c 1, but they are busy.
+    await take(b, l4, "claim")
+    await take(b, l4, "pause")
+    l5 = await booked(5)
+    assert await holder(l5) == "nan_b"
+    # 2. Fewest today: a finishes (未到店), c's booking is cancelled, and reception gives b's l5 to a (改派:
+    # received today, not an automatic assignment), who pauses it. Free: a (2 today, last assigned l1, the
+    # oldest), b (2, l5), c (1, l3). Round-robin alone would pick a; the fewest received today is c.
+    await take(a, l1, "claim")
+    await take(a, l1, "no_show")
+    await take(c, l3, "void", reason="重复预约")
+    await take(front, l5, "reassign", to=a)
+    await take(a, l5, "claim")
+    await take(a, l5, "pause")
+    l6 = await booked(6)
+    assert await holder(l6) == "nan_c"
+    # 3. Between equals, in turn: c pauses too; each has 2 today; a's last assignment is the oldest.
+    await take(c, l6, "claim")
+    await take(c, l6, "pause")
+    l7 = await booked(7)
+    assert await holder(l7) == "nan_a"
 
 
 async def test_conversion_once_there_is_history(world: World) -> None:
@@ -122,7 +134,7 @@ async def test_two_leads_at_once_go_to_two_free_consultants(world: World) -> Non
         holders = {await holder(p) for p in pair}
         assert holders == {"fs_x", "fs_y"}, (round_, holders)
         for lead in pair:  # both free and even again for the next round
-            await Lead.filter(id=lead.id).update(assigned_at=utcnow() - timedelta(days=1))
+            await Lead.filter(id=lead.id).update(state=LeadState.VOID, assigned_at=utcnow() - timedelta(days=1))
     assert x.id != y.id
 
 
@@ -140,7 +152,7 @@ async def test_the_consultants_card_and_the_lead_page(world: World) -> None:
     serving = world.card("guwen", "正在服务")
     assert serving.button_texts == ["到店", "已成交", "需要回访", "未到店", "暂停服务", "更多操作"]
     await world.tap("guwen", serving, "暂停服务")
-    assert (await Lead.get(id=lead.id)).state == LeadState.ASSIGNED
+    assert (await Lead.get(id=lead.id)).state == LeadState.PAUSED
     paused = world.card("guwen", "预约已暂停，待再次领单")
     await world.tap("guwen", paused, "领单")
     await world.tap("guwen", world.card("guwen", "正在服务"), "到店")
@@ -313,18 +325,19 @@ async def test_conversion_in_the_managers_numbers(world: World) -> None:
     store = await ensure_unit(STORE)
     guwen, linyue = await Staff.get(userid="guwen"), await Staff.get(userid="linyue")
     one, two, three = [await book(store, f"客户{i}", f"1390000001{i}") for i in range(3)]
-    assert [await holder(x) for x in (one, two)] == ["guwen", "linyue"]
+    assert [await holder(x) for x in (one, two, three)] == ["guwen", "linyue", ""]  # the third waits
     for actor, lead in ((guwen, one), (linyue, two)):
         await take(actor, lead, "claim")
         await take(actor, lead, "arrive")
     await take(linyue, two, "not_won", reason="价格高")
+    assert await holder(three) == "linyue"  # free again: the queued one is hers
     await Lead.filter(id=one.id).update(state=LeadState.WON, decided_at=utcnow())  # as an order makes it
     await world.say("chendianzhang", "本月统计")
     sent = [m for m in world.emu.bot_messages("chendianzhang") if m.msgtype == "markdown"]
     content = sent[-1].payload["markdown"]["content"]
     assert "预约转化（成单率 = 成交 / 已有结果）" in content
     assert "上海徐汇店：预约 3 · 成交 1/2 · 成单率 50%" in content
-    assert "顾文：预约 2 · 成交 1/1 · 成单率 100%" in content and "林悦：预约 1 · 成交 0/1 · 成单率 0%" in content
+    assert "顾文：预约 1 · 成交 1/1 · 成单率 100%" in content and "林悦：预约 2 · 成交 0/1 · 成单率 0%" in content
     async with world.browser_session("chendianzhang") as http:
         async with http.get(f"{world.relay_url}/h5/dashboard") as resp:
             page = await resp.text()

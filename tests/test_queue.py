@@ -60,11 +60,11 @@ DEMO_QUEUES = {
         ("LS20261121", "预警：生产延期"),
     ],
 }
-# The demo's showroom bookings (relay/demo_leads.py): 顾文's customer waiting for 领单 and the one he
-# serves, 林悦's customer in the store (next: 已成交). Numbers are Y<yymm>-<id>.
+# The demo's showroom bookings (relay/demo_leads.py): the customer 顾文 serves (next: 到店), the one
+# waiting for 林悦's 领单. Numbers are Y<yymm>-<id>.
 LEADS = f"Y{utcnow():%y%m}-"
-DEMO_QUEUES["guwen"] = [(f"{LEADS}0001", "领单"), (f"{LEADS}0003", "到店")]
-DEMO_QUEUES["linyue"] = [(f"{LEADS}0002", "已成交")]
+DEMO_QUEUES["guwen"] = [(f"{LEADS}0001", "到店")]
+DEMO_QUEUES["linyue"] = [(f"{LEADS}0002", "领单")]
 NOTHING_WAITING = ("lixiaoshou", "zhouceliang", "wuceliang", "fangqiantai")
 
 # Where each step is taken.

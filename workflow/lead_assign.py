@@ -6,8 +6,10 @@ history, leads are shared out evenly (初期逻辑为平均分配).
 
 - The candidates are the active members with the consultant role of the lead's store, less those who
   refused (退回) this lead already.
-- Free: holding no lead in a serving state (claimed or arrived: the consultant is with a customer). A
-  lead assigned and not yet claimed does not make its consultant busy; it counts as received today.
+- Free: holding no lead in a busy state: claimed or arrived (the consultant is with a customer) or
+  assigned (a customer is waiting for them to 领单). A paused lead (暂停服务) or one to call back does not
+  keep them busy: pausing frees a consultant for the queue. So a freed consultant takes one queued lead,
+  not the whole queue, and two bookings at once never both go to one consultant while another is free.
 - Received today: the leads a consultant holds that went to them today (local day).
 - Conversion rate: won / decided, decided being won or not won (到店未成交): the customers they served to
   an end. It ranks only once every candidate left has `leads.min_history` decided leads; until then, and
@@ -30,7 +32,7 @@ from infra.runtime import runtime
 from infra.timeutil import local_moment, local_today, utcnow
 from models import Lead, LeadEvent, LeadEventKind, LeadState, OrgUnit, Role, Staff
 from workflow import notify
-from workflow.lead_lifecycle import DECIDED, LEAD, SERVING
+from workflow.lead_lifecycle import BUSY, DECIDED, LEAD
 
 ASSIGN = LEAD["assign"]
 
@@ -40,7 +42,7 @@ class Standing:
     """What a consultant is ranked on, at the moment of assigning."""
 
     staff: Staff
-    serving: int
+    busy: int
     today: int
     won: int
     decided: int
@@ -62,8 +64,8 @@ async def standings(store_id: int) -> list[Standing]:
     ids = [m.id for m in members]
     if not ids:
         return []
-    serving = Counter(
-        await Lead.filter(consultant_id__in=ids, state__in=list(SERVING)).values_list("consultant_id", flat=True)
+    busy = Counter(
+        await Lead.filter(consultant_id__in=ids, state__in=list(BUSY)).values_list("consultant_id", flat=True)
     )
     start = local_moment(local_today())
     today = Counter(
@@ -78,13 +80,13 @@ async def standings(store_id: int) -> list[Standing]:
     ):
         if staff_id not in last or at > last[staff_id]:
             last[staff_id] = at
-    return [Standing(m, serving[m.id], today[m.id], won[m.id], decided[m.id], last.get(m.id)) for m in members]
+    return [Standing(m, busy[m.id], today[m.id], won[m.id], decided[m.id], last.get(m.id)) for m in members]
 
 
 def rank(candidates: list[Standing], *, min_history: int) -> Standing | None:
     """The consultant the seed's rules pick among these: free, then fewest today, then conversion (once
     each has the history), then round-robin (the longest since their last assignment; never first)."""
-    free = [c for c in candidates if not c.serving]
+    free = [c for c in candidates if not c.busy]
     if not free:
         return None
     fewest = min(c.today for c in free)
@@ -121,7 +123,7 @@ async def fill_store(store_id: int) -> list[Lead]:
         refused = await refused_by(lead)
         pick = rank([s for s in ranked if s.staff.id not in refused], min_history=min_history)
         if pick is None:
-            if not any(not s.serving for s in ranked):
+            if not any(not s.busy for s in ranked):
                 break  # nobody free: the rest wait too
             continue  # the free ones refused this lead: it waits for another (or a manager's 改派)
         await give(lead, pick.staff, kind=LeadEventKind.ASSIGNED, actor=None)

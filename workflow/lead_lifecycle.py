@@ -27,9 +27,11 @@ L = LeadState
 # What a service token's scope lets its caller do, as the role a member would need.
 TOKEN_ROLES = {"leads:write": Role.RECEPTION}
 
-# The states a lead is with a consultant in; serving: the consultant is busy with the customer.
-HELD = (L.ASSIGNED, L.CLAIMED, L.ARRIVED, L.FOLLOW_UP)
+# The states a lead is with a consultant in; serving: the consultant is with the customer; busy: serving,
+# or a customer waiting for them to claim (a paused lead or one to call back does not keep them busy).
+HELD = (L.ASSIGNED, L.CLAIMED, L.ARRIVED, L.PAUSED, L.FOLLOW_UP)
 SERVING = (L.CLAIMED, L.ARRIVED)
+BUSY = (L.ASSIGNED, *SERVING)
 OPEN = (L.NEW, *HELD)
 # Outcomes that say whether the customer bought: the conversion rate is won / decided.
 DECIDED = (L.WON, L.NOT_WON)
@@ -89,9 +91,11 @@ LEAD = LeadLifecycle(
         Step("book", "登记预约", BOOKERS, (), L.NEW, LeadEventKind.CREATED, automatic=True),
         # Relay's own: a queued lead to the free consultant the rules rank first.
         Step("assign", "自动分配", FRONT, (L.NEW,), L.ASSIGNED, LeadEventKind.ASSIGNED, automatic=True),
-        Step("claim", "领单", (CONSULTANT,), (L.ASSIGNED, L.FOLLOW_UP), L.CLAIMED, LeadEventKind.CLAIMED),
+        Step("claim", "领单", (CONSULTANT,), (L.ASSIGNED, L.PAUSED, L.FOLLOW_UP), L.CLAIMED, LeadEventKind.CLAIMED),
         # Reception records the customer in the store (the seed's 到店 beside a found booking).
-        Step("arrive", "到店", (CONSULTANT, *FRONT), (L.ASSIGNED, L.CLAIMED), L.ARRIVED, LeadEventKind.ARRIVED),
+        Step(
+            "arrive", "到店", (CONSULTANT, *FRONT), (L.ASSIGNED, L.CLAIMED, L.PAUSED), L.ARRIVED, LeadEventKind.ARRIVED
+        ),
         Step("win", "已成交", (CONSULTANT,), (L.CLAIMED, L.ARRIVED), L.WON, LeadEventKind.WON),
         Step("not_won", "到店未成交", (CONSULTANT,), (L.ARRIVED,), L.NOT_WON, LeadEventKind.NOT_WON),
         Step("follow_up", "需要回访", (CONSULTANT,), (L.CLAIMED, L.ARRIVED), L.FOLLOW_UP, LeadEventKind.FOLLOW_UP),
@@ -99,14 +103,14 @@ LEAD = LeadLifecycle(
             "no_show",
             "未到店",
             (CONSULTANT, *FRONT),
-            (L.ASSIGNED, L.CLAIMED, L.FOLLOW_UP),
+            (L.ASSIGNED, L.CLAIMED, L.PAUSED, L.FOLLOW_UP),
             L.NO_SHOW,
             LeadEventKind.NO_SHOW,
         ),
         # Handing on: back to the queue with a reason, to a colleague, or paused (unclaimed, still theirs).
         Step("reject", "拒绝（退回）", (CONSULTANT,), (L.ASSIGNED,), L.NEW, LeadEventKind.REJECTED),
         Step("transfer", "转给同事", (CONSULTANT,), HELD, L.ASSIGNED, LeadEventKind.TRANSFERRED),
-        Step("pause", "暂停服务", (CONSULTANT,), SERVING, L.ASSIGNED, LeadEventKind.PAUSED),
+        Step("pause", "暂停服务", (CONSULTANT,), SERVING, L.PAUSED, LeadEventKind.PAUSED),
         Step("void", "作废", (CONSULTANT, *FRONT), OPEN, L.VOID, LeadEventKind.VOIDED),
         # Reception's or the store manager's override (改派): to the consultant picked from the drop-down.
         Step("reassign", "改派", FRONT, OPEN, L.ASSIGNED, LeadEventKind.REASSIGNED, corrects=True),

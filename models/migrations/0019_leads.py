@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
                 ('wanted_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('note', fields.CharField(default='', max_length=500)),
                 ('source', fields.CharEnumField(default=LeadSource.STAFF, description='STAFF: staff\nPUBLIC: public\nAPI: api\nCSV: csv', enum_type=LeadSource, max_length=16)),
-                ('state', fields.CharEnumField(default=LeadState.NEW, description='NEW: new\nASSIGNED: assigned\nCLAIMED: claimed\nARRIVED: arrived\nFOLLOW_UP: follow_up\nWON: won\nNOT_WON: not_won\nNO_SHOW: no_show\nVOID: void', enum_type=LeadState, max_length=16)),
+                ('state', fields.CharEnumField(default=LeadState.NEW, description='NEW: new\nASSIGNED: assigned\nCLAIMED: claimed\nARRIVED: arrived\nPAUSED: paused\nFOLLOW_UP: follow_up\nWON: won\nNOT_WON: not_won\nNO_SHOW: no_show\nVOID: void', enum_type=LeadState, max_length=16)),
                 ('state_since', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('consultant', fields.ForeignKeyField('models.Staff', source_field='consultant_id', null=True, db_constraint=True, to_field='id', related_name='leads', on_delete=OnDelete.SET_NULL)),
                 ('assigned_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),

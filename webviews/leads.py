@@ -174,7 +174,9 @@ form_page(routes, "/h5/leads/new", _new_page, _create, no_subject)
 @h5_page
 async def phone_check(request: web.Request) -> web.Response:
     """The seed's 号码重复提示: orders and bookings already made with the phone, and the customer's name
-    to fill the form with in one tap."""
+    to fill the form with in one tap. For those who book only."""
+    if not await _may_book(api_staff(request)):
+        return web.json_response({"valid": False, "message": "只有前台、销售顾问或管理层可以登记预约"}, status=403)
     try:
         hint = await phone_hint(request.query.get("phone", ""))
     except Invalid as refused:

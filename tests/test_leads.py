@@ -6,18 +6,18 @@ where the table says."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import time, timedelta
 
 import aiohttp
 
-from infra.timeutil import utcnow
+from infra.timeutil import local_moment, local_today, utcnow
 from models import Lead, LeadEvent, LeadEventKind, LeadSource, LeadState, Order, OrgUnit, Product, Role, Staff
 from tests.support import World, form_errors
 from tests.test_measure_slice import csrf
 from tests.test_permissions import member
 from workflow.admin import ensure_unit
 from workflow.errors import NotAllowed, NotFound
-from workflow.leads import LeadInput, conversion, create_lead, import_leads, lead_for, take
+from workflow.leads import LeadInput, booking_sms_params, conversion, create_lead, import_leads, lead_for, take
 from workflow.tokens import create_token
 
 STORE = "朗斯家居/华东区/上海徐汇店"  # the demo's: 顾文 (guwen) and 林悦 (linyue), 方前台 (fangqiantai)
@@ -368,3 +368,20 @@ async def test_help_and_the_leads_card_in_chat(world: World) -> None:
     assert jumps[:2] == ["我的待办", "预约"]
     await world.say("guwen", "预约")
     assert world.card("guwen", "预约").card["card_action"]["url"].split("?")[0].endswith("/h5/leads")
+
+
+async def test_the_booking_sms_says_the_number_and_the_stores_address(world: World) -> None:
+    """What the SMS (template "booking") will carry once the SMS queue is merged in."""
+    store = await ensure_unit(STORE)
+    await OrgUnit.filter(id=store.id).update(address="上海市徐汇区漕溪北路 88 号")
+    store = await OrgUnit.get(id=store.id)
+    when = local_moment(local_today() + timedelta(days=1), time(14, 30))
+    data = LeadInput(name="钱女士", phone="13912345678", wanted_at=when)
+    lead = await create_lead(actor=await Staff.get(userid=RECEPTION), store=store, data=data, source=LeadSource.STAFF)
+    assert booking_sms_params(lead, store) == {
+        "name": "钱女士",
+        "number": lead.number,
+        "store": "上海徐汇店",
+        "address": "上海市徐汇区漕溪北路 88 号",
+        "time": f"{local_today() + timedelta(days=1):%m-%d} 14:30",
+    }

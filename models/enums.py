@@ -382,6 +382,7 @@ class AuditAction(StrEnum):
     CUSTOMER_EXPORT = "customer_export"
     CUSTOMER_ERASE = "customer_erase"
     RECEIVABLES_EXPORT = "receivables_export"
+    LEAD_VIEW = "lead_view"  # a showroom booking's page (预约), its phone shown in full or masked
 
     @property
     def label(self) -> str:
@@ -398,4 +399,5 @@ AUDIT_LABELS = {
     AuditAction.CUSTOMER_EXPORT: "导出客户数据",
     AuditAction.CUSTOMER_ERASE: "删除客户信息",
     AuditAction.RECEIVABLES_EXPORT: "导出未收清订单",
+    AuditAction.LEAD_VIEW: "查看预约",
 }

@@ -11,7 +11,20 @@ from datetime import time, timedelta
 import aiohttp
 
 from infra.timeutil import local_moment, local_today, utcnow
-from models import Lead, LeadEvent, LeadEventKind, LeadSource, LeadState, Order, OrgUnit, Product, Role, Staff
+from models import (
+    AuditAction,
+    AuditEntry,
+    Lead,
+    LeadEvent,
+    LeadEventKind,
+    LeadSource,
+    LeadState,
+    Order,
+    OrgUnit,
+    Product,
+    Role,
+    Staff,
+)
 from tests.support import World, form_errors
 from tests.test_measure_slice import csrf
 from tests.test_permissions import member
@@ -162,6 +175,8 @@ async def test_the_consultants_card_and_the_lead_page(world: World) -> None:
         async with http.get(f"{world.relay_url}/h5/leads/{lead.number}") as resp:
             page = await resp.text()
             assert resp.status == 200 and "13712345678" in page  # the consultant holding it calls the customer
+        seen = await AuditEntry.filter(action=AuditAction.LEAD_VIEW).order_by("-id").first()
+        assert seen is not None and seen.detail == {"lead": lead.number, "phone": "full"}
         # 到店未成交 needs a reason: refused, nothing changed.
         async with http.post(
             f"{world.relay_url}/h5/leads/{lead.number}/step", data={"csrf": csrf(page), "step": "not_won"}

@@ -13,10 +13,11 @@ from aiohttp import web
 
 from infra.errors import UserError
 from infra.timeutil import fmt_time, local_moment
-from models import LeadSource, Staff
+from models import AuditAction, LeadSource, Staff
 from webviews.auth import api_staff, check_csrf, csrf_token, h5_page, over_limit
 from webviews.forms import Fields, Files, form_page, no_subject, one, products, read_form, to_int
 from webviews.render import render
+from workflow import audit
 from workflow.errors import Invalid, WorkflowError
 from workflow.lead_lifecycle import LEAD, NEEDS_CONSULTANT, NEEDS_REASON, OPEN
 from workflow.leads import (
@@ -211,12 +212,21 @@ async def _lead_page(request: web.Request, *, error: str = "", status: int = 200
         return render(request, "message.html", title="预约不存在", message=refused.message, status=refused.status)
     steps = await offered(staff, lead)
     consultant = await Staff.get_or_none(id=lead.consultant_id) if lead.consultant_id else None
+    phone = await phone_for(staff, lead)
+    # Who opened a booking, and whether its phone was shown in full: the booking by number, no personal data.
+    await audit.record(
+        AuditAction.LEAD_VIEW,
+        actor=staff,
+        ip=request.remote or "",
+        lead=lead.number,
+        phone="masked" if "*" in phone else "full",
+    )
     return render(
         request,
         "lead.html",
         status=status,
         lead=lead,
-        phone=await phone_for(staff, lead),
+        phone=phone,
         consultant=consultant,
         wanted=fmt_time(lead.wanted_at) if lead.wanted_at else "",
         steps=steps,

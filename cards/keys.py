@@ -119,6 +119,8 @@ class CardKind(StrEnum):
     RELEASED = "released"  # to the factory: a new production order
     PIECE = "piece"  # one production piece and its next step
     CUSTOMER_REQUEST = "custreq"  # to dispatchers: the customer asks to move a booked visit
+    LEAD = "lead"  # a showroom booking (预约) with its consultant: 领单, 到店, outcomes
+    LEADS_LIST = "leadlist"  # 预约 in chat: the link to the leads page
 
     @classmethod
     def ready(cls, kind: TaskKind) -> CardKind:
@@ -252,3 +254,12 @@ class RequestHandledKey(ButtonKey):
     prefix: ClassVar[str] = "crh"
     request_id: int
     kind: str  # TaskKind value
+
+
+@dataclasses.dataclass(frozen=True)
+class LeadStepKey(ButtonKey):
+    """Take this row of the lead lifecycle (workflow/lead_lifecycle.py) on this lead."""
+
+    prefix: ClassVar[str] = "ld"
+    lead_id: int
+    step: str

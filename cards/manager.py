@@ -160,6 +160,10 @@ def stats_message(to: str, stats: Stats) -> dict[str, Any]:
         below = "、".join(f"{name} {score:.1f}（{n} 次评分）" for name, score, n in stats.lowest)
         lines.append(f"低于本期平均：{below}")
     sections.append(StatsLines("客户评分", lines))
+    if stats.lead_stores or stats.lead_people:
+        # 成单率 = 成交 / (成交 + 到店未成交), of the bookings decided in the period.
+        conversion = [c.line for c in stats.lead_stores] + [c.line for c in stats.lead_people]
+        sections.append(StatsLines("预约转化（成单率 = 成交 / 已有结果）", at_most(conversion, UNITS_SHOWN)))
     return stats_markdown(to, f"{stats.unit.name} · {stats.period.label}", sections)
 
 

@@ -63,6 +63,8 @@ COMMANDS = {
     Role.MANAGER: "今日统计 / 本周统计 / 本月统计 / 统计 2026-11 — 数据统计",
     Role.FINANCE: "收款卡片上点“确认到账” — 确认收款；订单页“开具发票”",
     Role.FACTORY: "生产 — 待生产的订单；扫码或发生产编号 — 推进产品",
+    Role.CONSULTANT: "预约 — 我的预约；新预约会自动分配给你",
+    Role.RECEPTION: "预约 — 登记预约、到店、改派",
 }
 
 
@@ -72,6 +74,8 @@ def help_card(
     lines = ["我的任务 — 查看待办", "订单 <订单号> — 查看订单和进度", "查找 <订单号/手机号/姓名> — 搜索订单"]
     lines += [text for role, text in COMMANDS.items() if role.value in roles]
     jumps = [("我的待办", links.oauth(QUEUE_PAGE))]
+    if Role.CONSULTANT.value in roles or Role.RECEPTION.value in roles:
+        jumps.append(("预约", links.oauth("/h5/leads")))
     if can_create:
         jumps.append(("新建订单", links.oauth("/h5/orders/new")))
     if Role.FINANCE.value in roles:

@@ -158,6 +158,29 @@ class SeriesLine:
     share: Decimal  # of all the series' amounts, 0.2500 is 25 %
 
 
+@dataclass(frozen=True)
+class ConversionLine:
+    """Showroom bookings (预约) of a store or a consultant over the period: received (booked in it; a
+    consultant's: those they hold), won, and decided (won or 到店未成交) in it. Rate: won / decided."""
+
+    name: str
+    received: int
+    won: int
+    decided: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.won / self.decided if self.decided else None
+
+    @property
+    def rate_text(self) -> str:
+        return f"{self.rate:.0%}" if self.rate is not None else "—"
+
+    @property
+    def line(self) -> str:
+        return f"{self.name}：预约 {self.received} · 成交 {self.won}/{self.decided} · 成单率 {self.rate_text}"
+
+
 @dataclass
 class Figures:
     counts: dict[str, int] = field(default_factory=dict)  # stage key -> orders reaching it in the period
@@ -175,3 +198,6 @@ class Stats:
     scores: dict[str, float | None]  # role -> average in the period
     lowest: list[tuple[str, float, int]]  # (name, average, scores) of staff below the period's average, lowest first
     series: list[SeriesLine] = field(default_factory=list)  # by amount, largest first; empty without money
+    # Showroom bookings' conversion by store and by consultant (workflow/leads.py conversion).
+    lead_stores: list[ConversionLine] = field(default_factory=list)
+    lead_people: list[ConversionLine] = field(default_factory=list)

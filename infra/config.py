@@ -76,6 +76,7 @@ class SecurityConfig:
     oauth_per_minute: int = 30
     sign_per_minute: int = 60
     api_per_minute: int = 300
+    book_per_minute: int = 10  # the public booking page (/h5/book/...), posts from one address
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,13 @@ class ProductionConfig:
     # Days from the factory's last finished piece to the install: shipping and goods-in. The order's
     # expected install date is its latest piece's expected completion plus these.
     transit_days: int = 3
+
+
+@dataclass(frozen=True)
+class LeadsConfig:
+    # Showroom bookings (预约): consultants are ranked by conversion rate only once each of those free has at
+    # least this many decided leads (won or not won); before that, fewest today then round-robin.
+    min_history: int = 10
 
 
 @dataclass(frozen=True)
@@ -161,6 +169,7 @@ class Config:
     money: MoneyConfig = field(default_factory=MoneyConfig)
     production: ProductionConfig = field(default_factory=ProductionConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    leads: LeadsConfig = field(default_factory=LeadsConfig)
     demo: bool = False
 
     def replace(self, **sections: Any) -> Config:

@@ -11,6 +11,9 @@ from models.enums import (
     CustomerRequestState,
     DayPart,
     EventKind,
+    LeadEventKind,
+    LeadSource,
+    LeadState,
     MessageState,
     OrderState,
     OutboxKind,
@@ -23,6 +26,7 @@ from models.enums import (
 )
 from models.finance import Invoice
 from models.jobs import Alert, Job
+from models.leads import Lead, LeadEvent
 from models.messaging import InboxMessage, OutboxMessage
 from models.orders import Attachment, Customer, Order, OrderEvent, OrderItem, Payment, Signature, Task, Visit
 from models.org import OrgUnit, Staff
@@ -41,12 +45,18 @@ MODEL_MODULES = [
     "models.audit",
     "models.approvals",
     "models.customer_requests",
+    "models.leads",
 ]
 
 __all__ = [
     "CustomerRequest",
     "CustomerRequestState",
     "DayPart",
+    "Lead",
+    "LeadEvent",
+    "LeadEventKind",
+    "LeadSource",
+    "LeadState",
     "Approval",
     "ApprovalState",
     "AuditAction",

@@ -18,6 +18,8 @@ class Role(StrEnum):
     ADMIN = "admin"
     FINANCE = "finance"  # confirms recorded payments, issues invoices and receipts
     FACTORY = "factory"  # moves production pieces through their stages
+    CONSULTANT = "consultant"  # 销售顾问: gets showroom leads (预约) assigned, claims and serves them
+    RECEPTION = "reception"  # 前台: books leads for customers, records arrival, reassigns by hand
 
     @property
     def label(self) -> str:
@@ -42,6 +44,8 @@ ROLE_PEOPLE = {
     Role.ADMIN: "管理员",
     Role.FINANCE: "财务",
     Role.FACTORY: "工厂",
+    Role.CONSULTANT: "销售顾问",
+    Role.RECEPTION: "前台",
 }
 
 ROLE_LABELS = {
@@ -57,6 +61,8 @@ ROLE_LABELS = {
     Role.ADMIN: "管理员",
     Role.FINANCE: "财务",
     Role.FACTORY: "工厂",
+    Role.CONSULTANT: "销售顾问",
+    Role.RECEPTION: "前台",
 }
 
 
@@ -146,6 +152,68 @@ class PieceState(StrEnum):
             "in_stock": "已到货",
             "installed": "已安装",
         }[self.value]
+
+
+class LeadState(StrEnum):
+    """Where a showroom booking (预约) is, from booked to its outcome (workflow/lead_lifecycle.py)."""
+
+    NEW = "new"  # booked, waiting in the store's queue for a free consultant
+    ASSIGNED = "assigned"  # with a consultant, not yet claimed (or paused)
+    CLAIMED = "claimed"  # the consultant is serving the customer
+    ARRIVED = "arrived"  # the customer is in the store
+    PAUSED = "paused"  # 暂停服务: unclaimed again, still the consultant's, to be claimed again
+    FOLLOW_UP = "follow_up"  # to be called back
+    WON = "won"  # became an order
+    NOT_WON = "not_won"
+    NO_SHOW = "no_show"
+    VOID = "void"
+
+    @property
+    def label(self) -> str:
+        return LEAD_STATE_LABELS[self]
+
+
+LEAD_STATE_LABELS = {
+    LeadState.NEW: "排队待分配",
+    LeadState.ASSIGNED: "待领单",
+    LeadState.CLAIMED: "服务中",
+    LeadState.ARRIVED: "已到店",
+    LeadState.PAUSED: "已暂停",
+    LeadState.FOLLOW_UP: "需要回访",
+    LeadState.WON: "已成交",
+    LeadState.NOT_WON: "到店未成交",
+    LeadState.NO_SHOW: "未到店",
+    LeadState.VOID: "作废",
+}
+
+
+class LeadSource(StrEnum):
+    STAFF = "staff"  # the H5 form staff fill in
+    PUBLIC = "public"  # the store's public booking page
+    API = "api"
+    CSV = "csv"
+
+    @property
+    def label(self) -> str:
+        return {"staff": "门店登记", "public": "在线预约", "api": "接口", "csv": "批量导入"}[self.value]
+
+
+class LeadEventKind(StrEnum):
+    """What a lead's history records: its lifecycle's steps and its creation."""
+
+    CREATED = "created"
+    ASSIGNED = "assigned"
+    CLAIMED = "claimed"
+    REJECTED = "rejected"
+    TRANSFERRED = "transferred"
+    PAUSED = "paused"
+    ARRIVED = "arrived"
+    FOLLOW_UP = "follow_up"
+    WON = "won"
+    NOT_WON = "not_won"
+    NO_SHOW = "no_show"
+    VOIDED = "voided"
+    REASSIGNED = "reassigned"
 
 
 class AttachmentCategory(StrEnum):
@@ -318,6 +386,7 @@ class AuditAction(StrEnum):
     CUSTOMER_EXPORT = "customer_export"
     CUSTOMER_ERASE = "customer_erase"
     RECEIVABLES_EXPORT = "receivables_export"
+    LEAD_VIEW = "lead_view"  # a showroom booking's page (预约), its phone shown in full or masked
 
     @property
     def label(self) -> str:
@@ -334,6 +403,7 @@ AUDIT_LABELS = {
     AuditAction.CUSTOMER_EXPORT: "导出客户数据",
     AuditAction.CUSTOMER_ERASE: "删除客户信息",
     AuditAction.RECEIVABLES_EXPORT: "导出未收清订单",
+    AuditAction.LEAD_VIEW: "查看预约",
 }
 
 

@@ -15,6 +15,8 @@ class OrgUnit(Model):
         "models.OrgUnit", related_name="children", null=True, on_delete=fields.RESTRICT
     )
     path = fields.CharField(max_length=255, default="", db_index=True)
+    # A store's address, as customers read it (the booking SMS, the public booking page).
+    address = fields.CharField(max_length=255, default="", db_default="")
 
     class Meta:
         table = "org_unit"

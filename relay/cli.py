@@ -65,6 +65,22 @@ async def _import(args: argparse.Namespace) -> None:
     print(f"导入完成：新增 {result.created}，更新 {result.updated}")
 
 
+async def _leads_import(args: argparse.Namespace) -> None:
+    """Book the CSV's leads (and assign them); bad rows are reported by line and left out. The messages
+    the bookings queue go out when a worker or the server runs."""
+    from relay.app import running_services
+    from workflow.leads import import_leads
+
+    text = Path(args.file).read_text(encoding="utf-8-sig")
+    async with running_services(_config(args), background=False):
+        result = await import_leads(text, actor=None)
+    print(
+        f"导入完成：新增预约 {len(result.created)} 个" + (f"（{'、'.join(result.created)}）" if result.created else "")
+    )
+    for line in result.errors:
+        print(line)
+
+
 async def _demo(args: argparse.Namespace) -> None:
     from relay.demo import run_demo
 
@@ -120,6 +136,13 @@ def build_parser() -> argparse.ArgumentParser:
         imp = p_sub.add_parser("import", help=f"import {what} from a CSV file")
         imp.add_argument("file")
         imp.set_defaults(run=_import, what=what)
+    leads = sub.add_parser("leads", help="showroom bookings (预约)")
+    l_sub = leads.add_subparsers(dest="action", required=True)
+    l_imp = l_sub.add_parser(
+        "import", help="book leads from a CSV file: store,name,phone[,need_level,products,wanted_at,note]"
+    )
+    l_imp.add_argument("file")
+    l_imp.set_defaults(run=_leads_import)
     token = sub.add_parser("token", help="service tokens for the API (the factory's own system)")
     t_sub = token.add_subparsers(dest="action", required=True)
     create = t_sub.add_parser("create", help="create a token; its secret is printed once")

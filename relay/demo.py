@@ -225,8 +225,15 @@ async def seed(*, with_orders: bool = True) -> None:
     await import_products(demo_data("products.csv"))
     if with_orders:
         await seed_orders()
+        await seed_leads()
     else:
         await seed_prices()
+
+
+async def seed_leads() -> None:
+    from relay.demo_leads import seed_leads as seed
+
+    await seed()
 
 
 async def seed_prices() -> None:

@@ -11,7 +11,7 @@ from cards.common import clip
 from infra.runtime import runtime
 from infra.timeutil import local_today, utcnow
 from models import Job, MessageState, Order, OrderState, PaymentKind, PaymentMethod, Task, TaskKind
-from relay.demo import seed_orders
+from relay.demo import seed_leads, seed_orders
 from scheduler.plan import HANDLERS, plan_recurring
 from tests.support import World, jpeg
 from tests.test_permissions import at_state
@@ -60,7 +60,12 @@ DEMO_QUEUES = {
         ("LS20261121", "预警：生产延期"),
     ],
 }
-NOTHING_WAITING = ("lixiaoshou", "zhouceliang", "wuceliang")
+# The demo's showroom bookings (relay/demo_leads.py): the customer 顾文 serves (next: 到店), the one
+# waiting for 林悦's 领单. Numbers are Y<yymm>-<id>.
+LEADS = f"Y{utcnow():%y%m}-"
+DEMO_QUEUES["guwen"] = [(f"{LEADS}0001", "到店")]
+DEMO_QUEUES["linyue"] = [(f"{LEADS}0002", "领单")]
+NOTHING_WAITING = ("lixiaoshou", "zhouceliang", "wuceliang", "fangqiantai")
 
 # Where each step is taken.
 STEP_PAGES = {
@@ -85,6 +90,7 @@ def target(url: str) -> str:
 
 async def seed_demo(world: World) -> None:
     await seed_orders()
+    await seed_leads()
     await alerts.scan()
     await world.settle()
 
@@ -104,6 +110,8 @@ async def test_every_role_asks_and_sees_what_waits_on_them(world: World) -> None
             assert title == clip(f"{number} {step}", 40)
             at_factory = step.startswith(("开始生产", "完工", "发货"))
             expected = "/h5/production" if at_factory else f"/h5/orders/{number}{STEP_PAGES.get(step, '')}"
+            if number.startswith(LEADS):
+                expected = f"/h5/leads/{number}"
             assert path == expected, (userid, title, path)
     for userid in NOTHING_WAITING:
         await world.say(userid, "我的任务")

@@ -12,6 +12,7 @@ from webviews import (
     dashboard,
     dispatch,
     finance,
+    leads,
     lifecycle,
     pages,
     production,
@@ -33,3 +34,4 @@ def add_routes(app: web.Application) -> None:
     app.add_routes(production.routes)
     app.add_routes(tokens.routes)
     app.add_routes(customer.routes)
+    app.add_routes(leads.routes)

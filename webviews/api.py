@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from aiohttp import web
 
 from infra.errors import UserError
-from infra.security import is_mobile, normalize_phone
-from models import AuditAction, OrderPiece, PieceState, Product, ServiceToken
+from infra.security import is_mobile, mask_phone, normalize_phone
+from infra.timeutil import local_moment
+from models import AuditAction, Lead, LeadSource, LeadState, OrderPiece, PieceState, Product, ServiceToken, Staff
 from webviews.auth import STAFF, Handler, api_staff, over_limit, session_staff
 from workflow import audit
 from workflow.errors import Invalid, WorkflowError
+from workflow.lead_views import lead_phone
+from workflow.leads import LeadInput, create_lead, store_for
 from workflow.privacy import sees_money
 from workflow.production import move_piece, piece_by_number, waiting_orders
 from workflow.scope import get_order_for
@@ -247,6 +250,55 @@ def _openapi() -> dict[str, Any]:
                     },
                 }
             },
+            "/api/v1/leads": {
+                "post": {
+                    "summary": "Book a showroom visit (预约); it is assigned to a consultant of the store at once",
+                    "security": [{"token": ["leads:write"]}],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["store_id", "name", "phone"],
+                                    "properties": {
+                                        "store_id": {"type": "integer"},
+                                        "name": {"type": "string"},
+                                        "phone": {"type": "string", "description": "11 digits, starting with 1"},
+                                        "need_level": {"type": "string", "enum": ["高", "中", "低"]},
+                                        "product_ids": {"type": "array", "items": {"type": "integer"}},
+                                        "products": {"type": "string"},
+                                        "wanted_at": {"type": "string", "format": "date-time"},
+                                        "note": {"type": "string"},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "201": {"description": "the booking: number, state, consultant (null: queued)"},
+                        "400": refused("a field is wrong (the message names it)"),
+                        "401": refused("no, unknown or revoked token"),
+                        "403": refused("the token lacks the scope"),
+                    },
+                },
+                "get": {
+                    "summary": "The newest bookings, phones masked",
+                    "security": [{"token": ["leads:read"]}],
+                    "parameters": [
+                        {
+                            "name": "state",
+                            "in": "query",
+                            "schema": {"type": "string", "enum": [s.value for s in LeadState]},
+                        }
+                    ],
+                    "responses": {
+                        "200": {"description": "items"},
+                        "401": refused("no, unknown or revoked token"),
+                        "403": refused("the token lacks the scope"),
+                    },
+                },
+            },
             "/api/v1/production-orders": {
                 "get": {
                     "summary": "Production orders with pieces still at the factory, oldest release first",
@@ -293,6 +345,71 @@ def _openapi() -> dict[str, Any]:
             },
         },
     }
+
+
+@routes.post("/api/v1/leads")
+@token_auth("leads:write")
+async def create_lead_api(request: web.Request) -> web.Response:
+    """Book a showroom visit from another system (a website, a call centre): assigned as any booking."""
+    try:
+        body = await request.json()
+    except ValueError:
+        raise Invalid("请求体应为 JSON") from None
+    if not isinstance(body, dict):
+        raise Invalid("请求体应为 JSON 对象")
+    try:
+        store_id = int(body.get("store_id"))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise Invalid("请提供门店 store_id", "store_id") from None
+    wanted = None
+    if body.get("wanted_at"):
+        try:
+            wanted = datetime.fromisoformat(str(body["wanted_at"]))
+        except ValueError:
+            raise Invalid("wanted_at 应为 ISO 8601 时间，例如 2026-12-05T14:00:00+08:00", "wanted_at") from None
+        if wanted.tzinfo is None:
+            wanted = local_moment(wanted.date(), wanted.time())
+    ids = body.get("product_ids") or []
+    if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
+        raise Invalid("product_ids 应为产品编号的列表", "product_ids")
+    data = LeadInput(
+        name=str(body.get("name") or ""),
+        phone=str(body.get("phone") or ""),
+        need_level=str(body.get("need_level") or ""),
+        product_ids=tuple(ids),
+        products=str(body.get("products") or ""),
+        wanted_at=wanted,
+        note=str(body.get("note") or ""),
+    )
+    token = token_of(request)
+    lead = await create_lead(actor=token, store=await store_for(token, store_id), data=data, source=LeadSource.API)
+    return web.json_response(await _lead_json(lead), status=201)
+
+
+async def _lead_json(lead: Lead) -> dict[str, Any]:
+    consultant = await Staff.get_or_none(id=lead.consultant_id) if lead.consultant_id else None
+    return {
+        "number": lead.number,
+        "name": lead.name,
+        "phone": mask_phone(lead_phone(lead)),
+        "store_id": lead.store_id,
+        "state": lead.state.value,
+        "state_label": lead.state.label,
+        "consultant": consultant.name if consultant else None,
+        "created_at": lead.created_at.isoformat(),
+    }
+
+
+@routes.get("/api/v1/leads")
+@token_auth("leads:read")
+async def list_leads(request: web.Request) -> web.Response:
+    """The newest bookings (at most 200), of one state if asked."""
+    query = Lead.all()
+    if state := request.query.get("state"):
+        if state not in {s.value for s in LeadState}:
+            raise Invalid(f"未知的状态：{state[:20]}", "state")
+        query = query.filter(state=state)
+    return web.json_response({"items": [await _lead_json(x) for x in await query.order_by("-id").limit(200)]})
 
 
 @routes.get("/api/v1/openapi.json")

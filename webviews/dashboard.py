@@ -133,6 +133,16 @@ def rows(stats: Stats) -> list[list[object]]:
         sections.append((["低于本期平均", "平均分", "评分次数"], [[_text(n), s, k] for n, s, k in stats.lowest]))
     if stats.total.money is not None:
         sections += _money_sections(stats)
+    if stats.lead_stores or stats.lead_people:
+        sections.append(
+            (
+                ["预约转化", "预约", "成交", "有结果", "成单率"],
+                [
+                    [_text(c.name), c.received, c.won, c.decided, c.rate]
+                    for c in [*stats.lead_stores, *stats.lead_people]
+                ],
+            )
+        )
     for heading, lines in sections:
         table += [[], heading, *lines]
     return table

@@ -53,6 +53,8 @@ from workflow.attachments import file_name, removal_refused, remove_upload
 from workflow.catalog import specs_text
 from workflow.errors import Invalid, NotAllowed, WorkflowError
 from workflow.finance import invoices_of
+from workflow.leads import lead_for_order
+from workflow.leads import order_form as lead_order_form
 from workflow.lifecycle import Page
 from workflow.measure import add_drawing, adjust_items, finish_measure
 from workflow.order_lifecycle import ORDER
@@ -133,6 +135,12 @@ async def _new_order_page(
             form = await copy_of(await get_order_for(staff, request.query["from"]))
         except WorkflowError as refused:
             return render(request, "message.html", title="无法复制", message=refused.message, status=refused.status)
+    if form is None and request.query.get("lead"):
+        # 已成交 on a showroom booking: the form starts from the lead (workflow/leads.py).
+        try:
+            form = await lead_order_form(staff, await lead_for_order(staff, request.query["lead"]))
+        except WorkflowError as refused:
+            return render(request, "message.html", title="无法开单", message=refused.message, status=refused.status)
     form = form or {}
     offered = await products()
     return render(
@@ -185,6 +193,7 @@ async def _create_order(staff: Staff, _: None, form: Fields, files: Files) -> st
             paper_photo=photo,
             order_discount=discount,
             copied_from=await get_order_for(staff, one(form, "copied_from")) if one(form, "copied_from") else None,
+            lead=await lead_for_order(staff, one(form, "lead")) if one(form, "lead") else None,
         )
     except UserError as refused:
         # The photo create_order checked and stored stays chosen on the form shown again.

@@ -130,8 +130,9 @@ def machine_document(machine: Machine[Any]) -> str:
 
 def documents() -> str:
     """Every lifecycle's document, the order's first: what `relay lifecycle` prints (docs/lifecycle.md)."""
+    from workflow.lead_lifecycle import LEAD
     from workflow.order_lifecycle import ORDER
     from workflow.piece_lifecycle import PIECE
 
-    machines: list[Machine[Any]] = [PIECE]
+    machines: list[Machine[Any]] = [PIECE, LEAD]
     return "\n".join([document(ORDER), *(machine_document(m) for m in machines)])

@@ -17,6 +17,7 @@ from cards.customer import reschedule_request_card
 from cards.finance import payment_card
 from cards.install import install_workbench_card
 from cards.keys import CardKind, CardRef
+from cards.leads import lead_card
 from cards.lifecycle import (
     design_done_card,
     install_done_card,
@@ -44,6 +45,8 @@ from models import (
     Approval,
     ApprovalState,
     CustomerRequest,
+    Lead,
+    LeadEventKind,
     Order,
     OutboxKind,
     OutboxMessage,
@@ -54,6 +57,7 @@ from models import (
     TaskState,
 )
 from models.flows import MEASURE, TaskFlow
+from workflow.lead_views import lead_view
 from workflow.scope import staff_covering
 from workflow.selectors import order_view, task_view
 
@@ -486,3 +490,49 @@ async def reschedule_requested(request: CustomerRequest, order: Order, dispatche
 async def reschedule_request_settled(request: CustomerRequest, label: str, *, skip: str = "") -> None:
     """Every dispatcher's copy of the request's card says it is settled (the tapper's own is done already)."""
     await update_everywhere(CardRef(CardKind.CUSTOMER_REQUEST, request.id), label, skip=skip)
+
+
+# Showroom bookings (预约)
+
+LEAD_CARD_TITLES = {
+    LeadEventKind.ASSIGNED: "新预约待领单",
+    LeadEventKind.TRANSFERRED: "同事转给你的预约",
+    LeadEventKind.REASSIGNED: "预约已改派给你",
+    LeadEventKind.PAUSED: "预约已暂停，待再次领单",
+    LeadEventKind.CLAIMED: "正在服务",
+}
+
+
+async def lead_assigned(
+    lead: Lead, consultant: Staff, *, buttons: list[tuple[str, str]], by: Staff | None, how: LeadEventKind
+) -> None:
+    """The consultant gets the lead's card with the steps the lead table lets them take now; a lead
+    taken from someone else (改派, 转给) updates their card."""
+    note = f"{by.name}：{LEAD_CARD_TITLES[how]}" if by is not None and by.id != consultant.id else ""
+    await send(
+        lead_card(
+            consultant.userid,
+            await lead_view(lead),
+            title=LEAD_CARD_TITLES[how],
+            buttons=buttons,
+            links=runtime().links,
+            note=note,
+        )
+    )
+
+
+async def lead_moved(lead: Lead, consultant: Staff, *, title: str, buttons: list[tuple[str, str]]) -> None:
+    """The consultant's next card for a lead they hold (claimed: 到店 and the outcomes)."""
+    await send(lead_card(consultant.userid, await lead_view(lead), title=title, buttons=buttons, links=runtime().links))
+
+
+async def lead_taken_away(lead: Lead, former: Staff, *, by: Staff, label: str) -> None:
+    """The consultant who held the lead hears it left them (改派 by reception or a manager)."""
+    await update_everywhere(CardRef(CardKind.LEAD, lead.id), label)
+    if former.id != by.id:
+        await reply(former.userid, f"预约 {lead.number}（{lead.name}）已由{by.name}{label}")
+
+
+async def lead_closed(lead: Lead, label: str) -> None:
+    """The lead reached its outcome elsewhere (the order form): its cards say so, without buttons."""
+    await update_everywhere(CardRef(CardKind.LEAD, lead.id), label)

@@ -12,7 +12,7 @@ from infra.runtime import runtime
 from infra.security import is_mobile, mask_phone, normalize_phone
 from infra.storage import RejectedFile
 from infra.timeutil import local_today
-from models import AttachmentCategory, Customer, EventKind, Order, OrderItem, OrgUnit, Staff
+from models import AttachmentCategory, Customer, EventKind, Lead, Order, OrderItem, OrgUnit, Staff
 from models.flows import MEASURE
 from workflow import fields, notify, timeline
 from workflow.approval import review_prices
@@ -20,6 +20,8 @@ from workflow.attachments import attach
 from workflow.errors import Invalid
 from workflow.fields import check_fields
 from workflow.items import ItemInput, check_items, priced_lines, write_items
+from workflow.lead_lifecycle import LEAD
+from workflow.leads import won as lead_won
 from workflow.lifecycle import apply
 from workflow.order_lifecycle import ORDER
 from workflow.pricing import prices_for, store_totals, totals
@@ -40,15 +42,19 @@ async def create_order(
     paper_photo: bytes | None = None,
     copied_from: Order | None = None,
     order_discount: Decimal | None = None,
+    lead: Lead | None = None,
 ) -> Order:
     """Create the order. Every wrong field is refused at once (one Invalid naming them all); the paper
     order's photo is checked and stored even when other fields are wrong, so that the form can keep it
     for the corrected submit, and attached only with the order.
     `copied_from`: the order it was copied from (its customer and items, not its history).
     Each line takes its price from workflow/pricing.py (the list covering the seller's store today),
-    less what sales gave off it; `order_discount` is an amount off the whole order."""
+    less what sales gave off it; `order_discount` is an amount off the whole order.
+    `lead`: the showroom booking the order is made from (已成交): won and linked in the same transaction."""
     step = ORDER["create_order"]
     ORDER.check_role(step, actor)
+    if lead is not None:
+        await LEAD.check(LEAD["win"], actor, lead)
     if copied_from is not None and not phone.strip():
         # A copy's form shows the phone masked: left blank, it is the copied customer's.
         phone = phone_of(await Customer.get(id=copied_from.customer_id))
@@ -108,6 +114,8 @@ async def create_order(
             await timeline.record(order, actor, EventKind.COPIED, source=copied_from.number)
         await review_prices(actor=actor, order=order, after_confirmation=False)
         await notify_dispatchers(MEASURE, order)
+        if lead is not None:
+            await lead_won(actor=actor, lead=lead, order=order)
     return order
 
 

@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 from tortoise.expressions import Q, Subquery
 
+from cards.leads import lead_path
 from cards.views import QUEUE_LIMIT, QueueItem
 from infra.timeutil import local_today
 from models import (
@@ -21,11 +22,13 @@ from models import (
     Approval,
     ApprovalState,
     Customer,
+    Lead,
     Order,
     OrderPiece,
     OrderState,
     OrgUnit,
     Payment,
+    Role,
     Staff,
     Task,
     TaskState,
@@ -33,6 +36,8 @@ from models import (
 from models.enums import LIVE_TASK_STATES, OPEN_TASK_STATES
 from workflow.alerts import ALERT_ROLES, RULES_BY_KEY
 from workflow.errors import Conflict, NotAllowed
+from workflow.lead_lifecycle import HELD, LEAD
+from workflow.lead_views import lead_phone
 from workflow.lifecycle import Facts, Scope, Transition, refusal_or_task
 from workflow.order_lifecycle import ORDER
 from workflow.owed import owing
@@ -199,6 +204,7 @@ async def queue_for(staff: Staff) -> list[QueueItem]:
     if ORDER.has_role_for(PER_PAYMENT, staff):
         items += await _payments_to_confirm(staff)
     items += await _pieces_to_move(staff)
+    items += await _leads_waiting(staff)
     items.sort(key=lambda i: i.since)
     return items[:LIMIT]
 
@@ -359,3 +365,29 @@ async def appointments_today(staff: Staff, day: date | None = None) -> list[Queu
     if not has_jobs:
         return []
     return [i for i in await queue_for(staff) if i.appointment == day]
+
+
+async def _leads_waiting(staff: Staff) -> list[QueueItem]:
+    """Showroom bookings held by the member (a consultant) with a step of theirs onwards from where the
+    lead is, by the lead table (workflow/lead_lifecycle.py): 领单, 到店, 已成交 ..."""
+    if not staff.has_role(Role.CONSULTANT):
+        return []
+    held = await Lead.filter(consultant_id=staff.id, state__in=list(HELD)).order_by("state_since", "id").limit(LIMIT)
+    items = []
+    for lead in held:
+        step = LEAD.next_step(lead, staff)
+        if step is None:
+            continue
+        items.append(
+            QueueItem(
+                number=lead.number,
+                customer_name=lead.name,
+                address="",
+                phone=lead_phone(lead),
+                state_label=lead.state.label,
+                step=step.label,
+                path=lead_path(lead.number),
+                since=lead.state_since or lead.created_at,
+            )
+        )
+    return items

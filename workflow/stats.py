@@ -21,6 +21,7 @@ from infra.timeutil import local_today
 from models import Order, OrderState, OrgUnit, Role, Staff, Task, TaskKind, TaskState
 from models.enums import OPEN_ORDER_STATES
 from workflow.errors import Invalid, NotAllowed
+from workflow.leads import conversion
 from workflow.privacy import sees_company_money
 from workflow.scope import require_role
 from workflow.stats_money import money_by_series, money_by_unit
@@ -229,7 +230,8 @@ async def stats_for(viewer: Staff, period: Period, *, unit_id: int | None = None
                 ),
             )
         )
-    return Stats(unit, period, total, by_unit, waiting, days, averages, lowest, series or [])
+    lead_stores, lead_people = await conversion(unit, period.start, period.end)
+    return Stats(unit, period, total, by_unit, waiting, days, averages, lowest, series or [], lead_stores, lead_people)
 
 
 async def _nothing() -> None:

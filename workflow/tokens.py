@@ -19,6 +19,8 @@ PREFIX = "relay_"
 SCOPES = {
     "production:read": "查看待生产订单",
     "pieces:write": "更新生产件状态",
+    "leads:write": "登记预约",
+    "leads:read": "查看预约",
 }
 
 

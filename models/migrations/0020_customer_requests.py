@@ -9,7 +9,7 @@ from tortoise.indexes import Index
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0018_customer_link')]
+    dependencies = [('models', '0019_leads')]
 
     initial = False
 

@@ -118,6 +118,7 @@ class CardKind(StrEnum):
     PAYMENT = "payment"  # to finance: a recorded payment waiting for 确认到账
     RELEASED = "released"  # to the factory: a new production order
     PIECE = "piece"  # one production piece and its next step
+    CUSTOMER_MILESTONE = "custmile"  # to sales: a message for the customer, 发给客户 as a mass-send task
 
     @classmethod
     def ready(cls, kind: TaskKind) -> CardKind:
@@ -242,3 +243,21 @@ class ConfirmPaymentKey(ButtonKey):
 
     prefix: ClassVar[str] = "cp"
     payment_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class CustomerSendKey(ButtonKey):
+    """发给客户: the milestone's message to the customer's WeChat, as a mass-send task (客户联系)."""
+
+    prefix: ClassVar[str] = "csend"
+    order_id: int
+    milestone: str
+
+
+@dataclasses.dataclass(frozen=True)
+class CustomerSmsKey(ButtonKey):
+    """发短信: the milestone's message as an SMS, where SMS is configured."""
+
+    prefix: ClassVar[str] = "csms"
+    order_id: int
+    milestone: str

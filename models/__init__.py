@@ -3,6 +3,7 @@
 from models.approvals import Approval
 from models.audit import AuditEntry
 from models.catalog import PriceList, PriceListEntry, Product
+from models.contact import CallState, ContactWay, CustomerMessage, ExternalContact, SmsMessage
 from models.enums import (
     ApprovalState,
     AttachmentCategory,
@@ -37,9 +38,15 @@ MODEL_MODULES = [
     "models.jobs",
     "models.audit",
     "models.approvals",
+    "models.contact",
 ]
 
 __all__ = [
+    "CallState",
+    "ContactWay",
+    "CustomerMessage",
+    "ExternalContact",
+    "SmsMessage",
     "Approval",
     "ApprovalState",
     "AuditAction",

@@ -289,6 +289,9 @@ class EventKind(StrEnum):
     PIECE_STARTED = "piece_started"
     PIECE_FINISHED = "piece_finished"
     PIECE_SHIPPED = "piece_shipped"
+    # Reaching the customer (客户联系)
+    CONTACT_ADDED = "contact_added"
+    CUSTOMER_MESSAGED = "customer_messaged"
 
 
 class MessageState(StrEnum):

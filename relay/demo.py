@@ -78,6 +78,10 @@ def emulator_config(config: Config, *, emulator_url: str, staff_csv: str) -> Emu
         callback_url=config.server.public_url + "/wecom/callback",
         users=users,
         public_url=emulator_url,
+        # Salespeople have customer contact (客户联系): their customers add them through 「联系我」.
+        customer_contact=tuple(
+            row["userid"] for row in csv.DictReader(staff_csv.splitlines()) if "sales" in row["roles"].split(";")
+        ),
     )
 
 

@@ -49,6 +49,10 @@ def redis_for_worker(variable: str, default: str) -> str:
 
 REDIS_URL = redis_for_worker("RELAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 TABLES = [
+    "sms_message",
+    "customer_message",
+    "external_contact",
+    "contact_way",
     "approval",
     "audit_log",
     "service_token",

@@ -54,6 +54,7 @@ APPROVAL = Page("价格审核", "/approval")
 PRICES = Page("修改价格", "/prices")
 CONFIRM_PAYMENTS = Page("确认到账", "/confirm-payments")
 INVOICES = Page("开具发票", "/invoices")
+CONTACT = Page("加客户微信", "/contact")
 
 DISPATCH_PAGES = {TaskKind.MEASURE: DISPATCH_MEASURE, TaskKind.INSTALL: DISPATCH_INSTALL}
 
@@ -339,6 +340,14 @@ ORDER = Lifecycle(
         ),
         Transition(
             "sign", "确认签字", (Rule(None, Scope.LINK),), (S.INSTALLED,), S.SIGNED, event=E.SIGNED, stamp="signed_at"
+        ),
+        # Reaching the customer (客户联系): the salesperson's 「联系我」 QR code carrying the order.
+        Transition(
+            "contact_customer",
+            "加客户微信",
+            (own_sale(),),
+            (*OPEN_ORDER_STATES, S.SIGNED, S.VISITED),
+            page=CONTACT,
         ),
         # After-sales (回访): not reaching the customer is recorded and leaves the order where it is.
         Transition(

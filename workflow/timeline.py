@@ -57,6 +57,8 @@ EVENT_TEXT: dict[EventKind, str] = {
     EventKind.PIECE_STARTED: "{actor} 开始生产 {item}（{production_number}）",
     EventKind.PIECE_FINISHED: "{actor} 完工 {item}（{production_number}）",
     EventKind.PIECE_SHIPPED: "{actor} 发货 {item}（{production_number}）",
+    EventKind.CONTACT_ADDED: "客户添加了 {member} 的企业微信（{welcome}）",
+    EventKind.CUSTOMER_MESSAGED: "{actor} 群发给客户：{milestone}（待{actor}在企业微信确认）",
 }
 
 

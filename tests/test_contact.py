@@ -8,6 +8,7 @@ import time
 import pytest
 from tortoise.transactions import in_transaction
 
+from emulator import FaultKind
 from emulator.errors import WeComError
 from models import CallState, ContactWay, CustomerMessage, EventKind, ExternalContact, OrderEvent, OrderState, Staff
 from tests.support import World
@@ -70,9 +71,12 @@ async def test_contact_way_binds_the_customer_and_welcomes_them_with_the_order_l
     received = await until(world, welcomed)
     assert received[0].kind == "welcome"
     assert received[0].attachments[0]["link"]["url"] == customer_page_url(order)
-    contact = await ExternalContact.get(external_userid=added.external_userid)
+
+    async def sent() -> ExternalContact | None:
+        return await ExternalContact.get_or_none(external_userid=added.external_userid, welcome_state=CallState.DONE)
+
+    contact = await until(world, sent)
     assert contact.customer_id == order.customer_id and contact.order_id == order.id
-    assert contact.welcome_state == CallState.DONE
     assert await OrderEvent.filter(order_id=order.id, kind=EventKind.CONTACT_ADDED).exists()
     await world.settle()
     assert any("添加你的企业微信" in t for t in world.texts(SALES))
@@ -135,3 +139,69 @@ async def test_milestones_go_as_mass_sends_within_the_monthly_limit(world: World
     with pytest.raises(NotAllowed):
         async with in_transaction():
             await send_milestone(actor=other, order=order, milestone=Milestone.INSTALL_BOOKED)
+
+
+async def test_a_welcome_code_past_its_20_seconds_or_already_used(world: World) -> None:
+    sales = await Staff.get(userid=SALES)
+
+    async def way_for(number: str) -> ContactWay:
+        order = await at_state(number, OrderState.CREATED)
+        async with in_transaction():
+            await request_contact_way(actor=sales, order=order)
+
+        async def ready() -> ContactWay | None:
+            return await ContactWay.get_or_none(order_id=order.id, call_state=CallState.DONE)
+
+        return await until(world, ready)
+
+    # Expired: the first send meets a server error; by the retry the code is past its 20 s.
+    way = await way_for("CT0003")
+    world.emu.inject("externalcontact/send_welcome_msg", FaultKind.SERVER_ERROR)
+    added, _ = await world.emu.customer_adds(way.config_id, "陈先生")
+    world.emu.advance_time(25)
+
+    async def failed() -> bool:
+        return await ExternalContact.exists(external_userid=added.external_userid, welcome_state=CallState.FAILED)
+
+    await until(world, failed)
+    await world.settle()
+    assert not world.emu.customer_received(added.external_userid)
+    assert any("欢迎语没有发出" in t and "/c/" in t for t in world.texts(SALES))
+    # Used: the first send got through but its answer was lost; the retry meets 41051 and counts as sent.
+    way = await way_for("CT0004")
+    world.emu.inject("externalcontact/send_welcome_msg", FaultKind.TIMEOUT)
+    added, _ = await world.emu.customer_adds(way.config_id, "林女士")
+
+    async def done() -> bool:
+        return await ExternalContact.exists(external_userid=added.external_userid, welcome_state=CallState.DONE)
+
+    await until(world, done)
+    world.emu.release_held()
+    assert len(world.emu.customer_received(added.external_userid)) == 1
+
+
+async def test_bad_input_and_refusals(world: World) -> None:
+    order = await at_state("CT0005", OrderState.CREATED)
+    # Only the order's salesperson makes its 联系我 code.
+    other = await Staff.get(userid="lixiaoshou")
+    with pytest.raises(NotAllowed):
+        async with in_transaction():
+            await request_contact_way(actor=other, order=order)
+    assert not await ContactWay.exists(order_id=order.id)
+    # The emulator refuses what WeCom refuses.
+    with pytest.raises(WeComError):
+        world.emu.contact.add_contact_way({"type": 1, "scene": 2, "user": [SALES], "state": "x" * 31}, "")
+    with pytest.raises(WeComError):
+        world.emu.contact.add_contact_way({"type": 1, "scene": 2, "user": ["chenanzhuang"], "state": "s"}, "")
+    with pytest.raises(WeComError):
+        world.emu.contact.add_contact_way({"type": 1, "scene": 2, "user": [SALES, "lixiaoshou"], "state": "s"}, "")
+    # An add through a state Relay never made binds nothing and sends nothing.
+    foreign = world.emu.contact.add_contact_way({"type": 1, "scene": 2, "user": [SALES], "state": "elsewhere"}, "")
+    added, result = await world.emu.customer_adds(foreign["config_id"], "路人")
+    assert result.ok
+    await world.settle()
+    assert not await ExternalContact.exists(external_userid=added.external_userid)
+    # The page: the salesperson sees 生成二维码.
+    async with world.browser_session(SALES) as session:
+        async with session.get(f"{world.relay_url}/h5/orders/{order.number}/contact") as resp:
+            assert resp.status == 200 and "生成二维码" in await resp.text()

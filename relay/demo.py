@@ -220,6 +220,7 @@ async def advance(order: Order, target: OrderState, *, day: date) -> Order:
 
 async def seed(*, with_orders: bool = True) -> None:
     """Staff for every role, a catalogue and orders at every stage, made through the workflow."""
+    from relay.demo_contact import seed_contact
     from workflow.admin import import_products, import_staff
 
     if await Staff.exists():
@@ -228,6 +229,7 @@ async def seed(*, with_orders: bool = True) -> None:
     await import_products(demo_data("products.csv"))
     if with_orders:
         await seed_orders()
+        await seed_contact()  # 客户联系: 张晓燕's 「联系我」 code for an order (relay/demo_contact.py)
     else:
         await seed_prices()
 

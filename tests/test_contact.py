@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+import aiohttp
 import pytest
 from tortoise.transactions import in_transaction
 
@@ -210,3 +211,52 @@ async def test_bad_input_and_refusals(world: World) -> None:
     async with world.browser_session(SALES) as session:
         async with session.get(f"{world.relay_url}/h5/orders/{order.number}/contact") as resp:
             assert resp.status == 200 and "生成二维码" in await resp.text()
+
+
+async def test_the_console_plays_the_customer(world: World) -> None:
+    """The console's 客户联系 panel: a customer scans the salesperson's code, the member confirms the
+    mass-send task, and the panel shows what the customer received."""
+    order = await at_state("CT0006", OrderState.CREATED)
+    sales = await Staff.get(userid=SALES)
+    async with in_transaction():
+        await request_contact_way(actor=sales, order=order)
+
+    async def ready() -> ContactWay | None:
+        return await ContactWay.get_or_none(order_id=order.id, call_state=CallState.DONE)
+
+    way = await until(world, ready)
+    api = f"{world.emulator_url}/emulator/api/contact"
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{api}/ways") as resp:
+            ways = (await resp.json())["ways"]
+        assert ways[0]["state"] == way.state_key and ways[0]["name"] == "张晓燕"
+        async with http.get(way.qr_code) as resp:
+            assert resp.status == 200 and resp.content_type == "image/png"
+        async with http.post(f"{api}/add", json={"config_id": way.config_id, "name": "宋女士"}) as resp:
+            added = await resp.json()
+        assert added["ok"]
+        async with http.post(f"{api}/add", json={"config_id": "nope"}) as resp:
+            assert resp.status == 404
+
+        async def welcomed() -> list:  # type: ignore[type-arg]
+            return world.emu.customer_received(added["external_userid"])
+
+        await until(world, welcomed)
+        async with in_transaction():
+            await notify.customer_milestone(order, Milestone.INSTALL_BOOKED.value)
+        await world.settle()
+        await world.tap(SALES, world.card(SALES, f"通知客户：{Milestone.INSTALL_BOOKED.label}"), "发给客户")
+
+        async def task() -> list:  # type: ignore[type-arg]
+            async with http.get(f"{api}/member", params={"userid": SALES}) as resp:
+                return [t for t in (await resp.json())["tasks"] if not t["confirmed"]]
+
+        [pending] = await until(world, task)
+        async with http.post(f"{api}/confirm", json={"userid": SALES, "msgid": pending["msgid"]}) as resp:
+            assert resp.status == 200 and (await resp.json())["results"][0]["status"] == 1
+        async with http.post(f"{api}/confirm", json={"userid": SALES, "msgid": pending["msgid"]}) as resp:
+            assert resp.status == 409
+        async with http.get(f"{api}/member", params={"userid": SALES}) as resp:
+            [customer] = (await resp.json())["customers"]
+        assert customer["name"] == "宋女士" and customer["this_month"] == 1
+        assert [r["kind"] for r in customer["received"]] == ["welcome", "mass"]

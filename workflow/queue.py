@@ -51,7 +51,10 @@ REVIEW = (ORDER["approve"], ORDER["reject"])
 # Finance's rows wait on a payment, not on the order's state: a payment 待确认 waits on 确认到账 (listed
 # per payment below); an invoice is issued when asked for, so it never waits.
 PER_PAYMENT = ORDER["confirm_payment"]
-ON_REQUEST = (ORDER["issue_invoice"],)
+ON_REQUEST = (
+    ORDER["issue_invoice"],
+    ORDER["contact_customer"],  # 加客户微信: the salesperson shows it when with the customer; it never waits
+)
 
 # Production pieces are the piece table's: a released order waits on the factory while a piece is in a
 # state a factory row starts from, and on goods-in only once a piece can arrive (shipped, or finished).

@@ -26,8 +26,7 @@ async def send_to_customer(ctx: Ctx, key: CustomerSendKey) -> None:
 @router.click(CustomerSmsKey)
 async def sms_to_customer(ctx: Ctx, key: CustomerSmsKey) -> None:
     order = await order_for_tap(ctx.staff, key.order_id)
-    if ctx.staff.id != order.sales_id:
-        raise NotAllowed(f"只有订单 {order.number} 的销售可以给客户发短信")
+    await ORDER.check(ORDER["contact_customer"], ctx.staff, order)
     if not sms_configured():
         raise NotAllowed("短信未开通，请复制文字发送")
     customer = await order.customer

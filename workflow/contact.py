@@ -132,6 +132,7 @@ async def welcome_failed(contact_id: int, *, error: str) -> None:
 async def send_milestone(*, actor: Staff, order: Order, milestone: Milestone) -> CustomerMessage:
     """发给客户: the milestone's message as a mass-send task the salesperson confirms in WeCom, taking one
     of the customer's slots this month. Refused (with why) when it cannot go."""
+    await ORDER.check(ORDER[CONTACT_STEP], actor, order)
     why = await refusal(order, milestone, actor)
     if why is not None:
         raise NotAllowed(why)

@@ -19,6 +19,7 @@ def milestone_card(
     text: str,
     can_send: bool,
     why_not: str,
+    no_contact: bool,
     budget: str,
     contact_url: str,
     order_url: str,
@@ -33,7 +34,7 @@ def milestone_card(
         buttons = [callback_button("发给客户", CustomerSendKey(order_id, milestone).pack())]
         desc = "点“发给客户”后，在企业微信里确认发送"
     else:
-        buttons = [url_button("客户二维码", contact_url)] if "添加" in why_not else []
+        buttons = [url_button("客户二维码", contact_url)] if no_contact else []
         desc = "请复制下方文字发给客户"
         rows.append(row("不能群发", why_not))
     if sms:

@@ -19,6 +19,7 @@ from workflow.contact import request_contact_way, send_milestone
 from workflow.customer_link import customer_page_url
 from workflow.customer_reach import Milestone
 from workflow.errors import NotAllowed
+from workflow.privacy import erase_customer
 
 SALES = "zhangxiaoshou"
 
@@ -95,6 +96,9 @@ async def test_contact_way_binds_the_customer_and_welcomes_them_with_the_order_l
     assert result.ok and not again.welcome_code
     await world.settle()
     assert len(world.emu.customer_received(added.external_userid)) == 1
+    # Erased at the customer's request (PIPL): the binding to their WeChat goes with the rest.
+    await erase_customer(actor=await Staff.get(userid="wangzong"), customer_id=order.customer_id)
+    assert not await ExternalContact.exists(customer_id=order.customer_id)
 
 
 async def test_milestones_go_as_mass_sends_within_the_monthly_limit(world: World) -> None:

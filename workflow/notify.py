@@ -55,6 +55,7 @@ from models import (
 from models.flows import MEASURE, TaskFlow
 from workflow.customer_link import customer_page_url
 from workflow.customer_reach import (
+    NO_CONTACT,
     Milestone,
     budget_text,
     message_text,
@@ -537,6 +538,7 @@ async def customer_milestone(order: Order, milestone: str) -> None:
         text=text,
         can_send=why is None,
         why_not=why or "",
+        no_contact=why == NO_CONTACT,
         budget=budget_text(await slots_used(order.customer_id, month_of())),
         contact_url=links.oauth(f"/h5/orders/{order.number}/contact"),
         order_url=links.oauth(f"/h5/orders/{order.number}"),

@@ -264,3 +264,22 @@ async def test_the_console_plays_the_customer(world: World) -> None:
             [customer] = (await resp.json())["customers"]
         assert customer["name"] == "宋女士" and customer["this_month"] == 1
         assert [r["kind"] for r in customer["received"]] == ["welcome", "mass"]
+
+
+async def test_a_mass_send_whose_answer_is_lost_is_never_asked_again(world: World) -> None:
+    order, added = await bound_order(world, "CT0007")
+    world.emu.inject("externalcontact/add_msg_template", FaultKind.TIMEOUT)  # created at WeCom, answer lost
+    async with in_transaction():
+        await notify.customer_milestone(order, Milestone.INSTALL_BOOKED.value)
+    await world.settle()
+    await world.tap(SALES, world.card(SALES, f"通知客户：{Milestone.INSTALL_BOOKED.label}"), "发给客户")
+
+    async def unknown() -> CustomerMessage | None:
+        return await CustomerMessage.get_or_none(order_id=order.id, call_state=CallState.UNKNOWN)
+
+    message = await until(world, unknown)
+    world.emu.release_held()
+    await world.settle()
+    assert any("群发助手" in t and "不会重复创建" in t for t in world.texts(SALES))
+    assert len(world.emu.contact.tasks) == 1 and world.emu.calls["externalcontact/add_msg_template"] == 1
+    assert message.slot == 1  # it may reach the customer: it keeps its place in the month's four

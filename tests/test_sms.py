@@ -7,6 +7,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from tortoise.transactions import in_transaction
 
 from emulator.tencent_sms import TencentSmsStandIn, create_app
 from infra.sms import Outcome, TencentSms
+from infra.timeutil import utcnow
 from models import CallState, OrderState, SmsMessage
 from tests.support import World, serve, start_world
 from tests.test_permissions import at_state
@@ -187,3 +189,24 @@ async def test_a_milestone_card_offers_sms_when_configured(
     assert (await settled(sms_world, row.id)).state == CallState.DONE
     [text] = sms.sent_to(PHONE)
     assert text.params[0] == order.number and customer_page_url(order).rsplit(".", 2)[0] in text.params[1]
+
+
+async def test_a_text_left_mid_call_by_a_dead_worker_is_not_sent_again(
+    sms_world: World, stand_in: tuple[TencentSmsStandIn, TestServer]
+) -> None:
+    sms, _ = stand_in
+    order = await at_state("SMS006", OrderState.CREATED)
+    past = utcnow() - timedelta(minutes=1)
+    vault = sms_world.services.runtime.vault
+    row = await SmsMessage.create(
+        phone_encrypted=vault.encrypt(PHONE),
+        template="milestone",
+        params={"1": "a", "2": "b"},
+        purpose="test",
+        order=order,
+        state=CallState.SENDING,  # a worker had started the call when it died
+        locked_until=past,
+        next_attempt_at=past,
+    )
+    assert (await settled(sms_world, row.id)).state == CallState.UNKNOWN
+    assert sms.requests == 0 and not sms.sent

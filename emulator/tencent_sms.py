@@ -168,7 +168,10 @@ async def send_sms(request: web.Request) -> web.Response:
         elif not PHONE_RE.match(phone):
             code, message = "InvalidParameterValue.IncorrectPhoneNumber", "incorrect phone number"
         elif stand_in._today(phone) >= stand_in.daily_limit:
-            code, message = "LimitExceeded.PhoneNumberDailyLimit", "daily limit of this number reached"
+            code, message = (
+                "LimitExceeded.PhoneNumberDailyLimit",
+                "the number of sms messages sent from a single mobile number every day exceeds the upper limit",
+            )
         serial = ""
         if code == "Ok":
             serial = f"2640:{secrets.randbelow(10**12)}"

@@ -101,7 +101,8 @@ async def running_services(config: Config, *, background: bool = True) -> AsyncI
         sms,
         after_commit=outbox.wake,
         poll=leases.poll_seconds,
-        retry=timedelta(seconds=config.sms.retry_seconds),
+        retry=timedelta(seconds=min(30.0, config.wecom.max_backoff)),
+        sms_retry=timedelta(seconds=config.sms.retry_seconds),
     )
 
     def handled() -> None:

@@ -46,9 +46,11 @@ class CustomerCalls:
         poll: float = 0.5,
         lease: timedelta = timedelta(seconds=30),
         retry: timedelta = timedelta(seconds=30),
+        sms_retry: timedelta = timedelta(seconds=30),
     ) -> None:
         self.client, self.sms = client, sms
         self.after_commit, self.poll, self.lease, self.retry = after_commit, poll, lease, retry
+        self.sms_retry = sms_retry  # the first wait before a deferred text is tried again (doubling)
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -240,7 +242,7 @@ class CustomerCalls:
                 last_error="",
             )
         elif result.outcome is Outcome.RETRY and row.attempts < config.max_attempts:
-            delay = self.retry * (2 ** (row.attempts - 1))
+            delay = self.sms_retry * (2 ** (row.attempts - 1))
             await SmsMessage.filter(id=row.id).update(
                 state=CallState.QUEUED, locked_until=None, next_attempt_at=utcnow() + delay, last_error=error
             )

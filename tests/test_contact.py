@@ -283,3 +283,18 @@ async def test_a_mass_send_whose_answer_is_lost_is_never_asked_again(world: Worl
     assert any("群发助手" in t and "不会重复创建" in t for t in world.texts(SALES))
     assert len(world.emu.contact.tasks) == 1 and world.emu.calls["externalcontact/add_msg_template"] == 1
     assert message.slot == 1  # it may reach the customer: it keeps its place in the month's four
+
+
+async def test_a_mass_send_wecom_refused_for_its_rate_limit_is_asked_again_once(world: World) -> None:
+    order, added = await bound_order(world, "CT0008")
+    world.emu.inject("externalcontact/add_msg_template", FaultKind.RATE_LIMIT)  # 45009: nothing was created
+    async with in_transaction():
+        await notify.customer_milestone(order, Milestone.INSTALLED.value)
+    await world.settle()
+    await world.tap(SALES, world.card(SALES, f"通知客户：{Milestone.INSTALLED.label}"), "发给客户")
+
+    async def created() -> CustomerMessage | None:
+        return await CustomerMessage.get_or_none(order_id=order.id, call_state=CallState.DONE)
+
+    await until(world, created)
+    assert world.emu.calls["externalcontact/add_msg_template"] == 2 and len(world.emu.contact.tasks) == 1

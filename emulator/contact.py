@@ -17,7 +17,6 @@ Error codes the pages do not name are answered 40058 (invalid parameter) with a 
 from __future__ import annotations
 
 import secrets
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -294,7 +293,3 @@ def _content(body: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
             if not link.get("title") or not link.get("url"):
                 raise WeComError(errors.INVALID_PARAMETER, "link needs title and url")
     return text, attachments
-
-
-def now() -> float:
-    return time.time()

@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 from tortoise.exceptions import IntegrityError
 
 from bot.events import ExternalContactAdded
-from infra.runtime import runtime
 from infra.timeutil import utcnow
 from models import CallState, ContactWay, CustomerMessage, EventKind, ExternalContact, Order, Staff
 from models.orders import Customer
@@ -202,11 +201,3 @@ def parse_milestone(value: str) -> Milestone:
         return Milestone(value)
     except ValueError:
         raise Invalid("这个按钮已失效") from None
-
-
-def welcome_due(contact: ExternalContact) -> bool:
-    return contact.welcome_deadline is not None and contact.welcome_deadline > utcnow()
-
-
-def _config_limit() -> int:
-    return runtime().config.contact.mass_send_per_month

@@ -24,7 +24,8 @@ async def test_the_console_plays_a_customer_adding_the_salesperson(world: World,
     page_url = f"{world.relay_url.rstrip('/')}/h5/orders/{order.number}/contact"
     await page.goto(world.emulator_url.rstrip("/") + "/emulator/open?" + urlencode({"userid": SALES, "url": page_url}))
     await page.locator("#make-qr").click()
-    await expect(page.locator("#done")).to_contain_text("正在生成二维码")
+    # Either "being made" or, if WeCom was quick, the code itself.
+    await expect(page.locator("#done, #contact-qr")).to_have_count(1)
 
     async def made() -> ContactWay | None:  # the code comes from WeCom after commit
         return await ContactWay.get_or_none(order_id=order.id, call_state=CallState.DONE)

@@ -38,9 +38,12 @@ class WeComError(Exception):
 class WeComRetryable(Exception):
     """Try later: the call may or may not have been carried out."""
 
-    def __init__(self, reason: str, *, rate_limited: bool = False) -> None:
+    def __init__(self, reason: str, *, rate_limited: bool = False, reached: bool = True) -> None:
         super().__init__(reason)
         self.rate_limited = rate_limited
+        # False when WeCom surely did not carry the call out (refused by its rate limit, the token, or never
+        # connected): a call that must not run twice (a mass-send task) may then be tried again.
+        self.reached = reached
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,8 @@ class WeComClient:
                 if resp.status != 200:
                     raise WeComError(-resp.status, f"{path}: HTTP {resp.status}")
                 body = await resp.read()
+        except aiohttp.ClientConnectorError as exc:
+            raise WeComRetryable(f"{path}: {type(exc).__name__} {exc}", reached=False) from exc
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise WeComRetryable(f"{path}: {type(exc).__name__} {exc}") from exc
         try:
@@ -139,7 +144,7 @@ class WeComClient:
             raise WeComRetryable(f"{path}: unreadable answer") from exc
         errcode = int(data.get("errcode", 0))
         if errcode in RATE_LIMITS:
-            raise WeComRetryable(f"{path}: rate limited ({errcode})", rate_limited=True)
+            raise WeComRetryable(f"{path}: rate limited ({errcode})", rate_limited=True, reached=False)
         if errcode in SYSTEM_BUSY:
             raise WeComRetryable(f"{path}: system busy")
         if errcode != 0:
@@ -173,7 +178,9 @@ class WeComClient:
                 await self._tokens.invalidate(token)
                 if attempt == 2:
                     # Not a refusal of the call: it was never carried out, so the outbox tries again later.
-                    raise WeComRetryable(f"{path}: access token rejected three times ({exc.errcode})") from exc
+                    raise WeComRetryable(
+                        f"{path}: access token rejected three times ({exc.errcode})", reached=False
+                    ) from exc
         raise AssertionError("unreachable")
 
     async def send_message(self, message: dict[str, Any]) -> dict[str, Any]:
@@ -192,6 +199,23 @@ class WeComClient:
 
         result = await self.call("POST", "media/upload", params={"type": kind}, form_factory=form)
         return str(result["media_id"])
+
+    # Customer contact (客户联系): the app must be one of 客户联系's 可调用应用 (92228, 92137, 92135).
+
+    async def add_contact_way(self, *, user: str, state: str, remark: str = "") -> dict[str, Any]:
+        """A 「联系我」 QR code of one member (type 1, scene 2) whose adds carry `state` (≤ 30 chars)."""
+        body = {"type": 1, "scene": 2, "user": [user], "state": state, "skip_verify": True}
+        if remark:
+            body["remark"] = remark
+        return await self.call("POST", "externalcontact/add_contact_way", json_body=body)
+
+    async def send_welcome_msg(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The welcome to a new customer, with the event's welcome_code (once, within 20 s)."""
+        return await self.call("POST", "externalcontact/send_welcome_msg", json_body=body)
+
+    async def add_msg_template(self, body: dict[str, Any]) -> dict[str, Any]:
+        """An enterprise mass-send task (企业群发) the sender confirms in their client: nothing is sent yet."""
+        return await self.call("POST", "externalcontact/add_msg_template", json_body=body)
 
     async def get_user_by_code(self, code: str) -> str:
         data = await self.call("GET", "auth/getuserinfo", params={"code": code})

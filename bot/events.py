@@ -55,6 +55,17 @@ class EnterAgent(Event):
 
 
 @dataclass(frozen=True)
+class ExternalContactAdded(Event):
+    """change_external_contact / add_external_contact (92130): a customer added member `member`.
+    `userid` is "sys"; the welcome code is absent when the two have chatted before."""
+
+    member: str
+    external_userid: str
+    state: str
+    welcome_code: str
+
+
+@dataclass(frozen=True)
 class OtherEvent(Event):
     """Anything Relay does not act on (location, voice, view, ...): stored, answered with help."""
 
@@ -103,6 +114,8 @@ def dedupe_key(raw: dict[str, Any]) -> str:
     if msg_id:
         return f"msg:{msg_id}"
     scan = raw.get("ScanCodeInfo")
+    # A customer-contact event comes from "sys": who added whom tells two adds in one second apart.
+    contact = [raw.get("ChangeType"), raw.get("UserID"), raw.get("ExternalUserID")] if raw.get("ChangeType") else []
     parts = [
         raw.get("FromUserName"),
         raw.get("CreateTime"),
@@ -111,6 +124,7 @@ def dedupe_key(raw: dict[str, Any]) -> str:
         raw.get("EventKey"),
         raw.get("ResponseCode"),
         scan.get("ScanResult") if isinstance(scan, dict) else None,
+        *contact,
     ]
     key = "evt:" + ":".join(str(p or "") for p in parts)
     # EventKey may be 1 KB and ResponseCode has no documented bound; the inbox's unique column holds 255.
@@ -164,6 +178,18 @@ def parse_event(raw: dict[str, Any]) -> Event:
             event_key=_text(raw, "EventKey"),
             scan_type=str(info.get("ScanType") or ""),
             scan_result=str(info.get("ScanResult") or ""),
+        )
+    if event == "change_external_contact" and _text(raw, "ChangeType") == "add_external_contact":
+        member, external = _text(raw, "UserID"), _text(raw, "ExternalUserID")
+        if not member or not external:
+            raise MalformedEvent("add_external_contact without UserID or ExternalUserID")
+        return ExternalContactAdded(
+            userid=userid,
+            create_time=create_time,
+            member=member,
+            external_userid=external,
+            state=_text(raw, "State"),
+            welcome_code=_text(raw, "WelcomeCode"),
         )
     if event == "enter_agent":
         return EnterAgent(userid=userid, create_time=create_time)

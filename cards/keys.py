@@ -121,6 +121,7 @@ class CardKind(StrEnum):
     CUSTOMER_REQUEST = "custreq"  # to dispatchers: the customer asks to move a booked visit
     LEAD = "lead"  # a showroom booking (预约) with its consultant: 领单, 到店, outcomes
     LEADS_LIST = "leadlist"  # 预约 in chat: the link to the leads page
+    CUSTOMER_MILESTONE = "custmile"  # to sales: a message for the customer, 发给客户 as a mass-send task
 
     @classmethod
     def ready(cls, kind: TaskKind) -> CardKind:
@@ -263,3 +264,21 @@ class LeadStepKey(ButtonKey):
     prefix: ClassVar[str] = "ld"
     lead_id: int
     step: str
+
+
+@dataclasses.dataclass(frozen=True)
+class CustomerSendKey(ButtonKey):
+    """发给客户: the milestone's message to the customer's WeChat, as a mass-send task (客户联系)."""
+
+    prefix: ClassVar[str] = "csend"
+    order_id: int
+    milestone: str
+
+
+@dataclasses.dataclass(frozen=True)
+class CustomerSmsKey(ButtonKey):
+    """发短信: the milestone's message as an SMS, where SMS is configured."""
+
+    prefix: ClassVar[str] = "csms"
+    order_id: int
+    milestone: str

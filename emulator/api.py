@@ -213,3 +213,32 @@ async def getuserinfo(request: web.Request) -> web.Response:
         raise WeComError(errors.INVALID_OAUTH_CODE)
     # snsapi_base: the member's userid only, no user_ticket.
     return ok(userid=userid)
+
+
+# -- customer contact (客户联系) ------------------------------------------------------------------
+
+
+@routes.post("/cgi-bin/externalcontact/add_contact_way")
+async def add_contact_way(request: web.Request) -> web.Response:
+    require_token(request)
+    state = state_of(request)
+    return ok(**state.contact.add_contact_way(await read_json(request), state.base_url))
+
+
+@routes.post("/cgi-bin/externalcontact/send_welcome_msg")
+async def send_welcome_msg(request: web.Request) -> web.Response:
+    require_token(request)
+    state_of(request).contact.send_welcome_msg(await read_json(request))
+    return ok()
+
+
+@routes.post("/cgi-bin/externalcontact/add_msg_template")
+async def add_msg_template(request: web.Request) -> web.Response:
+    require_token(request)
+    return ok(**state_of(request).contact.add_msg_template(await read_json(request)))
+
+
+@routes.post("/cgi-bin/externalcontact/get_groupmsg_send_result")
+async def get_groupmsg_send_result(request: web.Request) -> web.Response:
+    require_token(request)
+    return ok(**state_of(request).contact.get_groupmsg_send_result(await read_json(request)))

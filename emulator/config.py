@@ -40,6 +40,10 @@ class EmulatorConfig:
     # excess is answered errcode 0 and never reaches them, as WeCom does. 0: no limit.
     member_per_minute: int = 0
     member_per_hour: int = 0
+    # Members with customer contact (客户联系): only they can have 「联系我」 ways and customers.
+    customer_contact: tuple[str, ...] = ()
+    # Enterprise mass-sent messages a customer receives per natural month (92135); beyond, none.
+    mass_send_per_month: int = 4
 
 
 def load_config(path: Path) -> EmulatorConfig:
@@ -55,4 +59,6 @@ def load_config(path: Path) -> EmulatorConfig:
         )
         for u in raw.pop("users", [])
     )
+    if "customer_contact" in raw:
+        raw["customer_contact"] = tuple(str(u) for u in raw["customer_contact"])
     return EmulatorConfig(users=users, **raw)

@@ -250,3 +250,91 @@ async def public_media(request: web.Request) -> web.Response:
         raise web.HTTPNotFound()
     disposition = "attachment" if "download" in request.query else "inline"
     return media_response(request, media, disposition=disposition)
+
+
+# -- customer contact (客户联系): customers adding members, mass-send tasks, what customers received ----
+
+
+@routes.get("/emulator/api/contact/ways")
+async def contact_ways(request: web.Request) -> web.Response:
+    """Every 「联系我」 way Relay made, newest first: a customer in the console "scans" one of them."""
+    state = state_of(request)
+    ways = sorted(state.contact.ways.values(), key=lambda w: w.created, reverse=True)
+    names = {u.userid: u.name for u in state.directory.all()}
+    return web.json_response(
+        {
+            "ways": [
+                {"config_id": w.config_id, "user": w.user, "name": names.get(w.user, w.user), "state": w.state}
+                | {"qr_code": w.qr_code}
+                for w in ways
+            ]
+        }
+    )
+
+
+@routes.post("/emulator/api/contact/add")
+async def contact_add(request: web.Request) -> web.Response:
+    """{config_id, name?}: a customer scans that way's QR code and adds its member."""
+    state = state_of(request)
+    body = await json_body(request)
+    name = str(body.get("name") or "微信用户")[:32]
+    try:
+        added, result = await state.customer_adds(str(body.get("config_id", "")), name)
+    except KeyError as exc:
+        raise fail(404, str(exc)) from None
+    return web.json_response({"external_userid": added.external_userid, **result.to_json()})
+
+
+@routes.get("/emulator/api/contact/member")
+async def contact_member(request: web.Request) -> web.Response:
+    """A member's side: their mass-send tasks (pending ones to confirm) and each of their customers with
+    what the customer received."""
+    state = state_of(request)
+    userid = member(state, request.query.get("userid"))
+    customers = [
+        {
+            "external_userid": c.external_userid,
+            "name": c.name,
+            "this_month": state.contact.mass_received_this_month(c.external_userid),
+            "received": [r.to_json() for r in state.customer_received(c.external_userid)],
+        }
+        for c in state.contact.customers_of(userid)
+    ]
+    tasks = [t.to_json() for t in state.contact.tasks_of(userid)]
+    return web.json_response({"limit": state.contact.per_month, "tasks": tasks, "customers": customers})
+
+
+@routes.post("/emulator/api/contact/confirm")
+async def contact_confirm(request: web.Request) -> web.Response:
+    """{userid, msgid}: the member sends a pending mass-send task."""
+    state = state_of(request)
+    body = await json_body(request)
+    userid = member(state, body.get("userid"))
+    try:
+        task = state.member_confirms_mass_send(userid, str(body.get("msgid", "")))
+    except KeyError as exc:
+        raise fail(404, str(exc)) from None
+    except ValueError as exc:
+        raise fail(409, str(exc)) from None
+    return web.json_response(task.to_json())
+
+
+@routes.get("/emulator/contact-way/{config_id}/qr.png")
+async def contact_way_qr(request: web.Request) -> web.Response:
+    """The way's QR code, as WeCom's qr_code URL serves one (no token)."""
+    state = state_of(request)
+    way = state.contact.ways.get(request.match_info["config_id"])
+    if way is None:
+        raise web.HTTPNotFound()
+    png = await asyncio.to_thread(_qr_png, f"{state.base_url}/emulator/contact-way/{way.config_id}")
+    return web.Response(body=png, content_type="image/png")
+
+
+def _qr_png(text: str) -> bytes:
+    import io
+
+    import qrcode
+
+    out = io.BytesIO()
+    qrcode.make(text).save(out)
+    return out.getvalue()

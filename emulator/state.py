@@ -17,6 +17,7 @@ from emulator.callback import (
     Sender,
     event_xml,
     image_xml,
+    render_xml,
     scancode_xml,
     template_card_event_xml,
     text_xml,
@@ -25,6 +26,7 @@ from emulator.chat import CardView, ChatEntry, ChatLog, Direction
 from emulator.clock import Clock
 from emulator.codes import OneUseCodes
 from emulator.config import EmulatorConfig, EmulatorUser
+from emulator.contact import Added, ContactService, MassTask, Received
 from emulator.directory import Directory
 from emulator.faults import FaultKind, FaultPlan
 from emulator.media import MediaStore, MediaType
@@ -83,6 +85,12 @@ class EmulatorState:
             clock=self.clock,
             strict_duplicate_check=config.strict_duplicate_check,
             member_limit=MemberLimit(self.clock, per_minute=config.member_per_minute, per_hour=config.member_per_hour),
+        )
+        self.contact = ContactService(
+            directory=self.directory,
+            clock=self.clock,
+            per_month=config.mass_send_per_month,
+            customer_contact=set(config.customer_contact),
         )
         self.callback_client = CallbackClient(config)
         self.callbacks: list[CallbackRecord] = []
@@ -254,6 +262,42 @@ class EmulatorState:
 
     async def verify_url(self) -> bool:
         return await self.callback_client.verify_url()
+
+    # -- customers (WeChat users, not members): 客户联系 ----------------------------------------------
+
+    async def customer_adds(
+        self, config_id: str, name: str = "微信用户", external_userid: str = ""
+    ) -> tuple[Added, CallbackResult]:
+        """A customer scans a 「联系我」 QR code and adds its member: WeCom pushes add_external_contact
+        (change_external_contact, 92130) from `sys` to the app's callback URL."""
+        added = self.contact.customer_adds(config_id, name, external_userid)
+        sender = Sender(
+            corp_id=self.config.corp_id, userid="sys", agent_id=self.config.agent_id, create_time=int(time.time())
+        )
+        fields: list[tuple[str, Any]] = [
+            *sender.head("event"),
+            ("Event", "change_external_contact"),
+            ("ChangeType", "add_external_contact"),
+            ("UserID", added.userid),
+            ("ExternalUserID", added.external_userid),
+            ("State", added.state),
+        ]
+        if added.welcome_code:
+            fields.append(("WelcomeCode", added.welcome_code))
+        result = await self._push("sys", "change_external_contact", render_xml(fields))
+        return added, result
+
+    def member_confirms_mass_send(self, userid: str, msgid: str) -> MassTask:
+        """The member sends a pending enterprise mass-send task from their client (群发助手)."""
+        task = self.contact.confirm(self.user(userid).userid, msgid)
+        return task
+
+    def pending_mass_sends(self, userid: str) -> list[MassTask]:
+        return self.contact.pending_tasks(self.user(userid).userid)
+
+    def customer_received(self, external_userid: str) -> list[Received]:
+        """What a customer got in WeChat from members: welcome messages and mass-sends that reached them."""
+        return list(self.contact.received.get(external_userid, []))
 
     def _record_own(self, sender: Sender, payload: dict[str, Any], msg_id: int) -> None:
         self.chats.append(

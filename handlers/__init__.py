@@ -8,9 +8,9 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from bot.client import MediaTooLarge, WeComClient, WeComError
-from bot.events import CardClick, EnterAgent, Event, ImageMessage, TextMessage
+from bot.events import CardClick, EnterAgent, Event, ExternalContactAdded, ImageMessage, TextMessage
 from cards.keys import KeyError_, unpack_key
-from handlers import common, dispatchers, factory, finance, leads, managers, sales, warehouse, workers
+from handlers import common, contact, dispatchers, factory, finance, leads, managers, sales, warehouse, workers
 from handlers.router import Ctx, Router, find_handler
 from infra.errors import UserError
 from infra.runtime import runtime
@@ -32,6 +32,7 @@ ROUTERS: list[Router] = [
     managers.router,
     finance.router,
     leads.router,
+    contact.router,
     common.router,
 ]
 
@@ -52,6 +53,8 @@ class Dispatcher:
 
         A refusal (WorkflowError) is returned, not raised: the handler's transaction answers it.
         """
+        if isinstance(event, ExternalContactAdded):
+            return None  # from WeCom itself ("sys"), not a member: handled in handle()
         staff = await Staff.get_or_none(userid=event.userid, active=True)
         if staff is None:
             return None
@@ -82,6 +85,9 @@ class Dispatcher:
             return exc
 
     async def handle(self, event: Event, prepared: Any) -> None:
+        if isinstance(event, ExternalContactAdded):
+            await contact.external_contact_added(event)
+            return
         staff = await Staff.get_or_none(userid=event.userid)
         if staff is None or not staff.active:
             if not isinstance(event, EnterAgent):

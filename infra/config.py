@@ -158,6 +158,36 @@ class ScheduleConfig:
 
 
 @dataclass(frozen=True)
+class ContactConfig:
+    # WeCom customer contact (客户联系): 「联系我」 per order, the welcome message, milestone mass-sends.
+    # A customer receives at most this many enterprise mass-send messages per natural month (92135 named
+    # 4; the page now says as many as the month has days, adjustable by the company): Relay never asks
+    # for more than this many per customer and month (Asia/Shanghai).
+    mass_send_per_month: int = 4
+    # Of those, how many only the milestones that need the customer to act (install booked, please sign)
+    # may use: the others stop while this many are left.
+    reserved_for_key_milestones: int = 1
+
+
+@dataclass(frozen=True)
+class SmsConfig:
+    # Texts to customers through an SMS provider; provider "" sends none. Only "tencent" (Tencent Cloud
+    # SMS, SendSms 2021-01-11, TC3-HMAC-SHA256) is built in.
+    provider: str = ""
+    secret_id: str = ""
+    secret_key: str = ""
+    sdk_app_id: str = ""
+    sign_name: str = ""
+    region: str = "ap-guangzhou"
+    endpoint: str = "https://sms.tencentcloudapi.com"
+    request_timeout: float = 10.0
+    max_attempts: int = 5  # for errors that say nothing was sent (rate limits, a refused connection)
+    retry_seconds: float = 30.0  # the first wait before trying such a text again (doubling after)
+    # Relay's template keys (milestone_install_booked, lead_booked, ...) -> the provider's approved template ids.
+    templates: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
@@ -170,6 +200,8 @@ class Config:
     production: ProductionConfig = field(default_factory=ProductionConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     leads: LeadsConfig = field(default_factory=LeadsConfig)
+    contact: ContactConfig = field(default_factory=ContactConfig)
+    sms: SmsConfig = field(default_factory=SmsConfig)
     demo: bool = False
 
     def replace(self, **sections: Any) -> Config:

@@ -3,6 +3,7 @@
 from models.approvals import Approval
 from models.audit import AuditEntry
 from models.catalog import PriceList, PriceListEntry, Product
+from models.contact import CallState, ContactWay, CustomerMessage, ExternalContact, SmsMessage
 from models.customer_requests import CustomerRequest
 from models.enums import (
     ApprovalState,
@@ -46,6 +47,7 @@ MODEL_MODULES = [
     "models.approvals",
     "models.customer_requests",
     "models.leads",
+    "models.contact",
 ]
 
 __all__ = [
@@ -57,6 +59,11 @@ __all__ = [
     "LeadEventKind",
     "LeadSource",
     "LeadState",
+    "CallState",
+    "ContactWay",
+    "CustomerMessage",
+    "ExternalContact",
+    "SmsMessage",
     "Approval",
     "ApprovalState",
     "AuditAction",

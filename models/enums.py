@@ -361,6 +361,9 @@ class EventKind(StrEnum):
     RESCHEDULE_REQUESTED = "reschedule_requested"
     RESCHEDULE_REQUEST_HANDLED = "reschedule_req_handled"
     CUSTOMER_LINK_REVOKED = "customer_link_revoked"
+    # Reaching the customer (客户联系)
+    CONTACT_ADDED = "contact_added"
+    CUSTOMER_MESSAGED = "customer_messaged"
 
 
 class MessageState(StrEnum):

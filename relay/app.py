@@ -26,8 +26,10 @@ from infra.db import db
 from infra.errors import UserError
 from infra.kv import open_store
 from infra.runtime import Runtime, build_runtime
+from infra.sms import open_provider
 from infra.wakeup import Wakeups, open_wakeups
 from relay.db import close_db, open_db
+from scheduler.contact import CustomerCalls
 from scheduler.jobs import Scheduler
 from scheduler.plan import HANDLERS, Planner
 
@@ -52,6 +54,7 @@ class Services:
     outbox: OutboxSender
     scheduler: Scheduler
     wakeups: Wakeups
+    customer_calls: CustomerCalls | None = None  # 客户联系 and SMS calls (scheduler/contact.py)
 
 
 SERVICES = web.AppKey("services", Services)
@@ -92,9 +95,20 @@ async def running_services(config: Config, *, background: bool = True) -> AsyncI
         poll=leases.job_poll_seconds,
     )
 
+    sms = open_provider(config.sms)
+    customer_calls = CustomerCalls(
+        client,
+        sms,
+        after_commit=outbox.wake,
+        poll=leases.poll_seconds,
+        retry=timedelta(seconds=min(30.0, config.wecom.max_backoff)),
+        sms_retry=timedelta(seconds=config.sms.retry_seconds),
+    )
+
     def handled() -> None:
         outbox.wake()
         scheduler.wake()  # a handler may have added a job for now (本月统计's chart)
+        customer_calls.wake()  # a welcome's code lasts 20 s: at once, not behind the outbox
 
     inbox = InboxProcessor(
         dispatcher.prepare,
@@ -104,16 +118,18 @@ async def running_services(config: Config, *, background: bool = True) -> AsyncI
         lease=timedelta(seconds=leases.inbox_lease_seconds),
         poll=leases.poll_seconds,
     )
-    services = Services(runtime, client, dispatcher, inbox, outbox, scheduler, wakeups)
+    services = Services(runtime, client, dispatcher, inbox, outbox, scheduler, wakeups, customer_calls)
     tasks = []
     if background:
         wakeups.on("inbox", inbox.wake)
         wakeups.on("outbox", outbox.wake)
+        wakeups.on("outbox", customer_calls.wake)
         wakeups.on("jobs", scheduler.wake)
         await wakeups.start()
         tasks = [
             asyncio.create_task(inbox.run(), name="inbox"),
             asyncio.create_task(outbox.run(), name="outbox"),
+            asyncio.create_task(customer_calls.run(), name="customer_calls"),
         ]
         if config.schedule.automatic:
             tasks.append(asyncio.create_task(scheduler.run(), name="scheduler"))
@@ -123,6 +139,8 @@ async def running_services(config: Config, *, background: bool = True) -> AsyncI
         await stop(tasks)
         await wakeups.close()
         await client.close()
+        if sms is not None:
+            await sms.close()
         await pacer.close()
         await kv.close()
         await close_db()

@@ -79,6 +79,10 @@ def emulator_config(config: Config, *, emulator_url: str, staff_csv: str) -> Emu
         callback_url=config.server.public_url + "/wecom/callback",
         users=users,
         public_url=emulator_url,
+        # Salespeople have customer contact (客户联系): their customers add them through 「联系我」.
+        customer_contact=tuple(
+            row["userid"] for row in csv.DictReader(staff_csv.splitlines()) if "sales" in row["roles"].split(";")
+        ),
     )
 
 
@@ -217,6 +221,7 @@ async def advance(order: Order, target: OrderState, *, day: date) -> Order:
 
 async def seed(*, with_orders: bool = True) -> None:
     """Staff for every role, a catalogue and orders at every stage, made through the workflow."""
+    from relay.demo_contact import seed_contact
     from workflow.admin import import_products, import_staff
 
     if await Staff.exists():
@@ -226,6 +231,7 @@ async def seed(*, with_orders: bool = True) -> None:
     if with_orders:
         await seed_orders()
         await seed_leads()
+        await seed_contact()  # 客户联系: 张晓燕's 「联系我」 code for an order (relay/demo_contact.py)
     else:
         await seed_prices()
 

@@ -52,6 +52,10 @@ TABLES = [
     "customer_request",
     "lead_event",
     "lead",
+    "sms_message",
+    "customer_message",
+    "external_contact",
+    "contact_way",
     "approval",
     "audit_log",
     "service_token",
@@ -104,6 +108,7 @@ def test_config(
     relay_port: int,
     emu_port: int,
     security: dict[str, Any] | None = None,
+    extra: dict[str, dict[str, Any]] | None = None,
 ) -> Config:
     emu = f"http://127.0.0.1:{emu_port}"
     return load_config(
@@ -129,6 +134,7 @@ def test_config(
             "security": {**SECRETS["security"], **NO_LIMITS, **(security or {})},
             # Jobs follow the clock: the tests run the scheduler by hand when they test it.
             "schedule": {"automatic": False},
+            **(extra or {}),
         },
     )
 
@@ -249,14 +255,20 @@ def form_errors(html: str) -> str:
 
 @contextlib.asynccontextmanager
 async def start_world(
-    *, database_url: str, redis_url: str, storage: Path, seed: bool = True, security: dict[str, Any] | None = None
+    *,
+    database_url: str,
+    redis_url: str,
+    storage: Path,
+    seed: bool = True,
+    security: dict[str, Any] | None = None,
+    extra: dict[str, dict[str, Any]] | None = None,
 ) -> AsyncIterator[World]:
     if redis_url:
         client = redis.from_url(redis_url)
         await client.flushdb()
         await client.aclose()
     config, emulator, relay = await _start_servers(
-        database_url=database_url, redis_url=redis_url, storage=storage, security=security
+        database_url=database_url, redis_url=redis_url, storage=storage, security=security, extra=extra
     )
     try:
         await clean_database()
@@ -270,7 +282,12 @@ async def start_world(
 
 
 async def _start_servers(
-    *, database_url: str, redis_url: str, storage: Path, security: dict[str, Any] | None = None
+    *,
+    database_url: str,
+    redis_url: str,
+    storage: Path,
+    security: dict[str, Any] | None = None,
+    extra: dict[str, dict[str, Any]] | None = None,
 ) -> tuple[Config, TestServer, TestServer]:
     """Relay and the emulator on free ports. Each must know the other's port before it starts, so a
     port taken in between (another process on the machine) means trying again with new ones."""
@@ -283,6 +300,7 @@ async def _start_servers(
             relay_port=relay_port,
             emu_port=emu_port,
             security=security,
+            extra=extra,
         )
         emu_conf = emulator_config(
             config, emulator_url=f"http://127.0.0.1:{emu_port}", staff_csv=demo_data("staff.csv")

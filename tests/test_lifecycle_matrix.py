@@ -25,6 +25,8 @@ from tortoise.transactions import in_transaction
 from cards.keys import (
     ApproveKey,
     ConfirmPaymentKey,
+    CustomerSendKey,
+    CustomerSmsKey,
     DispatchKey,
     FinishTaskKey,
     PhotoCategoryKey,
@@ -61,6 +63,7 @@ from tests.test_permissions import FAR, STORE, at_state, member, seeded
 from workflow.aftersales import Score, record_visit
 from workflow.approval import approve_prices, reject_prices
 from workflow.changes import cancel_order, request_remeasure, undo_cancel
+from workflow.contact import request_contact_way
 from workflow.customer_page import customer_link_for, revoke_customer_page
 from workflow.customer_requests import request_reschedule
 from workflow.design import add_design, finish_design
@@ -292,6 +295,11 @@ async def _share(a: Staff | None, o: Order) -> object:
     return await signing_link_for(actor=_staff(a), order=o)
 
 
+@runs("contact_customer")
+async def _contact_customer(a: Staff | None, o: Order) -> object:
+    return await request_contact_way(actor=_staff(a), order=o)
+
+
 @runs("sign")
 async def _sign(a: Staff | None, o: Order) -> object:
     return await submit_signature(token=signing_token(o), png=_ink(), ip="", user_agent="")
@@ -478,6 +486,8 @@ def pressed(key: Any, task_kinds: dict[int, TaskKind]) -> str | None:
         return "confirm_payment"
     if isinstance(key, RequestHandledKey):
         return f"reschedule_{key.kind}"  # settled by whoever may reschedule the job
+    if isinstance(key, CustomerSendKey | CustomerSmsKey):
+        return "contact_customer"
     return None
 
 

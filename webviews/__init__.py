@@ -8,6 +8,7 @@ from webviews import (
     admin,
     api,
     catalog,
+    contact,
     customer,
     dashboard,
     dispatch,
@@ -35,3 +36,4 @@ def add_routes(app: web.Application) -> None:
     app.add_routes(tokens.routes)
     app.add_routes(customer.routes)
     app.add_routes(leads.routes)
+    app.add_routes(contact.routes)

@@ -13,6 +13,7 @@ from infra.runtime import runtime
 from infra.timeutil import utcnow
 from models import Job, Order, OrderItem, Product, Staff, Task, TaskKind, TaskState, Visit
 from models.enums import OPEN_TASK_STATES
+from workflow import notify
 from workflow.errors import Conflict, Invalid
 from workflow.lifecycle import apply
 from workflow.order_lifecycle import ORDER
@@ -80,6 +81,8 @@ async def record_visit(
         await visit.save()
         if not reached:
             await apply(step, actor=actor, order=order, event={"result": "未接通", "notes": visit.notes})
+            # Not reached by phone: the salesperson may send the visit's message to the customer's WeChat.
+            await notify.customer_milestone(order, "visit")
             return visit
         result = "，".join(f"{SCORED_LABELS[r]} {scores[r].value} 分" for r in SCORED)
         try:

@@ -37,6 +37,7 @@ from workflow.lead_assign import card_buttons, consultants_of, fill_store, give
 from workflow.lead_lifecycle import DECIDED, LEAD, NEEDS_CONSULTANT, NEEDS_REASON
 from workflow.lead_views import lead_phone, may_call_lead
 from workflow.machine import Actor, Step
+from workflow.sms import queue_sms
 
 NEED_LEVELS = ("高", "中", "低")
 BOOK = LEAD["book"]
@@ -157,8 +158,9 @@ async def create_lead(*, actor: Actor | None, store: OrgUnit, data: LeadInput, s
             actor=actor if isinstance(actor, Staff) else None,
             text=f"{source.label}{'：' + by if by else ''}",
         )
-        params = booking_sms_params(lead, store)  # noqa: F841 (sent at the merge, below)
-        # merge: sms queue_sms(template="booking", phone=data.phone, params=params, purpose="booking", lead_id=lead.id)
+        # The customer's text with the booking number and the store's address, where SMS is configured.
+        params = booking_sms_params(lead, store)
+        await queue_sms(template="lead_booked", phone=data.phone, params=params, purpose="booking", lead_id=lead.id)
         await fill_store(store.id)
     await lead.refresh_from_db()
     return lead

@@ -13,6 +13,7 @@ from typing import Any
 from bot.outbox import enqueue_card_update, enqueue_message
 from cards.approval import ReviewFigures, approval_card, approval_result_card
 from cards.common import text_message
+from cards.contact import milestone_card
 from cards.customer import reschedule_request_card
 from cards.finance import payment_card
 from cards.install import install_workbench_card
@@ -57,6 +58,17 @@ from models import (
     TaskState,
 )
 from models.flows import MEASURE, TaskFlow
+from workflow.customer_link import customer_page_url
+from workflow.customer_reach import (
+    NO_CONTACT,
+    Milestone,
+    budget_text,
+    message_text,
+    month_of,
+    refusal,
+    slots_used,
+    sms_configured,
+)
 from workflow.lead_views import lead_view
 from workflow.scope import staff_covering
 from workflow.selectors import order_view, task_view
@@ -133,6 +145,7 @@ async def dispatched(flow: TaskFlow, order: Order, task: Task, *, worker: Staff,
         booked_card(sales.userid, flow, view, worker_name=worker.name, day=day, links=runtime().links)
     )
     await update_everywhere(CardRef(CardKind.ready(flow.kind), order.id), f"已派给{worker.name}（{by.name}）")
+    await customer_milestone(order, "measure_booked" if flow is MEASURE else "install_booked")
 
 
 async def job_assigned(flow: TaskFlow, task: Task, worker: Staff, *, title: str = "") -> None:
@@ -160,6 +173,7 @@ async def job_rescheduled(flow: TaskFlow, task: Task, order: Order, *, old: date
     await _notice(
         [assignee.userid, sales.userid], order, title=f"{flow.kind.label}改期", text=text, kind=CardKind.RESCHEDULED
     )
+    await customer_milestone(order, "measure_changed" if flow is MEASURE else "install_booked")
 
 
 async def job_handed_over(
@@ -196,6 +210,7 @@ async def designed(order: Order, sales: list[Staff], *, files: int) -> None:
     view = await order_view(order)
     for member in sales:
         await enqueue_message(design_done_card(member.userid, view, files=files, links=runtime().links))
+    await customer_milestone(order, "designed")
 
 
 async def confirmed(order: Order, warehouse: list[Staff]) -> None:
@@ -222,6 +237,7 @@ async def released(order: Order, factory: list[Staff], *, pieces: list[str], exp
 async def arrived(order: Order) -> None:
     sales = await _sales(order)
     await _notice([sales.userid], order, title="已到货", text="货已到齐，等待安装派单", kind=CardKind.ARRIVED)
+    await customer_milestone(order, "arrived")
 
 
 async def installed(order: Order, installer: Staff, *, photos: int, sign_url: str) -> None:
@@ -233,6 +249,7 @@ async def installed(order: Order, installer: Staff, *, photos: int, sign_url: st
     installer_page = links.oauth(f"/h5/orders/{order.number}/sign")
     for member in (installer, sales):
         await enqueue_message(signing_card(member.userid, view, installer_page=installer_page, sign_url=sign_url))
+    await customer_milestone(order, "installed")
 
 
 async def visit_assigned(caller: Staff, order: Order, *, installer: Staff) -> None:
@@ -536,3 +553,74 @@ async def lead_taken_away(lead: Lead, former: Staff, *, by: Staff, label: str) -
 async def lead_closed(lead: Lead, label: str) -> None:
     """The lead reached its outcome elsewhere (the order form): its cards say so, without buttons."""
     await update_everywhere(CardRef(CardKind.LEAD, lead.id), label)
+
+
+# Reaching the customer (客户联系): what the salesperson hears, and each milestone's message for the customer
+
+
+async def contact_way_ready(order: Order, member: Staff) -> None:
+    url = runtime().links.oauth(f"/h5/orders/{order.number}/contact")
+    await enqueue_message(
+        text_message(member.userid, f"订单 {order.number} 的加客户微信二维码已生成，请客户扫码添加你：{url}")
+    )
+
+
+async def contact_way_failed(order: Order, member: Staff, *, error: str) -> None:
+    await enqueue_message(
+        text_message(
+            member.userid,
+            f"订单 {order.number} 的加客户微信二维码没有生成：{error[:80]}。请联系管理员检查客户联系权限。",
+        )
+    )
+
+
+async def customer_added(order: Order, member: Staff, *, welcome_queued: bool) -> None:
+    tail = "已自动发送欢迎语和订单链接。" if welcome_queued else "你们此前联系过，没有自动欢迎语。"
+    await enqueue_message(
+        text_message(member.userid, f"客户已通过订单 {order.number} 的二维码添加你的企业微信，{tail}")
+    )
+
+
+async def welcome_failed(order: Order, member: Staff, *, error: str, link: str) -> None:
+    await enqueue_message(
+        text_message(
+            member.userid, f"订单 {order.number} 的欢迎语没有发出（{error[:60]}），请在聊天中把订单链接发给客户：{link}"
+        )
+    )
+
+
+async def mass_send_result(order: Order, sender: Staff, *, ok: bool, why: str) -> None:
+    text = (
+        f"订单 {order.number} 的客户消息已生成群发任务：请在企业微信“客户联系 > 群发助手”中确认发送。"
+        if ok
+        else f"订单 {order.number} 的客户消息没有发出：{why}"
+    )
+    await enqueue_message(text_message(sender.userid, text))
+
+
+async def customer_milestone(order: Order, milestone: str) -> None:
+    """The salesperson's card for a milestone: the prepared message for the customer and 发给客户 (a
+    mass-send task), or why it cannot go that way now (workflow/customer_reach.py)."""
+    step = Milestone(milestone)
+    sales = await _sales(order)
+    customer = await order.customer
+    text = await message_text(order, step, customer_page_url(order))
+    why = await refusal(order, step, sales)
+    links = runtime().links
+    card = milestone_card(
+        sales.userid,
+        order_id=order.id,
+        order_number=order.number,
+        customer=customer.name,
+        milestone=step.value,
+        title=f"通知客户：{step.label}",
+        text=text,
+        can_send=why is None,
+        why_not=why or "",
+        no_contact=why == NO_CONTACT,
+        budget=budget_text(await slots_used(order.customer_id, month_of())),
+        contact_url=links.oauth(f"/h5/orders/{order.number}/contact"),
+        order_url=links.oauth(f"/h5/orders/{order.number}"),
+        sms=sms_configured(),
+    )
+    await enqueue_message(card)

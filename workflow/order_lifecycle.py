@@ -55,6 +55,7 @@ PRICES = Page("修改价格", "/prices")
 CONFIRM_PAYMENTS = Page("确认到账", "/confirm-payments")
 INVOICES = Page("开具发票", "/invoices")
 CUSTOMER_LINK = Page("客户查看链接", "/customer-page")
+CONTACT = Page("加客户微信", "/contact")
 
 DISPATCH_PAGES = {TaskKind.MEASURE: DISPATCH_MEASURE, TaskKind.INSTALL: DISPATCH_INSTALL}
 
@@ -358,6 +359,14 @@ ORDER = Lifecycle(
                 event=E.RESCHEDULE_REQUESTED,
             )
             for flow in (MEASURE, INSTALL)
+        ),
+        # Reaching the customer (客户联系): the salesperson's 「联系我」 QR code carrying the order.
+        Transition(
+            "contact_customer",
+            "加客户微信",
+            (own_sale(),),
+            (*OPEN_ORDER_STATES, S.SIGNED, S.VISITED),
+            page=CONTACT,
         ),
         # After-sales (回访): not reaching the customer is recorded and leaves the order where it is.
         Transition(

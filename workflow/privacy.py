@@ -30,6 +30,7 @@ from models import (
     AuditAction,
     Customer,
     EventKind,
+    ExternalContact,
     InboxMessage,
     Order,
     OrderEvent,
@@ -38,6 +39,7 @@ from models import (
     Payment,
     Role,
     Signature,
+    SmsMessage,
     Staff,
     Task,
     TaskKind,
@@ -344,6 +346,9 @@ async def erase_customer(*, actor: Staff, customer_id: int, ip: str = "") -> int
                 await OrderEvent.filter(id=event.id).update(payload={**event.payload, "notes": ""})
         await Signature.filter(order_id__in=ids).delete()
         await Attachment.filter(id__in=[f.id for f in files]).delete()
+        # 客户联系 and SMS: the binding to their WeChat goes; queued or sent texts keep no phone.
+        await ExternalContact.filter(customer_id=customer.id).delete()
+        await SmsMessage.filter(order_id__in=ids).update(phone_encrypted="", params={})
     # The images themselves, once no row refers to them (the store keeps one copy per content).
     for f in files:
         if not await Attachment.filter(sha256=f.sha256).exists():

@@ -57,7 +57,11 @@ REVIEW = (ORDER["approve"], ORDER["reject"])
 # per payment below); an invoice is issued when asked for, so it never waits. Nor does the link to the
 # customer's own page: it is sent when wanted.
 PER_PAYMENT = ORDER["confirm_payment"]
-ON_REQUEST = (ORDER["issue_invoice"], ORDER["share_customer_page"])
+ON_REQUEST = (
+    ORDER["issue_invoice"],
+    ORDER["share_customer_page"],
+    ORDER["contact_customer"],  # 加客户微信: the salesperson shows it when with the customer; it never waits
+)
 
 # Production pieces are the piece table's: a released order waits on the factory while a piece is in a
 # state a factory row starts from, and on goods-in only once a piece can arrive (shipped, or finished).

@@ -60,6 +60,8 @@ EVENT_TEXT: dict[EventKind, str] = {
     EventKind.RESCHEDULE_REQUESTED: "客户申请{job}改期：原定 {booked}，希望 {wanted}{note}",
     EventKind.RESCHEDULE_REQUEST_HANDLED: "{actor} 处理客户的{job}改期申请{result}",
     EventKind.CUSTOMER_LINK_REVOKED: "{actor} 收回客户查看链接（此前发出的链接均已失效）",
+    EventKind.CONTACT_ADDED: "客户添加了 {member} 的企业微信（{welcome}）",
+    EventKind.CUSTOMER_MESSAGED: "{actor} 群发给客户：{milestone}（待{actor}在企业微信确认）",
 }
 
 

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
+from datetime import time as clock_time
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,13 +17,15 @@ from tortoise.transactions import in_transaction
 
 from emulator.tencent_sms import TencentSmsStandIn, create_app
 from infra.sms import Outcome, TencentSms
-from infra.timeutil import utcnow
-from models import CallState, OrderState, SmsMessage
+from infra.timeutil import local_moment, local_today, utcnow
+from models import CallState, LeadSource, OrderState, OrgUnit, SmsMessage, Staff
 from tests.support import World, serve, start_world
 from tests.test_permissions import at_state
 from workflow import notify
+from workflow.admin import ensure_unit
 from workflow.customer_link import customer_page_url
 from workflow.errors import Invalid
+from workflow.leads import LeadInput, create_lead
 from workflow.sms import queue_sms, sms_problems
 
 PHONE = "13900000000"  # the test orders' customer
@@ -31,7 +34,7 @@ KEYS = {"secret_id": "AKIDrelaytest", "secret_key": "relay-test-sms-key", "sdk_a
 
 @pytest.fixture
 async def stand_in() -> AsyncIterator[tuple[TencentSmsStandIn, TestServer]]:
-    sms = TencentSmsStandIn(**KEYS, sign_name="接力家居", templates={"1000001": 2}, hold_seconds=3.0)
+    sms = TencentSmsStandIn(**KEYS, sign_name="接力家居", templates={"1000001": 2, "1000002": 5}, hold_seconds=3.0)
     server = await serve(create_app(sms))
     yield sms, server
     await server.close()
@@ -48,7 +51,7 @@ async def sms_world(
         "endpoint": str(stand_in[1].make_url("/")),
         "request_timeout": 1.0,
         "retry_seconds": 0.1,
-        "templates": {"milestone": "1000001"},
+        "templates": {"milestone": "1000001", "lead_booked": "1000002"},
     }
     async with start_world(
         database_url=database, redis_url=redis_url, storage=tmp_path / "files", extra={"sms": settings}
@@ -210,3 +213,25 @@ async def test_a_text_left_mid_call_by_a_dead_worker_is_not_sent_again(
     )
     assert (await settled(sms_world, row.id)).state == CallState.UNKNOWN
     assert sms.requests == 0 and not sms.sent
+
+
+async def test_a_booking_texts_the_customer_its_number_and_the_stores_address(
+    sms_world: World, stand_in: tuple[TencentSmsStandIn, TestServer]
+) -> None:
+    sms, _ = stand_in
+    store = await ensure_unit("朗斯家居/华东区/上海徐汇店")
+    await OrgUnit.filter(id=store.id).update(address="上海市徐汇区漕溪北路 88 号")
+    store = await OrgUnit.get(id=store.id)
+    when = local_moment(local_today() + timedelta(days=1), clock_time(14, 30))
+    lead = await create_lead(
+        actor=await Staff.get(userid="fangqiantai"),
+        store=store,
+        data=LeadInput(name="钱女士", phone="13912345678", wanted_at=when),
+        source=LeadSource.STAFF,
+    )
+    row = await SmsMessage.get(lead_id=lead.id)
+    assert (await settled(sms_world, row.id)).state == CallState.DONE
+    [text] = sms.sent_to("13912345678")
+    assert text.template_id == "1000002"
+    day = f"{local_today() + timedelta(days=1):%m-%d}"
+    assert text.params == ["钱女士", lead.number, "上海徐汇店", "上海市徐汇区漕溪北路 88 号", f"{day} 14:30"]

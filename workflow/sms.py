@@ -39,7 +39,8 @@ async def queue_sms(
     await SmsMessage.create(
         phone_encrypted=runtime().vault.encrypt(number),
         template=template,
-        params={str(k): str(v) for k, v in params.items()},
+        # Numbered in the order given (the template's {1}, {2}, ...): a JSON column on PostgreSQL keeps no key order.
+        params={str(i): str(v) for i, v in enumerate(params.values(), start=1)},
         purpose=purpose[:64],
         order_id=order_id,
         lead_id=lead_id,

@@ -604,8 +604,12 @@ async def customer_milestone(order: Order, milestone: str) -> None:
     step = Milestone(milestone)
     sales = await _sales(order)
     customer = await order.customer
-    text = await message_text(order, step, customer_page_url(order))
     why = await refusal(order, step, sales)
+    if why == NO_CONTACT and not sms_configured():
+        # Nothing to send the customer by: the milestone's own notice is enough (a second card at every
+        # milestone of every order would only crowd the salesperson's chat). 加客户微信 is on the order page.
+        return
+    text = await message_text(order, step, customer_page_url(order))
     links = runtime().links
     card = milestone_card(
         sales.userid,

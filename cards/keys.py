@@ -118,6 +118,11 @@ class CardKind(StrEnum):
     PAYMENT = "payment"  # to finance: a recorded payment waiting for 确认到账
     RELEASED = "released"  # to the factory: a new production order
     PIECE = "piece"  # one production piece and its next step
+    TICKET = "ticket"  # to after-sales: a service ticket to book (派单)
+    TICKET_TASK = "tickettask"  # to the installer: a ticket given to them (接单 / 拒单)
+    TICKET_BENCH = "ticketbench"  # the installer's ticket in progress: photos before and after, 完成
+    TICKET_DONE = "ticketdone"  # done: the customer's link to forward for confirmation
+    TICKET_NOTICE = "ticketnote"  # declined, confirmed, closed, ...
 
     @classmethod
     def ready(cls, kind: TaskKind) -> CardKind:
@@ -242,3 +247,35 @@ class ConfirmPaymentKey(ButtonKey):
 
     prefix: ClassVar[str] = "cp"
     payment_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class TicketDispatchKey(ButtonKey):
+    """One-tap dispatch of a service ticket to the suggested installer."""
+
+    prefix: ClassVar[str] = "tkd"
+    ticket_id: int
+    worker_id: int
+    date: str  # YYYY-MM-DD
+
+
+@dataclasses.dataclass(frozen=True)
+class TicketAnswerKey(ButtonKey):
+    prefix: ClassVar[str] = "tka"
+    ticket_id: int
+    accept: int  # 1 accept, 0 decline
+
+
+@dataclasses.dataclass(frozen=True)
+class TicketPhotosKey(ButtonKey):
+    """Photos sent next belong to this ticket, as before (0) or after (1) the work."""
+
+    prefix: ClassVar[str] = "tkp"
+    ticket_id: int
+    after: int
+
+
+@dataclasses.dataclass(frozen=True)
+class TicketFinishKey(ButtonKey):
+    prefix: ClassVar[str] = "tkf"
+    ticket_id: int

@@ -10,7 +10,7 @@ from tortoise.transactions import in_transaction
 from bot.client import MediaTooLarge, WeComClient, WeComError
 from bot.events import CardClick, EnterAgent, Event, ImageMessage, TextMessage
 from cards.keys import KeyError_, unpack_key
-from handlers import common, dispatchers, factory, finance, managers, sales, warehouse, workers
+from handlers import common, dispatchers, factory, finance, managers, sales, tickets, warehouse, workers
 from handlers.router import Ctx, Router, find_handler
 from infra.errors import UserError
 from infra.runtime import runtime
@@ -31,6 +31,7 @@ ROUTERS: list[Router] = [
     factory.router,
     managers.router,
     finance.router,
+    tickets.router,
     common.router,
 ]
 

@@ -118,6 +118,19 @@ class ProductionConfig:
 
 
 @dataclass(frozen=True)
+class TicketsConfig:
+    # Service tickets (售后工单): days from opening to the deadline, per kind; past it, the managers over
+    # the order are alerted once per ticket.
+    repair_days: int = 3
+    complaint_days: int = 2
+    maintenance_days: int = 14
+    # Photos a customer may send with a report on their page.
+    max_photos: int = 6
+    # Photos the installer must send after the work before 完成 (0: none needed).
+    after_photos: int = 1
+
+
+@dataclass(frozen=True)
 class ScheduleConfig:
     # Suggestion: how many tasks a worker can take in one day before they count as full.
     daily_task_limit: int = 6
@@ -161,6 +174,7 @@ class Config:
     money: MoneyConfig = field(default_factory=MoneyConfig)
     production: ProductionConfig = field(default_factory=ProductionConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    tickets: TicketsConfig = field(default_factory=TicketsConfig)
     demo: bool = False
 
     def replace(self, **sections: Any) -> Config:

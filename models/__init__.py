@@ -17,6 +17,9 @@ from models.enums import (
     Role,
     TaskKind,
     TaskState,
+    TicketKind,
+    TicketSource,
+    TicketState,
 )
 from models.finance import Invoice
 from models.jobs import Alert, Job
@@ -24,6 +27,7 @@ from models.messaging import InboxMessage, OutboxMessage
 from models.orders import Attachment, Customer, Order, OrderEvent, OrderItem, Payment, Signature, Task, Visit
 from models.org import OrgUnit, Staff
 from models.pieces import OrderPiece
+from models.tickets import Ticket
 from models.tokens import ServiceToken
 
 MODEL_MODULES = [
@@ -37,6 +41,7 @@ MODEL_MODULES = [
     "models.jobs",
     "models.audit",
     "models.approvals",
+    "models.tickets",
 ]
 
 __all__ = [
@@ -77,4 +82,8 @@ __all__ = [
     "Task",
     "TaskKind",
     "TaskState",
+    "Ticket",
+    "TicketKind",
+    "TicketSource",
+    "TicketState",
 ]

@@ -142,6 +142,8 @@ async def stop(tasks: list[asyncio.Task[None]]) -> None:
             log.error("%s stopped with an error", task.get_name(), exc_info=task.exception())
 
 
+# merge: "/c/" (the customer's own pages and their service tickets) is added to the page prefixes below; the
+# customer page's branch may add it too.
 @web.middleware
 async def error_middleware(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -152,14 +154,14 @@ async def error_middleware(
         raise
     except UserError as refused:
         # A refusal no page caught (a bad id, an export out of scope): its message and status, never a 500.
-        if request.path.startswith(("/h5/", "/sign/")):
+        if request.path.startswith(("/h5/", "/sign/", "/c/")):
             from webviews.render import render
 
             return render(request, "message.html", title="无法完成", message=refused.message, status=refused.status)
         return web.json_response({"error": refused.message}, status=refused.status, dumps=_json_dumps)
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
-        if request.path.startswith(("/h5/", "/sign/")):
+        if request.path.startswith(("/h5/", "/sign/", "/c/")):
             from webviews.render import render
 
             return render(request, "message.html", title="出错了", message="服务器出错了，请稍后再试。", status=500)
@@ -189,7 +191,7 @@ def security_headers(frame_ancestors: str) -> Callable[..., Awaitable[web.Stream
     async def middleware(
         request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
-        page = request.path.startswith(("/h5/", "/sign/"))
+        page = request.path.startswith(("/h5/", "/sign/", "/c/"))
         try:
             response = await handler(request)
         except web.HTTPException as exc:
@@ -216,7 +218,7 @@ async def wake_after_writes(
     try:
         return await handler(request)
     finally:
-        if request.method in WRITES and request.path.startswith(("/h5/", "/sign/", "/api/")):
+        if request.method in WRITES and request.path.startswith(("/h5/", "/sign/", "/c/", "/api/")):
             wakeups = request.app[SERVICES].wakeups
             wakeups.notify("outbox")
             wakeups.notify("jobs")

@@ -22,6 +22,7 @@ from models import Order, OrderItem, OrderState, Payment, PriceList, Product, Ro
 from relay.app import init_app
 from relay.config import DEMO_SECURITY, load_config
 from relay.db import migrate
+from relay.demo_tickets import seed_tickets
 from scheduler.plan import ALERT_SCAN
 from workflow.jobs import schedule
 
@@ -303,6 +304,7 @@ async def seed_orders() -> None:
     if deposit is not None:
         await confirm_payment(actor=await Staff.get(userid="qiankuaiji"), order=paid, payment_id=deposit.id)
     await seed_production(products, today)
+    await seed_tickets(demo_photo(9001))
     await schedule(ALERT_SCAN, f"{ALERT_SCAN}:demo-seed", utcnow())
     log.info("seeded %d orders", await Order.all().count())
 

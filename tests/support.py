@@ -60,6 +60,7 @@ TABLES = [
     "payment",
     "order_event",
     "attachment",
+    "ticket",
     "task",
     "order_piece",
     "order_item",

@@ -12,6 +12,7 @@ from tests.support import World
 from workflow.lifecycle_doc import documents, machine_document, mermaid
 from workflow.order_lifecycle import ORDER
 from workflow.piece_lifecycle import PIECE
+from workflow.ticket_lifecycle import TICKET
 
 DOC = Path(__file__).parent.parent / "docs" / "lifecycle.md"
 
@@ -38,7 +39,7 @@ def test_the_diagram_reaches_every_state_from_the_start() -> None:
 
 
 def test_every_other_lifecycle_reaches_each_of_its_states() -> None:
-    for machine in (PIECE,):
+    for machine in (PIECE, TICKET):
         assert {s.value for s in machine.states} <= _reached(machine_document(machine)), machine.name
 
 

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from webviews import admin, api, catalog, dashboard, dispatch, finance, lifecycle, pages, production, signing, tokens
+from webviews import (
+    admin,
+    api,
+    catalog,
+    dashboard,
+    dispatch,
+    finance,
+    lifecycle,
+    pages,
+    production,
+    signing,
+    tickets,
+    tokens,
+)
 
 
 def add_routes(app: web.Application) -> None:
@@ -19,3 +32,4 @@ def add_routes(app: web.Application) -> None:
     app.add_routes(finance.routes)
     app.add_routes(production.routes)
     app.add_routes(tokens.routes)
+    app.add_routes(tickets.routes)

@@ -132,6 +132,7 @@ def documents() -> str:
     """Every lifecycle's document, the order's first: what `relay lifecycle` prints (docs/lifecycle.md)."""
     from workflow.order_lifecycle import ORDER
     from workflow.piece_lifecycle import PIECE
+    from workflow.ticket_lifecycle import TICKET
 
-    machines: list[Machine[Any]] = [PIECE]
+    machines: list[Machine[Any]] = [PIECE, TICKET]
     return "\n".join([document(ORDER), *(machine_document(m) for m in machines)])

@@ -54,6 +54,7 @@ APPROVAL = Page("价格审核", "/approval")
 PRICES = Page("修改价格", "/prices")
 CONFIRM_PAYMENTS = Page("确认到账", "/confirm-payments")
 INVOICES = Page("开具发票", "/invoices")
+TICKET_NEW = Page("报修", "/tickets/new")
 
 DISPATCH_PAGES = {TaskKind.MEASURE: DISPATCH_MEASURE, TaskKind.INSTALL: DISPATCH_INSTALL}
 
@@ -353,6 +354,17 @@ ORDER = Lifecycle(
         ),
         Transition(
             "visit_unreached", "未接通", unit(Role.AFTER_SALES), (S.INSTALLED, S.SIGNED), event=E.VISITED, page=VISIT
+        ),
+        # Service tickets (售后工单): a problem after the install, reported by the customer on their page or
+        # by staff; the ticket's own steps are the table in workflow/ticket_lifecycle.py. Offered, never
+        # waiting on anyone.
+        Transition(
+            "open_ticket",
+            "报修",
+            (own_sale(), *unit(Role.SALES, Role.AFTER_SALES, Role.MANAGER), Rule(None, Scope.LINK)),
+            (S.INSTALLED, S.SIGNED, S.VISITED),
+            page=TICKET_NEW,
+            corrects=True,
         ),
         # Changing course (调整)
         Transition(

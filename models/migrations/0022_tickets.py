@@ -7,6 +7,10 @@ from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index
 
+RESTORE = 'CREATE INDEX IF NOT EXISTS "idx_attachment_order_i_d599fe" ON "attachment" ("order_id", "category")'
+BY_TICKET = 'CREATE INDEX IF NOT EXISTS "idx_attachment_ticket" ON "attachment" ("ticket_id")'
+
+
 class Migration(migrations.Migration):
     dependencies = [('models', '0018_customer_link')]
 
@@ -51,4 +55,9 @@ class Migration(migrations.Migration):
             name='ticket',
             field=fields.ForeignKeyField('models.Ticket', source_field='ticket_id', null=True, db_constraint=True, to_field='id', related_name='attachments', on_delete=OnDelete.SET_NULL),
         ),
+        # SQLite adds a column with a foreign key by rebuilding the table, which leaves its indexes behind:
+        # the one 0004 made is made again (on PostgreSQL it is still there). And a ticket's photos are read
+        # by ticket.
+        ops.RunSQL(RESTORE, reverse_sql=ops.RunSQL.noop),
+        ops.RunSQL(BY_TICKET, reverse_sql='DROP INDEX IF EXISTS "idx_attachment_ticket"'),
     ]

@@ -32,7 +32,7 @@ def photo_file(tmp_path: Path) -> Path:
 async def test_a_customer_reports_a_problem_and_confirms_the_repair_on_a_phone(
     world: World, page: Page, new_phone: NewPhone, shot_of: ShotOf, tmp_path: Path
 ) -> None:
-    order = await order_at(world, OrderState.SIGNED, NUMBER)
+    order = await order_at(world, OrderState.INSTALLED, NUMBER)
     phone = await new_phone()
     await phone.goto(f"{world.relay_url.rstrip('/')}/c/{customer_token(order)}/problem")
     await expect(phone.locator("header h1")).to_have_text("报告问题")

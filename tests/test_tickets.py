@@ -339,3 +339,46 @@ async def test_orders_installed_before_get_their_maintenance_once(world: World) 
     from workflow.aftersales import backfill_maintenance
 
     assert await backfill_maintenance() == 0
+
+
+async def test_a_declined_ticket_goes_back_to_after_sales_and_a_complaint_is_settled_by_phone(world: World) -> None:
+    order = await at_state("TK-BACK", OrderState.INSTALLED)
+    after_sales = await Staff.get(userid=AFTER_SALES)
+    ticket = await open_ticket(
+        actor=after_sales, order=order, kind=TicketKind.REPAIR, source=TicketSource.CHAT, description="把手松了"
+    )
+    await world.settle()
+    await world.tap(AFTER_SALES, world.card(AFTER_SALES, "新维修工单，待派单"), "派给")
+    await ticket.refresh_from_db()
+    worker = await Staff.get(id=ticket.assignee_id)
+    await world.tap(worker.userid, world.card(worker.userid, "新维修任务"), "拒单")
+    await ticket.refresh_from_db()
+    assert ticket.state == TicketState.OPEN and ticket.assignee_id is None
+    again = world.card(AFTER_SALES, "工单被拒，请重新派单")
+    assert again.card["quote_area"]["quote_text"] == f"{worker.name} 拒单：未说明原因"
+    assert any(b.text.startswith("派给") for b in again.buttons)
+    # The installer who declined no longer holds it.
+    page = f"{world.relay_url}/h5/orders/TK-BACK/tickets/{ticket.id}"
+    async with world.browser_session(worker.userid) as http:
+        key = csrf_token(worker)
+        async with http.post(page, data={"csrf": key, "action": "accept"}) as resp:
+            assert resp.status == 403
+    # A complaint settled on the phone: 办结 needs what was done, and then the ticket is closed.
+    complaint = await open_ticket(
+        actor=after_sales, order=order, kind=TicketKind.COMPLAINT, source=TicketSource.CHAT, description="态度不好"
+    )
+    page = f"{world.relay_url}/h5/orders/TK-BACK/tickets/{complaint.id}"
+    async with world.browser_session(AFTER_SALES) as http:
+        async with http.get(page) as resp:
+            token = csrf(await resp.text())
+        async with http.post(page, data={"csrf": token, "action": "close", "reason": " "}) as resp:
+            assert resp.status == 400
+            assert error_of(await resp.text()) == "请填写处理结果"
+        async with http.post(page, data={"csrf": token, "action": "close", "reason": "已致电道歉，客户接受"}) as resp:
+            assert resp.status == 200
+            assert "工单已办结。" in await resp.text()
+    await complaint.refresh_from_db()
+    assert complaint.state == TicketState.CLOSED and complaint.resolution == "已致电道歉，客户接受"
+    lines = "\n".join((await order_view(order, with_timeline=True)).timeline)
+    assert f"{worker.name} 拒绝维修工单 {ticket.number}：未说明" in lines
+    assert f"卫客服 办结投诉工单 {complaint.number}：已致电道歉，客户接受" in lines

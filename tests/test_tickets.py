@@ -84,6 +84,12 @@ async def test_a_ticket_from_chat_is_booked_worked_and_confirmed_by_the_customer
     assert re.fullmatch(r"S\d{4}-0001", ticket.number)
     assert ticket.deadline - ticket.state_since == timedelta(days=3)  # type: ignore[operator]  # tickets.repair_days
     assert await Attachment.filter(ticket_id=ticket.id, category=AttachmentCategory.TICKET_REPORT).count() == 1
+    # The order page offers 报修 and lists the ticket.
+    async with world.browser_session(AFTER_SALES) as http:
+        async with http.get(f"{world.relay_url}/h5/orders/TK-CHAT") as resp:
+            html = await resp.text()
+    assert 'href="/h5/orders/TK-CHAT/tickets/new"' in html
+    assert f'<a href="/h5/orders/TK-CHAT/tickets/{ticket.id}"><span>维修 · {ticket.number}</span>' in html
 
     # After-sales book it with the suggested installer, one tap.
     card = world.card(AFTER_SALES, "新维修工单，待派单")

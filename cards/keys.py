@@ -122,6 +122,11 @@ class CardKind(StrEnum):
     LEAD = "lead"  # a showroom booking (预约) with its consultant: 领单, 到店, outcomes
     LEADS_LIST = "leadlist"  # 预约 in chat: the link to the leads page
     CUSTOMER_MILESTONE = "custmile"  # to sales: a message for the customer, 发给客户 as a mass-send task
+    TICKET = "ticket"  # to after-sales: a service ticket to book (派单)
+    TICKET_TASK = "tickettask"  # to the installer: a ticket given to them (接单 / 拒单)
+    TICKET_BENCH = "ticketbench"  # the installer's ticket in progress: photos before and after, 完成
+    TICKET_DONE = "ticketdone"  # done: the customer's link to forward for confirmation
+    TICKET_NOTICE = "ticketnote"  # declined, confirmed, closed, ...
 
     @classmethod
     def ready(cls, kind: TaskKind) -> CardKind:
@@ -282,3 +287,35 @@ class CustomerSmsKey(ButtonKey):
     prefix: ClassVar[str] = "csms"
     order_id: int
     milestone: str
+
+
+@dataclasses.dataclass(frozen=True)
+class TicketDispatchKey(ButtonKey):
+    """One-tap dispatch of a service ticket to the suggested installer."""
+
+    prefix: ClassVar[str] = "tkd"
+    ticket_id: int
+    worker_id: int
+    date: str  # YYYY-MM-DD
+
+
+@dataclasses.dataclass(frozen=True)
+class TicketAnswerKey(ButtonKey):
+    prefix: ClassVar[str] = "tka"
+    ticket_id: int
+    accept: int  # 1 accept, 0 decline
+
+
+@dataclasses.dataclass(frozen=True)
+class TicketPhotosKey(ButtonKey):
+    """Photos sent next belong to this ticket, as before (0) or after (1) the work."""
+
+    prefix: ClassVar[str] = "tkp"
+    ticket_id: int
+    after: int
+
+
+@dataclasses.dataclass(frozen=True)
+class TicketFinishKey(ButtonKey):
+    prefix: ClassVar[str] = "tkf"
+    ticket_id: int

@@ -10,7 +10,7 @@ from tortoise.transactions import in_transaction
 from bot.client import MediaTooLarge, WeComClient, WeComError
 from bot.events import CardClick, EnterAgent, Event, ExternalContactAdded, ImageMessage, TextMessage
 from cards.keys import KeyError_, unpack_key
-from handlers import common, contact, dispatchers, factory, finance, leads, managers, sales, warehouse, workers
+from handlers import common, contact, dispatchers, factory, finance, leads, managers, sales, tickets, warehouse, workers
 from handlers.router import Ctx, Router, find_handler
 from infra.errors import UserError
 from infra.runtime import runtime
@@ -33,6 +33,7 @@ ROUTERS: list[Router] = [
     finance.router,
     leads.router,
     contact.router,
+    tickets.router,
     common.router,
 ]
 

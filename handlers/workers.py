@@ -15,6 +15,7 @@ from workflow.measure import add_site_photo, categorize_photo, categorize_photos
 from workflow.order_lifecycle import ORDER
 from workflow.selectors import order_view
 from workflow.tasks import PHOTO_STEPS, answer_task, field_task, send_photos_to
+from workflow.tickets import add_ticket_photo, photo_ticket
 
 router = Router("workers", roles=ORDER.roles_of(*PHOTO_STEPS.values(), "accept_measure", "accept_install"))
 
@@ -29,6 +30,18 @@ async def answer(ctx: Ctx, key: TaskAnswerKey) -> None:
 async def photo(ctx: Ctx, event: ImageMessage) -> None:
     if isinstance(ctx.prepared, RejectedFile):
         await ctx.reply(f"照片没有保存：{ctx.prepared.message}")
+        return
+    held = await photo_ticket(ctx.staff)
+    if held is not None and isinstance(ctx.prepared, StoredFile):
+        # A service ticket's photo, before or after the work (the ticket's bench card picks which).
+        ticket, after = held
+        saved, count = await add_ticket_photo(
+            actor=ctx.staff, ticket=ticket, stored=ctx.prepared, after=after, media_id=event.media_id
+        )
+        if await photo_batch(ctx.staff, saved.id) is None:
+            return  # more of the batch are coming: one answer for them all
+        more = "，可以点“完成”了" if after else "；维修后请先点“发维修后照片”再发送"
+        await ctx.reply(f"{'维修后' if after else '维修前'}照片已保存（工单 {ticket.number}，第 {count} 张{more}）")
         return
     task = await photo_task(ctx.staff)
     if task is None:

@@ -125,6 +125,18 @@ class LeadsConfig:
     min_history: int = 10
 
 
+class TicketsConfig:
+    # Service tickets (售后工单): days from opening to the deadline, per kind; past it, the managers over
+    # the order are alerted once per ticket.
+    repair_days: int = 3
+    complaint_days: int = 2
+    maintenance_days: int = 14
+    # Photos a customer may send with a report on their page.
+    max_photos: int = 6
+    # Photos the installer must send after the work before 完成 (0: none needed).
+    after_photos: int = 1
+
+
 @dataclass(frozen=True)
 class ScheduleConfig:
     # Suggestion: how many tasks a worker can take in one day before they count as full.
@@ -202,6 +214,7 @@ class Config:
     leads: LeadsConfig = field(default_factory=LeadsConfig)
     contact: ContactConfig = field(default_factory=ContactConfig)
     sms: SmsConfig = field(default_factory=SmsConfig)
+    tickets: TicketsConfig = field(default_factory=TicketsConfig)
     demo: bool = False
 
     def replace(self, **sections: Any) -> Config:

@@ -24,6 +24,9 @@ from models.enums import (
     Role,
     TaskKind,
     TaskState,
+    TicketKind,
+    TicketSource,
+    TicketState,
 )
 from models.finance import Invoice
 from models.jobs import Alert, Job
@@ -32,6 +35,7 @@ from models.messaging import InboxMessage, OutboxMessage
 from models.orders import Attachment, Customer, Order, OrderEvent, OrderItem, Payment, Signature, Task, Visit
 from models.org import OrgUnit, Staff
 from models.pieces import OrderPiece
+from models.tickets import Ticket
 from models.tokens import ServiceToken
 
 MODEL_MODULES = [
@@ -48,6 +52,7 @@ MODEL_MODULES = [
     "models.customer_requests",
     "models.leads",
     "models.contact",
+    "models.tickets",
 ]
 
 __all__ = [
@@ -101,4 +106,8 @@ __all__ = [
     "Task",
     "TaskKind",
     "TaskState",
+    "Ticket",
+    "TicketKind",
+    "TicketSource",
+    "TicketState",
 ]

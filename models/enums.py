@@ -227,6 +227,11 @@ class AttachmentCategory(StrEnum):
     DESIGN = "design"
     INSTALL = "install"
     SIGNATURE = "signature"
+    # Service tickets (售后工单): what the customer or staff sent with the report, and the installer's
+    # photos before and after the work.
+    TICKET_REPORT = "ticket_report"
+    TICKET_BEFORE = "ticket_before"
+    TICKET_AFTER = "ticket_after"
 
     @property
     def label(self) -> str:
@@ -244,6 +249,9 @@ ATTACHMENT_LABELS = {
     AttachmentCategory.DESIGN: "设计图",
     AttachmentCategory.INSTALL: "安装照片",
     AttachmentCategory.SIGNATURE: "客户签字",
+    AttachmentCategory.TICKET_REPORT: "报修照片",
+    AttachmentCategory.TICKET_BEFORE: "维修前照片",
+    AttachmentCategory.TICKET_AFTER: "维修后照片",
 }
 
 SITE_PHOTO_CATEGORIES = (
@@ -364,6 +372,76 @@ class EventKind(StrEnum):
     # Reaching the customer (客户联系)
     CONTACT_ADDED = "contact_added"
     CUSTOMER_MESSAGED = "customer_messaged"
+    # Service tickets (售后工单: 维修 / 投诉 / 保养), workflow/ticket_lifecycle.py
+    TICKET_OPENED = "ticket_opened"
+    TICKET_DISPATCHED = "ticket_dispatched"
+    TICKET_ACCEPTED = "ticket_accepted"
+    TICKET_DECLINED = "ticket_declined"
+    TICKET_RESCHEDULED = "ticket_rescheduled"
+    TICKET_REASSIGNED = "ticket_reassigned"
+    TICKET_PHOTO_ADDED = "ticket_photo_added"
+    TICKET_DONE = "ticket_done"
+    TICKET_CONFIRMED = "ticket_confirmed"
+    TICKET_CLOSED = "ticket_closed"
+    TICKET_CANCELLED = "ticket_cancelled"
+
+
+class TicketKind(StrEnum):
+    """A service ticket's kind (售后工单): each has its own deadline (config [tickets])."""
+
+    REPAIR = "repair"
+    COMPLAINT = "complaint"
+    MAINTENANCE = "maintenance"
+
+    @property
+    def label(self) -> str:
+        return {"repair": "维修", "complaint": "投诉", "maintenance": "保养"}[self.value]
+
+
+class TicketSource(StrEnum):
+    """Where a ticket came from."""
+
+    CUSTOMER = "customer"  # the customer's own page
+    CHAT = "chat"  # staff in chat: 报修 <订单号>
+    STAFF_H5 = "staff_h5"  # staff on the order page
+    LOW_SCORE = "low_score"  # a low visit score
+    SCHEDULE = "schedule"  # the maintenance cycle came round
+
+    @property
+    def label(self) -> str:
+        return {
+            "customer": "客户报修",
+            "chat": "员工报修",
+            "staff_h5": "员工报修",
+            "low_score": "回访低分",
+            "schedule": "定期保养",
+        }[self.value]
+
+
+class TicketState(StrEnum):
+    OPEN = "open"  # waiting for after-sales to book it
+    DISPATCHED = "dispatched"  # given to an installer, not yet accepted
+    ACCEPTED = "accepted"
+    DONE = "done"  # the installer finished; waiting for the customer's confirmation
+    CONFIRMED = "confirmed"  # the customer confirmed (or signed)
+    CLOSED = "closed"  # settled without a visit (a complaint resolved by phone)
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return TICKET_STATE_LABELS[self]
+
+
+TICKET_STATE_LABELS = {
+    TicketState.OPEN: "待派单",
+    TicketState.DISPATCHED: "已派单",
+    TicketState.ACCEPTED: "师傅已接单",
+    TicketState.DONE: "已处理，待客户确认",
+    TicketState.CONFIRMED: "客户已确认",
+    TicketState.CLOSED: "已办结",
+    TicketState.CANCELLED: "已取消",
+}
+OPEN_TICKET_STATES = (TicketState.OPEN, TicketState.DISPATCHED, TicketState.ACCEPTED)
 
 
 class MessageState(StrEnum):

@@ -178,6 +178,11 @@ class Attachment(Model):
         "models.Task", related_name="attachments", null=True, on_delete=fields.SET_NULL
     )
     task_id: int | None
+    # A service ticket's photo (the report's, or the installer's before and after).
+    ticket: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(  # type: ignore[type-arg]
+        "models.Ticket", related_name="attachments", null=True, on_delete=fields.SET_NULL
+    )
+    ticket_id: int | None
     category = fields.CharEnumField(AttachmentCategory, max_length=32, db_index=True)
     sha256 = fields.CharField(max_length=64, db_index=True)
     content_type = fields.CharField(max_length=100)

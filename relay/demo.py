@@ -23,6 +23,7 @@ from relay.app import init_app
 from relay.config import DEMO_SECURITY, load_config
 from relay.db import migrate
 from relay.demo_customer import seed_customer_requests
+from relay.demo_tickets import seed_tickets
 from scheduler.plan import ALERT_SCAN
 from workflow.jobs import schedule
 
@@ -318,6 +319,7 @@ async def seed_orders() -> None:
         await confirm_payment(actor=await Staff.get(userid="qiankuaiji"), order=paid, payment_id=deposit.id)
     await seed_production(products, today)
     await seed_customer_requests()
+    await seed_tickets(demo_photo(9001))
     await schedule(ALERT_SCAN, f"{ALERT_SCAN}:demo-seed", utcnow())
     log.info("seeded %d orders", await Order.all().count())
 

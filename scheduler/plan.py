@@ -10,7 +10,7 @@ from infra.runtime import runtime
 from infra.timeutil import LOCAL_TZ, local_moment, utcnow
 from scheduler.jobs import JobHandler
 from workflow import alerts, reminders, retention
-from workflow.aftersales import MAINTENANCE
+from workflow.aftersales import MAINTENANCE, MAINTENANCE_BACKFILL, backfill_maintenance
 from workflow.jobs import Staged, schedule
 from workflow.morning import MORNING, WORKER_MORNING, morning_push, worker_morning
 from workflow.stats_push import DAILY_PUSH, MANAGER_PUSH, STATS_CHART, daily_push, manager_push, stats_chart_job
@@ -22,6 +22,7 @@ HANDLERS: dict[str, JobHandler | Staged[Any]] = {
     reminders.NUDGE: reminders.accept_nudge,
     reminders.ESCALATE: reminders.accept_escalate,
     MAINTENANCE: reminders.maintenance_reminder,
+    MAINTENANCE_BACKFILL: backfill_maintenance,  # type: ignore[dict-item]
     ALERT_SCAN: alerts.scan,  # type: ignore[dict-item]
     DAILY_PUSH: daily_push,
     MANAGER_PUSH: manager_push,
@@ -53,6 +54,8 @@ async def plan_recurring(now: datetime | None = None) -> None:
     minutes = max(1, config.schedule.alert_scan_minutes)
     slot = int(now.timestamp() // (minutes * 60))
     await schedule(ALERT_SCAN, f"{ALERT_SCAN}:{slot}", now)
+    # Once ever (its key never changes): orders installed before maintenance was scheduled at install.
+    await schedule(MAINTENANCE_BACKFILL, f"{MAINTENANCE_BACKFILL}:0022", now)
     local = now.astimezone(LOCAL_TZ)
     hour, minute = (int(x) for x in config.schedule.daily_push_time.split(":"))
     due = local_moment(local.date(), time(hour, minute))

@@ -67,6 +67,7 @@ TABLES = [
     "payment",
     "order_event",
     "attachment",
+    "ticket",
     "task",
     "order_piece",
     "order_item",

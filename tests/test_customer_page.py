@@ -139,7 +139,9 @@ async def test_the_page_shows_the_stage_and_next_step_at_every_state(world: Worl
             # The booked visit, and asking to move it, only while one is booked and not done.
             booked = state in (OrderState.MEASURE_SCHEDULED, OrderState.INSTALL_SCHEDULED)
             assert ('id="reschedule-form"' in html) == booked, state
-            assert 'href="/c/' in html and "/problem" in html  # 报修 / 反馈问题 (the tickets part's page)
+            # 报修 / 反馈问题 (the ticket form under the page) once there is an installation to report on.
+            after_install = state in (OrderState.INSTALLED, OrderState.SIGNED, OrderState.VISITED)
+            assert ('id="report-problem"' in html and "/problem" in html) == after_install, state
 
 
 async def test_a_released_order_shows_each_piece(world: World) -> None:

@@ -13,6 +13,7 @@ from workflow.lead_lifecycle import LEAD
 from workflow.lifecycle_doc import documents, machine_document, mermaid
 from workflow.order_lifecycle import ORDER
 from workflow.piece_lifecycle import PIECE
+from workflow.ticket_lifecycle import TICKET
 
 DOC = Path(__file__).parent.parent / "docs" / "lifecycle.md"
 
@@ -39,7 +40,7 @@ def test_the_diagram_reaches_every_state_from_the_start() -> None:
 
 
 def test_every_other_lifecycle_reaches_each_of_its_states() -> None:
-    for machine in (PIECE, LEAD):
+    for machine in (PIECE, LEAD, TICKET):
         assert {s.value for s in machine.states} <= _reached(machine_document(machine)), machine.name
 
 

@@ -33,6 +33,7 @@ from cards.keys import (
     PhotosForTaskKey,
     RequestHandledKey,
     TaskAnswerKey,
+    TicketDispatchKey,
     unpack_key,
 )
 from infra.runtime import runtime
@@ -56,6 +57,9 @@ from models import (
     Staff,
     Task,
     TaskKind,
+    Ticket,
+    TicketKind,
+    TicketSource,
     Visit,
 )
 from tests.support import World, jpeg
@@ -64,6 +68,7 @@ from workflow.aftersales import Score, record_visit
 from workflow.approval import approve_prices, reject_prices
 from workflow.changes import cancel_order, request_remeasure, undo_cancel
 from workflow.contact import request_contact_way
+from workflow.customer_link import customer_token
 from workflow.customer_page import customer_link_for, revoke_customer_page
 from workflow.customer_requests import request_reschedule
 from workflow.design import add_design, finish_design
@@ -80,6 +85,8 @@ from workflow.payments import confirm_design, record_payment, void_payment
 from workflow.pricing import LinePrice
 from workflow.signing import signing_link_for, signing_token, submit_signature
 from workflow.tasks import answer_task, dispatch_task, reassign_task, reschedule_task, transfer_task
+from workflow.ticket_lifecycle import TICKET
+from workflow.tickets import open_ticket, report_problem
 
 Run = Callable[[Staff | None, Order], Awaitable[object]]
 Prepare = Callable[[Order], Awaitable[None]]
@@ -328,6 +335,15 @@ for _kind in (TaskKind.MEASURE, TaskKind.INSTALL):
     _customer_request(_kind)
 
 
+@runs("open_ticket")
+async def _open_ticket(a: Staff | None, o: Order) -> object:
+    if a is None:  # the customer, on their own page
+        return await report_problem(token=customer_token(o), what="repair", description="柜门合页松了", photos=[])
+    return await open_ticket(
+        actor=a, order=o, kind=TicketKind.REPAIR, source=TicketSource.STAFF_H5, description="柜门合页松了"
+    )
+
+
 @runs("visit")
 async def _visit(a: Staff | None, o: Order) -> object:
     scores = {r: Score(4) for r in ("sales", "measurer", "installer")}
@@ -517,7 +533,16 @@ async def check_cards(sent: list[OutboxMessage], order: Order) -> None:
         for button in card.get("button_list", []):
             if button.get("type", 0) != 0:
                 continue
-            name = pressed(unpack_key(button["key"]), kinds)
+            key = unpack_key(button["key"])
+            if isinstance(key, TicketDispatchKey):  # a row of the ticket's own table (workflow/ticket_lifecycle.py)
+                ticket = await Ticket.get(id=key.ticket_id)
+                recipients = set(str(row.payload["touser"]).split("|"))
+                step = TICKET["dispatch"]
+                may = {s.userid for s in await Staff.filter(active=True) if await TICKET.may(step, s, ticket, order)}
+                # After-sales get it; the managers, who may too, hear of a ticket only when it is late.
+                assert recipients and recipients <= may, f"{card['main_title']['title']}: to {recipients}, may: {may}"
+                continue
+            name = pressed(key, kinds)
             assert name is not None, f"a button nobody accounts for: {button}"
             recipients = set(str(row.payload["touser"]).split("|"))
             may = {s.userid for s in await Staff.filter(active=True) if await ORDER.may(ORDER[name], s, order)}
@@ -540,14 +565,16 @@ async def test_matrix(world: World, state: OrderState) -> None:
         offered = set() if actor is None else {t.name for t in await ORDER.available(actor, order)}
         accepted = set()
         for t in ORDER:
-            # The customer's link is the customer's; a member's action is a member's.
-            if t.name in NOT_ATTEMPTED or (actor is None) != any(r.role is None for r in t.who):
+            # The customer's link is the customer's; a member's action is a member's (a row may name both).
+            if t.name in NOT_ATTEMPTED or not any((r.role is None) == (actor is None) for r in t.who):
                 continue
             if await attempt(t, actor, order, untouched, last):
                 accepted.add(t.name)
         if actor is None:
             by_customer = {
-                OrderState.INSTALLED: {"sign"},
+                OrderState.INSTALLED: {"sign", "open_ticket"},
+                OrderState.SIGNED: {"open_ticket"},
+                OrderState.VISITED: {"open_ticket"},
                 OrderState.MEASURE_SCHEDULED: {"request_reschedule_measure"},
                 OrderState.INSTALL_SCHEDULED: {"request_reschedule_install"},
             }

@@ -3,6 +3,7 @@ next step; the morning card of today's visits, once per field worker; clear answ
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -43,8 +44,10 @@ DEMO_QUEUES = {
     "fengcangku": [("LS20261105", "入库登记"), ("LS20261121", "入库登记"), ("LS20261122", "入库登记")],
     # The factory: each released order with pieces to move, by the piece table's steps; its late piece.
     "zhouchangzhang": [("LS20261121", "开始生产 1 件、完工 1 件、发货 1 件"), ("LS20261121", "预警：生产延期")],
-    "chenanzhuang": [("LS20261107", "客户签字")],
-    "weishouhou": [("LS20261107", "填写回访")],
+    # The demo's service tickets (relay/demo_tickets.py): a complaint given to 陈师傅 and not yet accepted, and
+    # the customer's repair waiting to be booked.
+    "chenanzhuang": [("LS20261107", "客户签字"), ("LS20261107", "投诉工单接单")],
+    "weishouhou": [("LS20261107", "填写回访"), ("LS20261107", "维修工单派单")],
     # Finance: each deposit not yet confirmed (LS20261106's is), then the overdue balance's alert.
     "qiankuaiji": [("LS20261105", "确认到账"), ("LS20261107", "确认到账"), ("LS20261107", "预警：尾款逾期未收")],
     # Alerts in the order they were raised.
@@ -52,12 +55,14 @@ DEMO_QUEUES = {
         ("LS20261101", "预警：超时未派测量"),
         ("LS20261107", "预警：安装后未签字"),
         ("LS20261121", "预警：生产延期"),
+        ("LS20261107", "预警：售后工单逾期"),
     ],
     "chendianzhang": [
         ("LS20261104", "价格审核"),
         ("LS20261101", "预警：超时未派测量"),
         ("LS20261107", "预警：安装后未签字"),
         ("LS20261121", "预警：生产延期"),
+        ("LS20261107", "预警：售后工单逾期"),
     ],
 }
 # The demo's showroom bookings (relay/demo_leads.py): the customer 顾文 serves (next: 到店), the one
@@ -112,6 +117,9 @@ async def test_every_role_asks_and_sees_what_waits_on_them(world: World) -> None
             expected = "/h5/production" if at_factory else f"/h5/orders/{number}{STEP_PAGES.get(step, '')}"
             if number.startswith(LEADS):
                 expected = f"/h5/leads/{number}"
+            if "工单" in step and not step.startswith("预警"):  # a service ticket: its own page under the order
+                assert re.fullmatch(rf"/h5/orders/{number}/tickets/\d+", path), (userid, title, path)
+                continue
             assert path == expected, (userid, title, path)
     for userid in NOTHING_WAITING:
         await world.say(userid, "我的任务")

@@ -82,3 +82,22 @@ async def test_processes_share_one_allowance(redis_url: str) -> None:
     limit = Limit("shared-test", per_minute=3)
     taken = [await (first if i % 2 else second).allow(limit, "10.0.0.7") for i in range(5)]
     assert taken == [True, True, True, False, False]
+
+
+async def test_the_customers_ticket_pages_from_one_address_are_bounded(limited_world: World) -> None:
+    """The customer's problem page shares the signing page's allowance per address (security.sign_per_minute)."""
+    from models import Ticket
+    from workflow.customer_link import customer_token
+
+    order = await at_state("RL-TICKET", OrderState.INSTALLED)
+    url = f"{limited_world.relay_url}/c/{customer_token(order)}/problem"
+    async with aiohttp.ClientSession() as http:
+        statuses = []
+        for _ in range(5):
+            async with http.get(url) as resp:
+                statuses.append(resp.status)
+        async with http.post(url, data={"what": "repair", "description": "漏水"}) as resp:
+            statuses.append(resp.status)
+            assert "操作太频繁" in await resp.text()
+    assert statuses == [200] * 4 + [429] * 2
+    assert not await Ticket.exists()

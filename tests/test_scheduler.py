@@ -140,6 +140,9 @@ async def test_worker_killed_mid_job_is_picked_up_and_sends_once(world: World) -
 
     order = await advance(await new_order("SCH-KILL"), OrderState.INSTALLED, day=local_today())
     [job] = await schedule_maintenance(order, since=utcnow() - timedelta(days=400))
+    # Scheduled at install already, six months out (the same row): due now.
+    await make_due(MAINTENANCE)
+    await job.refresh_from_db()
     handlers = {**HANDLERS, MAINTENANCE: slow_push}
     first = Scheduler(handlers, lease=timedelta(seconds=1))
     killed = asyncio.create_task(first.run_due())

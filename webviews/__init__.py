@@ -18,6 +18,7 @@ from webviews import (
     pages,
     production,
     signing,
+    tickets,
     tokens,
 )
 
@@ -37,3 +38,4 @@ def add_routes(app: web.Application) -> None:
     app.add_routes(customer.routes)
     app.add_routes(leads.routes)
     app.add_routes(contact.routes)
+    app.add_routes(tickets.routes)

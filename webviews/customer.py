@@ -30,6 +30,7 @@ from workflow.errors import Invalid, WorkflowError
 from workflow.order_lifecycle import ORDER
 from workflow.selectors import order_view
 from workflow.signing import LinkProblem, signing_url
+from workflow.tickets import tickets_for_customer
 
 routes = web.RouteTableDef()
 
@@ -53,8 +54,7 @@ async def _page(
 ) -> web.Response:
     token = request.match_info["token"]
     view = await customer_view(order)
-    # merge: tickets section — the order's service tickets go into this page's context (and the template's
-    # marked place), from the tickets part.
+    tickets = await tickets_for_customer(order)
     today = local_today()
     return render(
         request,
@@ -70,6 +70,8 @@ async def _page(
         min_date=today.isoformat(),
         max_date=(today.fromordinal(today.toordinal() + AHEAD_DAYS)).isoformat(),
         note_limit=NOTE_LIMIT,
+        tickets=tickets,
+        may_report=await ORDER.may(ORDER["open_ticket"], None, order),
     )
 
 

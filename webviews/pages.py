@@ -29,6 +29,7 @@ from models import (
     Product,
     Staff,
     Task,
+    Ticket,
 )
 from models.enums import SITE_PHOTO_CATEGORIES
 from webviews.auth import api_staff, check_csrf, csrf_token, h5_page
@@ -346,6 +347,7 @@ async def order_detail(request: web.Request) -> web.Response:
         can_copy=ORDER.has_role_for(ORDER["create_order"], staff),
         undo_minutes=runtime().config.schedule.cancel_undo_minutes,
         csrf=csrf_token(staff),
+        tickets=await Ticket.filter(order_id=order.id).order_by("-id"),  # service tickets (售后工单)
     )
 
 

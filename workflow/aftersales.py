@@ -94,7 +94,9 @@ async def record_visit(
         for person in {p.id: p for p in people.values() if p is not None}.values():
             await _update_score(person)
         await _alert_low_scores(order, scores, people)
-        await schedule_maintenance(order, since=utcnow())
+        # Scheduled at install already (finish_install); an order installed before that gets it here. The
+        # job's key is per order, series and cycle: never twice.
+        await schedule_maintenance(order, since=order.installed_at or utcnow())
     return visit
 
 
@@ -130,10 +132,15 @@ async def _alert_low_scores(order: Order, scores: dict[str, Score], people: dict
         comment = f"：{scores[role].comment}" if scores[role].comment else ""
         lines.append(f"{SCORED_LABELS[role]} {who} {scores[role].value} 分{comment}")
     await raise_alert(order, LOW_SCORE, "\n".join(lines))
+    # The managers are alerted, and after-sales gets a complaint (投诉) ticket to follow it up.
+    from workflow.tickets import open_for_low_score
+
+    await open_for_low_score(order, "；".join(lines))
 
 
 async def schedule_maintenance(order: Order, *, since: datetime) -> list[Job]:
-    """One reminder row per product series of the order, at that series' cycle (6 or 12 months)."""
+    """One reminder row per product series of the order, at that series' cycle (6 or 12 months) from `since`
+    (the installation). Idempotent: the first cycle's key is per order and series."""
     product_ids = await OrderItem.filter(order_id=order.id, product_id__isnull=False).values_list(
         "product_id", flat=True
     )
@@ -153,3 +160,20 @@ async def schedule_maintenance(order: Order, *, since: datetime) -> list[Job]:
         )
         jobs.append(job)
     return jobs
+
+
+MAINTENANCE_BACKFILL = "maintenance_backfill"
+
+
+async def backfill_maintenance(payload: dict[str, Any] | None = None) -> int:
+    """Once, for databases from before maintenance was scheduled at install: every installed order without
+    a maintenance reminder gets its cycle from its installation date (a reminder already past due comes at
+    once). How many orders were scheduled."""
+    scheduled = 0
+    orders = Order.filter(installed_at__isnull=False).exclude(state="cancelled").order_by("id")
+    async for order in orders:
+        if await Job.filter(kind=MAINTENANCE, key__startswith=f"{MAINTENANCE}:{order.id}:").exists():
+            continue
+        if await schedule_maintenance(order, since=cast(datetime, order.installed_at)):
+            scheduled += 1
+    return scheduled

@@ -11,8 +11,8 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from infra.runtime import runtime
-from infra.timeutil import local_today, utcnow
-from models import Alert, Order, OrderPiece, OrderState, PieceState, Role, Staff, Task, TaskKind
+from infra.timeutil import fmt_time, local_today, utcnow
+from models import Alert, Order, OrderPiece, OrderState, PieceState, Role, Staff, Task, TaskKind, Ticket
 from models.enums import OPEN_TASK_STATES
 from workflow import notify
 from workflow.errors import Conflict, NotAllowed, NotFound
@@ -29,6 +29,9 @@ class Rule:
     threshold: Callable[[], int]
     role: Role = Role.MANAGER  # who over the order hears of it and handles it
     also: tuple[Role, ...] = ()  # roles who hear of it and may handle it too (the factory of a late piece)
+    # A rule raised once per row of something on the order (a service ticket), not once per order: gives
+    # (order, the row's key, detail); the alert is kept as "<rule key>:<row key>".
+    rows: Callable[[int], Awaitable[list[tuple[Order, str, str]]]] | None = None
 
     @property
     def roles(self) -> tuple[Role, ...]:
@@ -89,6 +92,20 @@ async def _pieces_late(days: int) -> list[tuple[Order, str]]:
         more = f"等 {len(pieces)} 件" if len(pieces) > 1 else ""
         due = f"{first.expected_date:%m月%d日}"
         found.append((order, f"生产编号 {first.production_number}{more} 应于 {due} 完工，仍{first.state.label}"))
+    return found
+
+
+async def _tickets_overdue(_: int) -> list[tuple[Order, str, str]]:
+    """Service tickets still open past their deadline (once per ticket: marked as alerted)."""
+    from workflow.tickets import overdue
+
+    found = []
+    for ticket, order in await overdue():
+        detail = (
+            f"{ticket.kind.label}工单 {ticket.number} 应于 {fmt_time(ticket.deadline)} 前处理，仍{ticket.state.label}"
+        )
+        found.append((order, str(ticket.id), detail))
+        await Ticket.filter(id=ticket.id).update(overdue_alerted_at=utcnow())
     return found
 
 
@@ -158,6 +175,14 @@ RULES = [
         lambda n: _stuck(OrderState.CONFIRMED, "confirmed_at", n, "客户确认已超过 {days} 天，产品仍未全部到仓"),
         lambda: runtime().config.alerts.not_in_days,
     ),
+    Rule(
+        "ticket_overdue",
+        "售后工单逾期",
+        "联系售后与师傅了解情况，尽快上门处理或回电客户",
+        lambda n: _none(),
+        lambda: 1,
+        rows=_tickets_overdue,
+    ),
 ]
 LOW_SCORE = Rule("low_score", "客户评分偏低", "48 小时内回电客户了解情况并跟进", lambda n: _none(), lambda: 0)
 RULES_BY_KEY = {r.key: r for r in [*RULES, LOW_SCORE]}
@@ -179,14 +204,20 @@ async def raise_alert(order: Order, rule: Rule, detail: str) -> Alert | None:
     return raised.alert
 
 
-async def _record(order: Order, rule: Rule, detail: str) -> notify.RaisedAlert | None:
-    if await Alert.filter(order_id=order.id, rule=rule.key).exists():
+def rule_of(key: str) -> Rule | None:
+    """The rule an alert was raised by (a per-row rule's alerts are kept as "<rule>:<row>")."""
+    return RULES_BY_KEY.get(key.split(":", 1)[0])
+
+
+async def _record(order: Order, rule: Rule, detail: str, *, key: str = "") -> notify.RaisedAlert | None:
+    key = key or rule.key
+    if await Alert.filter(order_id=order.id, rule=key).exists():
         return None
     told = [m.userid for role in rule.roles for m in await staff_covering(order, role)]
     managers = list(dict.fromkeys(told))
     try:
         async with in_transaction():  # a savepoint: a clash rolls back this alert alone
-            alert = await Alert.create(order=order, rule=rule.key, detail=detail[:255])
+            alert = await Alert.create(order=order, rule=key, detail=detail[:255])
     except IntegrityError:
         return None  # raised at the same moment by another worker
     return notify.RaisedAlert(alert, order, managers, title=rule.title, detail=detail, todo=rule.todo)
@@ -202,6 +233,11 @@ async def scan(payload: dict[str, object] | None = None) -> int:
         threshold = rule.threshold()
         if threshold <= 0:
             continue
+        if rule.rows is not None:
+            for order, row, detail in await rule.rows(threshold):
+                if (alert := await _record(order, rule, detail, key=f"{rule.key}:{row}")) is not None:
+                    raised.append(alert)
+            continue
         for order, detail in await rule.find(threshold):
             if (alert := await _record(order, rule, detail)) is not None:
                 raised.append(alert)
@@ -214,7 +250,7 @@ async def handle_alert(*, actor: Staff, alert_id: int) -> Alert:
     alert = await Alert.get_or_none(id=alert_id)
     if alert is None:
         raise NotFound("预警不存在")
-    rule = RULES_BY_KEY.get(alert.rule)
+    rule = rule_of(alert.rule)
     require_role(actor, *(rule.roles if rule is not None else (Role.MANAGER,)))
     order = await Order.get(id=alert.order_id)
     if not await covers(actor, order):

@@ -33,10 +33,12 @@ async def attach(
     filename: str = "",
     task: Task | None = None,
     media_id: str | None = None,
+    ticket_id: int | None = None,
 ) -> Attachment:
     return await Attachment.create(
         order=order,
         task=task,
+        ticket_id=ticket_id,
         category=category,
         sha256=stored.sha256,
         content_type=stored.content_type,

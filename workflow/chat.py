@@ -22,6 +22,9 @@ class Slot:
 PHOTOS = Slot("task", 7 * 86400)  # the measuring or installing job the member's photos go to
 GOODS_IN = Slot("goods", 86400)  # the order the warehouse member's scans are for
 PHOTO_BATCH = Slot("photo-batch", 3600)  # the first photo of a batch still arriving
+# The service ticket the installer's photos go to, and whether before (even) or after (odd) the work:
+# ticket id * 2 + 1 for after. Checked before the field job's photos (workflow/tickets.py).
+TICKET_PHOTOS = Slot("ticket", 7 * 86400)
 
 
 class ChatState:

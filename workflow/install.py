@@ -7,10 +7,11 @@ from typing import cast
 from tortoise.transactions import in_transaction
 
 from infra.storage import StoredFile
-from infra.timeutil import local_today
+from infra.timeutil import local_today, utcnow
 from models import Attachment, AttachmentCategory, Order, OrderItem, Product, Staff, Task, TaskKind
 from models.enums import OPEN_TASK_STATES, TaskState
 from workflow import notify
+from workflow.aftersales import schedule_maintenance
 from workflow.attachments import attach
 from workflow.chat import PHOTOS, chat
 from workflow.errors import Conflict, Invalid
@@ -62,6 +63,8 @@ async def finish_install(*, actor: Staff, order: Order) -> Order:
         await create_visit_task(order, installer=actor)
         await chat().clear(PHOTOS, actor.userid, only=task.id)
         await pieces_installed(order)
+        # Maintenance from the installation date, whether or not the visit reaches the customer.
+        await schedule_maintenance(order, since=order.installed_at or utcnow())
     return order
 
 

@@ -133,6 +133,7 @@ def documents() -> str:
     from workflow.lead_lifecycle import LEAD
     from workflow.order_lifecycle import ORDER
     from workflow.piece_lifecycle import PIECE
+    from workflow.ticket_lifecycle import TICKET
 
-    machines: list[Machine[Any]] = [PIECE, LEAD]
+    machines: list[Machine[Any]] = [PIECE, LEAD, TICKET]
     return "\n".join([document(ORDER), *(machine_document(m) for m in machines)])

@@ -39,6 +39,14 @@ from cards.manager import (
 from cards.measure import measure_done_card, measure_workbench_card
 from cards.production import released_card
 from cards.tasks import booked_card, dispatch_card, notice_card, task_card
+from cards.tickets import (
+    ticket_bench_card,
+    ticket_done_card,
+    ticket_form_card,
+    ticket_notice_card,
+    ticket_open_card,
+    ticket_task_card,
+)
 from cards.views import OrderView
 from infra.runtime import runtime
 from models import (
@@ -56,6 +64,7 @@ from models import (
     Staff,
     Task,
     TaskState,
+    Ticket,
 )
 from models.flows import MEASURE, TaskFlow
 from workflow.customer_link import customer_page_url
@@ -72,6 +81,7 @@ from workflow.customer_reach import (
 from workflow.lead_views import lead_view
 from workflow.scope import staff_covering
 from workflow.selectors import order_view, task_view
+from workflow.ticket_views import ticket_view
 
 Message = dict[str, Any]
 
@@ -628,3 +638,59 @@ async def customer_milestone(order: Order, milestone: str) -> None:
         sms=sms_configured(),
     )
     await enqueue_message(card)
+
+
+# Service tickets (售后工单)
+
+
+async def ticket_opened(
+    ticket: Ticket,
+    to: list[Staff],
+    *,
+    suggestion: tuple[int, str, date] | None,
+    title: str = "",
+    note: str = "",
+) -> None:
+    """After-sales of the order's unit: a ticket to book, with the suggested installer one tap away."""
+    if to:
+        card = ticket_open_card(
+            [s.userid for s in to],
+            await ticket_view(ticket),
+            suggestion=suggestion,
+            links=runtime().links,
+            title=title,
+            note=note,
+        )
+        await enqueue_message(card)
+
+
+async def ticket_assigned(ticket: Ticket, worker: Staff, *, by: Staff) -> None:
+    await enqueue_message(ticket_task_card(worker.userid, await ticket_view(ticket), links=runtime().links))
+    await update_everywhere(CardRef(CardKind.TICKET, ticket.id), f"已派给{worker.name}（{by.name}）")
+
+
+async def ticket_accepted(ticket: Ticket, worker: Staff) -> None:
+    after = runtime().config.tickets.after_photos
+    card = ticket_bench_card(worker.userid, await ticket_view(ticket), links=runtime().links, after_photos=after)
+    await enqueue_message(card)
+
+
+async def ticket_done(ticket: Ticket, to: list[str], *, confirm_url: str) -> None:
+    if to:
+        card = ticket_done_card(
+            list(dict.fromkeys(to)), await ticket_view(ticket), confirm_url=confirm_url, links=runtime().links
+        )
+        await enqueue_message(card)
+
+
+async def ticket_notice(ticket: Ticket, to: list[str], *, title: str, text: str) -> None:
+    if to:
+        card = ticket_notice_card(
+            list(dict.fromkeys(to)), await ticket_view(ticket), title=title, text=text, links=runtime().links
+        )
+        await enqueue_message(card)
+
+
+async def ticket_form(userid: str, order: Order) -> None:
+    url = runtime().links.oauth(f"/h5/orders/{order.number}/tickets/new")
+    await enqueue_message(ticket_form_card(userid, await order_view(order), url=url))

@@ -56,6 +56,7 @@ CONFIRM_PAYMENTS = Page("确认到账", "/confirm-payments")
 INVOICES = Page("开具发票", "/invoices")
 CUSTOMER_LINK = Page("客户查看链接", "/customer-page")
 CONTACT = Page("加客户微信", "/contact")
+TICKET_NEW = Page("报修", "/tickets/new")
 
 DISPATCH_PAGES = {TaskKind.MEASURE: DISPATCH_MEASURE, TaskKind.INSTALL: DISPATCH_INSTALL}
 
@@ -399,6 +400,17 @@ ORDER = Lifecycle(
             tuple(OrderState),
             event=E.CUSTOMER_LINK_REVOKED,
             page=CUSTOMER_LINK,
+            corrects=True,
+        ),
+        # Service tickets (售后工单): a problem after the install, reported by the customer on their page or
+        # by staff; the ticket's own steps are the table in workflow/ticket_lifecycle.py. Offered, never
+        # waiting on anyone.
+        Transition(
+            "open_ticket",
+            "报修",
+            (own_sale(), *unit(Role.SALES, Role.AFTER_SALES, Role.MANAGER), Rule(None, Scope.LINK)),
+            (S.INSTALLED, S.SIGNED, S.VISITED),
+            page=TICKET_NEW,
             corrects=True,
         ),
         # Changing course (调整)

@@ -10,6 +10,7 @@ Only orders in a state some row of theirs starts from, and in a scope of theirs,
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime
 
 from tortoise.expressions import Q, Subquery
@@ -32,9 +33,11 @@ from models import (
     Staff,
     Task,
     TaskState,
+    Ticket,
+    TicketState,
 )
 from models.enums import LIVE_TASK_STATES, OPEN_TASK_STATES
-from workflow.alerts import ALERT_ROLES, RULES_BY_KEY
+from workflow.alerts import ALERT_ROLES, RULES_BY_KEY, rule_of
 from workflow.errors import Conflict, NotAllowed
 from workflow.lead_lifecycle import HELD, LEAD
 from workflow.lead_views import lead_phone
@@ -43,6 +46,7 @@ from workflow.order_lifecycle import ORDER
 from workflow.owed import owing
 from workflow.piece_lifecycle import PIECE
 from workflow.privacy import phone_of
+from workflow.ticket_lifecycle import TICKET
 
 LIMIT = QUEUE_LIMIT
 QUEUE_PATH = "/h5/queue"  # 我的待办
@@ -209,6 +213,7 @@ async def queue_for(staff: Staff) -> list[QueueItem]:
         items += await _payments_to_confirm(staff)
     items += await _pieces_to_move(staff)
     items += await _leads_waiting(staff)
+    items += await _tickets_waiting(staff)
     items.sort(key=lambda i: i.since)
     return items[:LIMIT]
 
@@ -340,17 +345,14 @@ async def _alerts(member: Staff) -> list[QueueItem]:
     """Unhandled alerts over the member's part of the company, of the rules that go to their roles."""
     unit = await OrgUnit.get(id=member.org_unit_id)
     others = [key for key, rule in RULES_BY_KEY.items() if not any(member.has_role(r) for r in rule.roles)]
-    alerts = (
-        await Alert.filter(handled_at__isnull=True, order__org_unit__path__startswith=unit.path)
-        .exclude(rule__in=others)
-        .order_by("created_at", "id")
-        .limit(LIMIT)
-        .prefetch_related("order")
-    )
+    mine = Alert.filter(handled_at__isnull=True, order__org_unit__path__startswith=unit.path).exclude(rule__in=others)
+    for key in others:  # a per-row rule's alerts are kept as "<rule>:<row>"
+        mine = mine.exclude(rule__startswith=f"{key}:")
+    alerts = await mine.order_by("created_at", "id").limit(LIMIT).prefetch_related("order")
     customers = await _customers([a.order.customer_id for a in alerts])
     items = []
     for alert in alerts:
-        rule = RULES_BY_KEY.get(alert.rule)
+        rule = rule_of(alert.rule)
         title = rule.title if rule is not None else alert.rule
         order = alert.order
         path = f"/h5/orders/{order.number}"
@@ -394,4 +396,36 @@ async def _leads_waiting(staff: Staff) -> list[QueueItem]:
                 since=lead.state_since or lead.created_at,
             )
         )
+    return items
+
+
+# Service tickets wait on after-sales to book them and on the installer holding them; the managers, who may
+# do what after-sales may, hear of a ticket only when it is late (the alert).
+TICKET_QUEUE_ROLES = (Role.AFTER_SALES, Role.INSTALLER)
+
+
+async def _tickets_waiting(staff: Staff) -> list[QueueItem]:
+    """Each ticket whose next step (by the ticket table) is the member's, on the ticket's page."""
+    if not any(staff.has_role(r) for r in TICKET_QUEUE_ROLES):
+        return []
+    within = Q(assignee_id=staff.id, state__in=[TicketState.DISPATCHED, TicketState.ACCEPTED])
+    if staff.has_role(Role.AFTER_SALES):
+        unit = await OrgUnit.get(id=staff.org_unit_id)
+        within |= Q(order__org_unit__path__startswith=unit.path, state=TicketState.OPEN)
+    tickets = await Ticket.filter(within).order_by("state_since", "id").limit(LIMIT).prefetch_related("order")
+    customers = await _customers([t.order.customer_id for t in tickets])
+    items = []
+    for ticket in tickets:
+        step = TICKET.next_step(ticket, staff)
+        if step is None or not await TICKET.may(step, staff, ticket, ticket.order):
+            continue
+        order = ticket.order
+        item = _item(
+            order,
+            customers[order.customer_id],
+            step=f"{ticket.kind.label}工单{step.label}",
+            path=f"/h5/orders/{order.number}/tickets/{ticket.id}",
+            since=ticket.state_since or ticket.created_at,
+        )
+        items.append(dataclasses.replace(item, appointment=ticket.scheduled_date, job=ticket.kind.label))
     return items

@@ -74,7 +74,7 @@ async def accept_escalate(payload: dict[str, Any]) -> None:
 async def maintenance_reminder(payload: dict[str, Any]) -> None:
     """To after-sales, with the customer's history; the next cycle is scheduled at once."""
     order = await Order.get_or_none(id=payload["order_id"])
-    if order is None:
+    if order is None or order.state == OrderState.CANCELLED:
         return
     to = [s.userid for s in await staff_covering(order, Role.AFTER_SALES)]
     view = await order_view(order, with_timeline=True)
@@ -86,12 +86,24 @@ async def maintenance_reminder(payload: dict[str, Any]) -> None:
         )
     history += view.timeline[-2:]
     await notify.maintenance_due(to, view, series=payload["series"], months=payload["months"], history=history)
+    # The reminder is a 保养 ticket for after-sales to book (派单), like any other ticket.
+    from workflow.tickets import open_for_maintenance
+
+    await open_for_maintenance(
+        order, series=payload["series"], months=int(payload["months"]), cycle=int(payload.get("cycle", 1))
+    )
     cycle = int(payload.get("cycle", 1)) + 1
     job = await Job.get_or_none(key=f"{MAINTENANCE}:{order.id}:{payload['series']}:{cycle - 1}")
     since = job.due_at if job else utcnow()
+    due = add_months(since, int(payload["months"]))
+    # A cycle long past (an order scheduled late, a worker down for months) is not made up: the next one
+    # comes at its turn in the future, so the customer gets one maintenance ticket, not several at once.
+    while due < utcnow():
+        cycle += 1
+        due = add_months(due, int(payload["months"]))
     await schedule(
         MAINTENANCE,
         f"{MAINTENANCE}:{order.id}:{payload['series']}:{cycle}",
-        add_months(since, int(payload["months"])),
+        due,
         {**payload, "cycle": cycle},
     )

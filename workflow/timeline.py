@@ -62,6 +62,18 @@ EVENT_TEXT: dict[EventKind, str] = {
     EventKind.CUSTOMER_LINK_REVOKED: "{actor} 收回客户查看链接（此前发出的链接均已失效）",
     EventKind.CONTACT_ADDED: "客户添加了 {member} 的企业微信（{welcome}）",
     EventKind.CUSTOMER_MESSAGED: "{actor} 群发给客户：{milestone}（待{actor}在企业微信确认）",
+    # Service tickets (售后工单)
+    EventKind.TICKET_OPENED: "{source}：{kind}工单 {number}（{description}），{deadline} 前处理",
+    EventKind.TICKET_DISPATCHED: "{actor} 将{kind}工单 {number} 派给 {worker}，{date} 上门",
+    EventKind.TICKET_ACCEPTED: "{actor} 接受{kind}工单 {number}",
+    EventKind.TICKET_DECLINED: "{actor} 拒绝{kind}工单 {number}：{reason}",
+    EventKind.TICKET_RESCHEDULED: "{actor} 将{kind}工单 {number} 由 {old} 改到 {date}",
+    EventKind.TICKET_REASSIGNED: "{actor} 将{kind}工单 {number} 改派给 {worker}（原 {previous}）",
+    EventKind.TICKET_PHOTO_ADDED: "{actor} 上传{kind}工单 {number} 的{category}",
+    EventKind.TICKET_DONE: "{actor} 完成{kind}工单 {number}（{photos} 张照片）：{resolution}",
+    EventKind.TICKET_CONFIRMED: "客户确认{kind}工单 {number} 已完成{how}",
+    EventKind.TICKET_CLOSED: "{actor} 办结{kind}工单 {number}：{reason}",
+    EventKind.TICKET_CANCELLED: "{actor} 取消{kind}工单 {number}：{reason}",
 }
 
 
@@ -105,7 +117,11 @@ async def timeline(order: Order, *, with_money: bool = True) -> list[str]:
     lines: list[str] = []
     last_kind = ""
     for event in events:
-        if event.kind == last_kind and event.kind in (EventKind.PHOTO_ADDED, EventKind.PHOTO_CATEGORIZED):
+        if event.kind == last_kind and event.kind in (
+            EventKind.PHOTO_ADDED,
+            EventKind.PHOTO_CATEGORIZED,
+            EventKind.TICKET_PHOTO_ADDED,
+        ):
             continue
         last_kind = event.kind
         lines.append(describe(event, event.actor.name if event.actor else "系统", with_money=with_money))

@@ -388,3 +388,25 @@ async def test_a_declined_ticket_goes_back_to_after_sales_and_a_complaint_is_set
     lines = "\n".join((await order_view(order, with_timeline=True)).timeline)
     assert f"{worker.name} 拒绝维修工单 {ticket.number}：未说明" in lines
     assert f"卫客服 办结投诉工单 {complaint.number}：已致电道歉，客户接受" in lines
+
+
+async def test_a_customers_tickets_are_in_their_data_and_their_words_go_with_erasure(world: World) -> None:
+    from workflow.privacy import customer_data, erase_customer
+
+    order = await at_state("TK-PIPL", OrderState.INSTALLED)
+    ticket = await open_ticket(
+        actor=await Staff.get(userid=AFTER_SALES),
+        order=order,
+        kind=TicketKind.REPAIR,
+        source=TicketSource.CHAT,
+        description="孙女士家主卫漏水",
+    )
+    customer = await order.customer
+    [held] = (await customer_data(customer, [order]))["orders"]
+    assert held["service_tickets"][0]["number"] == ticket.number
+    assert held["service_tickets"][0]["description"] == "孙女士家主卫漏水"
+    await erase_customer(actor=await Staff.get(userid="wangzong"), customer_id=customer.id)
+    await ticket.refresh_from_db()
+    assert ticket.description == "" and ticket.number  # the ticket stays, counted; the words go
+    lines = "\n".join((await order_view(order, with_timeline=True)).timeline)
+    assert "孙女士" not in lines and f"维修工单 {ticket.number}（—）" in lines

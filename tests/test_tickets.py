@@ -388,3 +388,67 @@ async def test_a_declined_ticket_goes_back_to_after_sales_and_a_complaint_is_set
     lines = "\n".join((await order_view(order, with_timeline=True)).timeline)
     assert f"{worker.name} 拒绝维修工单 {ticket.number}：未说明" in lines
     assert f"卫客服 办结投诉工单 {complaint.number}：已致电道歉，客户接受" in lines
+
+
+async def test_a_customers_tickets_are_in_their_data_and_their_words_go_with_erasure(world: World) -> None:
+    from workflow.privacy import customer_data, erase_customer
+
+    order = await at_state("TK-PIPL", OrderState.INSTALLED)
+    ticket = await open_ticket(
+        actor=await Staff.get(userid=AFTER_SALES),
+        order=order,
+        kind=TicketKind.REPAIR,
+        source=TicketSource.CHAT,
+        description="孙女士家主卫漏水",
+    )
+    customer = await order.customer
+    [held] = (await customer_data(customer, [order]))["orders"]
+    assert held["service_tickets"][0]["number"] == ticket.number
+    assert held["service_tickets"][0]["description"] == "孙女士家主卫漏水"
+    await erase_customer(actor=await Staff.get(userid="wangzong"), customer_id=customer.id)
+    await ticket.refresh_from_db()
+    assert ticket.description == "" and ticket.number  # the ticket stays, counted; the words go
+    lines = "\n".join((await order_view(order, with_timeline=True)).timeline)
+    assert "孙女士" not in lines and f"维修工单 {ticket.number}（—）" in lines
+
+
+async def test_after_sales_reschedule_and_reassign_a_booked_ticket_on_its_page(world: World) -> None:
+    order = await at_state("TK-MOVE", OrderState.INSTALLED)
+    after_sales = await Staff.get(userid=AFTER_SALES)
+    ticket = await open_ticket(
+        actor=after_sales, order=order, kind=TicketKind.MAINTENANCE, source=TicketSource.CHAT, description="清洗"
+    )
+    first, second = await Staff.get(userid="chenanzhuang"), await Staff.get(userid="wuceliang")
+    page = f"{world.relay_url}/h5/orders/TK-MOVE/tickets/{ticket.id}"
+    today, later = local_today(), local_today() + timedelta(days=3)
+    async with world.browser_session(AFTER_SALES) as http:
+        async with http.get(page) as resp:
+            token = csrf(await resp.text())
+        book = {
+            "csrf": token,
+            "action": "dispatch",
+            "worker": str(first.id),
+            "date": (today - timedelta(days=1)).isoformat(),
+        }
+        async with http.post(page, data=book) as resp:
+            assert resp.status == 400 and error_of(await resp.text()) == "日期不能早于今天"
+        async with http.post(page, data={**book, "date": today.isoformat()}) as resp:
+            assert resp.status == 200 and "已派单，已通知师傅。" in await resp.text()
+        move = {"csrf": token, "action": "reschedule", "date": later.isoformat(), "reason": "客户出差"}
+        async with http.post(page, data=move) as resp:
+            assert resp.status == 200 and "已改期。" in await resp.text()
+        hand = {"csrf": token, "action": "reassign", "worker": str(second.id), "reason": "就近"}
+        async with http.post(page, data=hand) as resp:
+            assert resp.status == 200 and "已改派。" in await resp.text()
+    await world.settle()
+    await ticket.refresh_from_db()
+    assert (ticket.state, ticket.assignee_id, ticket.scheduled_date) == (TicketState.DISPATCHED, second.id, later)
+    assert (
+        world.card("chenanzhuang", "工单改期").card["quote_area"]["quote_text"]
+        == f"卫客服 改到 {later:%m月%d日}：客户出差"
+    )
+    assert world.card("chenanzhuang", "工单已改派").card["quote_area"]["quote_text"] == "卫客服 改派给 吴师傅：就近"
+    world.card("wuceliang", "新保养任务")
+    lines = "\n".join((await order_view(order, with_timeline=True)).timeline)
+    assert f"卫客服 将保养工单 {ticket.number} 由 {today.isoformat()} 改到 {later.isoformat()}" in lines
+    assert f"卫客服 将保养工单 {ticket.number} 改派给 吴师傅（原 陈师傅）" in lines

@@ -43,6 +43,7 @@ from models import (
     Staff,
     Task,
     TaskKind,
+    Ticket,
     Visit,
 )
 from workflow import audit
@@ -213,6 +214,7 @@ async def customer_data(customer: Customer, orders: list[Order]) -> dict[str, An
         tasks = await Task.filter(order_id=order.id).order_by("id").prefetch_related("assignee")
         files = await Attachment.filter(order_id=order.id).order_by("id")
         signature = await Signature.get_or_none(order_id=order.id)
+        tickets = await Ticket.filter(order_id=order.id).order_by("id")
         sales = await Staff.get(id=order.sales_id)
         data["orders"].append(
             {
@@ -228,6 +230,18 @@ async def customer_data(customer: Customer, orders: list[Order]) -> dict[str, An
                 "contract_amount": None if order.contract_amount is None else f"{order.contract_amount:.2f}",
                 "items": [
                     {"room": i.room, "series": i.series, "model": i.model, "quantity": i.quantity} for i in items
+                ],
+                "service_tickets": [
+                    {
+                        "number": t.number,
+                        "kind": t.kind.label,
+                        "state": t.state.label,
+                        "description": t.description,
+                        "resolution": t.resolution,
+                        "confirm_comment": t.confirm_comment,
+                        "created_at": _when(t.created_at),
+                    }
+                    for t in tickets
                 ],
                 "payments": [
                     {
@@ -344,6 +358,10 @@ async def erase_customer(*, actor: Staff, customer_id: int, ip: str = "") -> int
         for event in await OrderEvent.filter(order_id__in=ids, kind=EventKind.VISITED):
             if event.payload.get("notes"):
                 await OrderEvent.filter(id=event.id).update(payload={**event.payload, "notes": ""})
+        # Service tickets: the customer's own words and what was written about them.
+        await Ticket.filter(order_id__in=ids).update(description="", confirm_comment="", resolution="")
+        for event in await OrderEvent.filter(order_id__in=ids, kind=EventKind.TICKET_OPENED):
+            await OrderEvent.filter(id=event.id).update(payload={**event.payload, "description": "—"})
         await Signature.filter(order_id__in=ids).delete()
         await Attachment.filter(id__in=[f.id for f in files]).delete()
         # 客户联系 and SMS: the binding to their WeChat goes; queued or sent texts keep no phone.

@@ -542,6 +542,7 @@ class CustomerTicket:
     waiting_on_customer: bool
 
 
+# merge: the customer's own page (/c/{token}, another branch) lists these and links /c/{token}/problem (报告问题).
 async def tickets_for_customer(order: Order) -> list[CustomerTicket]:
     """The order's tickets, newest first, for the customer's own page."""
     tickets = await Ticket.filter(order_id=order.id).order_by("-id")

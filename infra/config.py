@@ -125,6 +125,7 @@ class LeadsConfig:
     min_history: int = 10
 
 
+@dataclass(frozen=True)
 class TicketsConfig:
     # Service tickets (售后工单): days from opening to the deadline, per kind; past it, the managers over
     # the order are alerted once per ticket.

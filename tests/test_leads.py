@@ -170,6 +170,9 @@ async def test_the_consultants_card_and_the_lead_page(world: World) -> None:
     await world.tap("guwen", paused, "领单")
     await world.tap("guwen", world.card("guwen", "正在服务"), "到店")
     assert (await Lead.get(id=lead.id)).state == LeadState.ARRIVED
+    # The customer is in the store: the next card offers the outcomes, one tap each.
+    arrived = world.card("guwen", "客户已到店")
+    assert {"已成交", "需要回访"} <= set(arrived.button_texts) and "到店" not in arrived.button_texts
 
     async with world.browser_session("guwen") as http:
         async with http.get(f"{world.relay_url}/h5/leads/{lead.number}") as resp:
@@ -235,7 +238,7 @@ async def test_won_opens_the_order_form_filled_from_the_lead(world: World) -> No
     await take(guwen, lead, "claim")
     await take(guwen, lead, "arrive")
     await world.settle()
-    win = next(b for b in world.card("guwen", "正在服务").buttons if b.text == "已成交")
+    win = next(b for b in world.card("guwen", "客户已到店").buttons if b.text == "已成交")
     assert win.type == 1 and f"/h5/orders/new?lead={lead.number}" in win.url.replace("%2F", "/")
     async with world.browser_session("guwen") as http:
         async with http.get(f"{world.relay_url}/h5/orders/new", params={"lead": lead.number}) as resp:

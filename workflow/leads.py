@@ -243,6 +243,9 @@ async def phone_hint(phone: str) -> PhoneHint:
 
 # Taking a step
 
+# Steps after which the consultant still holds the lead, and the title of the card with what comes next.
+NEXT_CARD = {"claim": "正在服务", "arrive": "客户已到店", "pause": "预约已暂停，待再次领单"}
+
 
 async def take(actor: Staff, lead: Lead, step: str, *, reason: str = "", to: Staff | None = None) -> Lead:
     """Take a row of the lead table by hand (every row but booking, assigning and 已成交, which is the
@@ -276,10 +279,10 @@ async def take(actor: Staff, lead: Lead, step: str, *, reason: str = "", to: Sta
             await LEAD.move(t, lead, **values)
             assert t.event is not None
             await LeadEvent.create(lead_id=lead.id, kind=LeadEventKind(t.event), actor=actor, staff=former, text=reason)
-            if step == "claim" or step == "pause":
+            if step in NEXT_CARD:
+                # The consultant still holds it: the next card offers the steps the table allows from here.
                 assert former is not None
-                title = "正在服务" if step == "claim" else "预约已暂停，待再次领单"
-                await notify.lead_moved(lead, former, title=title, buttons=await card_buttons(lead, former))
+                await notify.lead_moved(lead, former, title=NEXT_CARD[step], buttons=await card_buttons(lead, former))
             elif former is not None and former.id != actor.id:
                 await notify.lead_taken_away(lead, former, by=actor, label=t.label)
         await fill_store(lead.store_id)

@@ -15,13 +15,12 @@ import qrcode
 from aiohttp import web
 
 from infra.errors import UserError
-from infra.runtime import runtime
 from infra.timeutil import local_today
 from models import Attachment, AttachmentCategory, DayPart, Order, Staff, TaskKind
 from webviews.auth import api_staff, csrf_token, h5_page
 from webviews.forms import Fields, Files, form_page, one, order_or_404, to_date, to_int
 from webviews.render import render
-from webviews.signing import limited
+from webviews.signing import file_response, limited
 from workflow.customer_link import order_for_customer_link
 from workflow.customer_page import customer_link_for, revoke_customer_page
 from workflow.customer_requests import AHEAD_DAYS, NOTE_LIMIT, request_reschedule
@@ -127,13 +126,7 @@ async def customer_file(request: web.Request) -> web.StreamResponse:
     )
     if attachment is None:
         raise web.HTTPNotFound(text="文件不存在")
-    thumb = request.query.get("thumb") == "1" and attachment.has_thumbnail
-    response = web.FileResponse(
-        runtime().files.path(attachment.sha256, thumbnail=thumb),
-        headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"},
-    )
-    response.content_type = "image/jpeg" if thumb else attachment.content_type
-    return response
+    return file_response(request, attachment)
 
 
 # Staff: 客户查看链接 on the order page

@@ -7,6 +7,7 @@ import base64
 import binascii
 import functools
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from aiohttp import web
 
@@ -22,6 +23,7 @@ from workflow.signing import LinkProblem, order_for_link, signature_of, submit_s
 
 routes = web.RouteTableDef()
 
+R = TypeVar("R", bound=web.StreamResponse)
 MAX_BODY = 3 * 1024 * 1024
 
 
@@ -52,14 +54,13 @@ async def _page(request: web.Request, order: Order, *, error: str | None = None,
     )
 
 
-def limited(
-    handler: Callable[[web.Request], Awaitable[web.Response]],
-) -> Callable[[web.Request], Awaitable[web.Response]]:
-    """The customer's page answers a bounded number of requests a minute from one address: the link is
-    the only key, so trying links is made slow."""
+def limited(handler: Callable[[web.Request], Awaitable[R]]) -> Callable[[web.Request], Awaitable[R | web.Response]]:
+    """A customer's page (signing, their order, a ticket) answers a bounded number of requests a minute
+    from one address (security.sign_per_minute, one allowance for them all): the link is the only key,
+    so trying links is made slow."""
 
     @functools.wraps(handler)
-    async def wrapper(request: web.Request) -> web.Response:
+    async def wrapper(request: web.Request) -> R | web.Response:
         refused = await over_limit(request, "sign", request.remote or "")
         return refused if refused is not None else await handler(request)
 
@@ -120,6 +121,11 @@ async def sign_file(request: web.Request) -> web.StreamResponse:
     )
     if attachment is None:
         raise web.HTTPNotFound(text="文件不存在")
+    return file_response(request, attachment)
+
+
+def file_response(request: web.Request, attachment: Attachment) -> web.FileResponse:
+    """A photo or signature on a customer's page (signing, their order, a ticket): its thumbnail on ?thumb=1."""
     thumb = request.query.get("thumb") == "1" and attachment.has_thumbnail
     response = web.FileResponse(
         runtime().files.path(attachment.sha256, thumbnail=thumb),

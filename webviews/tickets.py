@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import BodyPartReader, web
@@ -17,9 +15,10 @@ from infra.runtime import runtime
 from infra.storage import RejectedFile, StoredFile
 from infra.timeutil import local_today
 from models import Attachment, AttachmentCategory, Order, Staff, Ticket, TicketKind, TicketSource, TicketState
-from webviews.auth import api_staff, csrf_token, over_limit
+from webviews.auth import api_staff, csrf_token
 from webviews.forms import Fields, Files, form_page, one, order_or_404, to_date, to_int
 from webviews.render import render
+from webviews.signing import file_response, limited
 from workflow.customer_link import order_for_customer_link
 from workflow.errors import Conflict, Invalid, NotFound, WorkflowError
 from workflow.order_lifecycle import ORDER
@@ -241,20 +240,6 @@ form_page(routes, "/h5/orders/{number}/tickets/{id:\\d+}", _ticket_page, _ticket
 # The customer's side: no account, only the order's link.
 
 
-def limited(
-    handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
-) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-    """A bounded number of requests a minute from one address (security.sign_per_minute, the signing
-    page's allowance): the link is the only key, so trying links is made slow."""
-
-    @functools.wraps(handler)
-    async def wrapper(request: web.Request) -> web.StreamResponse:
-        refused = await over_limit(request, "sign", request.remote or "")
-        return refused if refused is not None else await handler(request)
-
-    return wrapper
-
-
 def _link_problem(request: web.Request, problem: LinkProblem) -> web.Response:
     return render(request, "message.html", title=problem.title, message=problem.message, status=403)
 
@@ -455,10 +440,4 @@ async def customer_ticket_file(request: web.Request) -> web.StreamResponse:
     )
     if attachment is None:
         raise web.HTTPNotFound(text="文件不存在")
-    thumb = request.query.get("thumb") == "1" and attachment.has_thumbnail
-    response = web.FileResponse(
-        runtime().files.path(attachment.sha256, thumbnail=thumb),
-        headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"},
-    )
-    response.content_type = "image/jpeg" if thumb else attachment.content_type
-    return response
+    return file_response(request, attachment)

@@ -1,6 +1,6 @@
 """The demo's service tickets (售后工单), on the installed order LS20261107: one the customer has just
 reported on their page (waiting for 卫客服 to book it), and a complaint given to 陈师傅 three days ago and
-never accepted, now past its deadline (the managers' alert)."""
+never accepted, now past its deadline (the managers' alert); and its first maintenance, come round."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from datetime import timedelta
 
 from infra.runtime import runtime
 from infra.timeutil import local_today, utcnow
-from models import Order, Staff, Ticket, TicketKind, TicketSource
+from models import Job, MessageState, Order, Staff, Ticket, TicketKind, TicketSource
+from workflow.aftersales import MAINTENANCE
 from workflow.customer_link import customer_token
+from workflow.reminders import maintenance_reminder
 from workflow.tickets import dispatch_ticket, open_ticket, report_problem
 
 
@@ -39,3 +41,13 @@ async def seed_tickets(photo: bytes) -> None:
     await report_problem(
         token=customer_token(order), what="repair", description="淋浴房移门关不严，底部有点渗水", photos=[stored]
     )
+    # Half a year on: the first maintenance of LS20261107's shower has come round. Its 保养 ticket waits for
+    # 卫客服 to book, and the second cycle is scheduled from it (as the worker does when the job is due).
+    first = (
+        await Job.filter(kind=MAINTENANCE, key__startswith=f"{MAINTENANCE}:{order.id}:", state=MessageState.PENDING)
+        .order_by("id")
+        .first()
+    )
+    if first is not None:
+        await Job.filter(id=first.id).update(due_at=utcnow(), state=MessageState.DONE, done_at=utcnow())
+        await maintenance_reminder(first.payload)

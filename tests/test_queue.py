@@ -47,7 +47,7 @@ DEMO_QUEUES = {
     # The demo's service tickets (relay/demo_tickets.py): a complaint given to 陈师傅 and not yet accepted, and
     # the customer's repair waiting to be booked.
     "chenanzhuang": [("LS20261107", "客户签字"), ("LS20261107", "投诉工单接单")],
-    "weishouhou": [("LS20261107", "填写回访"), ("LS20261107", "维修工单派单")],
+    "weishouhou": [("LS20261107", "填写回访"), ("LS20261107", "维修工单派单"), ("LS20261107", "保养工单派单")],
     # Finance: each deposit not yet confirmed (LS20261106's is), then the overdue balance's alert.
     "qiankuaiji": [("LS20261105", "确认到账"), ("LS20261107", "确认到账"), ("LS20261107", "预警：尾款逾期未收")],
     # Alerts in the order they were raised.

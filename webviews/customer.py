@@ -7,11 +7,8 @@ And staff's side of it (客户查看链接): the link with its QR code to send, 
 
 from __future__ import annotations
 
-import asyncio
-import io
 from typing import Any
 
-import qrcode
 from aiohttp import web
 
 from infra.errors import UserError
@@ -19,7 +16,7 @@ from infra.timeutil import local_today
 from models import Attachment, AttachmentCategory, DayPart, Order, Staff, TaskKind
 from webviews.auth import api_staff, csrf_token, h5_page
 from webviews.forms import Fields, Files, form_page, one, order_or_404, to_date, to_int
-from webviews.render import render
+from webviews.render import qr_png, render
 from webviews.signing import file_response, limited
 from workflow.customer_link import order_for_customer_link
 from workflow.customer_page import customer_link_for, revoke_customer_page
@@ -178,12 +175,4 @@ async def customer_page_qr(request: web.Request) -> web.Response:
         link = await customer_link_for(actor=api_staff(request), order=order)
     except WorkflowError:
         raise web.HTTPNotFound(text="没有可以显示的链接") from None
-
-    def draw() -> bytes:
-        out = io.BytesIO()
-        qrcode.make(link, box_size=8, border=2).save(out)
-        return out.getvalue()
-
-    return web.Response(
-        body=await asyncio.to_thread(draw), content_type="image/png", headers={"Cache-Control": "no-store"}
-    )
+    return await qr_png(link)

@@ -3,14 +3,11 @@ signing page, the visit form, and changing course (cancel, re-measure, reschedul
 
 from __future__ import annotations
 
-import asyncio
-import io
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
-import qrcode
 from aiohttp import web
 
 from infra.runtime import runtime
@@ -20,7 +17,7 @@ from models.flows import FLOWS
 from webviews.auth import api_staff, csrf_token, h5_page
 from webviews.dispatch import open_tasks_of
 from webviews.forms import Fields, Files, Page, form_page, one, order_or_404, to_date, to_int
-from webviews.render import render
+from webviews.render import qr_png, render
 from workflow.aftersales import SCORED, SCORED_LABELS, Score, people_of, record_visit
 from workflow.approval import approve_prices, readable, reject_prices, review_history, waiting_review
 from workflow.changes import cancel_order, request_remeasure, undo_cancel
@@ -300,15 +297,7 @@ async def sign_qr(request: web.Request) -> web.Response:
         link = await signing_link_for(actor=api_staff(request), order=order)
     except WorkflowError:
         raise web.HTTPNotFound(text="订单当前不需要签字") from None
-
-    def draw() -> bytes:
-        out = io.BytesIO()
-        qrcode.make(link, box_size=8, border=2).save(out)
-        return out.getvalue()
-
-    return web.Response(
-        body=await asyncio.to_thread(draw), content_type="image/png", headers={"Cache-Control": "no-store"}
-    )
+    return await qr_png(link)
 
 
 # After-sales visit (回访)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import io
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import qrcode
 from aiohttp import web
 from markupsafe import Markup, escape
 
@@ -52,3 +55,16 @@ def render(request: web.Request, template: str, *, status: int = 200, **context:
     staff = request.get(STAFF)
     html = environment().get_template(template).render(staff=staff, **context)
     return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
+
+
+async def qr_png(link: str) -> web.Response:
+    """A link as a QR code image to show on a page (drawn in a thread, never cached)."""
+
+    def draw() -> bytes:
+        out = io.BytesIO()
+        qrcode.make(link, box_size=8, border=2).save(out)
+        return out.getvalue()
+
+    return web.Response(
+        body=await asyncio.to_thread(draw), content_type="image/png", headers={"Cache-Control": "no-store"}
+    )

@@ -13,6 +13,7 @@ and stage times, is workflow/lifecycle.py.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -58,7 +59,7 @@ def only(roles: Iterable[Role]) -> str:
     return "只有" + "或".join(dict.fromkeys(r.person for r in roles)) + "可以这样操作"
 
 
-class Machine(Generic[E]):
+class Machine(ABC, Generic[E]):
     """A lifecycle table and its checker. Subclasses say how a rule's scope holds for their rows
     (`holds`), how a row is named in a refusal (`name_of`) and anything that stops every step (`blocked`)."""
 
@@ -97,13 +98,14 @@ class Machine(Generic[E]):
 
     # What each lifecycle says about its rows
 
+    @abstractmethod
     def name_of(self, entity: E) -> str:
-        raise NotImplementedError
+        """How a row is named in a refusal (生产编号 P2612-000123-02, 预约 Y2612-0001)."""
 
+    @abstractmethod
     async def holds(self, rule: Rule, actor: Actor | None, entity: E, context: Any) -> bool:
         """Whether the rule's scope holds for this actor (the role being checked already). `context` is
         what the caller passed along with the row (a piece's order), or None."""
-        raise NotImplementedError
 
     async def blocked(self, entity: E, context: Any) -> Conflict | None:
         """Something that stops every step on the row (its order cancelled, say)."""

@@ -100,12 +100,17 @@ async def leads_page(request: web.Request) -> web.Response:
     )
 
 
-async def _may_book(staff: Staff) -> bool:
+def _book_refusal(staff: Staff) -> str | None:
+    """Why the member may not book (the lead table's row `book`), or None."""
     try:
         LEAD.check_role(LEAD["book"], staff)
-    except WorkflowError:
-        return False
-    return True
+    except WorkflowError as refused:
+        return refused.message
+    return None
+
+
+async def _may_book(staff: Staff) -> bool:
+    return _book_refusal(staff) is None
 
 
 # A CSV file of bookings (the same columns as `relay leads import`)
@@ -144,10 +149,8 @@ async def _new_page(
     status: int = 200,
 ) -> web.Response:
     staff = api_staff(request)
-    if not await _may_book(staff):
-        return render(
-            request, "message.html", title="无法登记预约", message="只有前台、销售顾问或管理层可以登记预约", status=403
-        )
+    if (refused := _book_refusal(staff)) is not None:
+        return render(request, "message.html", title="无法登记预约", message=refused, status=403)
     return render(
         request,
         "lead_new.html",
@@ -176,8 +179,8 @@ form_page(routes, "/h5/leads/new", _new_page, _create, no_subject)
 async def phone_check(request: web.Request) -> web.Response:
     """The seed's 号码重复提示: orders and bookings already made with the phone, and the customer's name
     to fill the form with in one tap. For those who book only."""
-    if not await _may_book(api_staff(request)):
-        return web.json_response({"valid": False, "message": "只有前台、销售顾问或管理层可以登记预约"}, status=403)
+    if (refused := _book_refusal(api_staff(request))) is not None:
+        return web.json_response({"valid": False, "message": refused}, status=403)
     try:
         hint = await phone_hint(request.query.get("phone", ""))
     except Invalid as refused:

@@ -290,7 +290,10 @@ async def test_killed_mid_flight_loses_and_doubles_nothing(
             assert await table_states(db, "inbox") == Counter({"done": expected_messages})
             outbox = await table_states(db, "outbox")
             assert set(outbox) == {"done"}, outbox
-            assert outbox["done"] == expected_messages
+            # One outbox row per answer. A recurring push that fell due when Relay started (the evening
+            # report after 20:00, say) went to others and is not counted.
+            answers = await db.fetchval("SELECT count(*) FROM outbox WHERE payload->>'touser' = ANY($1::text[])", MEMBERS)
+            assert answers == expected_messages, answers
     except AssertionError:
         print(relay.output())
         raise

@@ -20,6 +20,9 @@ class Role(StrEnum):
     FACTORY = "factory"  # moves production pieces through their stages
     CONSULTANT = "consultant"  # 销售顾问: gets showroom leads (预约) assigned, claims and serves them
     RECEPTION = "reception"  # 前台: books leads for customers, records arrival, reassigns by hand
+    PURCHASING = "purchasing"  # 采购: told when stock falls below its safety level, receives stock
+    DEALER = "dealer"  # 经销商: orders from the catalogue at its own price list, follows each order and piece
+    DEALER_MANAGER = "dealer_manager"  # 经销商管理: the company side; accepts or returns dealers' orders
 
     @property
     def label(self) -> str:
@@ -46,6 +49,9 @@ ROLE_PEOPLE = {
     Role.FACTORY: "工厂",
     Role.CONSULTANT: "销售顾问",
     Role.RECEPTION: "前台",
+    Role.PURCHASING: "采购",
+    Role.DEALER: "经销商",
+    Role.DEALER_MANAGER: "经销商管理员",
 }
 
 ROLE_LABELS = {
@@ -63,6 +69,9 @@ ROLE_LABELS = {
     Role.FACTORY: "工厂",
     Role.CONSULTANT: "销售顾问",
     Role.RECEPTION: "前台",
+    Role.PURCHASING: "采购",
+    Role.DEALER: "经销商",
+    Role.DEALER_MANAGER: "经销商管理",
 }
 
 

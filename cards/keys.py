@@ -106,7 +106,6 @@ class CardKind(StrEnum):
     MORNING = "morning"  # a field worker's visits today
     NUDGE = "nudge"
     ESCALATE = "escalate"
-    MAINTENANCE = "maint"
     ALERT = "alert"
     ORDER = "order"
     MY_TASKS = "mytasks"

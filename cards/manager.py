@@ -70,25 +70,6 @@ def accept_escalation_card(to: str, task: TaskView, *, worker: str, hours: float
     )
 
 
-def maintenance_card(
-    to: list[str], order: OrderView, *, series: str, months: int, history: list[str], links: Links
-) -> dict[str, Any]:
-    return text_notice(
-        to,
-        task_id=CardRef(CardKind.MAINTENANCE, order.id).new_task_id(),
-        title="保养提醒",
-        desc=f"订单 {order.number} · {order.customer_name}",
-        rows=[
-            row("电话", order.phone_masked),
-            row("地址", order.address),
-            row("产品", series),
-            row("周期", f"{months} 个月"),
-        ],
-        quote="请联系客户预约清洗保养\n" + "\n".join(history[-6:]),
-        url=links.oauth(f"/h5/orders/{order.number}"),
-    )
-
-
 def alert_card(
     to: list[str], order: OrderView, *, alert_id: int, title: str, detail: str, todo: str, links: Links
 ) -> dict[str, Any]:

@@ -151,17 +151,19 @@ async def test_worker_killed_mid_job_is_picked_up_and_sends_once(world: World) -
     with pytest.raises(asyncio.CancelledError):
         await killed
     await world.settle()
-    assert "保养提醒" not in titles(world, "weishouhou")  # nothing went out from the dead worker
+    assert "新保养工单，待派单" not in titles(world, "weishouhou")  # nothing went out from the dead worker
     await asyncio.sleep(1.1)  # its lease runs out
     second = Scheduler(handlers, lease=timedelta(seconds=30))
     assert await second.run_due() == 1
     await world.settle()
-    assert titles(world, "weishouhou").count("保养提醒") == 1
+    # One card, the ticket to book, with the customer's history: no second reminder beside it.
+    assert titles(world, "weishouhou").count("新保养工单，待派单") == 1
+    assert "保养提醒" not in titles(world, "weishouhou")
     await job.refresh_from_db()
     assert job.state == MessageState.DONE and job.attempts == 2
     # The next cycle is already a row of its own.
     assert await Job.filter(kind=MAINTENANCE, key__endswith=":2").count() == 1
-    card = world.card("weishouhou", "保养提醒")
+    card = world.card("weishouhou", "新保养工单，待派单")
     assert "订单 SCH-KILL" in card.card["quote_area"]["quote_text"]
 
 

@@ -34,7 +34,6 @@ from cards.manager import (
     alert_card,
     alert_digest,
     appointment_reminder_card,
-    maintenance_card,
 )
 from cards.measure import measure_done_card, measure_workbench_card
 from cards.production import released_card
@@ -47,7 +46,6 @@ from cards.tickets import (
     ticket_open_card,
     ticket_task_card,
 )
-from cards.views import OrderView
 from infra.runtime import runtime
 from models import (
     Alert,
@@ -484,12 +482,6 @@ async def still_not_accepted(task: Task, dispatcher: Staff, *, hours: float) -> 
         dispatcher.userid, await task_view(task), worker=assignee.name, hours=hours, links=runtime().links
     )
     await enqueue_message(card)
-
-
-async def maintenance_due(to: list[str], view: OrderView, *, series: str, months: int, history: list[str]) -> None:
-    if to:
-        card = maintenance_card(to, view, series=series, months=months, history=history, links=runtime().links)
-        await enqueue_message(card)
 
 
 # The customer's own page (workflow/customer_requests.py)

@@ -11,11 +11,10 @@ from typing import Any
 
 from infra.runtime import runtime
 from infra.timeutil import LOCAL_TZ, fmt_time, local_moment, utcnow
-from models import Job, Order, OrderState, Role, Staff, Task, TaskState, Visit
+from models import Job, Order, OrderState, Staff, Task, TaskState, Visit
 from workflow import notify
 from workflow.aftersales import MAINTENANCE, add_months
 from workflow.jobs import schedule
-from workflow.scope import staff_covering
 from workflow.selectors import order_view
 
 APPOINTMENT = "appointment_reminder"
@@ -72,11 +71,11 @@ async def accept_escalate(payload: dict[str, Any]) -> None:
 
 
 async def maintenance_reminder(payload: dict[str, Any]) -> None:
-    """To after-sales, with the customer's history; the next cycle is scheduled at once."""
+    """A 保养 ticket for after-sales to book, its card with the customer's history; the next cycle is
+    scheduled at once."""
     order = await Order.get_or_none(id=payload["order_id"])
     if order is None or order.state == OrderState.CANCELLED:
         return
-    to = [s.userid for s in await staff_covering(order, Role.AFTER_SALES)]
     view = await order_view(order, with_timeline=True)
     customer_orders = await Order.filter(customer_id=order.customer_id).order_by("id").values_list("number", "state")
     history = [f"订单 {n}（{OrderState(s).label}）" for n, s in customer_orders]
@@ -85,12 +84,14 @@ async def maintenance_reminder(payload: dict[str, Any]) -> None:
             f"{fmt_time(visit.created_at)} 回访：{'已接通' if visit.reached else '未接通'} {visit.notes[:30]}"
         )
     history += view.timeline[-2:]
-    await notify.maintenance_due(to, view, series=payload["series"], months=payload["months"], history=history)
-    # The reminder is a 保养 ticket for after-sales to book (派单), like any other ticket.
     from workflow.tickets import open_for_maintenance
 
     await open_for_maintenance(
-        order, series=payload["series"], months=int(payload["months"]), cycle=int(payload.get("cycle", 1))
+        order,
+        series=payload["series"],
+        months=int(payload["months"]),
+        cycle=int(payload.get("cycle", 1)),
+        history=history,
     )
     cycle = int(payload.get("cycle", 1)) + 1
     job = await Job.get_or_none(key=f"{MAINTENANCE}:{order.id}:{payload['series']}:{cycle - 1}")

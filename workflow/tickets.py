@@ -138,9 +138,11 @@ async def open_ticket(
     description: str,
     photos: list[StoredFile] | None = None,
     by_customer: bool = False,
+    note: str = "",
 ) -> Ticket:
     """Open a ticket. A member or the customer (by_customer, through the order's link) is checked against
-    the order table's row open_ticket; a low score and the maintenance cycle open theirs by themselves."""
+    the order table's row open_ticket; a low score and the maintenance cycle open theirs by themselves.
+    `note` is what after-sales' card quotes instead of the description (the customer's history)."""
     photos = photos or []
     if actor is not None or by_customer:
         step = ORDER["open_ticket"]
@@ -188,7 +190,7 @@ async def open_ticket(
             description=(description or "—")[:60],
             deadline=fmt_time(ticket.deadline),
         )
-        await _tell_after_sales(ticket, order)
+        await _tell_after_sales(ticket, order, note=note)
     return ticket
 
 
@@ -579,13 +581,19 @@ async def open_for_low_score(order: Order, detail: str) -> Ticket | None:
     )
 
 
-async def open_for_maintenance(order: Order, *, series: str, months: int, cycle: int) -> Ticket:
+async def open_for_maintenance(
+    order: Order, *, series: str, months: int, cycle: int, history: list[str] | None = None
+) -> Ticket:
+    """The maintenance cycle's ticket; its card to after-sales carries the customer's history, so the
+    call that books the visit needs no second card."""
+    description = f"{series} 第 {cycle} 次定期保养（每 {months} 个月）"
     return await open_ticket(
         actor=None,
         order=order,
         kind=TicketKind.MAINTENANCE,
         source=TicketSource.SCHEDULE,
-        description=f"{series} 第 {cycle} 次定期保养（每 {months} 个月）",
+        description=description,
+        note="\n".join([description, "请联系客户预约清洗保养", *(history or [])[-5:]]),
     )
 
 

@@ -25,6 +25,8 @@ from models import (
     TicketSource,
     TicketState,
 )
+from models.flows import INSTALL
+from scheduler.plan import plan_recurring
 from tests.support import World, jpeg
 from tests.test_measure_slice import csrf
 from tests.test_permissions import at_state
@@ -33,8 +35,10 @@ from webviews.auth import csrf_token
 from workflow import alerts
 from workflow.aftersales import MAINTENANCE, MAINTENANCE_BACKFILL, Score, add_months, record_visit
 from workflow.customer_link import customer_token, revoke_customer_links
+from workflow.morning import MORNING, WORKER_MORNING
 from workflow.selectors import order_view
-from workflow.tickets import customer_ticket_url, open_ticket
+from workflow.tasks import rank_workers
+from workflow.tickets import customer_ticket_url, dispatch_ticket, open_ticket
 
 AFTER_SALES = "weishouhou"
 MANAGERS = ("wangzong", "liujingli", "chendianzhang")
@@ -452,3 +456,32 @@ async def test_after_sales_reschedule_and_reassign_a_booked_ticket_on_its_page(w
     lines = "\n".join((await order_view(order, with_timeline=True)).timeline)
     assert f"卫客服 将保养工单 {ticket.number} 由 {today.isoformat()} 改到 {later.isoformat()}" in lines
     assert f"卫客服 将保养工单 {ticket.number} 改派给 吴师傅（原 陈师傅）" in lines
+
+
+async def test_a_booked_ticket_visit_fills_the_installers_day_and_is_on_his_morning_card(world: World) -> None:
+    order = await at_state("TK-DAY", OrderState.INSTALLED)
+    after_sales = await Staff.get(userid=AFTER_SALES)
+    ticket = await open_ticket(
+        actor=after_sales, order=order, kind=TicketKind.REPAIR, source=TicketSource.CHAT, description="合页松了"
+    )
+    dispatcher, today = await Staff.get(userid="zhaopaidan"), local_today()
+    before = await rank_workers(INSTALL, dispatcher=dispatcher, day=today)
+    first = before[0].staff
+    assert before[0].tasks_that_day == 0 and len(before) > 1
+    await dispatch_ticket(actor=after_sales, ticket_id=ticket.id, worker_id=first.id, day=today)
+
+    # The install dispatch's suggestion counts the visit: the first installer is no longer free today.
+    ranked = await rank_workers(INSTALL, dispatcher=dispatcher, day=today)
+    assert {s.staff.id: s.tasks_that_day for s in ranked}[first.id] == 1
+    assert ranked[0].staff.id != first.id
+
+    await world.settle()
+    seen = len(world.emu.cards(first.userid))
+    await plan_recurring(utcnow())
+    await make_due(MORNING)
+    await drain(world, *workers(1))
+    await make_due(WORKER_MORNING)
+    await drain(world, *workers(1))
+    [morning] = [c for c in world.emu.cards(first.userid)[seen:] if c.title.startswith("今天上门")]
+    assert morning.title == "今天上门 1 户"
+    assert "维修" in morning.card["quote_area"]["quote_text"]

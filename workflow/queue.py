@@ -46,6 +46,7 @@ from workflow.order_lifecycle import ORDER
 from workflow.owed import owing
 from workflow.piece_lifecycle import PIECE
 from workflow.privacy import phone_of
+from workflow.selectors import TICKET_VISIT_STATES
 from workflow.ticket_lifecycle import TICKET
 
 LIMIT = QUEUE_LIMIT
@@ -368,7 +369,8 @@ async def appointments_today(staff: Staff, day: date | None = None) -> list[Queu
     has_jobs = await Task.filter(
         assignee_id=staff.id, scheduled_date=day, state__in=list(OPEN_TASK_STATES), superseded=False
     ).exists()
-    if not has_jobs:
+    has_tickets = await Ticket.filter(assignee_id=staff.id, scheduled_date=day, state__in=TICKET_VISIT_STATES).exists()
+    if not (has_jobs or has_tickets):
         return []
     return [i for i in await queue_for(staff) if i.appointment == day]
 

@@ -21,6 +21,8 @@ from models import (
     Staff,
     Task,
     TaskState,
+    Ticket,
+    TicketState,
 )
 from models.enums import SITE_PHOTO_CATEGORIES
 from workflow.pricing import UNPRICED, fmt_money
@@ -128,14 +130,22 @@ async def orders_with_phone(phone: str) -> list[str]:
     return [str(n) for n in numbers]
 
 
+# A service ticket's visit fills an installer's day as an order's job does.
+TICKET_VISIT_STATES = (TicketState.DISPATCHED, TicketState.ACCEPTED)
+
+
 async def tasks_on(staff_ids: list[int], day: date) -> dict[int, int]:
+    """Visits each member has that day: the orders' jobs and the service tickets' visits."""
     tasks = await Task.filter(
         assignee_id__in=staff_ids,
         scheduled_date=day,
         state__in=[TaskState.ASSIGNED, TaskState.ACCEPTED, TaskState.DONE],
     ).values_list("assignee_id", flat=True)
+    tickets = await Ticket.filter(
+        assignee_id__in=staff_ids, scheduled_date=day, state__in=[*TICKET_VISIT_STATES, TicketState.DONE]
+    ).values_list("assignee_id", flat=True)
     counts: dict[int, int] = {}
-    for sid in tasks:
+    for sid in [*tasks, *tickets]:
         counts[cast(int, sid)] = counts.get(cast(int, sid), 0) + 1
     return counts
 

@@ -12,7 +12,6 @@ from pathlib import Path
 import aiohttp
 from aiohttp.test_utils import unused_port
 
-
 PRICE_LIST_NEWS = "【价目表】2027 年价目表"
 
 

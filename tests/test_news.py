@@ -114,6 +114,8 @@ async def test_a_promotion_reaches_its_audience_and_only_it(world: World) -> Non
     assert "双十二促销" not in archive and "暂时没有公告" in archive
     _, archive, _ = await get(world, "guwen", "/h5/news")
     assert "双十二促销" in archive and "data-unread" in archive
+    _, price_lists, _ = await get(world, "guwen", "/h5/news?kind=price_list")
+    assert "双十二促销" not in price_lists
 
 
 async def test_a_price_list_file_is_served_to_its_audience_only(world: World) -> None:
@@ -126,7 +128,7 @@ async def test_a_price_list_file_is_served_to_its_audience_only(world: World) ->
         body="1 月 1 日起执行。",
         units=("朗斯家居",),
         roles=("manager",),
-        file=("2027价目表.xlsx", sheet),
+        file=("C:\\fakepath\\2027价目表.xlsx", sheet),
     )
     assert status == 200, message_of(html)
     await world.settle()

@@ -18,7 +18,7 @@ from cards.news import NewsView
 from infra.storage import StoredFile
 from infra.timeutil import fmt_time, utcnow
 from models import AuditAction, MessageState, News, NewsDelivery, NewsKind, OrgUnit, OutboxMessage, Role, Staff
-from workflow import audit, notify
+from workflow import attachments, audit, notify
 from workflow.errors import Conflict, Invalid, NotAllowed, NotFound, WorkflowError
 from workflow.scope import require_role
 
@@ -138,7 +138,8 @@ async def post_news(*, author: Staff, form: NewsInput, file: StoredFile | None =
             roles=checked.roles,
             unit_ids=[u.id for u in checked.units],
             file_sha256=file.sha256 if file else None,
-            file_name=file_name.strip()[:MAX_FILE_NAME] if file else "",
+            # The end is kept: the extension is what the reader's phone opens the file by.
+            file_name=attachments.file_name(file_name, checked.kind.label)[-MAX_FILE_NAME:] if file else "",
             file_type=file.content_type if file else "",
             file_size=file.size if file else 0,
         )

@@ -7,16 +7,20 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
+from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 import xlsxwriter
 
 from bot.pacing import MemoryPacer
+from infra.storage import FileStore, RejectedFile
 from infra.timeutil import utcnow
 from models import AuditAction, AuditEntry, MessageState, News, NewsDelivery, OrgUnit, OutboxMessage, Role, Staff
 from tests.bot.test_outbox_faults import queue_text
-from tests.support import World
+from tests.support import World, jpeg
 from tests.test_measure_slice import csrf
 from webviews.auth import csrf_token
 from workflow.admin import ensure_unit
@@ -39,6 +43,30 @@ def price_sheet() -> bytes:
     sheet.write_row(1, 0, ["LS-8201", 3680])
     book.close()
     return out.getvalue()
+
+
+def archive_of(**parts: bytes) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name.replace("__", "/"), data)
+    return out.getvalue()
+
+
+async def test_a_file_to_hand_out_is_judged_by_its_content(tmp_path: Path) -> None:
+    store = FileStore(tmp_path, max_image_bytes=1 << 20, max_file_bytes=1 << 20)
+    docx = archive_of(**{"[Content_Types].xml": b"<Types/>", "word__document.xml": b"<w:document/>"})
+    for data, kind in (
+        (price_sheet(), XLSX),
+        (docx, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        (b"%PDF-1.7\n%...", "application/pdf"),
+        (jpeg(), "image/jpeg"),
+    ):
+        assert (await store.put_publication(data)).content_type == kind
+    not_office = archive_of(**{"readme.txt": b"just a zip"})
+    for refused in (not_office, b"PK\x03\x04 not really a zip", "型号,单价".encode(), b"x" * (1 << 20 | 1)):
+        with pytest.raises(RejectedFile):
+            await store.put_publication(refused)
 
 
 async def unit_id(name: str) -> int:

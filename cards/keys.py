@@ -126,6 +126,8 @@ class CardKind(StrEnum):
     TICKET_BENCH = "ticketbench"  # the installer's ticket in progress: photos before and after, 完成
     TICKET_DONE = "ticketdone"  # done: the customer's link to forward for confirmation
     TICKET_NOTICE = "ticketnote"  # declined, confirmed, closed, ...
+    NEWS = "news"  # a news item (公告) to its audience: 查看 opens it (and records the read)
+    NEWS_LIST = "newslist"  # 公告 in chat: the latest news, unread first
 
     @classmethod
     def ready(cls, kind: TaskKind) -> CardKind:

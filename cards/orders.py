@@ -72,6 +72,7 @@ def help_card(
     userid: str, staff_id: int, roles: list[str], *, links: Links, note: str = "", can_create: bool = False
 ) -> dict[str, Any]:
     lines = ["我的任务 — 查看待办", "订单 <订单号> — 查看订单和进度", "查找 <订单号/手机号/姓名> — 搜索订单"]
+    lines.append("公告 — 公司新闻、促销和价目表")
     lines += [text for role, text in COMMANDS.items() if role.value in roles]
     jumps = [("我的待办", links.oauth(QUEUE_PAGE))]
     if Role.CONSULTANT.value in roles or Role.RECEPTION.value in roles:

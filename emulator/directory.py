@@ -10,6 +10,12 @@ class Directory:
         self._users = users
         self._by_lower = {u.userid.lower(): u for u in users}
 
+    def add(self, user: EmulatorUser) -> None:
+        """A member who joins the corp (WeCom's address book grows while the app runs)."""
+        if user.userid.lower() not in self._by_lower:
+            self._users = (*self._users, user)
+            self._by_lower[user.userid.lower()] = user
+
     def all(self) -> tuple[EmulatorUser, ...]:
         return self._users
 

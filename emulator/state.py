@@ -113,6 +113,10 @@ class EmulatorState:
         """Answer at once the calls a "timeout" fault is holding (a test done with them)."""
         self.held_released.set()
 
+    def add_member(self, userid: str, name: str, department: int = 1) -> None:
+        """A member joins the corp's address book (a large company, in a test)."""
+        self.directory.add(EmulatorUser(userid=userid, name=name, department=[department]))
+
     def expire_tokens(self) -> None:
         self.tokens.expire_all()
 

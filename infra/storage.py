@@ -10,6 +10,7 @@ import hashlib
 import io
 import os
 import warnings
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +61,31 @@ def sniff_document(data: bytes) -> str | None:
     head = data[:2048].lstrip()
     if head.startswith(b"0\r\nSECTION") or head.startswith(b"0\nSECTION") or b"\nSECTION" in head[:64]:
         return "image/vnd.dxf"
+    return None
+
+
+# Office Open XML files are ZIP archives; the part folder inside says which kind (ECMA-376 part 2).
+OFFICE_TYPES = {
+    "xl/": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "word/": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "ppt/": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+}
+
+
+def sniff_office(data: bytes) -> str | None:
+    """An Excel, Word or PowerPoint file (xlsx/docx/pptx), judged by the archive's parts, not its name."""
+    if not data.startswith(b"PK\x03\x04"):
+        return None
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = archive.namelist()  # the central directory only: nothing is decompressed
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return None
+    if "[Content_Types].xml" not in names:
+        return None
+    for folder, kind in OFFICE_TYPES.items():
+        if any(name.startswith(folder) for name in names):
+            return kind
     return None
 
 
@@ -146,6 +172,22 @@ class FileStore:
             except RejectedFile as exc:
                 raise RejectedFile("不支持的文件类型：请上传图片、PDF 或 CAD 图纸（dwg/dxf）") from exc
         return await self._store(data, kind, None)
+
+    async def put_publication(self, data: bytes) -> StoredFile:
+        """A file handed out to read (a price list, a brochure): PDF, Excel, Word, PowerPoint or an image."""
+        if len(data) > self.max_file_bytes:
+            raise RejectedFile(f"文件太大，请上传 {self.max_file_bytes // 1048576} MB 以内的文件")
+        kind = await asyncio.to_thread(sniff_office, data) if data.startswith(b"PK") else None
+        if kind is not None:
+            return await self._store(data, kind, None)
+        if data.startswith(b"%PDF-"):
+            return await self._store(data, "application/pdf", None)
+        try:
+            return await self.put_image(data)
+        except ImageTooLarge:
+            raise
+        except RejectedFile as exc:
+            raise RejectedFile("不支持的文件类型：请上传 PDF、Excel、Word、PPT 或图片") from exc
 
     async def _store(self, data: bytes, content_type: str, thumb: bytes | None) -> StoredFile:
         digest = hashlib.sha256(data).hexdigest()

@@ -32,6 +32,7 @@ from models.finance import Invoice
 from models.jobs import Alert, Job
 from models.leads import Lead, LeadEvent
 from models.messaging import InboxMessage, OutboxMessage
+from models.news import News, NewsDelivery, NewsKind
 from models.orders import Attachment, Customer, Order, OrderEvent, OrderItem, Payment, Signature, Task, Visit
 from models.org import OrgUnit, Staff
 from models.pieces import OrderPiece
@@ -53,9 +54,13 @@ MODEL_MODULES = [
     "models.leads",
     "models.contact",
     "models.tickets",
+    "models.news",
 ]
 
 __all__ = [
+    "News",
+    "NewsDelivery",
+    "NewsKind",
     "CustomerRequest",
     "CustomerRequestState",
     "DayPart",

@@ -477,6 +477,8 @@ class AuditAction(StrEnum):
     CUSTOMER_ERASE = "customer_erase"
     RECEIVABLES_EXPORT = "receivables_export"
     LEAD_VIEW = "lead_view"  # a showroom booking's page (预约), its phone shown in full or masked
+    NEWS_POST = "news_post"  # a news item (公告) posted to an audience
+    NEWS_WITHDRAW = "news_withdraw"
 
     @property
     def label(self) -> str:
@@ -494,6 +496,8 @@ AUDIT_LABELS = {
     AuditAction.CUSTOMER_ERASE: "删除客户信息",
     AuditAction.RECEIVABLES_EXPORT: "导出未收清订单",
     AuditAction.LEAD_VIEW: "查看预约",
+    AuditAction.NEWS_POST: "发布公告",
+    AuditAction.NEWS_WITHDRAW: "撤回公告",
 }
 
 

@@ -235,6 +235,13 @@ async def seed(*, with_orders: bool = True) -> None:
         await seed_contact()  # 客户联系: 张晓燕's 「联系我」 code for an order (relay/demo_contact.py)
     else:
         await seed_prices()
+    await seed_news()
+
+
+async def seed_news() -> None:
+    from relay.demo_news import seed_news as seed
+
+    await seed(demo_data("prices_company.csv"))
 
 
 async def seed_leads() -> None:

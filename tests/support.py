@@ -49,6 +49,8 @@ def redis_for_worker(variable: str, default: str) -> str:
 
 REDIS_URL = redis_for_worker("RELAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 TABLES = [
+    "news_delivery",
+    "news",
     "customer_request",
     "lead_event",
     "lead",

@@ -12,6 +12,8 @@ from pathlib import Path
 import aiohttp
 from aiohttp.test_utils import unused_port
 
+PRICE_LIST_NEWS = "【价目表】2027 年价目表"
+
 
 async def wait_for(url: str, *, within: float = 180.0) -> None:
     """Until the URL answers 200: a demo starts in seconds, but a busy machine may take a minute."""
@@ -81,10 +83,11 @@ async def test_demo_starts_with_seeded_chats(tmp_path: Path) -> None:
                     for e in entries
                     if e["msgtype"] == "template_card"
                 }
-                if {"预警：超时未派测量", "预警：安装后未签字"} <= alerts:
+                if {"预警：超时未派测量", "预警：安装后未签字", PRICE_LIST_NEWS} <= alerts:
                     break
                 await asyncio.sleep(0.1)
             assert {"预警：超时未派测量", "预警：安装后未签字"} <= alerts
+            assert PRICE_LIST_NEWS in alerts  # the demo's news (relay/demo_news.py) reaches the managers
         assert proc.stdout is not None
         banner = (await proc.stdout.read(4096)).decode()
         assert f"http://127.0.0.1:{emu_port}/" in banner

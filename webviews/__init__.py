@@ -15,6 +15,7 @@ from webviews import (
     finance,
     leads,
     lifecycle,
+    news,
     pages,
     production,
     signing,
@@ -39,3 +40,4 @@ def add_routes(app: web.Application) -> None:
     app.add_routes(leads.routes)
     app.add_routes(contact.routes)
     app.add_routes(tickets.routes)
+    app.add_routes(news.routes)

@@ -36,6 +36,7 @@ from cards.manager import (
     appointment_reminder_card,
 )
 from cards.measure import measure_done_card, measure_workbench_card
+from cards.news import NewsView, news_card
 from cards.production import released_card
 from cards.tasks import booked_card, dispatch_card, notice_card, task_card
 from cards.tickets import (
@@ -46,6 +47,7 @@ from cards.tickets import (
     ticket_open_card,
     ticket_task_card,
 )
+from infra.delivery import Priority
 from infra.runtime import runtime
 from models import (
     Alert,
@@ -686,3 +688,28 @@ async def ticket_notice(ticket: Ticket, to: list[str], *, title: str, text: str)
 async def ticket_form(userid: str, order: Order) -> None:
     url = runtime().links.oauth(f"/h5/orders/{order.number}/tickets/new")
     await enqueue_message(ticket_form_card(userid, await order_view(order), url=url))
+
+
+# News (公告)
+
+# One card carries a news item to this many members (touser "a|b|c"; WeCom takes up to 1000). The pacer
+# reserves a slot for every recipient of a send at once, so a member at WeCom's limit holds back the whole
+# card until they have room: a few hundred a card keeps that wait to a small part of the audience, and 5000
+# members are still 25 sends, not 5000 outbox rows.
+NEWS_RECIPIENTS_PER_CARD = 200
+
+
+async def news_posted(news: NewsView, userids: list[str]) -> dict[str, str]:
+    """The news card to its audience, as a push (members' answers go before it); answers which card
+    (task_id) carries it to each member, so its delivery can be read off the outbox."""
+    carried: dict[str, str] = {}
+    for start in range(0, len(userids), NEWS_RECIPIENTS_PER_CARD):
+        chunk = userids[start : start + NEWS_RECIPIENTS_PER_CARD]
+        card = news_card(chunk, news, links=runtime().links)
+        await enqueue_message(card, priority=Priority.PUSH)
+        carried.update(dict.fromkeys(chunk, card["template_card"]["task_id"]))
+    return carried
+
+
+async def news_withdrawn(news_id: int) -> None:
+    await update_everywhere(CardRef(CardKind.NEWS, news_id), "已撤回")

@@ -169,3 +169,20 @@ async def import_price_entries(*, actor: Staff, price_list_id: int, text: str) -
             if not updated:
                 await PriceListEntry.create(price_list_id=price_list_id, product_id=pid, price=price)
     return len(parsed)
+
+
+# Org units and staff, one change at a time (the admin page, the directory sync)
+
+
+async def rehome_unit(unit: OrgUnit, parent: OrgUnit | None) -> None:
+    """Put the unit under `parent`, its whole subtree's paths with it (a subtree is a path prefix).
+    Inside the caller's transaction."""
+    old = unit.path
+    new = (parent.path if parent else "/") + f"{unit.id}/"
+    unit.parent_id = parent.id if parent else None  # type: ignore[attr-defined]
+    unit.path = new
+    await unit.save(update_fields=["parent_id", "path"])
+    if old and old != new:
+        for below in await OrgUnit.filter(path__startswith=old).exclude(id=unit.id):
+            below.path = new + below.path.removeprefix(old)
+            await below.save(update_fields=["path"])

@@ -29,7 +29,7 @@ from models.enums import (
     TicketState,
 )
 from models.finance import Invoice
-from models.jobs import Alert, Job
+from models.jobs import Alert, AlertThreshold, Job
 from models.leads import Lead, LeadEvent
 from models.messaging import InboxMessage, OutboxMessage
 from models.orders import Attachment, Customer, Order, OrderEvent, OrderItem, Payment, Signature, Task, Visit
@@ -74,6 +74,7 @@ __all__ = [
     "AuditAction",
     "AuditEntry",
     "Alert",
+    "AlertThreshold",
     "Invoice",
     "Job",
     "Payment",

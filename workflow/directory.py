@@ -33,9 +33,9 @@ from infra.timeutil import utcnow
 from models import Lead, OrgUnit, Staff, Task, Ticket
 from models.enums import OPEN_TASK_STATES
 from models.flows import FLOWS
-from workflow.admin import rehome_unit
 from workflow.lead_lifecycle import HELD as LEAD_HELD
 from workflow.leads import return_leads
+from workflow.org_units import rehome_unit
 from workflow.tasks import return_task
 from workflow.ticket_lifecycle import WORKING
 from workflow.tickets import return_ticket
@@ -294,9 +294,10 @@ async def _depart_userid(userid: str, result: SyncResult) -> None:
         await depart(staff, result)
 
 
-async def depart(staff: Staff, result: SyncResult) -> None:
-    """The member left: inactive from now (never deleted), their open work handed back."""
-    moved = await Staff.filter(id=staff.id, active=True).update(active=False, left_at=utcnow())
+async def depart(staff: Staff, result: SyncResult, *, left: bool = True) -> None:
+    """The member left (`left`: the directory says so; else an admin deactivated them): inactive from now,
+    never deleted, their open work handed back."""
+    moved = await Staff.filter(id=staff.id, active=True).update(active=False, left_at=utcnow() if left else None)
     if not moved:
         return  # someone else handled it first
     await staff.refresh_from_db()

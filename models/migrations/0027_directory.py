@@ -1,4 +1,4 @@
-"""The WeCom directory: a unit's department id and open/closed flag, a member's departure and tag-given roles."""
+"""The WeCom directory: a unit's department id and open/closed flag, a member's departure and tag-given roles; alert thresholds an admin set."""
 
 from tortoise import migrations
 from tortoise.migrations import operations as ops
@@ -12,6 +12,16 @@ class Migration(migrations.Migration):
     initial = False
 
     operations = [
+        ops.CreateModel(
+            name='AlertThreshold',
+            fields=[
+                ('rule', fields.CharField(primary_key=True, unique=True, db_index=True, max_length=32)),
+                ('threshold', fields.IntField()),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+            ],
+            options={'table': 'alert_threshold', 'app': 'models', 'pk_attr': 'rule'},
+            bases=['Model'],
+        ),
         ops.AddField(
             model_name='OrgUnit',
             name='active',

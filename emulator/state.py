@@ -28,7 +28,7 @@ from emulator.clock import Clock
 from emulator.codes import OneUseCodes
 from emulator.config import EmulatorConfig, EmulatorDepartment, EmulatorUser
 from emulator.contact import Added, ContactService, MassTask, Received
-from emulator.directory import Directory
+from emulator.directory import Directory, DirectoryError
 from emulator.faults import FaultKind, FaultPlan
 from emulator.media import MediaStore, MediaType
 from emulator.messaging import RESPONSE_CODE_TTL, CardScope, MemberLimit, MessageService
@@ -331,7 +331,9 @@ class EmulatorState:
     async def department_changes(
         self, department_id: int, *, name: str | None = None, parentid: int | None = None, notify: bool = True
     ) -> CallbackResult | None:
-        before = self.directory.departments[department_id]
+        before = self.directory.departments.get(department_id)
+        if before is None:
+            raise DirectoryError(f"no department {department_id}")
         dept = self.directory.update_department(department_id, name=name, parentid=parentid)
         if dept.parentid == before.parentid:
             return None  # a rename alone raises no event

@@ -58,6 +58,9 @@ def demo_config(*, data_dir: Path, port: int, emulator_port: int, host: str = "1
         storage={"path": str(data_dir / "files")},
         # Every member of the demo signs in from this one machine's address.
         security={**DEMO_SECURITY, "oauth_per_minute": 1000},
+        # The emulator's directory is the demo's staff file: members added or removed in its console
+        # reach Relay as WeCom's change events do.
+        directory={"enabled": True},
     )
 
 

@@ -142,8 +142,11 @@ async def apply_snapshot(payload: dict[str, Any], snapshot: Snapshot) -> SyncRes
     result = SyncResult()
     await _place_departments(snapshot.departments, result, complete=True)
     present = {m.userid.lower(): m for m in snapshot.members if m.present}
+    units = await _linked_units()
+    staff = {s.userid.lower(): s for s in await Staff.all()}
     for member in present.values():
-        await _place_member(member, _roles_from_tags(member.userid, snapshot.tags), result)
+        roles = _roles_from_tags(member.userid, snapshot.tags)
+        await _place_member(member, roles, result, units=units, staff=staff.get(member.userid.lower()))
     linked = set(await OrgUnit.filter(wecom_department_id__isnull=False).values_list("id", flat=True))
     for staff in await Staff.filter(active=True, org_unit_id__in=list(linked)):
         if staff.userid.lower() not in present:
@@ -160,8 +163,9 @@ async def apply_change(event: DirectoryChanged, facts: ChangeFacts) -> SyncResul
             await _depart_userid(event.member, result)  # gone again before the event was handled
         else:
             await _place_departments(facts.departments, result, complete=False)
-            tags = facts.tags or {}
-            await _place_member(facts.member, _roles_from_tags(facts.member.userid, tags), result)
+            roles = _roles_from_tags(facts.member.userid, facts.tags or {})
+            staff = await Staff.get_or_none(userid=facts.member.userid)
+            await _place_member(facts.member, roles, result, units=await _linked_units(), staff=staff)
             if event.new_member and event.new_member != event.member:
                 await _depart_userid(event.member, result)
     elif event.change_type == "delete_user":
@@ -231,12 +235,20 @@ def _parents_first(departments: list[Department]) -> list[Department]:
     return ordered
 
 
-async def _place_member(member: Member, tag_roles: set[str], result: SyncResult) -> None:
-    unit = await _unit_for(member)
+async def _linked_units() -> dict[int, OrgUnit]:
+    units = await OrgUnit.filter(wecom_department_id__isnull=False)
+    return {u.wecom_department_id: u for u in units if u.wecom_department_id is not None}
+
+
+async def _place_member(
+    member: Member, tag_roles: set[str], result: SyncResult, *, units: dict[int, OrgUnit], staff: Staff | None
+) -> None:
+    """The member's staff row, created or brought up to date. `units`: the linked units by department id;
+    `staff`: the member's row if Relay has one (read by the caller, once for a whole sync)."""
+    unit = next((units[d] for d in (member.main_department, *member.departments) if d in units), None)
     if unit is None:
         log.warning("directory: no unit for %s's departments %s", member.userid, member.departments)
         return
-    staff = await Staff.get_or_none(userid=member.userid)
     if staff is None:
         await Staff.create(
             userid=member.userid,
@@ -255,14 +267,6 @@ async def _place_member(member: Member, tag_roles: set[str], result: SyncResult)
     if changed:
         await staff.save()
         result.changed.append(member.userid)
-
-
-async def _unit_for(member: Member) -> OrgUnit | None:
-    for dept_id in (member.main_department, *member.departments):
-        unit = await OrgUnit.get_or_none(wecom_department_id=dept_id)
-        if unit is not None:
-            return unit
-    return None
 
 
 def _set_tag_roles(staff: Staff, wanted: set[str]) -> bool:

@@ -82,9 +82,8 @@ async def run(url: str, stores: int, members: int, data: Path) -> None:
         async with running_services(config, background=False):
             for label in ("first sync", "no change"):
                 read, apply, result = await timed_sync()
-                print(
-                    f"{label}: read {read * 1000:.0f} ms, apply {apply * 1000:.0f} ms ({result.units_created} units, {len(result.joined)} joined)"
-                )
+                made = f"{result.units_created} units, {len(result.joined)} joined"
+                print(f"{label}: read {read * 1000:.0f} ms, apply {apply * 1000:.0f} ms ({made})")
             state = emulator.app[EMULATOR_STATE]
             for user in users[: members // 100]:
                 await state.member_leaves(user.userid, notify=False)

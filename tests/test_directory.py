@@ -100,7 +100,7 @@ async def test_the_same_event_twice_changes_nothing_the_second_time(world: World
     await world.settle()
     assert (await Staff.get(userid="chenanzhuang")).left_at == left_at
     # A fresh event of the same change (another second) finds nothing to do either.
-    result = await world.emu._contact_change(True, "delete_user", [("UserID", "chenanzhuang")])
+    await world.emu._contact_change(True, "delete_user", [("UserID", "chenanzhuang")])
     await world.settle()
     assert (await Staff.get(userid="chenanzhuang")).left_at == left_at
 

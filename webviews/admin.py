@@ -336,7 +336,7 @@ async def _alerts_action(staff: Staff, _: Staff, form: Fields, files: Files) -> 
     changed = []
     for key, value in typed.items():
         if int(value.strip()) != current[key]:
-            rule, _, _ = await alerts.set_threshold(actor=staff, rule_key=key, value=value)
+            rule = (await alerts.set_threshold(actor=staff, rule_key=key, value=value))[0]
             changed.append(rule.title)
     return f"/h5/admin/alerts?done={'已保存：' + '、'.join(changed) if changed else '没有改动'}"
 

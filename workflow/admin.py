@@ -214,7 +214,7 @@ async def set_roles(*, actor: Staff, staff_id: int, roles: list[str], ip: str = 
     unknown = [r for r in roles if r not in Role._value2member_map_]
     if unknown:
         raise Invalid(f"未知角色：{'、'.join(unknown)}", "roles")
-    wanted = [r.value for r in Role if r.value in roles]
+    wanted: list[str] = [r.value for r in Role if r.value in roles]
     if member.id == actor.id and Role.ADMIN.value not in wanted:
         raise Invalid("不能取消自己的管理员角色", "roles")
     before = list(member.roles)

@@ -136,7 +136,7 @@ async def save_product(
         product=product.id,
         created=product_id is None,
         image=image is not None,
-        **changed,
+        fields=changed,
     )
     return product
 
@@ -196,7 +196,7 @@ async def save_price_list(*, actor: Staff, price_list_id: int | None, form: Pric
         actor=actor,
         price_list=price_list.id,
         created=price_list_id is None,
-        **{k: str(v) for k, v in values.items()},
+        fields={k: str(v) for k, v in values.items()},
     )
     return price_list
 
@@ -215,6 +215,8 @@ async def set_entries(*, actor: Staff, price_list_id: int, prices: list[tuple[in
     known = set(await Product.filter(id__in=[pid for pid, _ in prices]).values_list("id", flat=True))
     if any(pid not in known for pid, _ in prices):
         raise Invalid("所选产品不存在，请刷新后重试")
+    held = dict(await PriceListEntry.filter(price_list_id=price_list_id).values_list("product_id", "price"))
+    changed = {str(pid): (str(price) if price is not None else "") for pid, price in prices if held.get(pid) != price}
     async with in_transaction():
         for pid, price in prices:
             entry = PriceListEntry.filter(price_list_id=price_list_id, product_id=pid)
@@ -222,9 +224,5 @@ async def set_entries(*, actor: Staff, price_list_id: int, prices: list[tuple[in
                 await entry.delete()
             elif not await entry.update(price=price):
                 await PriceListEntry.create(price_list_id=price_list_id, product_id=pid, price=price)
-    await audit.record(
-        AuditAction.PRICES_EDIT,
-        actor=actor,
-        price_list=price_list_id,
-        prices={str(pid): (str(price) if price is not None else "") for pid, price in prices},
-    )
+    if changed:
+        await audit.record(AuditAction.PRICES_EDIT, actor=actor, price_list=price_list_id, prices=changed)

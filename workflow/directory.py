@@ -143,10 +143,10 @@ async def apply_snapshot(payload: dict[str, Any], snapshot: Snapshot) -> SyncRes
     await _place_departments(snapshot.departments, result, complete=True)
     present = {m.userid.lower(): m for m in snapshot.members if m.present}
     units = await _linked_units()
-    staff = {s.userid.lower(): s for s in await Staff.all()}
+    known = {s.userid.lower(): s for s in await Staff.all()}
     for member in present.values():
         roles = _roles_from_tags(member.userid, snapshot.tags)
-        await _place_member(member, roles, result, units=units, staff=staff.get(member.userid.lower()))
+        await _place_member(member, roles, result, units=units, staff=known.get(member.userid.lower()))
     linked = set(await OrgUnit.filter(wecom_department_id__isnull=False).values_list("id", flat=True))
     for staff in await Staff.filter(active=True, org_unit_id__in=list(linked)):
         if staff.userid.lower() not in present:

@@ -19,7 +19,7 @@ from tests.support import World, start_world
 from tests.test_leads import book
 from tests.test_permissions import new_order
 from tests.test_scheduler import drain, make_due, workers
-from workflow import directory
+from workflow import admin, directory
 from workflow.tasks import dispatch_task
 
 XUHUI = 3  # the demo's departments (relay/demo.py directory_of): 1 company, 2 华东区, 3 徐汇店, 4 浦东店
@@ -157,3 +157,16 @@ async def test_a_member_back_in_the_directory_is_active_again(world: World) -> N
     staff = await Staff.get(userid="fengcangku")
     assert staff.active and staff.left_at is None and staff.roles == ["warehouse"]
     assert await Task.filter(assignee_id=staff.id).count() == 0
+
+
+async def test_a_member_an_admin_deactivated_stays_so_through_a_sync(world: World) -> None:
+    boss = await world.staff("wangzong")
+    qian = await world.staff("qiankuaiji")
+    await admin.set_staff_active(actor=boss, staff_id=qian.id, active=False)
+    await admin.set_roles(actor=boss, staff_id=(await world.staff("zhengsheji")).id, roles=["designer", "measurer"])
+    await world.emu.member_tagged(MEASURER_TAG, "zhengsheji", notify=False)
+    await sync(world)
+    await world.emu.member_tagged(MEASURER_TAG, "zhengsheji", tagged=False, notify=False)
+    await sync(world)
+    assert not (await Staff.get(userid="qiankuaiji")).active  # still in WeCom, but the admin's say stands
+    assert set((await Staff.get(userid="zhengsheji")).roles) == {"designer", "measurer"}  # the admin gave it

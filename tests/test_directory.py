@@ -170,3 +170,23 @@ async def test_a_member_an_admin_deactivated_stays_so_through_a_sync(world: Worl
     await sync(world)
     assert not (await Staff.get(userid="qiankuaiji")).active  # still in WeCom, but the admin's say stands
     assert set((await Staff.get(userid="zhengsheji")).roles) == {"designer", "measurer"}  # the admin gave it
+
+
+async def test_a_changed_userid_is_the_same_person(world: World) -> None:
+    staff = await world.staff("fangqiantai")
+    world.emu.directory.remove_user("fangqiantai")
+    world.emu.directory.add_user(EmulatorUser("fang.qt", "方前台", [XUHUI]))
+    fields = [("UserID", "fangqiantai"), ("NewUserID", "fang.qt"), ("Department", str(XUHUI))]
+    await world.emu._contact_change(True, "update_user", fields)
+    await world.settle()
+    renamed = await Staff.get(id=staff.id)
+    assert (renamed.userid, renamed.active, renamed.roles) == ("fang.qt", True, ["reception"])
+    assert not await Staff.exists(userid="fangqiantai")
+
+
+async def test_an_empty_listing_deactivates_nobody(world: World) -> None:
+    await sync(world)
+    for user in world.emu.directory.all():
+        world.emu.directory.remove_user(user.userid)
+    await sync(world)
+    assert await Staff.filter(active=False).count() == 0

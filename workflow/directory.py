@@ -147,6 +147,10 @@ async def apply_snapshot(payload: dict[str, Any], snapshot: Snapshot) -> SyncRes
     for member in present.values():
         roles = _roles_from_tags(member.userid, snapshot.tags)
         await _place_member(member, roles, result, units=units, staff=known.get(member.userid.lower()))
+    if not present:
+        # A listing with nobody in it is the app's visible range gone wrong, not the company gone.
+        log.warning("directory sync: the directory lists no members; nobody is deactivated")
+        return result
     linked = set(await OrgUnit.filter(wecom_department_id__isnull=False).values_list("id", flat=True))
     for staff in await Staff.filter(active=True, org_unit_id__in=list(linked)):
         if staff.userid.lower() not in present:
@@ -163,11 +167,11 @@ async def apply_change(event: DirectoryChanged, facts: ChangeFacts) -> SyncResul
             await _depart_userid(event.member, result)  # gone again before the event was handled
         else:
             await _place_departments(facts.departments, result, complete=False)
+            if event.new_member and event.new_member != event.member:
+                await _renamed(event.member, event.new_member)
             roles = _roles_from_tags(facts.member.userid, facts.tags or {})
             staff = await Staff.get_or_none(userid=facts.member.userid)
             await _place_member(facts.member, roles, result, units=await _linked_units(), staff=staff)
-            if event.new_member and event.new_member != event.member:
-                await _depart_userid(event.member, result)
     elif event.change_type == "delete_user":
         await _depart_userid(event.member, result)
     elif event.change_type in ("create_party", "update_party"):
@@ -290,6 +294,12 @@ async def _retag(tags: dict[str, set[str]], result: SyncResult) -> None:
         if concerned and _set_tag_roles(staff, _roles_from_tags(staff.userid, tags)):
             await staff.save(update_fields=["roles", "tag_roles"])
             result.changed.append(staff.userid)
+
+
+async def _renamed(old: str, new: str) -> None:
+    """A userid WeCom generated may be changed once (NewUserID, 90970): the same person, their history kept."""
+    if not await Staff.exists(userid=new):
+        await Staff.filter(userid=old).update(userid=new)
 
 
 async def _depart_userid(userid: str, result: SyncResult) -> None:

@@ -13,14 +13,32 @@ import pytest
 
 from emulator import EmulatorDepartment, EmulatorTag, EmulatorUser
 from infra.timeutil import local_today, utcnow
-from models import Job, Lead, LeadState, OrderState, OrgUnit, Staff, Task, TaskKind, TaskState
+from models import (
+    EventKind,
+    Job,
+    Lead,
+    LeadEvent,
+    LeadEventKind,
+    LeadState,
+    OrderEvent,
+    OrderState,
+    OrgUnit,
+    Staff,
+    Task,
+    TaskKind,
+    TaskState,
+    TicketKind,
+    TicketSource,
+    TicketState,
+)
 from scheduler.plan import plan_recurring
 from tests.support import World, start_world
 from tests.test_leads import book
-from tests.test_permissions import new_order
+from tests.test_permissions import at_state, new_order
 from tests.test_scheduler import drain, make_due, workers
 from workflow import admin, directory
 from workflow.tasks import dispatch_task
+from workflow.tickets import dispatch_ticket, open_ticket
 
 XUHUI = 3  # the demo's departments (relay/demo.py directory_of): 1 company, 2 华东区, 3 徐汇店, 4 浦东店
 PUDONG = 4
@@ -88,6 +106,8 @@ async def test_a_member_who_leaves_hands_back_their_task_and_lead(world: World) 
     await lead.refresh_from_db()
     assert lead.consultant_id != (await Staff.get(userid=consultant)).id
     assert lead.state in (LeadState.NEW, LeadState.ASSIGNED)
+    assert await LeadEvent.exists(lead_id=lead.id, kind=LeadEventKind.RETURNED)
+    assert await OrderEvent.exists(order_id=order.id, kind=EventKind.MEASURE_RETURNED)
 
 
 async def test_the_same_event_twice_changes_nothing_the_second_time(world: World) -> None:
@@ -190,3 +210,20 @@ async def test_an_empty_listing_deactivates_nobody(world: World) -> None:
         world.emu.directory.remove_user(user.userid)
     await sync(world)
     assert await Staff.filter(active=False).count() == 0
+
+
+async def test_a_departed_installers_ticket_goes_back_to_after_sales(world: World) -> None:
+    order = await at_state("DIR-TICKET", OrderState.INSTALLED)
+    after_sales = await world.staff("weishouhou")
+    ticket = await open_ticket(
+        actor=after_sales, order=order, kind=TicketKind.REPAIR, source=TicketSource.CHAT, description="门吸松了"
+    )
+    installer = await world.staff("chenanzhuang")
+    await dispatch_ticket(actor=after_sales, ticket_id=ticket.id, worker_id=installer.id, day=local_today())
+    await world.settle()
+    await world.emu.member_leaves("chenanzhuang")
+    await world.settle()
+    await ticket.refresh_from_db()
+    assert (ticket.state, ticket.assignee_id) == (TicketState.OPEN, None)
+    card = world.emu.cards("weishouhou")[-1]
+    assert card.title == "工单退回，请重新派单" and "陈师傅 已离职" in str(card.card)

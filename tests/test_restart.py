@@ -292,7 +292,9 @@ async def test_killed_mid_flight_loses_and_doubles_nothing(
             assert set(outbox) == {"done"}, outbox
             # One outbox row per answer. A recurring push that fell due when Relay started (the evening
             # report after 20:00, say) went to others and is not counted.
-            answers = await db.fetchval("SELECT count(*) FROM outbox WHERE payload->>'touser' = ANY($1::text[])", MEMBERS)
+            answers = await db.fetchval(
+                "SELECT count(*) FROM outbox WHERE payload->>'touser' = ANY($1::text[])", MEMBERS
+            )
             assert answers == expected_messages, answers
     except AssertionError:
         print(relay.output())

@@ -227,3 +227,15 @@ async def test_a_departed_installers_ticket_goes_back_to_after_sales(world: Worl
     assert (ticket.state, ticket.assignee_id) == (TicketState.OPEN, None)
     card = world.emu.cards("weishouhou")[-1]
     assert card.title == "工单退回，请重新派单" and "陈师傅 已离职" in str(card.card)
+
+
+async def test_a_department_named_like_a_unit_of_relays_own_does_not_stop_the_sync(world: World) -> None:
+    await sync(world)
+    boss = await world.staff("wangzong")
+    region = await OrgUnit.get(wecom_department_id=2)
+    await admin.create_unit(actor=boss, name="上海静安店", parent_id=region.id)
+    await world.emu.department_changes(PUDONG, name="上海静安店")
+    await world.emu.member_joins(EmulatorUser("jingan", "静安新人", department=[XUHUI]), notify=False)
+    await sync(world)
+    assert (await OrgUnit.get(wecom_department_id=PUDONG)).name == "上海浦东店"  # kept: one name per parent
+    assert await Staff.exists(userid="jingan")  # and the rest of the sync went through

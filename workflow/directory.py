@@ -204,11 +204,18 @@ async def _place_departments(departments: list[Department], result: SyncResult, 
             unit.wecom_department_id = dept.id
             await unit.save(update_fields=["wecom_department_id"])
         changed = False
+        parent_id = parent.id if parent else None
+        if (unit.name, unit.parent_id) != (dept.name, parent_id):  # type: ignore[attr-defined]
+            clash = OrgUnit.filter(name=dept.name, parent_id=parent_id).exclude(id=unit.id)
+            if await clash.exists():
+                # A unit of Relay's own has that name there already: one parent, one name (org_unit's key).
+                log.warning("directory: department %s (%s) clashes with a unit of the same name", dept.id, dept.name)
+                continue
         if unit.name != dept.name:
             unit.name = dept.name
             await unit.save(update_fields=["name"])
             changed = True
-        if unit.parent_id != (parent.id if parent else None):  # type: ignore[attr-defined]
+        if unit.parent_id != parent_id:  # type: ignore[attr-defined]
             await rehome_unit(unit, parent)
             changed = True
         if not unit.active:

@@ -14,6 +14,7 @@ from models import AuditAction, AuditEntry, OrgUnit, Staff, TaskKind, TaskState
 from tests.support import World
 from tests.test_permissions import new_order
 from workflow import admin
+from workflow.directory import request_sync
 from workflow.errors import Invalid, NotAllowed
 from workflow.tasks import dispatch_task
 
@@ -82,3 +83,10 @@ async def test_a_form_without_its_csrf_token_changes_nothing(world: World) -> No
         async with http.post(f"{world.relay_url}/h5/admin/units", data=data) as resp:
             assert resp.status == 403
     assert not await OrgUnit.filter(name="无令牌店").exists()
+
+
+async def test_sync_now_needs_the_directory_on(world: World) -> None:
+    with pytest.raises(Invalid, match="未开启企业微信通讯录同步"):
+        await request_sync(actor=await world.staff("wangzong"))
+    with pytest.raises(NotAllowed):
+        await request_sync(actor=await world.staff("zhangxiaoshou"))

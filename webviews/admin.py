@@ -16,6 +16,7 @@ from webviews.forms import Fields, Files, form_page, one, read_form, to_date, to
 from webviews.render import render
 from workflow import admin as admin_rules
 from workflow import alerts, audit
+from workflow import directory as directory_sync
 from workflow.directory import held_work
 from workflow.errors import Invalid, NotAllowed, WorkflowError
 from workflow.privacy import erase_customer, export_customer, find_customers
@@ -149,18 +150,38 @@ def _ip(request: web.Request) -> str:
     return request.remote or ""
 
 
-@routes.get("/h5/admin", name="admin_index")
-@h5_page
-async def admin_index(request: web.Request) -> web.Response:
+async def _index_page(
+    request: web.Request,
+    *,
+    error: str | None = None,
+    field: str = "",
+    errors: dict[str, str] | None = None,
+    form: Fields | None = None,
+    status: int = 200,
+) -> web.Response:
     staff = _admin(request)
     unit = await OrgUnit.get(id=staff.org_unit_id)
     return render(
         request,
         "admin_index.html",
+        status=status,
         staff_count=await Staff.filter(active=True, org_unit__path__startswith=unit.path).count(),
         unit_count=await OrgUnit.filter(active=True, path__startswith=unit.path).count(),
         directory=runtime().config.directory,
+        last_sync=await directory_sync.last_sync(),
+        csrf=csrf_token(staff),
+        error=error,
+        notice=request.query.get("done", "")[:80],
     )
+
+
+async def _index_action(staff: Staff, _: Staff, form: Fields, files: Files) -> str:
+    """同步通讯录: a full directory sync now, run by a worker like the scheduled one."""
+    await directory_sync.request_sync(actor=staff)
+    return "/h5/admin?done=已安排同步，稍后刷新查看"
+
+
+form_page(routes, "/h5/admin", _index_page, _index_action, _as_admin)
 
 
 async def _units_for(staff: Staff) -> list[OrgUnit]:

@@ -30,12 +30,15 @@ from bot.directory import Department, DirectoryReader, Member, Snapshot
 from bot.events import DirectoryChanged
 from infra.runtime import runtime
 from infra.timeutil import utcnow
-from models import Lead, OrgUnit, Staff, Task, Ticket
+from models import Job, Lead, OrgUnit, Role, Staff, Task, Ticket
 from models.enums import OPEN_TASK_STATES
 from models.flows import FLOWS
+from workflow.errors import Invalid
+from workflow.jobs import schedule
 from workflow.lead_lifecycle import HELD as LEAD_HELD
 from workflow.leads import return_leads
 from workflow.org_units import rehome_unit
+from workflow.scope import require_role
 from workflow.tasks import return_task
 from workflow.ticket_lifecycle import WORKING
 from workflow.tickets import return_ticket
@@ -66,6 +69,21 @@ class SyncResult:
 
 def enabled() -> bool:
     return runtime().config.directory.enabled
+
+
+async def request_sync(*, actor: Staff) -> None:
+    """An admin's 同步通讯录: a full sync now, as a job a worker runs (the directory is read outside the
+    request, and two admins pressing at once in one second make one job)."""
+    require_role(actor, Role.ADMIN)
+    if not enabled():
+        raise Invalid("未开启企业微信通讯录同步（配置 [directory] enabled）")
+    now = utcnow()
+    await schedule(SYNC, f"{SYNC}:manual:{int(now.timestamp())}", now)
+
+
+async def last_sync() -> Job | None:
+    """The latest full sync that ran (for the admin index)."""
+    return await Job.filter(kind=SYNC, done_at__isnull=False).order_by("-done_at").first()
 
 
 def _tag_names() -> set[str]:

@@ -9,9 +9,12 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Page, expect
 
+from emulator import EmulatorUser
 from models import OrgUnit, Staff
+from tests.browser.h5 import open_as
 from tests.browser.test_console import member, switch_to
 from tests.support import World, start_world
+from tests.test_scheduler import drain, workers
 
 
 @pytest.fixture
@@ -39,3 +42,15 @@ async def test_members_join_and_leave_in_the_console(world: World, page: Page) -
     await expect(member(page, "周师傅")).to_have_count(0)
     await world.settle()
     assert not (await Staff.get(userid="zhouceliang")).active
+
+
+async def test_an_admin_syncs_the_directory_now(world: World, page: Page) -> None:
+    world.emu.directory.add_user(EmulatorUser("wuxiaoxi", "吴小溪", [3]))  # joined without an event
+    await open_as(page, world, "wangzong", "/h5/admin")
+    await expect(page.locator("#last-sync")).to_have_text("尚未全量同步")
+    await page.click("#sync-now")
+    await expect(page.locator("#notice")).to_have_text("已安排同步，稍后刷新查看")
+    await drain(world, *workers(1))
+    await page.reload()
+    await expect(page.locator("#last-sync")).to_contain_text("上次全量同步")
+    assert await Staff.exists(userid="wuxiaoxi", active=True)

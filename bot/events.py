@@ -66,6 +66,32 @@ class ExternalContactAdded(Event):
 
 
 @dataclass(frozen=True)
+class DirectoryChanged(Event):
+    """change_contact (90970 members, 90971 departments, 90972 tags) from `sys`. Since 2022-08-15 a member
+    carries only UserID/Department and a department only Id/ParentId, so Relay reads the rest from the
+    directory API; `member` / `department_id` / `tag_id` say which one changed."""
+
+    change_type: (
+        str  # create_user | update_user | delete_user | create_party | update_party | delete_party | update_tag
+    )
+    member: str = ""
+    new_member: str = ""  # NewUserID: a userid changed (once, when WeCom generated it)
+    department_id: int | None = None
+    tag_id: int | None = None
+
+
+DIRECTORY_CHANGES = (
+    "create_user",
+    "update_user",
+    "delete_user",
+    "create_party",
+    "update_party",
+    "delete_party",
+    "update_tag",
+)
+
+
+@dataclass(frozen=True)
 class OtherEvent(Event):
     """Anything Relay does not act on (location, voice, view, ...): stored, answered with help."""
 
@@ -116,6 +142,11 @@ def dedupe_key(raw: dict[str, Any]) -> str:
     scan = raw.get("ScanCodeInfo")
     # A customer-contact event comes from "sys": who added whom tells two adds in one second apart.
     contact = [raw.get("ChangeType"), raw.get("UserID"), raw.get("ExternalUserID")] if raw.get("ChangeType") else []
+    if raw.get("Event") == "change_contact":
+        # A directory change names a member, a department or a tag, and what it now is: two changes in one
+        # second stay two, a re-send stays one.
+        contact += [raw.get(k) for k in ("NewUserID", "Department", "Id", "ParentId", "TagId")]
+        contact += [raw.get("AddUserItems"), raw.get("DelUserItems")]
     parts = [
         raw.get("FromUserName"),
         raw.get("CreateTime"),
@@ -191,6 +222,37 @@ def parse_event(raw: dict[str, Any]) -> Event:
             state=_text(raw, "State"),
             welcome_code=_text(raw, "WelcomeCode"),
         )
+    if event == "change_contact" and _text(raw, "ChangeType") in DIRECTORY_CHANGES:
+        return _directory_change(raw, userid, create_time)
     if event == "enter_agent":
         return EnterAgent(userid=userid, create_time=create_time)
     return OtherEvent(userid=userid, create_time=create_time, msg_type=msg_type, event=event)
+
+
+def _number(raw: dict[str, Any], key: str) -> int | None:
+    text = _text(raw, key).strip()
+    if not text:
+        return None
+    if not text.isdigit():
+        raise MalformedEvent(f"{key} is not a number")
+    return int(text)
+
+
+def _directory_change(raw: dict[str, Any], userid: str, create_time: int) -> DirectoryChanged:
+    change = _text(raw, "ChangeType")
+    event = DirectoryChanged(
+        userid=userid,
+        create_time=create_time,
+        change_type=change,
+        member=_text(raw, "UserID"),
+        new_member=_text(raw, "NewUserID"),
+        department_id=_number(raw, "Id"),
+        tag_id=_number(raw, "TagId"),
+    )
+    if change.endswith("_user") and not event.member:
+        raise MalformedEvent(f"{change} without UserID")
+    if change.endswith("_party") and event.department_id is None:
+        raise MalformedEvent(f"{change} without Id")
+    if change == "update_tag" and event.tag_id is None:
+        raise MalformedEvent("update_tag without TagId")
+    return event

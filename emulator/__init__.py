@@ -3,7 +3,7 @@
 from emulator.app import create_app
 from emulator.callback import CallbackResult
 from emulator.chat import CardButton, CardView, ChatEntry
-from emulator.config import EmulatorConfig, EmulatorUser, load_config
+from emulator.config import EmulatorConfig, EmulatorDepartment, EmulatorTag, EmulatorUser, load_config
 from emulator.faults import FaultKind
 from emulator.keys import EMULATOR_STATE
 from emulator.state import CallbackRecord, ClickError, EmulatorState
@@ -17,7 +17,9 @@ __all__ = [
     "ChatEntry",
     "ClickError",
     "EmulatorConfig",
+    "EmulatorDepartment",
     "EmulatorState",
+    "EmulatorTag",
     "EmulatorUser",
     "FaultKind",
     "create_app",

@@ -13,6 +13,8 @@ from urllib.parse import unquote
 from aiohttp import BodyPartReader, web
 
 from emulator import errors
+from emulator.config import EmulatorDepartment, EmulatorUser
+from emulator.directory import ROOT
 from emulator.errors import WeComError
 from emulator.faults import FaultKind
 from emulator.keys import state_of
@@ -190,6 +192,51 @@ def _byte_range(first: str, last: str, size: int) -> tuple[int, int]:
     return int(first), min(int(last), size - 1) if last else size - 1
 
 
+# -- the directory (通讯录) as a self-built app reads it -------------------------------------------------
+# Apps created after 2022-06-20 get no mobile, email or avatar (96067 适配建议); user/list has no
+# fetch_child since 2022-08 (90200: recurse through the sub-departments); user/list_id answers only the
+# contact-sync secret (96067). department/list (90208) and tag/get (90213) as the pages give them.
+
+
+def member_json(user: EmulatorUser) -> dict[str, Any]:
+    return {
+        "userid": user.userid,
+        "name": user.name,
+        "department": list(user.department),
+        "order": [0] * len(user.department),
+        "position": user.position,
+        "main_department": user.department[0],
+        "is_leader_in_dept": [0] * len(user.department),
+        "direct_leader": [],
+        "status": 1,  # 1 active; a member who left is not listed at all
+    }
+
+
+def department_json(dept: EmulatorDepartment) -> dict[str, Any]:
+    return {
+        "id": dept.id,
+        "name": dept.name,
+        "name_en": "",
+        "department_leader": [],
+        "parentid": dept.parentid,
+        "order": dept.order,
+    }
+
+
+def department_param(request: web.Request, name: str, *, required: bool) -> int | None:
+    raw = request.query.get(name, "")
+    if not raw:
+        if required:
+            raise WeComError(errors.INVALID_PARTY_ID, f"{name} missing")
+        return None
+    if not raw.isdigit():
+        raise WeComError(errors.INVALID_PARTY_ID, raw)
+    number = int(raw)
+    if number not in state_of(request).directory.departments:
+        raise WeComError(errors.DEPARTMENT_NOT_FOUND, raw)
+    return number
+
+
 @routes.get("/cgi-bin/user/get")
 async def user_get(request: web.Request) -> web.Response:
     require_token(request)
@@ -199,7 +246,75 @@ async def user_get(request: web.Request) -> web.Response:
     user = state_of(request).directory.get(userid)
     if user is None:
         raise WeComError(errors.USER_NOT_FOUND, userid)
-    return ok(userid=user.userid, name=user.name, department=list(user.department), position=user.position)
+    return ok(**member_json(user))
+
+
+@routes.get("/cgi-bin/user/list")
+async def user_list(request: web.Request) -> web.Response:
+    require_token(request)
+    department = department_param(request, "department_id", required=True)
+    assert department is not None
+    return ok(userlist=[member_json(u) for u in state_of(request).directory.in_department(department)])
+
+
+@routes.get("/cgi-bin/user/simplelist")
+async def user_simplelist(request: web.Request) -> web.Response:
+    require_token(request)
+    department = department_param(request, "department_id", required=True)
+    assert department is not None
+    members = state_of(request).directory.in_department(department)
+    return ok(userlist=[{"userid": u.userid, "name": u.name, "department": list(u.department)} for u in members])
+
+
+@routes.post("/cgi-bin/user/list_id")
+async def user_list_id(request: web.Request) -> web.Response:
+    require_token(request)
+    raise WeComError(errors.API_FORBIDDEN, "user/list_id needs the contact-sync secret")
+
+
+@routes.get("/cgi-bin/department/list")
+async def department_list(request: web.Request) -> web.Response:
+    require_token(request)
+    directory = state_of(request).directory
+    top = department_param(request, "id", required=False)
+    found = directory.subtree(top) if top is not None else directory.subtree(ROOT)
+    return ok(department=[department_json(d) for d in found])
+
+
+@routes.get("/cgi-bin/department/simplelist")
+async def department_simplelist(request: web.Request) -> web.Response:
+    require_token(request)
+    directory = state_of(request).directory
+    top = department_param(request, "id", required=False)
+    found = directory.subtree(top if top is not None else ROOT)
+    return ok(department_id=[{"id": d.id, "parentid": d.parentid, "order": d.order} for d in found])
+
+
+@routes.get("/cgi-bin/department/get")
+async def department_get(request: web.Request) -> web.Response:
+    require_token(request)
+    department = department_param(request, "id", required=True)
+    assert department is not None
+    return ok(department=department_json(state_of(request).directory.departments[department]))
+
+
+@routes.get("/cgi-bin/tag/list")
+async def tag_list(request: web.Request) -> web.Response:
+    require_token(request)
+    tags = state_of(request).directory.tags.values()
+    return ok(taglist=[{"tagid": t.tagid, "tagname": t.tagname} for t in tags])
+
+
+@routes.get("/cgi-bin/tag/get")
+async def tag_get(request: web.Request) -> web.Response:
+    require_token(request)
+    directory = state_of(request).directory
+    raw = request.query.get("tagid", "")
+    tag = directory.tags.get(int(raw)) if raw.isdigit() else None
+    if tag is None:
+        raise WeComError(errors.INVALID_TAG_ID, raw)
+    members = [{"userid": u.userid, "name": u.name} for u in directory.tag_members(tag)]
+    return ok(tagname=tag.tagname, userlist=members, partylist=list(tag.parties))
 
 
 @routes.get("/cgi-bin/auth/getuserinfo")

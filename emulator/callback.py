@@ -95,6 +95,11 @@ def scancode_xml(sender: Sender, *, event_key: str, scan_type: str, result: str)
     return event_xml(sender, event="scancode_waitmsg", event_key=event_key, extra=[("ScanCodeInfo", info)])
 
 
+def change_contact_xml(sender: Sender, change_type: str, fields: Sequence[tuple[str, XmlValue]]) -> str:
+    """A directory change (change_contact, 90970-90972) from `sys`: no AgentID, as the pages show it."""
+    return render_xml([*sender.head("event"), ("Event", "change_contact"), ("ChangeType", change_type), *fields])
+
+
 def selected_items(selected: Mapping[str, Sequence[str]]) -> list[tuple[str, XmlValue]]:
     items: list[tuple[str, XmlValue]] = []
     for question_key, option_ids in selected.items():

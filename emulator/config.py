@@ -17,6 +17,26 @@ class EmulatorUser:
 
 
 @dataclass(frozen=True)
+class EmulatorDepartment:
+    """A department (部门) of the corp's directory; id 1 is the root, whose parentid is 0."""
+
+    id: int
+    name: str
+    parentid: int = 0
+    order: int = 0
+
+
+@dataclass(frozen=True)
+class EmulatorTag:
+    """A tag (标签) of the directory: members and whole departments carry it."""
+
+    tagid: int
+    tagname: str
+    users: tuple[str, ...] = ()
+    parties: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
 class EmulatorConfig:
     corp_id: str
     corp_secret: str
@@ -44,10 +64,14 @@ class EmulatorConfig:
     customer_contact: tuple[str, ...] = ()
     # Enterprise mass-sent messages a customer receives per natural month (92135); beyond, none.
     mass_send_per_month: int = 4
+    # The directory's departments and tags. Without departments, the root (1) and every department a
+    # member names exist, named after their ids.
+    departments: tuple[EmulatorDepartment, ...] = ()
+    tags: tuple[EmulatorTag, ...] = ()
 
 
 def load_config(path: Path) -> EmulatorConfig:
-    """Read a TOML file: top-level keys of EmulatorConfig plus [[users]] tables."""
+    """Read a TOML file: top-level keys of EmulatorConfig plus [[users]], [[departments]] and [[tags]]."""
     with path.open("rb") as fh:
         raw: dict[str, Any] = tomllib.load(fh)
     users = tuple(
@@ -59,6 +83,21 @@ def load_config(path: Path) -> EmulatorConfig:
         )
         for u in raw.pop("users", [])
     )
+    departments = tuple(
+        EmulatorDepartment(
+            id=int(d["id"]), name=str(d["name"]), parentid=int(d.get("parentid", 0)), order=int(d.get("order", 0))
+        )
+        for d in raw.pop("departments", [])
+    )
+    tags = tuple(
+        EmulatorTag(
+            tagid=int(t["tagid"]),
+            tagname=str(t["tagname"]),
+            users=tuple(str(u) for u in t.get("users", [])),
+            parties=tuple(int(p) for p in t.get("parties", [])),
+        )
+        for t in raw.pop("tags", [])
+    )
     if "customer_contact" in raw:
         raw["customer_contact"] = tuple(str(u) for u in raw["customer_contact"])
-    return EmulatorConfig(users=users, **raw)
+    return EmulatorConfig(users=users, departments=departments, tags=tags, **raw)

@@ -11,8 +11,10 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from emulator.api import media_response
+from emulator.api import department_json, media_response
 from emulator.callback import CallbackResult
+from emulator.config import EmulatorDepartment, EmulatorUser
+from emulator.directory import DirectoryError
 from emulator.faults import FaultKind
 from emulator.keys import state_of
 from emulator.state import ClickError, EmulatorState
@@ -338,3 +340,76 @@ def _qr_png(text: str) -> bytes:
     out = io.BytesIO()
     qrcode.make(text).save(out)
     return out.getvalue()
+
+
+# -- the directory (通讯录): changing it as WeCom's admin console would, each change an event to Relay ------
+
+
+@routes.get("/emulator/api/directory")
+async def directory(request: web.Request) -> web.Response:
+    state = state_of(request)
+    return web.json_response(
+        {
+            "departments": [department_json(d) for d in state.directory.departments.values()],
+            "tags": [
+                {"tagid": t.tagid, "tagname": t.tagname, "users": list(t.users), "parties": list(t.parties)}
+                for t in state.directory.tags.values()
+            ],
+        }
+    )
+
+
+def _departments(raw: Any) -> list[int] | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or not all(isinstance(d, int) for d in raw):
+        raise fail(400, "department must be a list of ids")
+    return raw
+
+
+def _changed(result: CallbackResult | None) -> web.Response:
+    return web.json_response(result.to_json() if result is not None else {"ok": True, "event": None})
+
+
+@routes.post("/emulator/api/directory/member")
+async def directory_member(request: web.Request) -> web.Response:
+    """{action: join | change | leave, userid, name?, department?: [ids], notify?}: a member joins, changes
+    or leaves; with notify (the default) WeCom sends Relay the change_contact event."""
+    state = state_of(request)
+    body = await json_body(request)
+    userid, action, notify = str(body.get("userid") or ""), body.get("action"), body.get("notify", True) is not False
+    departments = _departments(body.get("department"))
+    try:
+        if action == "join":
+            user = EmulatorUser(userid=userid, name=str(body.get("name") or userid), department=departments or [1])
+            return _changed(await state.member_joins(user, notify=notify))
+        if action == "change":
+            name = str(body["name"]) if body.get("name") else None
+            return _changed(await state.member_changes(userid, name=name, department=departments, notify=notify))
+        if action == "leave":
+            return _changed(await state.member_leaves(userid, notify=notify))
+    except DirectoryError as exc:
+        raise fail(400, str(exc)) from None
+    raise fail(400, "action must be join, change or leave")
+
+
+@routes.post("/emulator/api/directory/department")
+async def directory_department(request: web.Request) -> web.Response:
+    """{action: create | change | delete, id, name?, parentid?, notify?}."""
+    state = state_of(request)
+    body = await json_body(request)
+    action, notify = body.get("action"), body.get("notify", True) is not False
+    try:
+        dept_id = int(body.get("id") or 0)
+        parentid = int(body["parentid"]) if body.get("parentid") is not None else None
+        if action == "create":
+            dept = EmulatorDepartment(dept_id, str(body.get("name") or dept_id), parentid or 1)
+            return _changed(await state.department_created(dept, notify=notify))
+        if action == "change":
+            name = str(body["name"]) if body.get("name") else None
+            return _changed(await state.department_changes(dept_id, name=name, parentid=parentid, notify=notify))
+        if action == "delete":
+            return _changed(await state.department_deleted(dept_id, notify=notify))
+    except (DirectoryError, ValueError, TypeError) as exc:
+        raise fail(400, str(exc)) from None
+    raise fail(400, "action must be create, change or delete")

@@ -40,6 +40,10 @@ TOO_MANY_ARTICLES = 45008
 RATE_LIMITED = 45009
 INVALID_RESPONSE_CODE = 60140
 USER_NOT_FOUND = 60111
+INVALID_TAG_ID = 40068
+API_FORBIDDEN = 48002  # user/list_id: only the contact-sync secret (通讯录同步) may call it (96067)
+DEPARTMENT_NOT_FOUND = 60003
+INVALID_PARTY_ID = 60123
 ALL_RECIPIENTS_INVALID = 81013
 # A token belongs to one app; WeCom answers this for another app's agentid.
 OTHER_AGENT = 301002
@@ -77,6 +81,10 @@ ERRMSG: dict[int, str] = {
     RATE_LIMITED: "api freq out of limit",
     INVALID_RESPONSE_CODE: "invalid response_code",
     USER_NOT_FOUND: "userid not found",
+    INVALID_TAG_ID: "invalid tagid",
+    API_FORBIDDEN: "api forbidden",
+    DEPARTMENT_NOT_FOUND: "department not found",
+    INVALID_PARTY_ID: "invalid party id",
     ALL_RECIPIENTS_INVALID: "user & party & tag all invalid",
     OTHER_AGENT: "not allow operate another agent with this accesstoken.",
 }

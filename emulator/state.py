@@ -15,6 +15,7 @@ from emulator.callback import (
     CallbackClient,
     CallbackResult,
     Sender,
+    change_contact_xml,
     event_xml,
     image_xml,
     render_xml,
@@ -25,9 +26,9 @@ from emulator.callback import (
 from emulator.chat import CardView, ChatEntry, ChatLog, Direction
 from emulator.clock import Clock
 from emulator.codes import OneUseCodes
-from emulator.config import EmulatorConfig, EmulatorUser
+from emulator.config import EmulatorConfig, EmulatorDepartment, EmulatorUser
 from emulator.contact import Added, ContactService, MassTask, Received
-from emulator.directory import Directory
+from emulator.directory import Directory, DirectoryError
 from emulator.faults import FaultKind, FaultPlan
 from emulator.media import MediaStore, MediaType
 from emulator.messaging import RESPONSE_CODE_TTL, CardScope, MemberLimit, MessageService
@@ -65,7 +66,7 @@ class EmulatorState:
     def __init__(self, config: EmulatorConfig) -> None:
         self.config = config
         self.clock = Clock()
-        self.directory = Directory(config.users)
+        self.directory = Directory(config.users, config.departments, config.tags)
         self.tokens = TokenStore(self.clock, config.token_ttl)
         self.media = MediaStore(self.clock)
         self.chats = ChatLog()
@@ -115,7 +116,7 @@ class EmulatorState:
 
     def add_member(self, userid: str, name: str, department: int = 1) -> None:
         """A member joins the corp's address book (a large company, in a test)."""
-        self.directory.add(EmulatorUser(userid=userid, name=name, department=[department]))
+        self.directory.add_user(EmulatorUser(userid=userid, name=name, department=[department]))
 
     def expire_tokens(self) -> None:
         self.tokens.expire_all()
@@ -303,6 +304,72 @@ class EmulatorState:
         """What a customer got in WeChat from members: welcome messages and mass-sends that reached them."""
         return list(self.contact.received.get(external_userid, []))
 
+    # -- the directory (通讯录) changing: each change is a change_contact event to Relay ---------------------
+    # Since 2022-08-15 a newly set callback URL gets only UserID/Department of a member and Id/ParentId of a
+    # department, and update_party only when ParentId changes (90970/90971, 【重要】): the emulator sends that
+    # narrowest form, so a rename reaches Relay only through its scheduled sync. `notify=False` makes a change
+    # whose event WeCom never delivered.
+
+    async def member_joins(self, user: EmulatorUser, *, notify: bool = True) -> CallbackResult | None:
+        self.directory.add_user(user)
+        return await self._contact_change(
+            notify, "create_user", [("UserID", user.userid), ("Department", _ids(user.department))]
+        )
+
+    async def member_changes(
+        self, userid: str, *, name: str | None = None, department: list[int] | None = None, notify: bool = True
+    ) -> CallbackResult | None:
+        user = self.directory.update_user(userid, name=name, department=department)
+        return await self._contact_change(
+            notify, "update_user", [("UserID", user.userid), ("Department", _ids(user.department))]
+        )
+
+    async def member_leaves(self, userid: str, *, notify: bool = True) -> CallbackResult | None:
+        user = self.directory.remove_user(userid)
+        return await self._contact_change(notify, "delete_user", [("UserID", user.userid)])
+
+    async def department_created(self, dept: EmulatorDepartment, *, notify: bool = True) -> CallbackResult | None:
+        self.directory.add_department(dept)
+        return await self._contact_change(notify, "create_party", [("Id", dept.id), ("ParentId", str(dept.parentid))])
+
+    async def department_changes(
+        self, department_id: int, *, name: str | None = None, parentid: int | None = None, notify: bool = True
+    ) -> CallbackResult | None:
+        before = self.directory.departments.get(department_id)
+        if before is None:
+            raise DirectoryError(f"no department {department_id}")
+        dept = self.directory.update_department(department_id, name=name, parentid=parentid)
+        if dept.parentid == before.parentid:
+            return None  # a rename alone raises no event
+        return await self._contact_change(notify, "update_party", [("Id", dept.id), ("ParentId", str(dept.parentid))])
+
+    async def department_deleted(self, department_id: int, *, notify: bool = True) -> CallbackResult | None:
+        self.directory.remove_department(department_id)
+        return await self._contact_change(notify, "delete_party", [("Id", department_id)])
+
+    async def member_tagged(
+        self, tagid: int, userid: str, *, tagged: bool = True, notify: bool = True
+    ) -> CallbackResult | None:
+        """A tag given to (or taken from) a member: update_tag with AddUserItems / DelUserItems (90972)."""
+        self.directory.tag_user(tagid, userid, tagged=tagged)
+        user = self.user(userid).userid
+        fields: list[tuple[str, Any]] = [("TagId", tagid), ("AddUserItems" if tagged else "DelUserItems", user)]
+        return await self._contact_change(notify, "update_tag", fields)
+
+    async def resend(self, record: CallbackRecord) -> CallbackResult:
+        """WeCom delivering an event again (a retry after a lost answer): the same inner XML."""
+        return await self._push(record.userid, record.kind, record.xml)
+
+    async def _contact_change(
+        self, notify: bool, change_type: str, fields: list[tuple[str, Any]]
+    ) -> CallbackResult | None:
+        if not notify:
+            return None
+        sender = Sender(
+            corp_id=self.config.corp_id, userid="sys", agent_id=self.config.agent_id, create_time=int(time.time())
+        )
+        return await self._push("sys", f"change_contact:{change_type}", change_contact_xml(sender, change_type, fields))
+
     def _record_own(self, sender: Sender, payload: dict[str, Any], msg_id: int) -> None:
         self.chats.append(
             userid=sender.userid, direction="in", payload=payload, msgid=str(msg_id), time=sender.create_time
@@ -343,6 +410,10 @@ class EmulatorState:
         button = reply.get("Button")
         if reply.get("MsgType") == "update_button" and isinstance(button, dict) and button.get("ReplaceName"):
             self.messages.rewrite_user_card(userid, msgid, {"replace_name": str(button["ReplaceName"])})
+
+
+def _ids(ids: Sequence[int]) -> str:
+    return ",".join(str(i) for i in ids)
 
 
 def default_selection(card: dict[str, Any]) -> dict[str, list[str]]:

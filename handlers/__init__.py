@@ -8,7 +8,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from bot.client import MediaTooLarge, WeComClient, WeComError
-from bot.events import CardClick, EnterAgent, Event, ExternalContactAdded, ImageMessage, TextMessage
+from bot.events import CardClick, DirectoryChanged, EnterAgent, Event, ExternalContactAdded, ImageMessage, TextMessage
 from cards.keys import KeyError_, unpack_key
 from handlers import (
     common,
@@ -29,7 +29,7 @@ from infra.errors import UserError
 from infra.runtime import runtime
 from infra.storage import RejectedFile, StoredFile
 from models import Staff
-from workflow import notify
+from workflow import directory, notify
 from workflow.errors import Conflict, WorkflowError
 from workflow.order_lifecycle import ORDER
 from workflow.tasks import PHOTO_STEPS
@@ -70,6 +70,8 @@ class Dispatcher:
         """
         if isinstance(event, ExternalContactAdded):
             return None  # from WeCom itself ("sys"), not a member: handled in handle()
+        if isinstance(event, DirectoryChanged):
+            return await directory.prepare_change(self.client, event) if directory.enabled() else None
         staff = await Staff.get_or_none(userid=event.userid, active=True)
         if staff is None:
             return None
@@ -102,6 +104,10 @@ class Dispatcher:
     async def handle(self, event: Event, prepared: Any) -> None:
         if isinstance(event, ExternalContactAdded):
             await contact.external_contact_added(event)
+            return
+        if isinstance(event, DirectoryChanged):
+            if prepared is not None:
+                await directory.apply_change(event, prepared)
             return
         staff = await Staff.get_or_none(userid=event.userid)
         if staff is None or not staff.active:
@@ -147,5 +153,8 @@ class Dispatcher:
             await common.send_help(ctx, note=note)
 
     async def on_failure(self, event: Event, exc: BaseException) -> None:
-        """The error boundary: after the last attempt, tell the member something kind."""
+        """The error boundary: after the last attempt, tell the member something kind (WeCom's own
+        events come from "sys", who is no member)."""
+        if isinstance(event, (DirectoryChanged, ExternalContactAdded)):
+            return
         await notify.reply(event.userid, SORRY)

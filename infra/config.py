@@ -201,6 +201,19 @@ class SmsConfig:
 
 
 @dataclass(frozen=True)
+class DirectoryConfig:
+    # Staff and org units from WeCom's directory (workflow/directory.py): on its change events and a full
+    # sync every `sync_minutes` (0: events only). Off: staff come only from the admin pages and CSV files.
+    enabled: bool = False
+    sync_minutes: int = 60
+    # The department Relay's tree starts at (1: the whole company).
+    root_department: int = 1
+    # WeCom tag name -> Relay role, e.g. {"测量师傅" = "measurer"}: members with the tag hold the role; a
+    # sync takes it away when the tag goes. Roles not named here are the admin's alone.
+    tag_roles: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
@@ -216,6 +229,7 @@ class Config:
     contact: ContactConfig = field(default_factory=ContactConfig)
     sms: SmsConfig = field(default_factory=SmsConfig)
     tickets: TicketsConfig = field(default_factory=TicketsConfig)
+    directory: DirectoryConfig = field(default_factory=DirectoryConfig)
     demo: bool = False
 
     def replace(self, **sections: Any) -> Config:

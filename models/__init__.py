@@ -29,7 +29,7 @@ from models.enums import (
     TicketState,
 )
 from models.finance import Invoice
-from models.jobs import Alert, Job
+from models.jobs import Alert, AlertThreshold, Job
 from models.leads import Lead, LeadEvent
 from models.messaging import InboxMessage, OutboxMessage
 from models.news import News, NewsDelivery, NewsKind
@@ -79,6 +79,7 @@ __all__ = [
     "AuditAction",
     "AuditEntry",
     "Alert",
+    "AlertThreshold",
     "Invoice",
     "Job",
     "Payment",

@@ -223,6 +223,7 @@ class LeadEventKind(StrEnum):
     NO_SHOW = "no_show"
     VOIDED = "voided"
     REASSIGNED = "reassigned"
+    RETURNED = "returned"  # the consultant left the company: back to the store's queue
 
 
 class AttachmentCategory(StrEnum):
@@ -329,6 +330,7 @@ class EventKind(StrEnum):
     MEASURE_RESCHEDULED = "measure_rescheduled"
     MEASURE_REASSIGNED = "measure_reassigned"
     MEASURE_TRANSFERRED = "measure_transferred"
+    MEASURE_RETURNED = "measure_returned"  # the measurer left the company: back to the dispatcher
     PHOTO_ADDED = "photo_added"
     PHOTO_CATEGORIZED = "photo_categorized"
     DRAWING_ADDED = "drawing_added"
@@ -347,6 +349,7 @@ class EventKind(StrEnum):
     INSTALL_RESCHEDULED = "install_rescheduled"
     INSTALL_REASSIGNED = "install_reassigned"
     INSTALL_TRANSFERRED = "install_transferred"
+    INSTALL_RETURNED = "install_returned"
     INSTALL_PHOTO_ADDED = "install_photo_added"
     INSTALLED = "installed"
     SIGNED = "signed"
@@ -393,6 +396,7 @@ class EventKind(StrEnum):
     TICKET_CONFIRMED = "ticket_confirmed"
     TICKET_CLOSED = "ticket_closed"
     TICKET_CANCELLED = "ticket_cancelled"
+    TICKET_RETURNED = "ticket_returned"
 
 
 class TicketKind(StrEnum):
@@ -479,6 +483,12 @@ class AuditAction(StrEnum):
     LEAD_VIEW = "lead_view"  # a showroom booking's page (预约), its phone shown in full or masked
     NEWS_POST = "news_post"  # a news item (公告) posted to an audience
     NEWS_WITHDRAW = "news_withdraw"
+    # Admin's changes (webviews/admin.py): who changed a member's roles or unit, a unit, the catalogue, prices.
+    STAFF_EDIT = "staff_edit"
+    UNIT_EDIT = "unit_edit"
+    PRODUCT_EDIT = "product_edit"
+    PRICES_EDIT = "prices_edit"
+    ALERT_RULE_EDIT = "alert_rule_edit"
 
     @property
     def label(self) -> str:
@@ -498,6 +508,11 @@ AUDIT_LABELS = {
     AuditAction.LEAD_VIEW: "查看预约",
     AuditAction.NEWS_POST: "发布公告",
     AuditAction.NEWS_WITHDRAW: "撤回公告",
+    AuditAction.STAFF_EDIT: "修改人员",
+    AuditAction.UNIT_EDIT: "修改组织",
+    AuditAction.PRODUCT_EDIT: "修改产品",
+    AuditAction.PRICES_EDIT: "修改价目表",
+    AuditAction.ALERT_RULE_EDIT: "修改预警规则",
 }
 
 

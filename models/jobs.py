@@ -48,3 +48,15 @@ class Alert(Model):
     class Meta:
         table = "alert"
         unique_together = (("order", "rule"),)
+
+
+class AlertThreshold(Model):
+    # An admin's threshold for an alert rule (workflow/alerts.py), in place of the config's default
+    # ([alerts]); 0 turns the rule off. One row per rule key, only for rules an admin changed.
+
+    rule = fields.CharField(max_length=32, primary_key=True)
+    threshold = fields.IntField()
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "alert_threshold"

@@ -17,6 +17,11 @@ class OrgUnit(Model):
     path = fields.CharField(max_length=255, default="", db_index=True)
     # A store's address, as customers read it (the booking SMS, the public booking page).
     address = fields.CharField(max_length=255, default="", db_default="")
+    # The WeCom department this unit is (directory sync, workflow/directory.py); None: Relay's own unit.
+    wecom_department_id = fields.IntField(null=True, unique=True)
+    # False: closed (by an admin, or its department deleted in WeCom). Units are never deleted: orders,
+    # staff and price lists name them.
+    active = fields.BooleanField(default=True, db_default=True)
 
     class Meta:
         table = "org_unit"
@@ -36,6 +41,12 @@ class Staff(Model):
     )
     org_unit_id: int
     active = fields.BooleanField(default=True)
+    # When WeCom's directory said the member left (never deleted: their orders and history name them);
+    # None for a member deactivated by an admin, whom a directory sync leaves inactive.
+    left_at = fields.DatetimeField(null=True)
+    # The roles that came from WeCom tags ([directory] tag_roles): a sync takes these away when the tag
+    # goes, and never a role an admin gave.
+    tag_roles: list[str] = fields.JSONField(default=list, db_default="[]")  # type: ignore[assignment]
     # Average after-sales score (1-5); None until someone has scored them.
     score = fields.FloatField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 from infra.config import Config
+from models.enums import Role
 
 
 class ConfigError(Exception):
@@ -98,6 +99,9 @@ def load_config(
     for key, example in (("daily_push_time", "20:00"), ("morning_push_time", "07:30")):
         if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", getattr(config.schedule, key)):
             raise ConfigError(f"schedule.{key} must be HH:MM, e.g. {example}")
+    unknown_roles = sorted(set(config.directory.tag_roles.values()) - set(Role._value2member_map_))
+    if unknown_roles:
+        raise ConfigError(f"directory.tag_roles names unknown roles: {', '.join(unknown_roles)}")
     if not demo:
         missing = [f"{s}.{k}" for s, k in REQUIRED_SECRETS if not getattr(getattr(config, s), k)]
         if missing:

@@ -14,7 +14,7 @@ from pathlib import Path
 from aiohttp import web
 from PIL import Image, ImageDraw
 
-from emulator import EmulatorConfig, EmulatorUser
+from emulator import EmulatorConfig, EmulatorDepartment, EmulatorUser
 from emulator import create_app as create_emulator
 from infra.config import Config
 from infra.timeutil import local_today, utcnow
@@ -58,15 +58,39 @@ def demo_config(*, data_dir: Path, port: int, emulator_port: int, host: str = "1
         storage={"path": str(data_dir / "files")},
         # Every member of the demo signs in from this one machine's address.
         security={**DEMO_SECURITY, "oauth_per_minute": 1000},
+        # The emulator's directory is the demo's staff file: members added or removed in its console
+        # reach Relay as WeCom's change events do.
+        directory={"enabled": True},
     )
 
 
+def directory_of(staff_csv: str) -> tuple[EmulatorDepartment, ...]:
+    """The WeCom departments the staff file's units are: the company is department 1, the others
+    numbered in the order the file first names them, each under its parent."""
+    ids: dict[str, int] = {}
+    departments = []
+    for row in csv.DictReader(staff_csv.splitlines()):
+        names = [n for n in row["org_unit"].split("/") if n]
+        for depth in range(1, len(names) + 1):
+            path = "/".join(names[:depth])
+            if path not in ids:
+                ids[path] = len(ids) + 1
+                parent = ids.get("/".join(names[: depth - 1]), 0)
+                departments.append(EmulatorDepartment(id=ids[path], name=names[depth - 1], parentid=parent))
+    return tuple(departments)
+
+
 def emulator_config(config: Config, *, emulator_url: str, staff_csv: str) -> EmulatorConfig:
+    departments = directory_of(staff_csv)
+    by_path: dict[str, int] = {}
+    for dept in departments:
+        parent = next((p for p, i in by_path.items() if i == dept.parentid), "")
+        by_path[f"{parent}/{dept.name}" if parent else dept.name] = dept.id
     users = tuple(
         EmulatorUser(
             userid=row["userid"],
             name=row["name"],
-            department=[1],
+            department=[by_path[row["org_unit"].strip("/")]],
             position=" / ".join(Role(r).label for r in row["roles"].split(";") if r),
         )
         for row in csv.DictReader(staff_csv.splitlines())
@@ -79,6 +103,7 @@ def emulator_config(config: Config, *, emulator_url: str, staff_csv: str) -> Emu
         encoding_aes_key=config.wecom.encoding_aes_key,
         callback_url=config.server.public_url + "/wecom/callback",
         users=users,
+        departments=departments,
         public_url=emulator_url,
         # Salespeople have customer contact (客户联系): their customers add them through 「联系我」.
         customer_contact=tuple(

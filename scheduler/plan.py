@@ -9,7 +9,7 @@ from typing import Any
 from infra.runtime import runtime
 from infra.timeutil import LOCAL_TZ, local_moment, utcnow
 from scheduler.jobs import JobHandler
-from workflow import alerts, reminders, retention
+from workflow import alerts, directory, reminders, retention
 from workflow.aftersales import MAINTENANCE, MAINTENANCE_BACKFILL, backfill_maintenance
 from workflow.jobs import Staged, schedule
 from workflow.morning import MORNING, WORKER_MORNING, morning_push, worker_morning
@@ -30,6 +30,7 @@ HANDLERS: dict[str, JobHandler | Staged[Any]] = {
     retention.PURGE: retention.purge,
     MORNING: morning_push,
     WORKER_MORNING: worker_morning,
+    directory.SYNC: Staged(directory.fetch_snapshot, directory.apply_snapshot),  # type: ignore[arg-type]
 }
 
 
@@ -63,6 +64,10 @@ async def plan_recurring(now: datetime | None = None) -> None:
     hour, minute = (int(x) for x in config.schedule.morning_push_time.split(":"))
     due = local_moment(local.date(), time(hour, minute))
     await schedule(MORNING, f"{MORNING}:{local.date().isoformat()}", due, {"date": local.date().isoformat()})
+    sync = config.directory.sync_minutes
+    if config.directory.enabled and sync > 0:
+        # The whole WeCom directory, mending what its change events missed.
+        await schedule(directory.SYNC, f"{directory.SYNC}:{int(now.timestamp() // (sync * 60))}", now)
     # Personal data past its retention goes once a day, at night.
     await schedule(
         retention.PURGE, f"{retention.PURGE}:{local.date().isoformat()}", local_moment(local.date(), time(3))

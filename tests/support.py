@@ -62,6 +62,7 @@ TABLES = [
     "audit_log",
     "service_token",
     "alert",
+    "alert_threshold",
     "job",
     "visit",
     "signature",

@@ -1,4 +1,5 @@
-"""Admin data: staff, the product catalogue and price lists' entries, imported from CSV files."""
+"""Admin data: staff, the product catalogue and price lists' entries imported from CSV files; staff's
+roles, units and standing and the org units changed one at a time on the admin page."""
 
 from __future__ import annotations
 
@@ -10,10 +11,14 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from models import OrgUnit, PriceListEntry, Product, Role, Staff
+from models import AuditAction, OrgUnit, PriceListEntry, Product, Role, Staff
+from workflow import audit
 from workflow.catalog import check_unit, parse_specs, price_list_of, require_admin
-from workflow.errors import Invalid
+from workflow.directory import SyncResult, depart
+from workflow.errors import Invalid, NotAllowed, NotFound
+from workflow.org_units import rehome_unit
 from workflow.pricing import money
+from workflow.scope import require_role
 
 STAFF_HEADER = ["userid", "name", "roles", "org_unit"]
 PRODUCT_HEADER = ["series", "model", "name"]
@@ -168,4 +173,183 @@ async def import_price_entries(*, actor: Staff, price_list_id: int, text: str) -
             updated = await PriceListEntry.filter(price_list_id=price_list_id, product_id=pid).update(price=price)
             if not updated:
                 await PriceListEntry.create(price_list_id=price_list_id, product_id=pid, price=price)
+    await audit.record(AuditAction.PRICES_EDIT, actor=actor, price_list=price_list_id, imported=len(parsed))
     return len(parsed)
+
+
+# Staff and org units, one change at a time (the admin page). An admin acts within their part of the
+# company; every change is audited; nobody and nothing is deleted, only deactivated.
+
+LINKED = "此组织来自企业微信通讯录，请在企业微信中修改"
+
+
+async def _within(actor: Staff, unit: OrgUnit) -> None:
+    mine = await OrgUnit.get(id=actor.org_unit_id)
+    if not unit.path.startswith(mine.path):
+        raise NotAllowed(f"{unit.name} 不在你负责的范围内")
+
+
+async def staff_of(actor: Staff, staff_id: int) -> Staff:
+    require_role(actor, Role.ADMIN)
+    member = await Staff.get_or_none(id=staff_id)
+    if member is None:
+        raise NotFound("人员不存在")
+    await _within(actor, await OrgUnit.get(id=member.org_unit_id))
+    return member
+
+
+async def unit_of(actor: Staff, unit_id: int) -> OrgUnit:
+    require_role(actor, Role.ADMIN)
+    unit = await OrgUnit.get_or_none(id=unit_id)
+    if unit is None:
+        raise NotFound("组织不存在")
+    await _within(actor, unit)
+    return unit
+
+
+async def set_roles(*, actor: Staff, staff_id: int, roles: list[str], ip: str = "") -> Staff:
+    """The member's roles, as the admin ticked them. A role the admin gives or keeps is the admin's: a
+    WeCom tag no longer takes it away."""
+    member = await staff_of(actor, staff_id)
+    unknown = [r for r in roles if r not in Role._value2member_map_]
+    if unknown:
+        raise Invalid(f"未知角色：{'、'.join(unknown)}", "roles")
+    wanted: list[str] = [r.value for r in Role if r.value in roles]
+    if member.id == actor.id and Role.ADMIN.value not in wanted:
+        raise Invalid("不能取消自己的管理员角色", "roles")
+    before = list(member.roles)
+    if set(before) == set(wanted):
+        return member
+    member.roles = wanted
+    member.tag_roles = [r for r in member.tag_roles or [] if r in wanted and r in before]
+    await member.save(update_fields=["roles", "tag_roles"])
+    await audit.record(
+        AuditAction.STAFF_EDIT, actor=actor, ip=ip, staff=member.userid, roles_from=before, roles_to=wanted
+    )
+    return member
+
+
+async def move_staff(*, actor: Staff, staff_id: int, unit_id: int, ip: str = "") -> Staff:
+    member = await staff_of(actor, staff_id)
+    unit = await unit_of(actor, unit_id)
+    if not unit.active:
+        raise Invalid(f"{unit.name} 已停用", "unit")
+    if member.org_unit_id == unit.id:
+        return member
+    before = (await OrgUnit.get(id=member.org_unit_id)).name
+    member.org_unit_id = unit.id
+    await member.save(update_fields=["org_unit_id"])
+    await audit.record(
+        AuditAction.STAFF_EDIT, actor=actor, ip=ip, staff=member.userid, unit_from=before, unit_to=unit.name
+    )
+    return member
+
+
+async def set_staff_active(*, actor: Staff, staff_id: int, active: bool, ip: str = "") -> tuple[Staff, int]:
+    """Deactivate (their open work handed back, as when they leave) or reactivate a member; returns the
+    member and how many jobs, leads and tickets went back."""
+    member = await staff_of(actor, staff_id)
+    if member.id == actor.id:
+        raise Invalid("不能停用自己的账号")
+    if member.active == active:
+        return member, 0
+    result = SyncResult()
+    async with in_transaction():
+        if active:
+            await Staff.filter(id=member.id).update(active=True, left_at=None)
+        else:
+            await depart(member, result, left=False)
+    await member.refresh_from_db()
+    await audit.record(
+        AuditAction.STAFF_EDIT, actor=actor, ip=ip, staff=member.userid, active=active, returned=result.returned
+    )
+    return member, result.returned
+
+
+def _unit_name(name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > 100 or "/" in name:
+        raise Invalid("组织名称不能为空，100 字以内，不能含“/”", "name")
+    return name
+
+
+async def _parent(actor: Staff, parent_id: int) -> OrgUnit:
+    parent = await unit_of(actor, parent_id)
+    if not parent.active:
+        raise Invalid(f"上级组织 {parent.name} 已停用", "parent")
+    return parent
+
+
+async def _name_free(name: str, parent: OrgUnit | None, *, unit_id: int | None = None) -> None:
+    clash = OrgUnit.filter(name=name, parent_id=parent.id if parent else None)
+    if unit_id is not None:
+        clash = clash.exclude(id=unit_id)
+    if await clash.exists():
+        raise Invalid(f"{parent.name if parent else '最上级'}下已有“{name}”", "name")
+
+
+async def create_unit(*, actor: Staff, name: str, parent_id: int, ip: str = "") -> OrgUnit:
+    name = _unit_name(name)
+    parent = await _parent(actor, parent_id)
+    await _name_free(name, parent)
+    async with in_transaction():
+        unit = await OrgUnit.create(name=name, parent=parent)
+        await rehome_unit(unit, parent)
+    await audit.record(AuditAction.UNIT_EDIT, actor=actor, ip=ip, unit=unit.id, created=name, parent=parent.name)
+    return unit
+
+
+async def rename_unit(*, actor: Staff, unit_id: int, name: str, ip: str = "") -> OrgUnit:
+    unit = await unit_of(actor, unit_id)
+    if unit.wecom_department_id is not None:
+        raise Invalid(LINKED, "name")
+    name = _unit_name(name)
+    if name == unit.name:
+        return unit
+    parent = await OrgUnit.get_or_none(id=unit.parent_id) if unit.parent_id else None  # type: ignore[attr-defined]
+    await _name_free(name, parent, unit_id=unit.id)
+    before, unit.name = unit.name, name
+    await unit.save(update_fields=["name"])
+    await audit.record(AuditAction.UNIT_EDIT, actor=actor, ip=ip, unit=unit.id, name_from=before, name_to=name)
+    return unit
+
+
+async def move_unit(*, actor: Staff, unit_id: int, parent_id: int, ip: str = "") -> OrgUnit:
+    unit = await unit_of(actor, unit_id)
+    if unit.wecom_department_id is not None:
+        raise Invalid(LINKED, "parent")
+    if unit.parent_id is None:  # type: ignore[attr-defined]
+        raise Invalid("最上级组织不能移动", "parent")
+    parent = await _parent(actor, parent_id)
+    if parent.path.startswith(unit.path):
+        raise Invalid("不能移到自己或自己的下级组织下", "parent")
+    if parent.id == unit.parent_id:  # type: ignore[attr-defined]
+        return unit
+    await _name_free(unit.name, parent, unit_id=unit.id)
+    before = await OrgUnit.get(id=unit.parent_id)  # type: ignore[attr-defined]
+    async with in_transaction():
+        await rehome_unit(unit, parent)
+    await audit.record(
+        AuditAction.UNIT_EDIT, actor=actor, ip=ip, unit=unit.id, parent_from=before.name, parent_to=parent.name
+    )
+    return unit
+
+
+async def set_unit_active(*, actor: Staff, unit_id: int, active: bool, ip: str = "") -> OrgUnit:
+    """Close a unit (停用) that no one active works in and nothing open hangs under, or open it again."""
+    unit = await unit_of(actor, unit_id)
+    if unit.wecom_department_id is not None:
+        raise Invalid(LINKED)
+    if unit.active == active:
+        return unit
+    if not active:
+        if unit.parent_id is None:  # type: ignore[attr-defined]
+            raise Invalid("最上级组织不能停用")
+        if await Staff.filter(active=True, org_unit__path__startswith=unit.path).exists():
+            raise Invalid(f"{unit.name} 及其下级还有在职人员，请先调整人员")
+        if await OrgUnit.filter(active=True, path__startswith=unit.path).exclude(id=unit.id).exists():
+            raise Invalid(f"{unit.name} 还有未停用的下级组织")
+    unit.active = active
+    await unit.save(update_fields=["active"])
+    await audit.record(AuditAction.UNIT_EDIT, actor=actor, ip=ip, unit=unit.id, active=active)
+    return unit

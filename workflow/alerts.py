@@ -1,5 +1,6 @@
-"""Alerts (预警): rules with thresholds from config. Each fires once per order and rule, to the managers
-whose part of the company covers the order, says what to do, and can be marked handled from the card."""
+"""Alerts (预警): rules with thresholds from config, or the one an admin set (the alert_threshold table).
+Each fires once per order and rule, to the managers whose part of the company covers the order, says what
+to do, and can be marked handled from the card."""
 
 from __future__ import annotations
 
@@ -12,10 +13,23 @@ from tortoise.transactions import in_transaction
 
 from infra.runtime import runtime
 from infra.timeutil import fmt_time, local_today, utcnow
-from models import Alert, Order, OrderPiece, OrderState, PieceState, Role, Staff, Task, TaskKind, Ticket
+from models import (
+    Alert,
+    AlertThreshold,
+    AuditAction,
+    Order,
+    OrderPiece,
+    OrderState,
+    PieceState,
+    Role,
+    Staff,
+    Task,
+    TaskKind,
+    Ticket,
+)
 from models.enums import OPEN_TASK_STATES
-from workflow import notify
-from workflow.errors import Conflict, NotAllowed, NotFound
+from workflow import audit, notify
+from workflow.errors import Conflict, Invalid, NotAllowed, NotFound
 from workflow.owed import balance, owing
 from workflow.scope import covers, require_role, staff_covering
 
@@ -229,8 +243,9 @@ async def scan(payload: dict[str, object] | None = None) -> int:
     if not runtime().config.alerts.enabled:
         return 0
     raised = []
+    chosen = await chosen_thresholds()
     for rule in RULES:
-        threshold = rule.threshold()
+        threshold = chosen.get(rule.key, rule.threshold())
         if threshold <= 0:
             continue
         if rule.rows is not None:
@@ -266,3 +281,36 @@ async def handle_alert(*, actor: Staff, alert_id: int) -> Alert:
         await notify.alert_handled(alert, actor)
     await alert.refresh_from_db()
     return alert
+
+
+# Thresholds an admin may change (the admin page): every rule with a threshold of days or hours; the
+# config's value is the default until an admin sets one.
+ADJUSTABLE = tuple(r for r in RULES if r.rows is None)
+MAX_THRESHOLD = 365
+
+
+async def chosen_thresholds() -> dict[str, int]:
+    return dict(await AlertThreshold.all().values_list("rule", "threshold"))
+
+
+async def thresholds() -> list[tuple[Rule, int, int]]:
+    """Each adjustable rule with its threshold now and the config's default."""
+    chosen = await chosen_thresholds()
+    return [(r, chosen.get(r.key, r.threshold()), r.threshold()) for r in ADJUSTABLE]
+
+
+async def set_threshold(*, actor: Staff, rule_key: str, value: str) -> tuple[Rule, int, int]:
+    """An admin's threshold for a rule (0 turns it off); returns the rule, the old and the new value."""
+    require_role(actor, Role.ADMIN)
+    rule = next((r for r in ADJUSTABLE if r.key == rule_key), None)
+    if rule is None:
+        raise NotFound("预警规则不存在")
+    text = value.strip()
+    if not text.isdigit() or int(text) > MAX_THRESHOLD:
+        raise Invalid(f"“{rule.title}”的阈值应为 0 到 {MAX_THRESHOLD} 的整数（0 表示关闭）", rule_key)
+    old = (await chosen_thresholds()).get(rule.key, rule.threshold())
+    await AlertThreshold.update_or_create(defaults={"threshold": int(text)}, rule=rule.key)
+    await audit.record(
+        AuditAction.ALERT_RULE_EDIT, actor=actor, rule=rule.key, threshold_from=old, threshold_to=int(text)
+    )
+    return rule, old, int(text)

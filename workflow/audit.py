@@ -118,7 +118,19 @@ def describe(entry: AuditEntry) -> str:
         parts.append(f"{d['orders']} 个订单")
     if "via" in d:
         parts.append(str(d["via"]))
+    if entry.action in ADMIN_EDITS:
+        parts.extend(f"{key}={value}" for key, value in d.items())
     return "；".join(parts)
+
+
+# An admin's changes: their rows say what changed, field by field (workflow/admin.py, workflow/catalog.py).
+ADMIN_EDITS = (
+    AuditAction.STAFF_EDIT,
+    AuditAction.UNIT_EDIT,
+    AuditAction.PRODUCT_EDIT,
+    AuditAction.PRICES_EDIT,
+    AuditAction.ALERT_RULE_EDIT,
+)
 
 
 AUDIT_CSV_HEADER = ["时间", "人员", "企业微信账号", "操作", "订单号", "客户编号", "详情", "IP"]

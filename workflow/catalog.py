@@ -14,7 +14,8 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from infra.storage import StoredFile
-from models import OrgUnit, PriceList, PriceListEntry, Product, Role, Staff
+from models import AuditAction, OrgUnit, PriceList, PriceListEntry, Product, Role, Staff
+from workflow import audit
 from workflow.errors import Invalid, NotAllowed, NotFound
 
 UNITS = ("件", "樘", "套", "扇", "㎡", "米", "组")
@@ -118,15 +119,26 @@ async def save_product(
         raise Invalid(f"产品 {form.series} {form.model} 已存在", "model")
     try:
         if product_id is None:
-            return await Product.create(**values)
-        product = await Product.get_or_none(id=product_id)
-        if product is None:
-            raise NotFound("产品不存在")
-        product.update_from_dict(values)
-        await product.save()
-        return product
+            product = await Product.create(**values)
+        else:
+            found = await Product.get_or_none(id=product_id)
+            if found is None:
+                raise NotFound("产品不存在")
+            product = found
+            product.update_from_dict(values)
+            await product.save()
     except IntegrityError as exc:
         raise Invalid(f"产品 {form.series} {form.model} 已存在", "model") from exc
+    changed = {k: str(v) for k, v in values.items() if k not in ("image_sha256", "image_content_type")}
+    await audit.record(
+        AuditAction.PRODUCT_EDIT,
+        actor=actor,
+        product=product.id,
+        created=product_id is None,
+        image=image is not None,
+        fields=changed,
+    )
+    return product
 
 
 async def set_product_active(*, actor: Staff, product_id: int, active: bool) -> Product:
@@ -138,6 +150,7 @@ async def set_product_active(*, actor: Staff, product_id: int, active: bool) -> 
         raise NotFound("产品不存在")
     product.active = active
     await product.save(update_fields=["active"])
+    await audit.record(AuditAction.PRODUCT_EDIT, actor=actor, product=product.id, active=active)
     return product
 
 
@@ -173,10 +186,18 @@ async def save_price_list(*, actor: Staff, price_list_id: int | None, form: Pric
         "valid_to": form.valid_to,
     }
     if price_list_id is None:
-        return await PriceList.create(**values)
-    price_list = await price_list_of(price_list_id)
-    price_list.update_from_dict(values)
-    await price_list.save()
+        price_list = await PriceList.create(**values)
+    else:
+        price_list = await price_list_of(price_list_id)
+        price_list.update_from_dict(values)
+        await price_list.save()
+    await audit.record(
+        AuditAction.PRICES_EDIT,
+        actor=actor,
+        price_list=price_list.id,
+        created=price_list_id is None,
+        fields={k: str(v) for k, v in values.items()},
+    )
     return price_list
 
 
@@ -194,6 +215,8 @@ async def set_entries(*, actor: Staff, price_list_id: int, prices: list[tuple[in
     known = set(await Product.filter(id__in=[pid for pid, _ in prices]).values_list("id", flat=True))
     if any(pid not in known for pid, _ in prices):
         raise Invalid("所选产品不存在，请刷新后重试")
+    held = dict(await PriceListEntry.filter(price_list_id=price_list_id).values_list("product_id", "price"))
+    changed = {str(pid): (str(price) if price is not None else "") for pid, price in prices if held.get(pid) != price}
     async with in_transaction():
         for pid, price in prices:
             entry = PriceListEntry.filter(price_list_id=price_list_id, product_id=pid)
@@ -201,3 +224,5 @@ async def set_entries(*, actor: Staff, price_list_id: int, prices: list[tuple[in
                 await entry.delete()
             elif not await entry.update(price=price):
                 await PriceListEntry.create(price_list_id=price_list_id, product_id=pid, price=price)
+    if changed:
+        await audit.record(AuditAction.PRICES_EDIT, actor=actor, price_list=price_list_id, prices=changed)

@@ -114,6 +114,8 @@ LEAD = LeadLifecycle(
         Step("void", "作废", (CONSULTANT, *FRONT), OPEN, L.VOID, LeadEventKind.VOIDED),
         # Reception's or the store manager's override (改派): to the consultant picked from the drop-down.
         Step("reassign", "改派", FRONT, OPEN, L.ASSIGNED, LeadEventKind.REASSIGNED, corrects=True),
+        # The consultant left the company (the WeCom directory says so): back to the store's queue.
+        Step("return", "离职退回", FRONT, HELD, L.NEW, LeadEventKind.RETURNED, automatic=True),
     ],
 )
 

@@ -290,6 +290,19 @@ async def take(actor: Staff, lead: Lead, step: str, *, reason: str = "", to: Sta
     return lead
 
 
+async def return_leads(consultant: Staff) -> list[Lead]:
+    """The consultant left the company: every lead they held goes back to its store's queue (the table's
+    row `return`) and on to a free colleague. Inside the caller's transaction."""
+    step = LEAD["return"]
+    held = await Lead.filter(consultant_id=consultant.id, state__in=list(step.source)).order_by("id")
+    for lead in held:
+        await LEAD.move(step, lead, consultant_id=None, assigned_at=None)
+        await LeadEvent.create(lead_id=lead.id, kind=LeadEventKind.RETURNED, actor=None, staff=consultant, text="离职")
+    for store_id in sorted({lead.store_id for lead in held}):
+        await fill_store(store_id)
+    return held
+
+
 async def _colleague(lead: Lead, to: Staff | None, *, actor: Staff | None) -> Staff:
     if to is None:
         raise Invalid("请选择销售顾问", "consultant")

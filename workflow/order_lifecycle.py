@@ -110,13 +110,25 @@ def field_job(flow: TaskFlow, dispatch_event: EventKind, events: dict[str, Event
             events["transferred"],
             CHANGES,
         ),
+        # The worker left the company (the WeCom directory says so): the job goes back to be dispatched
+        # again, as a decline does (workflow/directory.py).
+        Transition(
+            f"return_{k}",
+            "离职退回",
+            dispatcher,
+            at,
+            flow.ready_state,
+            TaskMove(k, OPEN, TaskState.CANCELLED),
+            events["returned"],
+            automatic=True,
+        ),
     ]
 
 
 def _events(prefix: str) -> dict[str, EventKind]:
     return {
         step: EventKind(f"{prefix}_{step}")
-        for step in ("accepted", "declined", "rescheduled", "reassigned", "transferred")
+        for step in ("accepted", "declined", "rescheduled", "reassigned", "transferred", "returned")
     }
 
 

@@ -15,6 +15,7 @@ from tortoise.transactions import in_transaction
 from infra.runtime import runtime
 from infra.timeutil import local_today
 from models import Order, OrderEvent, Staff, Task, TaskKind, TaskState
+from models.enums import OPEN_TASK_STATES
 from models.flows import FLOWS, MEASURE, TaskFlow
 from workflow import notify
 from workflow.chat import PHOTOS, chat
@@ -148,6 +149,21 @@ async def answer_task(*, actor: Staff, task_id: int, accept: bool, reason: str =
                 note=f"{actor.name} 拒单：{reason or '未说明原因'}",
             )
     return task
+
+
+async def return_task(*, task: Task, worker: Staff) -> bool:
+    """The worker left the company: the job goes back to be dispatched again and the dispatchers get the
+    card a decline gives them. Inside the caller's transaction; False when the order has moved on (the
+    job is no longer the open one), so nothing is changed."""
+    flow, _, order = await field_task(task.id)
+    step = job(flow.kind, "return")
+    if order.state not in step.source or task.state not in OPEN_TASK_STATES:
+        return False
+    await apply(step, actor=None, order=order, task=task, event={"worker": worker.name})
+    await notify_dispatchers(
+        flow, order, reason=f"{flow.kind.label}人员离职，请重新派单", note=f"{worker.name} 已离职，任务退回"
+    )
+    return True
 
 
 async def reschedule_task(*, actor: Staff, task_id: int, day: date, reason: str = "") -> Task:

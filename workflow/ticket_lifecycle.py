@@ -88,6 +88,8 @@ TICKET = TicketLifecycle(
         Step("reassign", "改派", AFTER_SALES, WORKING, T.DISPATCHED, E.TICKET_REASSIGNED, corrects=True),
         Step("close", "办结", AFTER_SALES, (T.OPEN, T.DONE), T.CLOSED, E.TICKET_CLOSED, corrects=True),
         Step("cancel", "取消工单", AFTER_SALES, (T.OPEN, *WORKING), T.CANCELLED, E.TICKET_CANCELLED, corrects=True),
+        # The installer left the company (the WeCom directory says so): back to after-sales to dispatch.
+        Step("return", "离职退回", AFTER_SALES, WORKING, T.OPEN, E.TICKET_RETURNED, automatic=True),
     ],
 )
 

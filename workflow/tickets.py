@@ -304,6 +304,16 @@ async def answer_ticket(*, actor: Staff, ticket_id: int, accept: bool, reason: s
     return ticket
 
 
+async def return_ticket(*, ticket: Ticket, worker: Staff) -> None:
+    """The installer left the company: the ticket goes back to after-sales to dispatch, with the card a
+    decline gives them. Inside the caller's transaction."""
+    ticket, order = await ticket_for(ticket.id)
+    await apply_ticket(
+        TICKET["return"], actor=None, ticket=ticket, order=order, event={"worker": worker.name}, assignee_id=None
+    )
+    await _tell_after_sales(ticket, order, title="工单退回，请重新派单", note=f"{worker.name} 已离职，工单退回")
+
+
 async def reschedule_ticket(*, actor: Staff, ticket_id: int, day: date | None, reason: str = "") -> Ticket:
     ticket, order = await ticket_for(ticket_id)
     step = TICKET["reschedule"]

@@ -16,6 +16,7 @@ EVENT_TEXT: dict[EventKind, str] = {
     EventKind.MEASURE_RESCHEDULED: "{actor} 将测量由 {old} 改到 {date}",
     EventKind.MEASURE_REASSIGNED: "{actor} 将测量改派给 {worker}（原 {previous}）",
     EventKind.MEASURE_TRANSFERRED: "{actor} 将测量转交给 {worker}",
+    EventKind.MEASURE_RETURNED: "{worker} 已离职，测量任务退回派单",
     EventKind.PHOTO_ADDED: "{actor} 上传现场照片",
     EventKind.PHOTO_CATEGORIZED: "{actor} 将照片归为 {category}",
     EventKind.DRAWING_ADDED: "{actor} 上传图纸 {filename}",
@@ -34,6 +35,7 @@ EVENT_TEXT: dict[EventKind, str] = {
     EventKind.INSTALL_RESCHEDULED: "{actor} 将安装由 {old} 改到 {date}",
     EventKind.INSTALL_REASSIGNED: "{actor} 将安装改派给 {worker}（原 {previous}）",
     EventKind.INSTALL_TRANSFERRED: "{actor} 将安装转交给 {worker}",
+    EventKind.INSTALL_RETURNED: "{worker} 已离职，安装任务退回派单",
     EventKind.INSTALL_PHOTO_ADDED: "{actor} 上传安装照片",
     EventKind.INSTALLED: "{actor} 完成安装（{photos} 张照片）",
     EventKind.SIGNED: "客户签字确认",
@@ -74,6 +76,7 @@ EVENT_TEXT: dict[EventKind, str] = {
     EventKind.TICKET_CONFIRMED: "客户确认{kind}工单 {number} 已完成{how}",
     EventKind.TICKET_CLOSED: "{actor} 办结{kind}工单 {number}：{reason}",
     EventKind.TICKET_CANCELLED: "{actor} 取消{kind}工单 {number}：{reason}",
+    EventKind.TICKET_RETURNED: "{worker} 已离职，{kind}工单 {number} 退回售后派单",
 }
 
 

@@ -7,6 +7,7 @@ import pytest
 from bot.crypto import CallbackRejected, parse_xml
 from bot.events import (
     CardClick,
+    DirectoryChanged,
     EnterAgent,
     ImageMessage,
     MalformedEvent,
@@ -19,6 +20,7 @@ from bot.events import (
 )
 from emulator.callback import (
     Sender,
+    change_contact_xml,
     event_xml,
     image_xml,
     render_xml,
@@ -214,3 +216,33 @@ def test_malformed_xml_is_refused(xml: bytes) -> None:
     with pytest.raises(CallbackRejected) as refused:
         parse_xml(xml)
     assert refused.value.status == 400
+
+
+SYS = Sender(corp_id="wwrelaytest000001", userid="sys", agent_id=1000002, create_time=1764000000)
+
+
+def test_directory_changes() -> None:
+    joined = parse_event(
+        parse_xml(change_contact_xml(SYS, "create_user", [("UserID", "xinren"), ("Department", "3,1")]))
+    )
+    assert joined == DirectoryChanged(userid="sys", create_time=1764000000, change_type="create_user", member="xinren")
+    party = parse_event(parse_xml(change_contact_xml(SYS, "update_party", [("Id", 7), ("ParentId", "2")])))
+    assert isinstance(party, DirectoryChanged) and party.department_id == 7
+    tag = parse_event(parse_xml(change_contact_xml(SYS, "update_tag", [("TagId", 5), ("AddUserItems", "a,b")])))
+    assert isinstance(tag, DirectoryChanged) and tag.tag_id == 5
+    with pytest.raises(MalformedEvent):
+        parse_event(parse_xml(change_contact_xml(SYS, "delete_user", [])))
+    with pytest.raises(MalformedEvent):
+        parse_event(parse_xml(change_contact_xml(SYS, "delete_party", [("Id", "x")])))
+
+
+def test_directory_changes_in_one_second_stay_apart() -> None:
+    """Events from "sys" share FromUserName and CreateTime: what changed tells them apart; a re-send is one."""
+
+    def key(change: str, fields: list[tuple[str, str | int]]) -> str:
+        return dedupe_key(parse_xml(change_contact_xml(SYS, change, fields)))
+
+    created = [key("create_party", [("Id", i), ("ParentId", "1")]) for i in (7, 8)]
+    moved = [key("update_user", [("UserID", "xinren"), ("Department", d)]) for d in ("3", "4")]
+    assert len({*created, *moved}) == 4
+    assert key("delete_user", [("UserID", "xinren")]) == key("delete_user", [("UserID", "xinren")])

@@ -75,7 +75,12 @@ async def test_user_get(emu: Emu) -> None:
         "userid": "lisi",
         "name": "李四",
         "department": [1, 2],
+        "order": [0, 0],
         "position": "测量师傅",
+        "main_department": 1,
+        "is_leader_in_dept": [0, 0],
+        "direct_leader": [],
+        "status": 1,
     }
 
 

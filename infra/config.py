@@ -55,9 +55,22 @@ class WecomConfig:
 
 @dataclass(frozen=True)
 class StorageConfig:
+    # "local": files under `path` (the demo, one machine). "s3": in an S3-compatible bucket (Tencent COS,
+    # MinIO, AWS S3), which every `relay serve` and `relay worker` of an install shares; downloads then go
+    # by presigned link, valid `presign_seconds`, straight from the bucket.
+    backend: str = "local"
     path: str = "var/files"
     max_image_bytes: int = 10 * 1024 * 1024
     max_file_bytes: int = 20 * 1024 * 1024
+    bucket: str = ""
+    endpoint_url: str = ""  # e.g. https://cos.ap-shanghai.myqcloud.com; empty for AWS S3 itself
+    region: str = ""
+    access_key: str = ""
+    secret_key: str = ""
+    prefix: str = ""  # keys start with it (e.g. "relay/"): one bucket for several installs
+    presign_seconds: int = 300
+    # "virtual" (bucket.host/key: COS and AWS) or "path" (host/bucket/key: MinIO and most self-hosted stores).
+    addressing_style: str = "virtual"
 
 
 @dataclass(frozen=True)

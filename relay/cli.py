@@ -124,8 +124,8 @@ async def _files(args: argparse.Namespace) -> int:
     finally:
         await bucket.close()
     print(
-        f"{storage.path} → {storage.bucket}: 复制 {done.copied} 个文件，{done.already_there} 个已在存储桶中（核对一致），"
-        f"删除本地 {done.deleted} 个，失败 {len(done.failed)} 个"
+        f"{storage.path} → {storage.bucket}: 复制 {done.copied} 个文件，"
+        f"{done.already_there} 个已在存储桶中（核对一致），删除本地 {done.deleted} 个，失败 {len(done.failed)} 个"
     )
     for problem in done.failed:
         print(f"失败：{problem}", file=sys.stderr)

@@ -25,6 +25,9 @@ class ServerConfig:
     # Run the background work (inbox, outbox, jobs) in the web process too. Set false where `relay worker`
     # processes run beside `relay serve`: the web process then only answers, and wakes the workers.
     background: bool = True
+    # The load balancers in front of `relay serve` (addresses or networks, e.g. "10.0.0.0/24"): from them,
+    # the client's address is read from X-Forwarded-For (per-address limits, the audit log). Empty: none.
+    forwarded_allow_ips: str = ""
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from infra.runtime import Runtime, build_runtime
 from infra.sms import open_provider
 from infra.wakeup import Wakeups, open_wakeups
 from relay.db import close_db, open_db
+from relay.forwarded import forwarded_middleware
 from scheduler.contact import CustomerCalls
 from scheduler.jobs import Scheduler
 from scheduler.plan import HANDLERS, Planner
@@ -266,6 +267,7 @@ def init_app(config: Config, *, background: bool | None = None) -> web.Applicati
 
     app = web.Application(
         middlewares=[
+            forwarded_middleware(config.server.forwarded_allow_ips),
             security_headers(config.server.frame_ancestors, bucket_origin(config.storage)),
             wake_after_writes,
             error_middleware,

@@ -28,6 +28,8 @@ class ServerConfig:
     # The load balancers in front of `relay serve` (addresses or networks, e.g. "10.0.0.0/24"): from them,
     # the client's address is read from X-Forwarded-For (per-address limits, the audit log). Empty: none.
     forwarded_allow_ips: str = ""
+    # Where `relay worker` answers /healthz and /metrics (its own inbox and outbox counts); 0: nowhere.
+    worker_port: int = 0
 
 
 @dataclass(frozen=True)

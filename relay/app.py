@@ -259,6 +259,15 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
+def worker_app() -> web.Application:
+    """What a `relay worker` answers on `server.worker_port`: its health and its own metrics (the inbox
+    and outbox counts are the workers', not the web processes')."""
+    app = web.Application()
+    app.router.add_get("/healthz", healthz, name="healthz")
+    app.router.add_get("/metrics", metrics, name="metrics")
+    return app
+
+
 def init_app(config: Config, *, background: bool | None = None) -> web.Application:
     """The web app. Background work runs in it as `server.background` says, unless `background` is given."""
     # Imported here: webviews pull in templates, which the worker never needs.

@@ -37,11 +37,22 @@ async def _serve(args: argparse.Namespace) -> None:
 
 
 async def _worker(args: argparse.Namespace) -> None:
-    from relay.app import running_services
+    from relay.app import running_services, worker_app
 
-    async with running_services(_config(args)):
-        print("Relay worker running (inbox, outbox, scheduled jobs)", flush=True)
-        await asyncio.Event().wait()
+    config = _config(args)
+    port = config.server.worker_port
+    async with running_services(config):
+        runner = web.AppRunner(worker_app(), access_log=None) if port else None
+        if runner is not None:
+            await runner.setup()
+            await web.TCPSite(runner, config.server.host, port).start()
+        where = f"; /healthz and /metrics on port {port}" if port else ""
+        print(f"Relay worker running (inbox, outbox, scheduled jobs{where})", flush=True)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            if runner is not None:
+                await runner.cleanup()
 
 
 async def _migrate(args: argparse.Namespace) -> None:

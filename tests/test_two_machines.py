@@ -43,6 +43,8 @@ __all__ = ["clean_redis", "postgres_url"]  # fixtures of test_restart, used here
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="child processes")
 # Headers that describe one hop of HTTP, not the message: a proxy sets its own.
+SERVES = ("serve-a", "serve-b")
+WORKERS = ("worker-a", "worker-b")
 HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding", "host"}
 
 
@@ -137,6 +139,7 @@ host = "127.0.0.1"
 port = {port}
 public_url = "{public_url}"
 background = false
+worker_port = {port}
 
 [database]
 url = "{database_url}"
@@ -198,7 +201,7 @@ async def test_two_serves_and_two_workers_share_only_the_database_redis_and_buck
     lb, emu_url = f"http://127.0.0.1:{lb_port}", f"http://127.0.0.1:{emu_port}"
     bucket = s3_server.new_bucket()
     machines = {}
-    for name in ("serve-a", "serve-b", "worker-a", "worker-b"):
+    for name in (*SERVES, *WORKERS):
         machines[name] = write_config(
             tmp_path / name,
             port=unused_port(),
@@ -211,12 +214,11 @@ async def test_two_serves_and_two_workers_share_only_the_database_redis_and_buck
     await run(machines["serve-a"], "migrate")
     await run(machines["serve-a"], "staff", "import", str(ROOT / "relay" / "demo_data" / "staff.csv"))
     await run(machines["serve-a"], "products", "import", str(ROOT / "relay" / "demo_data" / "products.csv"))
-    serves = {
-        name: f"http://127.0.0.1:{load_config(machines[name], env={}).server.port}" for name in ("serve-a", "serve-b")
-    }
+    workers = [f"http://127.0.0.1:{load_config(machines[name], env={}).server.worker_port}" for name in WORKERS]
+    serves = {name: f"http://127.0.0.1:{load_config(machines[name], env={}).server.port}" for name in SERVES}
     processes = [
         *(Process(machines[name], "serve", "Relay listening") for name in serves),
-        *(Process(machines[name], "worker", "Relay worker running") for name in ("worker-a", "worker-b")),
+        *(Process(machines[name], "worker", "Relay worker running") for name in WORKERS),
     ]
     balancer = RoundRobin(list(serves.values()))
     app = web.Application()
@@ -269,6 +271,11 @@ async def test_two_serves_and_two_workers_share_only_the_database_redis_and_buck
                         async with sales.get(f"{serve}/h5/files/{row['id']}") as resp:
                             assert resp.status == 200 and await resp.read() == data
                             assert str(resp.url).startswith(s3_server.url)
+            # Each process answers for itself: the serves stored the callbacks, the workers handled them.
+            callbacks = await db.fetchval("SELECT count(*) FROM inbox")
+            stored_by = [await counted(url, 'relay_callbacks_total{result="stored"}') for url in serves.values()]
+            handled_by = [await counted(url, 'relay_inbox_handled_total{result="ok"}') for url in workers]
+            assert sum(stored_by) == sum(handled_by) == callbacks, (stored_by, handled_by)
             # The paper order's photo came through a serve's form: in the bucket too. No machine keeps a file.
             paper = await db.fetchval("SELECT sha256 FROM attachment WHERE category = 'paper_order'")
             assert file_key(paper) in keys
@@ -284,6 +291,16 @@ async def test_two_serves_and_two_workers_share_only_the_database_redis_and_buck
         await lb_server.close()
         await balancer.close()
         await db.close()
+
+
+async def counted(process: str, sample: str) -> float:
+    """A counter from the process's /metrics (after checking its /healthz)."""
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{process}/healthz") as resp:
+            assert resp.status == 200
+        async with http.get(f"{process}/metrics") as resp:
+            text = await resp.text()
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(sample + " "))
 
 
 async def sign_in(http: aiohttp.ClientSession, emu_url: str, userid: str, lb: str) -> None:

@@ -17,21 +17,21 @@ from infra.runtime import runtime
 async def stored_file(
     sha256: str,
     *,
-    content_type: str,
+    content_type: str | None,
     thumbnail: bool = False,
     cache: str = "private, max-age=86400",
     download_name: str | None = None,
 ) -> web.StreamResponse:
     """The file (or its thumbnail, always a JPEG), as `download_name` when given."""
-    content_type = "image/jpeg" if thumbnail else content_type or "application/octet-stream"
+    served_as = "image/jpeg" if thumbnail else content_type or "application/octet-stream"
     name = quote(download_name) if download_name is not None else None
     where = await runtime().files.location(
-        sha256, thumbnail=thumbnail, content_type=content_type, cache=cache, download_name=name
+        sha256, thumbnail=thumbnail, content_type=served_as, cache=cache, download_name=name
     )
     if isinstance(where, str):
         raise web.HTTPFound(where, headers={"Cache-Control": "no-store"})
     response = web.FileResponse(where, headers={"Cache-Control": cache, "X-Content-Type-Options": "nosniff"})
-    response.content_type = content_type
+    response.content_type = served_as
     if name is not None:
         response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{name}"
     return response

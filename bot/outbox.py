@@ -296,8 +296,7 @@ class OutboxSender:
         earlier) and kept on the row: a retry sends the very same media_id."""
         if row.media_id and row.media_uploaded_at and row.media_uploaded_at > utcnow() - MEDIA_KEPT:
             return row.media_id
-        path = runtime().files.path(relay_file)
-        data = await asyncio.to_thread(path.read_bytes)
+        data = await runtime().files.read(relay_file)
         media_id = await self.client.upload_media("image", "chart.png", data, "image/png")
         # Kept before the send: should this process die after sending, the next attempt repeats it.
         await OutboxMessage.filter(id=row.id).update(media_id=media_id, media_uploaded_at=utcnow())

@@ -25,6 +25,11 @@ class ServerConfig:
     # Run the background work (inbox, outbox, jobs) in the web process too. Set false where `relay worker`
     # processes run beside `relay serve`: the web process then only answers, and wakes the workers.
     background: bool = True
+    # The load balancers in front of `relay serve` (addresses or networks, e.g. "10.0.0.0/24"): from them,
+    # the client's address is read from X-Forwarded-For (per-address limits, the audit log). Empty: none.
+    forwarded_allow_ips: str = ""
+    # Where `relay worker` answers /healthz and /metrics (its own inbox and outbox counts); 0: nowhere.
+    worker_port: int = 0
 
 
 @dataclass(frozen=True)
@@ -55,9 +60,22 @@ class WecomConfig:
 
 @dataclass(frozen=True)
 class StorageConfig:
+    # "local": files under `path` (the demo, one machine). "s3": in an S3-compatible bucket (Tencent COS,
+    # MinIO, AWS S3), which every `relay serve` and `relay worker` of an install shares; downloads then go
+    # by presigned link, valid `presign_seconds`, straight from the bucket.
+    backend: str = "local"
     path: str = "var/files"
     max_image_bytes: int = 10 * 1024 * 1024
     max_file_bytes: int = 20 * 1024 * 1024
+    bucket: str = ""
+    endpoint_url: str = ""  # e.g. https://cos.ap-shanghai.myqcloud.com; empty for AWS S3 itself
+    region: str = ""
+    access_key: str = ""
+    secret_key: str = ""
+    prefix: str = ""  # keys start with it (e.g. "relay/"): one bucket for several installs
+    presign_seconds: int = 300
+    # "virtual" (bucket.host/key: COS and AWS) or "path" (host/bucket/key: MinIO and most self-hosted stores).
+    addressing_style: str = "virtual"
 
 
 @dataclass(frozen=True)

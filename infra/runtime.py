@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
+from infra.bucket import open_backend
 from infra.config import Config
 from infra.kv import KeyValueStore
 from infra.ratelimit import RateLimits
@@ -73,7 +74,7 @@ def build_runtime(config: Config, kv: KeyValueStore) -> Runtime:
         ),
         vault=PiiVault(config.security.pii_key),
         files=FileStore(
-            config.storage.path,
+            open_backend(config.storage),
             max_image_bytes=config.storage.max_image_bytes,
             max_file_bytes=config.storage.max_file_bytes,
         ),

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
-import os
 import warnings
 import zipfile
 from collections.abc import Callable
@@ -18,6 +17,7 @@ from typing import TypeVar
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from infra.bucket import Bucket, Disk, file_key
 from infra.errors import UserError
 
 T = TypeVar("T")
@@ -125,23 +125,38 @@ def _image_info(data: bytes) -> tuple[str, bytes]:
 
 
 class FileStore:
-    def __init__(self, root: str | Path, *, max_image_bytes: int, max_file_bytes: int) -> None:
+    """Photos, drawings, signatures and charts, on this machine's disk or in a bucket (infra/bucket.py)."""
+
+    def __init__(self, backend: Disk | Bucket, *, max_image_bytes: int, max_file_bytes: int) -> None:
         self._decoding = asyncio.Semaphore(DECODES_AT_ONCE)
-        self.root = Path(root)
+        self.backend = backend
         self.max_image_bytes = max_image_bytes
         self.max_file_bytes = max_file_bytes
 
-    def path(self, sha256: str, *, thumbnail: bool = False) -> Path:
-        folder = "thumbs" if thumbnail else "files"
-        return self.root / folder / sha256[:2] / sha256
+    async def read(self, sha256: str, *, thumbnail: bool = False) -> bytes:
+        """The file's bytes; FileNotFoundError if it is not stored (or was erased)."""
+        return await self.backend.get(file_key(sha256, thumbnail=thumbnail))
 
-    def _write(self, target: Path, data: bytes) -> None:
-        if target.exists():
-            return
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, target)  # readers never see half a file
+    async def exists(self, sha256: str) -> bool:
+        return await self.backend.exists(file_key(sha256))
+
+    async def remove(self, sha256: str) -> None:
+        """The file and its thumbnail: once no row refers to them (erasure)."""
+        await self.backend.delete(file_key(sha256))
+        await self.backend.delete(file_key(sha256, thumbnail=True))
+
+    async def location(
+        self, sha256: str, *, thumbnail: bool, content_type: str, cache: str, download_name: str | None = None
+    ) -> Path | str:
+        """Where to send a browser for the file: its path on this disk (served by Relay), or a presigned
+        link to the bucket (served by the bucket). Asked only after the requester's right to it is checked."""
+        key = file_key(sha256, thumbnail=thumbnail)
+        if isinstance(self.backend, Disk):
+            return self.backend.path(key)
+        return await self.backend.presigned(key, content_type=content_type, cache=cache, download_name=download_name)
+
+    async def close(self) -> None:
+        await self.backend.close()
 
     async def put_image(self, data: bytes) -> StoredFile:
         if len(data) > self.max_image_bytes:
@@ -190,8 +205,9 @@ class FileStore:
             raise RejectedFile("不支持的文件类型：请上传 PDF、Excel、Word、PPT 或图片") from exc
 
     async def _store(self, data: bytes, content_type: str, thumb: bytes | None) -> StoredFile:
+        """Before any transaction that records the file opens: an upload may take seconds."""
         digest = hashlib.sha256(data).hexdigest()
-        await asyncio.to_thread(self._write, self.path(digest), data)
+        await self.backend.put(file_key(digest), data, content_type)
         if thumb is not None:
-            await asyncio.to_thread(self._write, self.path(digest, thumbnail=True), thumb)
+            await self.backend.put(file_key(digest, thumbnail=True), thumb, "image/jpeg")
         return StoredFile(digest, len(data), content_type, thumb is not None)

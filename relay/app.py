@@ -21,6 +21,7 @@ from bot.inbox import InboxProcessor
 from bot.outbox import OutboxSender
 from bot.pacing import open_pacer
 from handlers import Dispatcher
+from infra.bucket import bucket_origin
 from infra.config import Config
 from infra.db import db
 from infra.errors import UserError
@@ -29,6 +30,7 @@ from infra.runtime import Runtime, build_runtime
 from infra.sms import open_provider
 from infra.wakeup import Wakeups, open_wakeups
 from relay.db import close_db, open_db
+from relay.forwarded import forwarded_middleware
 from scheduler.contact import CustomerCalls
 from scheduler.jobs import Scheduler
 from scheduler.plan import HANDLERS, Planner
@@ -142,6 +144,7 @@ async def running_services(config: Config, *, background: bool = True) -> AsyncI
         if sms is not None:
             await sms.close()
         await pacer.close()
+        await runtime.files.close()
         await kv.close()
         await close_db()
 
@@ -188,13 +191,15 @@ async def error_middleware(
         return web.json_response({"error": "服务器出错了，请稍后再试"}, status=500, dumps=_json_dumps)
 
 
-def page_headers(frame_ancestors: str) -> dict[str, str]:
+def page_headers(frame_ancestors: str, images_from: str = "") -> dict[str, str]:
     """What every H5 page and the customer's page is served with. The pages use their own inline
-    scripts and styles and nothing from elsewhere; no Referer leaves them, since a signing page's URL
-    is the customer's key to their order."""
+    scripts and styles and nothing from elsewhere but the bucket's images (`images_from`, where files are
+    in one: their links redirect there); no Referer leaves them, since a signing page's URL is the
+    customer's key to their order."""
     ancestors = frame_ancestors.strip() or "'none'"
+    images = f" {images_from}" if images_from else ""
     csp = (
-        "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+        f"default-src 'self'; img-src 'self' data: blob:{images}; style-src 'self' 'unsafe-inline'; "
         "script-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; form-action 'self'; "
         f"frame-ancestors {ancestors}"
     )
@@ -204,8 +209,8 @@ def page_headers(frame_ancestors: str) -> dict[str, str]:
     return headers
 
 
-def security_headers(frame_ancestors: str) -> Callable[..., Awaitable[web.StreamResponse]]:
-    headers = page_headers(frame_ancestors)
+def security_headers(frame_ancestors: str, images_from: str = "") -> Callable[..., Awaitable[web.StreamResponse]]:
+    headers = page_headers(frame_ancestors, images_from)
 
     @web.middleware
     async def middleware(
@@ -254,6 +259,15 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
+def worker_app() -> web.Application:
+    """What a `relay worker` answers on `server.worker_port`: its health and its own metrics (the inbox
+    and outbox counts are the workers', not the web processes')."""
+    app = web.Application()
+    app.router.add_get("/healthz", healthz, name="healthz")
+    app.router.add_get("/metrics", metrics, name="metrics")
+    return app
+
+
 def init_app(config: Config, *, background: bool | None = None) -> web.Application:
     """The web app. Background work runs in it as `server.background` says, unless `background` is given."""
     # Imported here: webviews pull in templates, which the worker never needs.
@@ -261,7 +275,12 @@ def init_app(config: Config, *, background: bool | None = None) -> web.Applicati
     from webviews.auth import WECOM_CLIENT
 
     app = web.Application(
-        middlewares=[security_headers(config.server.frame_ancestors), wake_after_writes, error_middleware],
+        middlewares=[
+            forwarded_middleware(config.server.forwarded_allow_ips),
+            security_headers(config.server.frame_ancestors, bucket_origin(config.storage)),
+            wake_after_writes,
+            error_middleware,
+        ],
         client_max_size=config.storage.max_file_bytes + 1024 * 1024,
     )
     app[CONFIG] = config

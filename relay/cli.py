@@ -37,11 +37,22 @@ async def _serve(args: argparse.Namespace) -> None:
 
 
 async def _worker(args: argparse.Namespace) -> None:
-    from relay.app import running_services
+    from relay.app import running_services, worker_app
 
-    async with running_services(_config(args)):
-        print("Relay worker running (inbox, outbox, scheduled jobs)", flush=True)
-        await asyncio.Event().wait()
+    config = _config(args)
+    port = config.server.worker_port
+    async with running_services(config):
+        runner = web.AppRunner(worker_app(), access_log=None) if port else None
+        if runner is not None:
+            await runner.setup()
+            await web.TCPSite(runner, config.server.host, port).start()
+        where = f"; /healthz and /metrics on port {port}" if port else ""
+        print(f"Relay worker running (inbox, outbox, scheduled jobs{where})", flush=True)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            if runner is not None:
+                await runner.cleanup()
 
 
 async def _migrate(args: argparse.Namespace) -> None:
@@ -110,6 +121,28 @@ async def _token(args: argparse.Namespace) -> None:
         await close_db()
 
 
+async def _files(args: argparse.Namespace) -> int:
+    """Copy the local store (storage.path) into the bucket: run it before switching storage.backend to
+    "s3" and once more after, for the files written in between. Nothing changes on disk without --delete."""
+    from infra.bucket import Bucket, Disk, copy_to_bucket
+
+    storage = _config(args).storage
+    if not storage.bucket:
+        raise ConfigError("storage.bucket is not set: name the bucket to copy the files into")
+    bucket = Bucket(storage)
+    try:
+        done = await copy_to_bucket(Disk(storage.path), bucket, delete=args.delete)
+    finally:
+        await bucket.close()
+    print(
+        f"{storage.path} → {storage.bucket}: 复制 {done.copied} 个文件，"
+        f"{done.already_there} 个已在存储桶中（核对一致），删除本地 {done.deleted} 个，失败 {len(done.failed)} 个"
+    )
+    for problem in done.failed:
+        print(f"失败：{problem}", file=sys.stderr)
+    return 1 if done.failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="relay", description="Relay (接力): order lifecycle through a WeCom bot")
     parser.add_argument("--config", default="config.toml", help="config file (default: config.toml)")
@@ -143,6 +176,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     l_imp.add_argument("file")
     l_imp.set_defaults(run=_leads_import)
+    files = sub.add_parser("files", help="stored photos, drawings and signatures")
+    f_sub = files.add_subparsers(dest="action", required=True)
+    to_bucket = f_sub.add_parser(
+        "migrate-to-bucket", help="copy the files under storage.path into storage.bucket, checked, resumable"
+    )
+    to_bucket.add_argument("--delete", action="store_true", help="remove each disk copy once the bucket's is checked")
+    to_bucket.set_defaults(run=_files)
     token = sub.add_parser("token", help="service tokens for the API (the factory's own system)")
     t_sub = token.add_subparsers(dest="action", required=True)
     create = t_sub.add_parser("create", help="create a token; its secret is printed once")
@@ -173,7 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     writer = _log_off_the_loop()
     try:
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(args.run(args))
+            if asyncio.run(args.run(args)):
+                return 1
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return 2

@@ -102,6 +102,7 @@ def load_config(
     unknown_roles = sorted(set(config.directory.tag_roles.values()) - set(Role._value2member_map_))
     if unknown_roles:
         raise ConfigError(f"directory.tag_roles names unknown roles: {', '.join(unknown_roles)}")
+    _check_storage(config)
     if not demo:
         missing = [f"{s}.{k}" for s, k in REQUIRED_SECRETS if not getattr(getattr(config, s), k)]
         if missing:
@@ -112,6 +113,18 @@ def load_config(
             raise ConfigError("wecom.encoding_aes_key must be the 43-character EncodingAESKey from WeCom")
         _check_keys(config)
     return config
+
+
+def _check_storage(config: Config) -> None:
+    storage = config.storage
+    if storage.backend not in ("local", "s3"):
+        raise ConfigError(f'storage.backend must be "local" or "s3", not {storage.backend!r}')
+    if storage.backend == "s3" and not storage.bucket:
+        raise ConfigError("storage.bucket is needed when storage.backend is s3")
+    if storage.addressing_style not in ("virtual", "path"):
+        raise ConfigError('storage.addressing_style must be "virtual" or "path"')
+    if not 1 <= storage.presign_seconds <= 7 * 24 * 3600:
+        raise ConfigError("storage.presign_seconds must be between 1 and 604800 (S3's longest, 7 days)")
 
 
 # The demo's keys are published with the code: they protect nothing, so nothing else may use them.

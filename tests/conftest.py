@@ -12,12 +12,14 @@ import signal
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
 
 from infra.kv import KeyValueStore, MemoryStore, RedisStore
 from relay.db import migrate
+from tests.s3_server import S3Server
 from tests.support import PG_ADMIN, REDIS_URL, World, start_world
 
 
@@ -64,9 +66,36 @@ def redis_url(database: str) -> str:
     return REDIS_URL if database.startswith("postgres") else ""
 
 
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """The local S3-compatible server (moto), started once for the tests that keep files in a bucket."""
+    server = S3Server()
+    server.start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-async def world(database: str, redis_url: str, tmp_path: Path) -> AsyncIterator[World]:
-    async with start_world(database_url=database, redis_url=redis_url, storage=tmp_path / "files") as w:
+def storage_backend() -> str:
+    """Where the world keeps its files: "disk", or "bucket" where a module parametrizes it."""
+    return "disk"
+
+
+@pytest.fixture
+def storage_extra(request: pytest.FixtureRequest, storage_backend: str, tmp_path: Path) -> dict[str, dict[str, Any]]:
+    if storage_backend == "disk":
+        return {}
+    server: S3Server = request.getfixturevalue("s3_server")
+    return {"storage": server.storage(server.new_bucket(), tmp_path / "files")}
+
+
+@pytest.fixture
+async def world(
+    database: str, redis_url: str, tmp_path: Path, storage_extra: dict[str, dict[str, Any]]
+) -> AsyncIterator[World]:
+    async with start_world(
+        database_url=database, redis_url=redis_url, storage=tmp_path / "files", extra=storage_extra
+    ) as w:
         yield w
 
 

@@ -282,3 +282,34 @@ def test_example_config_holds_no_real_secret() -> None:
 def test_weak_keys_are_refused_outside_the_demo(key: str, value: str, why: str) -> None:
     with pytest.raises(ConfigError, match=why):
         load_config(None, env={**SECRET_ENV, key: value})
+
+
+@pytest.mark.parametrize(
+    ("env", "why"),
+    [
+        ({"RELAY_STORAGE_BACKEND": "ftp"}, 'storage.backend must be "local" or "s3"'),
+        ({"RELAY_STORAGE_BACKEND": "s3"}, "storage.bucket is needed"),
+        ({"RELAY_STORAGE_ADDRESSING_STYLE": "dns"}, "storage.addressing_style"),
+        ({"RELAY_STORAGE_PRESIGN_SECONDS": "0"}, "storage.presign_seconds"),
+    ],
+)
+def test_a_storage_that_cannot_work_is_refused(env: dict[str, str], why: str) -> None:
+    with pytest.raises(ConfigError, match=why):
+        load_config(None, env=env, demo=True)
+
+
+def test_the_bucket_is_set_from_the_environment() -> None:
+    env = {
+        "RELAY_STORAGE_BACKEND": "s3",
+        "RELAY_STORAGE_BUCKET": "relay-files-1250000000",
+        "RELAY_STORAGE_ENDPOINT_URL": "https://cos.ap-shanghai.myqcloud.com",
+        "RELAY_STORAGE_SECRET_KEY": "from-the-environment",
+        "RELAY_STORAGE_PRESIGN_SECONDS": "600",
+    }
+    storage = load_config(None, env=env, demo=True).storage
+    assert (storage.backend, storage.bucket, storage.secret_key, storage.presign_seconds) == (
+        "s3",
+        "relay-files-1250000000",
+        "from-the-environment",
+        600,
+    )

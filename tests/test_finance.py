@@ -195,6 +195,7 @@ async def test_a_bad_invoice_is_refused_and_changes_nothing(
     assert not await OrderEvent.filter(kind="invoice_issued").exists()
 
 
+@pytest.mark.parametrize("storage_backend", ["disk", "bucket"])  # the invoice file on both
 async def test_invoices_add_up_to_the_contract_and_are_listed(world: World) -> None:
     order = await at_state("FIN-INV2", OrderState.CONFIRMED)
     url = f"{world.relay_url}/h5/orders/FIN-INV2/invoices"

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import aiohttp
+import pytest
 from itsdangerous import URLSafeTimedSerializer
 from PIL import Image, ImageDraw
 
@@ -31,6 +32,9 @@ from tests.test_measure_slice import SALES, create_order_via_form, csrf, dispatc
 
 DESIGNER, WAREHOUSE, INSTALL_DISPATCHER, AFTER_SALES = "zhengsheji", "fengcangku", "zhaopaidan", "weishouhou"
 MANAGERS = ("wangzong", "liujingli", "chendianzhang")
+
+# Signatures and photos on this machine's disk and in a bucket (tests/s3_server.py).
+pytestmark = pytest.mark.parametrize("storage_backend", ["disk", "bucket"])
 
 
 def signature_png(strokes: bool = True) -> str:

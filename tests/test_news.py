@@ -16,6 +16,7 @@ import pytest
 import xlsxwriter
 
 from bot.pacing import MemoryPacer
+from infra.bucket import Disk
 from infra.storage import FileStore, RejectedFile
 from infra.timeutil import utcnow
 from models import AuditAction, AuditEntry, MessageState, News, NewsDelivery, OrgUnit, OutboxMessage, Role, Staff
@@ -54,7 +55,7 @@ def archive_of(**parts: bytes) -> bytes:
 
 
 async def test_a_file_to_hand_out_is_judged_by_its_content(tmp_path: Path) -> None:
-    store = FileStore(tmp_path, max_image_bytes=1 << 20, max_file_bytes=1 << 20)
+    store = FileStore(Disk(tmp_path), max_image_bytes=1 << 20, max_file_bytes=1 << 20)
     docx = archive_of(**{"[Content_Types].xml": b"<Types/>", "word__document.xml": b"<w:document/>"})
     for data, kind in (
         (price_sheet(), XLSX),

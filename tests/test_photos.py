@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.events import ImageMessage
 from infra.runtime import runtime
 from infra.storage import RejectedFile
 from models import Attachment, AttachmentCategory
 from tests.support import World, assignee_of, jpeg
 from tests.test_measure_slice import create_order_via_form, dispatch_by_card
+
+# On this machine's disk and in a bucket (tests/s3_server.py).
+pytestmark = pytest.mark.parametrize("storage_backend", ["disk", "bucket"])
 
 
 async def measuring(world: World) -> tuple[str, int]:
@@ -30,8 +35,8 @@ async def test_photo_is_stored_once_with_thumbnail(world: World) -> None:
     photos = await site_photos(order_id)
     assert len(photos) == 2 and photos[0].sha256 == photos[1].sha256
     files = runtime().files
-    assert files.path(photos[0].sha256).read_bytes() == data
-    assert files.path(photos[0].sha256, thumbnail=True).stat().st_size < len(data)
+    assert await files.read(photos[0].sha256) == data
+    assert len(await files.read(photos[0].sha256, thumbnail=True)) < len(data)
     assert photos[0].content_type == "image/jpeg" and photos[0].size == len(data)
 
 

@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 import aiohttp
+import pytest
 
 from cards.views import Period
 from infra.runtime import runtime
@@ -34,6 +35,9 @@ from workflow.aftersales import Score, record_visit
 from workflow.search import OrderFilter, search_orders
 from workflow.signing import signing_token, submit_signature
 from workflow.stats import stats_for
+
+# Signatures and photos on this machine's disk and in a bucket (tests/s3_server.py).
+pytestmark = pytest.mark.parametrize("storage_backend", ["disk", "bucket"])
 
 PHONE = "13900000000"  # tests.test_permissions.new_order's customer
 MASKED = "139****0000"
@@ -219,7 +223,7 @@ async def test_an_admin_exports_everything_held_about_a_customer(world: World) -
     assert copy["visits"][0]["notes"] == "客户说很满意"
     assert any(f["category"] == "客户签字" for f in copy["photos_and_files"])
     assert any("客户签字确认" in line for line in copy["timeline"])
-    assert archive.read("signatures/PV-COPY.png") == runtime().files.path(signature.attachment.sha256).read_bytes()
+    assert archive.read("signatures/PV-COPY.png") == await runtime().files.read(signature.attachment.sha256)
     [entry] = await entries(AuditAction.CUSTOMER_EXPORT)
     assert entry.actor is not None and entry.actor.userid == "wangzong" and entry.customer_id == order.customer_id
     no_personal_data(entry)
@@ -233,8 +237,8 @@ async def test_an_erased_customer_is_found_by_no_one_and_still_counted(world: Wo
     period = Period(local_today(), local_today() + timedelta(days=1), "今天")
     before = (await stats_for(manager, period)).total.counts
     signature = await Signature.get(order_id=order.id).prefetch_related("attachment")
-    image = runtime().files.path(signature.attachment.sha256)
-    assert image.exists()
+    image = signature.attachment.sha256
+    assert await runtime().files.exists(image)
     erase = f"{world.relay_url}/h5/admin/customers/{order.customer_id}/erase"
     async with world.signed_in("zhaopaidan") as http:
         csrf = csrf_token(await seeded("zhaopaidan"))
@@ -267,7 +271,7 @@ async def test_an_erased_customer_is_found_by_no_one_and_still_counted(world: Wo
     assert erased.signed_at == order.signed_at and erased.address == "已删除"
     customer = await Customer.get(id=order.customer_id)
     assert (customer.name, customer.phone_encrypted, customer.phone_index) == ("已删除", "", "")
-    assert not await Signature.filter(order_id=order.id).exists() and not image.exists()
+    assert not await Signature.filter(order_id=order.id).exists() and not await runtime().files.exists(image)
     assert await Staff.filter(userid="weishouhou").exists()
     [entry] = await entries(AuditAction.CUSTOMER_ERASE)
     assert entry.actor is not None and entry.actor.userid == "wangzong" and entry.detail["orders"] == 1

@@ -9,6 +9,7 @@ from aiohttp import web
 from infra.runtime import runtime
 from models import OrgUnit, PriceList, PriceListEntry, Product, Staff
 from webviews.auth import api_staff, csrf_token, h5_page
+from webviews.files import stored_file
 from webviews.forms import Fields, Files, form_page, one, to_date, to_int
 from webviews.render import render
 from workflow import catalog
@@ -162,11 +163,7 @@ async def product_image(request: web.Request) -> web.StreamResponse:
     if not product.image_sha256:
         raise web.HTTPNotFound(text="没有产品图片")
     thumb = request.query.get("thumb") == "1"
-    path = runtime().files.path(product.image_sha256, thumbnail=thumb)
-    headers = {"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"}
-    response = web.FileResponse(path, headers=headers)
-    response.content_type = "image/jpeg" if thumb else product.image_content_type or "application/octet-stream"
-    return response
+    return await stored_file(product.image_sha256, content_type=product.image_content_type, thumbnail=thumb)
 
 
 # Price lists

@@ -123,7 +123,7 @@ async def customer_file(request: web.Request) -> web.StreamResponse:
     )
     if attachment is None:
         raise web.HTTPNotFound(text="文件不存在")
-    return file_response(request, attachment)
+    return await file_response(request, attachment)
 
 
 # Staff: 客户查看链接 on the order page

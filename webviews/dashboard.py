@@ -113,7 +113,7 @@ async def chart(request: web.Request) -> web.Response:
         return chart_data(await stats_for(api_staff(request), period, unit_id=unit.id))
 
     sha256 = await chart_file(chart_key(unit.id, period), data)
-    png = await asyncio.to_thread(runtime().files.path(sha256).read_bytes)
+    png = await runtime().files.read(sha256)
     return web.Response(body=png, content_type="image/png", headers={"Cache-Control": "private, max-age=60"})
 
 

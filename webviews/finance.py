@@ -12,6 +12,7 @@ from infra.runtime import runtime
 from infra.timeutil import local_today
 from models import AuditAction, Invoice, Order, Staff
 from webviews.auth import api_staff, csrf_token, h5_page
+from webviews.files import stored_file
 from webviews.forms import Fields, Files, form_page, one, order_or_404, to_int
 from webviews.render import render
 from workflow import audit
@@ -150,12 +151,7 @@ async def invoice_file(request: web.Request) -> web.StreamResponse:
     invoice = await Invoice.get_or_none(id=to_int(request.match_info["id"], -1), order_id=order.id)
     if invoice is None or not invoice.file_sha256 or not await may_see_money(api_staff(request), order):
         raise web.HTTPNotFound(text="文件不存在")
-    response = web.FileResponse(
-        runtime().files.path(invoice.file_sha256),
-        headers={"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"},
-    )
-    response.content_type = invoice.file_type or "application/octet-stream"
-    return response
+    return await stored_file(invoice.file_sha256, content_type=invoice.file_type)
 
 
 # 收据

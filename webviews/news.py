@@ -5,7 +5,6 @@ read it, who has not) with 撤回."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from aiohttp import web
 
@@ -13,6 +12,7 @@ from infra.runtime import runtime
 from infra.storage import RejectedFile
 from models import News, NewsKind, Role, Staff
 from webviews.auth import api_staff, check_csrf, csrf_token, h5_page
+from webviews.files import stored_file
 from webviews.forms import Fields, Files, form_page, no_subject, one, read_form, to_int
 from webviews.render import render
 from workflow.errors import Invalid, WorkflowError
@@ -160,10 +160,9 @@ async def news_file(request: web.Request) -> web.StreamResponse:
         return news
     if not news.file_sha256:
         return render(request, "message.html", title="无法查看", message="这条公告没有附件", status=404)
-    response = web.FileResponse(runtime().files.path(news.file_sha256), headers=SECURE)
-    response.content_type = news.file_type or "application/octet-stream"
-    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(news.file_name or 'file')}"
-    return response
+    return await stored_file(
+        news.file_sha256, content_type=news.file_type, cache="private, no-store", download_name=news.file_name or "file"
+    )
 
 
 @routes.get("/h5/news/{id:\\d+}/receipts")

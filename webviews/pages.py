@@ -33,6 +33,7 @@ from models import (
 )
 from models.enums import SITE_PHOTO_CATEGORIES
 from webviews.auth import api_staff, check_csrf, csrf_token, h5_page
+from webviews.files import stored_file
 from webviews.forms import (
     Fields,
     Files,
@@ -100,18 +101,10 @@ async def kept_photo(staff: Staff, token: str) -> KeptPhoto | None:
     if not (isinstance(value, list) and len(value) == 3 and value[0] == staff.userid):
         return None
     sha, name = str(value[1]), str(value[2])
-    store = runtime().files
-
-    def read() -> tuple[bytes, bytes] | None:
-        try:
-            return store.path(sha).read_bytes(), store.path(sha, thumbnail=True).read_bytes()
-        except OSError:
-            return None
-
-    found = await asyncio.to_thread(read)
-    if found is None:
+    try:
+        data, thumb = await runtime().files.read(sha), await runtime().files.read(sha, thumbnail=True)
+    except OSError:
         return None
-    data, thumb = found
     preview = "data:image/jpeg;base64," + base64.b64encode(thumb).decode()
     return KeptPhoto(token=token, name=name, preview=preview, data=data)
 
@@ -546,13 +539,10 @@ def _download_name(attachment: Attachment) -> str:
 async def file_download(request: web.Request) -> web.StreamResponse:
     attachment = await _attachment_for(request)
     thumb = request.query.get("thumb") == "1" and attachment.has_thumbnail
-    path = runtime().files.path(attachment.sha256, thumbnail=thumb)
-    headers = {"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"}
-    response = web.FileResponse(path, headers=headers)
-    response.content_type = "image/jpeg" if thumb else attachment.content_type
-    if request.query.get("download") == "1":
-        response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(_download_name(attachment))}"
-    return response
+    download = _download_name(attachment) if request.query.get("download") == "1" else None
+    return await stored_file(
+        attachment.sha256, content_type=attachment.content_type, thumbnail=thumb, download_name=download
+    )
 
 
 def _quote(name: str) -> str:
@@ -564,13 +554,13 @@ def _quote(name: str) -> str:
 async def download_all(request: web.Request) -> web.Response:
     order = await order_or_404(request)
     files = await order_files(order)
-    store = runtime().files
+    contents = [(f"{f.category.label}/{_download_name(f)}", await runtime().files.read(f.sha256)) for f in files]
 
     def build() -> bytes:
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as zf:
-            for f in files:
-                zf.write(store.path(f.sha256), f"{f.category.label}/{_download_name(f)}")
+            for name, data in contents:
+                zf.writestr(name, data)
         return out.getvalue()
 
     data = await asyncio.to_thread(build)

@@ -11,9 +11,9 @@ from typing import TypeVar
 
 from aiohttp import web
 
-from infra.runtime import runtime
 from models import Attachment, AttachmentCategory, Order, OrderItem
 from webviews.auth import over_limit
+from webviews.files import stored_file
 from webviews.forms import to_int
 from webviews.render import render
 from workflow.errors import Conflict, WorkflowError
@@ -121,15 +121,12 @@ async def sign_file(request: web.Request) -> web.StreamResponse:
     )
     if attachment is None:
         raise web.HTTPNotFound(text="文件不存在")
-    return file_response(request, attachment)
+    return await file_response(request, attachment)
 
 
-def file_response(request: web.Request, attachment: Attachment) -> web.FileResponse:
+async def file_response(request: web.Request, attachment: Attachment) -> web.StreamResponse:
     """A photo or signature on a customer's page (signing, their order, a ticket): its thumbnail on ?thumb=1."""
     thumb = request.query.get("thumb") == "1" and attachment.has_thumbnail
-    response = web.FileResponse(
-        runtime().files.path(attachment.sha256, thumbnail=thumb),
-        headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"},
+    return await stored_file(
+        attachment.sha256, content_type=attachment.content_type, thumbnail=thumb, cache="private, max-age=3600"
     )
-    response.content_type = "image/jpeg" if thumb else attachment.content_type
-    return response

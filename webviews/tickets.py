@@ -440,4 +440,4 @@ async def customer_ticket_file(request: web.Request) -> web.StreamResponse:
     )
     if attachment is None:
         raise web.HTTPNotFound(text="文件不存在")
-    return file_response(request, attachment)
+    return await file_response(request, attachment)

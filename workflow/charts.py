@@ -49,7 +49,7 @@ async def chart_file(key: str, data: ChartData | Callable[[], Awaitable[ChartDat
     _drawing[key] = future
     try:
         sha = await runtime().kv.get(key)
-        if not sha or not runtime().files.path(sha).exists():
+        if not sha or not await runtime().files.exists(sha):
             chart = data if isinstance(data, ChartData) else await data()
             png = await loop.run_in_executor(_drawer(), runtime().draw_chart or draw_chart, chart)
             sha = (await runtime().files.put_image(png)).sha256

@@ -12,6 +12,7 @@ Designers, the warehouse, managers and admins work without it: every card and li
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import zipfile
@@ -312,15 +313,15 @@ async def export_customer(*, actor: Staff, customer_id: int, ip: str = "") -> tu
     for order in orders:
         signature = await Signature.get_or_none(order_id=order.id).prefetch_related("attachment")
         if signature is not None:
-            signatures.append((order.number, runtime().files.path(signature.attachment.sha256)))
+            with contextlib.suppress(FileNotFoundError):
+                signatures.append((order.number, await runtime().files.read(signature.attachment.sha256)))
 
     def build() -> bytes:
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
             zf.writestr("data.json", json.dumps(data, ensure_ascii=False, indent=2))
-            for number, path in signatures:
-                if path.exists():
-                    zf.write(path, f"signatures/{number}.png")
+            for number, image in signatures:
+                zf.writestr(f"signatures/{number}.png", image)
         return out.getvalue()
 
     content = await asyncio.to_thread(build)
@@ -370,17 +371,12 @@ async def erase_customer(*, actor: Staff, customer_id: int, ip: str = "") -> int
     # The images themselves, once no row refers to them (the store keeps one copy per content).
     for f in files:
         if not await Attachment.filter(sha256=f.sha256).exists():
-            await asyncio.to_thread(_remove, runtime().files.path(f.sha256))
-            await asyncio.to_thread(_remove, runtime().files.path(f.sha256, thumbnail=True))
+            await runtime().files.remove(f.sha256)
     messages = await forget_messages([n for n in needles if len(n) >= 2 and n != ERASED])
     await audit.record(
         AuditAction.CUSTOMER_ERASE, actor=actor, customer_id=customer.id, ip=ip, orders=len(orders), messages=messages
     )
     return len(orders)
-
-
-def _remove(path: Any) -> None:
-    path.unlink(missing_ok=True)
 
 
 async def forget_messages(needles: list[str]) -> int:

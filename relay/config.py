@@ -98,6 +98,8 @@ def load_config(
     for key, example in (("daily_push_time", "20:00"), ("morning_push_time", "07:30")):
         if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", getattr(config.schedule, key)):
             raise ConfigError(f"schedule.{key} must be HH:MM, e.g. {example}")
+    if not 0 <= config.backup.hour <= 23:
+        raise ConfigError("backup.hour must be an hour of the day, 0-23")
     if not demo:
         missing = [f"{s}.{k}" for s, k in REQUIRED_SECRETS if not getattr(getattr(config, s), k)]
         if missing:

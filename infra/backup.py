@@ -22,7 +22,7 @@ import os
 import shutil
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -97,11 +97,7 @@ def _sqlite_path(database_url: str) -> Path:
 
 
 async def _facts(backend: str, server_version: str, fetch: Fetch, referenced_sql: str) -> Snapshot:
-    if backend == "postgres":
-        tables_sql = "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"
-    else:
-        tables_sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY 1"
-    tables = [row[0] for row in await fetch(tables_sql)]
+    tables = [row[0] for row in await fetch(_tables_sql(backend))]
     rows = {t: (await fetch(f'SELECT count(*) FROM "{t}"'))[0][0] for t in tables}  # noqa: S608 (names from the catalogue)
     migrations: list[str] = []
     if MIGRATIONS_TABLE in tables:
@@ -328,32 +324,41 @@ def verify(reader: BackupReader) -> None:
         raise BackupError(f"备份已损坏：{len(bad)} 个文件缺失或校验不符（{', '.join(bad[:10])}）")
 
 
-async def tables_with_rows(database_url: str) -> list[str]:
-    """The tables of the database that hold rows (the migrations' own record aside)."""
+@contextlib.asynccontextmanager
+async def _querying(database_url: str) -> AsyncIterator[Fetch]:
+    """A connection of its own to the configured database (Relay's may not be open), for a few reads."""
     if backend_of(database_url) == "postgres":
         conn = await asyncpg.connect(**_pg_credentials(database_url))
         try:
-            tables = [r[0] for r in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
-            return sorted(
-                t
-                for t in tables
-                if t != MIGRATIONS_TABLE and await conn.fetchval(f'SELECT EXISTS (SELECT 1 FROM "{t}")')  # noqa: S608
-            )
+
+            async def fetch(sql: str) -> list[Sequence[Any]]:
+                return list(await conn.fetch(sql))
+
+            yield fetch
         finally:
             await conn.close()
-    path = _sqlite_path(database_url)
-    if not path.is_file():
+        return
+    with contextlib.closing(sqlite3.connect(_sqlite_path(database_url))) as lite:
+        yield _sqlite_fetch(lite)
+
+
+def _tables_sql(backend: str) -> str:
+    if backend == "postgres":
+        return "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"
+    return "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY 1"
+
+
+async def tables_with_rows(database_url: str) -> list[str]:
+    """The tables of the database that hold rows (the migrations' own record aside)."""
+    if backend_of(database_url) == "sqlite" and not _sqlite_path(database_url).is_file():
         return []
-    with contextlib.closing(sqlite3.connect(path)) as conn:
-        tables = [
-            r[0]
-            for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
-        ]
-        return sorted(
+    async with _querying(database_url) as fetch:
+        tables = [row[0] for row in await fetch(_tables_sql(backend_of(database_url)))]
+        return [
             t
             for t in tables
-            if t != MIGRATIONS_TABLE and conn.execute(f'SELECT EXISTS (SELECT 1 FROM "{t}")').fetchone()[0]  # noqa: S608
-        )
+            if t != MIGRATIONS_TABLE and (await fetch(f'SELECT EXISTS (SELECT 1 FROM "{t}")'))[0][0]  # noqa: S608
+        ]
 
 
 async def _restore_postgres(database_url: str, dump: Path) -> None:
@@ -405,14 +410,8 @@ def _restore_files(reader: BackupReader, files_root: Path) -> int:
 
 
 async def _row_counts(database_url: str, tables: list[str]) -> dict[str, int]:
-    if backend_of(database_url) == "postgres":
-        conn = await asyncpg.connect(**_pg_credentials(database_url))
-        try:
-            return {t: await conn.fetchval(f'SELECT count(*) FROM "{t}"') for t in tables}  # noqa: S608
-        finally:
-            await conn.close()
-    with contextlib.closing(sqlite3.connect(_sqlite_path(database_url))) as conn:
-        return {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}  # noqa: S608
+    async with _querying(database_url) as fetch:
+        return {t: (await fetch(f'SELECT count(*) FROM "{t}"'))[0][0] for t in tables}  # noqa: S608
 
 
 async def restore_backup(*, reader: BackupReader, database_url: str, files_root: Path, force: bool) -> int:

@@ -324,7 +324,7 @@ async def test_a_backup_from_an_older_schema_is_migrated_on_restore(database: st
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-c", migrate_to, old_url, cwd=ROOT, env=child_env()
         )
-        assert await proc.wait() == 0
+        assert await asyncio.wait_for(proc.wait(), 120) == 0
         code, out = await relay(old, "backup")
         assert code == 0, out
         (name,) = DirectoryTarget(tmp_path / "backups").names()

@@ -160,16 +160,19 @@ async def _dump_postgres(database_url: str, writer: BackupWriter, referenced_sql
                 )
             )
             try:
-
-                async def fetch(sql: str) -> list[Sequence[Any]]:
-                    return list(await conn.fetch(sql))
-
-                facts = await _facts("postgres", f"{server.major}.{server.minor}", fetch, referenced_sql)
+                facts = await _facts("postgres", f"{server.major}.{server.minor}", _pg_fetch(conn), referenced_sql)
             finally:
                 await dump  # the snapshot must stay exported until pg_dump has taken it
         return facts
     finally:
         await conn.close()
+
+
+def _pg_fetch(conn: asyncpg.Connection) -> Fetch:
+    async def fetch(sql: str) -> list[Sequence[Any]]:
+        return list(await conn.fetch(sql))
+
+    return fetch
 
 
 def _sqlite_fetch(conn: sqlite3.Connection) -> Fetch:
@@ -330,11 +333,7 @@ async def _querying(database_url: str) -> AsyncIterator[Fetch]:
     if backend_of(database_url) == "postgres":
         conn = await asyncpg.connect(**_pg_credentials(database_url))
         try:
-
-            async def fetch(sql: str) -> list[Sequence[Any]]:
-                return list(await conn.fetch(sql))
-
-            yield fetch
+            yield _pg_fetch(conn)
         finally:
             await conn.close()
         return

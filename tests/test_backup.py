@@ -208,6 +208,11 @@ async def test_a_backup_restores_into_a_fresh_database_with_every_order_file_and
         finally:
             await server.stop()
         assert signature.attachment.category == AttachmentCategory.SIGNATURE
+        # Restored once, the database holds data: a second restore needs --force, and then replaces it.
+        code, out = await relay(restored, "restore", str(backups / name))
+        assert code == 1 and "目标数据库已有数据" in out, out
+        code, out = await relay(restored, "restore", str(backups / name), "--force")
+        assert code == 0 and f"恢复完成：{name}（订单 {len(orders)} 个，复制文件 0 个）" in out, out
 
 
 async def test_retention_keeps_the_newest_and_restore_refuses_a_database_with_data(

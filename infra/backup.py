@@ -276,6 +276,7 @@ async def take_backup(
 async def _write_backup(
     database_url: str, files_root: Path, writer: BackupWriter, referenced_sql: str
 ) -> dict[str, Any]:
+    clock = time.monotonic()
     if backend_of(database_url) == "postgres":
         snapshot = await _dump_postgres(database_url, writer, referenced_sql)
         db_file = PG_DUMP_FILE
@@ -283,6 +284,7 @@ async def _write_backup(
         snapshot = await _dump_sqlite(database_url, writer, referenced_sql)
         db_file = SQLITE_FILE
     db_entry = await asyncio.to_thread(writer.keep, db_file)
+    db_seconds = time.monotonic() - clock
     files = await asyncio.to_thread(_copy_files, files_root, writer)
     return {
         "database": {
@@ -294,9 +296,11 @@ async def _write_backup(
             "migrations": snapshot.migrations,
             "migration_head": snapshot.migrations[-1] if snapshot.migrations else None,
             "rows": snapshot.rows,
+            "seconds": round(db_seconds, 3),
         },
         "referenced_files": len(snapshot.referenced),
         "files": [f.as_dict() for f in files],
+        "files_seconds": round(time.monotonic() - clock - db_seconds, 3),
         "missing": snapshot.referenced - {f.path for f in files},
     }
 

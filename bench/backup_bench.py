@@ -297,7 +297,7 @@ def markdown(rows: list[Row], command: str) -> str:
         f"    {command}",
         "",
         "Each time is the `relay backup` or `relay restore` command run as an operator runs it (a child process: "
-        "the interpreter's start and Relay's imports included, 2-4 s on this loaded machine). *In backup* is the "
+        "the interpreter's start and Relay's imports included, 0.7-2 s on this shared machine). *In backup* is the "
         "backup's own time from its manifest, split into the database's part (dump or copy, and its sha256) and the "
         "files' (copied and hashed). *Next backup* is a second `relay backup` right after, nothing changed: the "
         "database again, the files hard-linked to the first backup's. The restore goes into a new, empty "

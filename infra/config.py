@@ -232,6 +232,15 @@ class DirectoryConfig:
 
 
 @dataclass(frozen=True)
+class BackupConfig:
+    # Where backups go (`relay backup`, and the worker's nightly one): a directory, each backup a timestamped
+    # folder in it. Empty: the worker takes none (`relay backup --to DIR` still works).
+    path: str = ""
+    keep: int = 14  # the newest this many stay; older ones go once a new one is complete
+    hour: int = 2  # the nightly backup's local hour (0-23)
+
+
+@dataclass(frozen=True)
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
@@ -248,6 +257,7 @@ class Config:
     sms: SmsConfig = field(default_factory=SmsConfig)
     tickets: TicketsConfig = field(default_factory=TicketsConfig)
     directory: DirectoryConfig = field(default_factory=DirectoryConfig)
+    backup: BackupConfig = field(default_factory=BackupConfig)
     demo: bool = False
 
     def replace(self, **sections: Any) -> Config:

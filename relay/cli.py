@@ -143,6 +143,38 @@ async def _files(args: argparse.Namespace) -> int:
     return 1 if done.failed else 0
 
 
+async def _backup(args: argparse.Namespace) -> None:
+    from workflow.backup import backup_now
+
+    done = await backup_now(_config(args), to=args.to)
+    manifest = done.manifest
+    files = manifest["files"]
+    size = sum(f["size"] for f in files) / 1048576
+    database = manifest["database"]
+    print(
+        f"备份完成：{done.where}（数据库 {database['size'] / 1048576:.1f} MB，"
+        f"订单 {database['rows'].get('order', 0)} 个，文件 {len(files)} 个 {size:.1f} MB，"
+        f"用时 {manifest['seconds']:.1f} 秒）"
+    )
+    if done.removed:
+        print(f"按保留设置删除了较早的备份：{'、'.join(done.removed)}")
+
+
+async def _restore(args: argparse.Namespace) -> None:
+    from relay.db import migrate
+    from workflow.backup import restore_now
+
+    config = _config(args)
+    restored = await restore_now(config, backup=args.backup, force=args.force)
+    if restored.needs_migration:
+        await migrate(config.database.url)
+    print(
+        f"恢复完成：{restored.name}（订单 {restored.orders} 个，复制文件 {restored.files_copied} 个"
+        + (f"，已升级数据库：{'、'.join(restored.needs_migration)}" if restored.needs_migration else "")
+        + "）"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="relay", description="Relay (接力): order lifecycle through a WeCom bot")
     parser.add_argument("--config", default="config.toml", help="config file (default: config.toml)")
@@ -183,6 +215,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     to_bucket.add_argument("--delete", action="store_true", help="remove each disk copy once the bucket's is checked")
     to_bucket.set_defaults(run=_files)
+    backup = sub.add_parser("backup", help="back up the database and the files (to [backup] path, or --to DIR)")
+    backup.add_argument("--to", default="", help="the directory to write the backup in (default: [backup] path)")
+    backup.set_defaults(run=_backup)
+    restore = sub.add_parser("restore", help="restore a backup into an empty database and file root")
+    restore.add_argument("backup", help="the backup's folder, or its name in [backup] path")
+    restore.add_argument("--force", action="store_true", help="replace a database that already holds data")
+    restore.set_defaults(run=_restore)
     token = sub.add_parser("token", help="service tokens for the API (the factory's own system)")
     t_sub = token.add_subparsers(dest="action", required=True)
     create = t_sub.add_parser("create", help="create a token; its secret is printed once")
@@ -219,9 +258,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"config error: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:
+        from infra.backup import BackupError
         from workflow.errors import WorkflowError
 
-        if isinstance(exc, WorkflowError):
+        if isinstance(exc, WorkflowError | BackupError):
             print(f"错误：{exc.message}", file=sys.stderr)
             return 1
         raise

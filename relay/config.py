@@ -103,6 +103,8 @@ def load_config(
     if unknown_roles:
         raise ConfigError(f"directory.tag_roles names unknown roles: {', '.join(unknown_roles)}")
     _check_storage(config)
+    if not 0 <= config.backup.hour <= 23:
+        raise ConfigError("backup.hour must be an hour of the day, 0-23")
     if not demo:
         missing = [f"{s}.{k}" for s, k in REQUIRED_SECRETS if not getattr(getattr(config, s), k)]
         if missing:

@@ -11,6 +11,7 @@ from infra.timeutil import LOCAL_TZ, local_moment, utcnow
 from scheduler.jobs import JobHandler
 from workflow import alerts, directory, reminders, retention
 from workflow.aftersales import MAINTENANCE, MAINTENANCE_BACKFILL, backfill_maintenance
+from workflow.backup import BACKUP, nightly_backup
 from workflow.jobs import Staged, schedule
 from workflow.morning import MORNING, WORKER_MORNING, morning_push, worker_morning
 from workflow.stats_push import DAILY_PUSH, MANAGER_PUSH, STATS_CHART, daily_push, manager_push, stats_chart_job
@@ -28,6 +29,7 @@ HANDLERS: dict[str, JobHandler | Staged[Any]] = {
     MANAGER_PUSH: manager_push,
     STATS_CHART: stats_chart_job,
     retention.PURGE: retention.purge,
+    BACKUP: nightly_backup,
     MORNING: morning_push,
     WORKER_MORNING: worker_morning,
     directory.SYNC: Staged(directory.fetch_snapshot, directory.apply_snapshot),  # type: ignore[arg-type]
@@ -72,3 +74,7 @@ async def plan_recurring(now: datetime | None = None) -> None:
     await schedule(
         retention.PURGE, f"{retention.PURGE}:{local.date().isoformat()}", local_moment(local.date(), time(3))
     )
+    # The nightly backup where one is configured: once a day across all workers (the key), at the set hour.
+    if config.backup.path:
+        due = local_moment(local.date(), time(config.backup.hour))
+        await schedule(BACKUP, f"{BACKUP}:{local.date().isoformat()}", due)

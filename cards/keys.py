@@ -127,6 +127,8 @@ class CardKind(StrEnum):
     TICKET_BENCH = "ticketbench"  # the installer's ticket in progress: photos before and after, 完成
     TICKET_DONE = "ticketdone"  # done: the customer's link to forward for confirmation
     TICKET_NOTICE = "ticketnote"  # declined, confirmed, closed, ...
+    STOCK_LOW = "stocklow"  # to purchasing: a stock level fell below its safety level (by stock level id)
+    STOCK = "stock"  # 库存 in chat: the levels asked for and the link to the stock page
 
     @classmethod
     def ready(cls, kind: TaskKind) -> CardKind:

@@ -22,6 +22,8 @@ from models.enums import (
     PaymentMethod,
     PieceState,
     Role,
+    StockKind,
+    StockMoveKind,
     TaskKind,
     TaskState,
     TicketKind,
@@ -35,6 +37,7 @@ from models.messaging import InboxMessage, OutboxMessage
 from models.orders import Attachment, Customer, Order, OrderEvent, OrderItem, Payment, Signature, Task, Visit
 from models.org import OrgUnit, Staff
 from models.pieces import OrderPiece
+from models.stock import StockLevel, StockMove, Warehouse
 from models.tickets import Ticket
 from models.tokens import ServiceToken
 
@@ -53,6 +56,7 @@ MODEL_MODULES = [
     "models.leads",
     "models.contact",
     "models.tickets",
+    "models.stock",
 ]
 
 __all__ = [
@@ -103,6 +107,10 @@ __all__ = [
     "Product",
     "Role",
     "Staff",
+    "StockKind",
+    "StockLevel",
+    "StockMove",
+    "StockMoveKind",
     "Task",
     "TaskKind",
     "TaskState",
@@ -110,4 +118,5 @@ __all__ = [
     "TicketKind",
     "TicketSource",
     "TicketState",
+    "Warehouse",
 ]

@@ -38,6 +38,7 @@ from cards.manager import (
 )
 from cards.measure import measure_done_card, measure_workbench_card
 from cards.production import released_card
+from cards.stock import LevelLine, below_safety_card, below_safety_digest
 from cards.tasks import booked_card, dispatch_card, notice_card, task_card
 from cards.tickets import (
     ticket_bench_card,
@@ -694,3 +695,22 @@ async def ticket_notice(ticket: Ticket, to: list[str], *, title: str, text: str)
 async def ticket_form(userid: str, order: Order) -> None:
     url = runtime().links.oauth(f"/h5/orders/{order.number}/tickets/new")
     await enqueue_message(ticket_form_card(userid, await order_view(order), url=url))
+
+
+# Stock (库存)
+
+
+async def stock_below_safety(crossed: list[tuple[LevelLine, list[str]]]) -> None:
+    """Levels that just fell below their safety level, each with the purchasing members told: a card each,
+    but a member told of many at once (one order, one stock-take) gets one digest naming them all."""
+    counts = Counter(m for _, members in crossed for m in members)
+    digested = {m for m, n in counts.items() if n >= DIGEST_FROM}
+    links = runtime().links
+    for line, members in crossed:
+        if to := [m for m in members if m not in digested]:
+            url = links.oauth(f"/h5/stock/products/{line.product_id}")
+            await enqueue_message(below_safety_card(to, line, url=url))
+    for member in sorted(digested):
+        lines = [line for line, members in crossed if member in members]
+        for message in below_safety_digest(member, lines, url=links.oauth("/h5/stock", below=1)):
+            await enqueue_message(message)

@@ -155,3 +155,71 @@ async def test_who_may_do_what(world: World) -> None:
         await stock.count(actor=keeper, warehouse_id=south.id, product_id=hinge.id, counted=1, reason="")
     assert not await StockMove.exists()
     await stock.set_safety_level(actor=buyer, warehouse_id=south.id, product_id=hinge.id, safety_level=2)
+
+
+def low_cards(world: World) -> list[dict]:
+    return [c.card for c in world.emu.cards(PURCHASING) if c.title == "库存低于安全库存"]
+
+
+def digests(world: World) -> list[str]:
+    sent = [m for m in world.emu.bot_messages(PURCHASING) if m.msgtype == "markdown"]
+    return [m.payload["markdown"]["content"] for m in sent]
+
+
+async def test_purchasing_hears_once_per_crossing(world: World) -> None:
+    warehouse, products, keeper = await setup()
+    hinge = products["HJ-01"]
+    buyer = await Staff.get(userid=PURCHASING)
+    await stock.receive(actor=keeper, warehouse_id=warehouse.id, lines=[Line(hinge.id, 10)], reason="到货")
+    await stock.set_safety_level(actor=buyer, warehouse_id=warehouse.id, product_id=hinge.id, safety_level=5)
+
+    async def order(n: int, quantity: int) -> None:
+        await stock.reserve(
+            warehouse_id=warehouse.id, lines=[Line(hinge.id, quantity)], ref=f"dealer_order:{n}", actor=None, reason=""
+        )
+        await world.settle()
+
+    await order(1, 5)  # 5 available: at the level, not below it
+    assert low_cards(world) == []
+    await order(2, 1)  # 4: below
+    [card] = low_cards(world)
+    assert card["main_title"]["desc"] == "华东仓 · 请安排补货"
+    assert card["emphasis_content"] == {"title": "4", "desc": "可用（安全库存 5）"}
+    assert [r["value"] for r in card["horizontal_content_list"]] == [
+        "配件 五金 HJ-01（淋浴房不锈钢合页）",
+        "10 件",
+        "6 件",
+    ]
+    assert f"/h5/stock/products/{hinge.id}" in card["card_action"]["url"]
+    await order(3, 2)  # still below: no second card
+    assert len(low_cards(world)) == 1
+    await stock.receive(actor=keeper, warehouse_id=warehouse.id, lines=[Line(hinge.id, 10)], reason="补货")
+    await world.settle()
+    assert len(low_cards(world)) == 1 and not (await StockLevel.get(product_id=hinge.id)).below_safety
+    await order(4, 9)  # 12 - 9 = 3: below again, a second card
+    assert len(low_cards(world)) == 2
+    assert low_cards(world)[-1]["emphasis_content"]["title"] == "3"
+    # The warehouse keeper is not purchasing: nothing for them.
+    assert not [c for c in world.emu.cards("fengcangku") if c.title == "库存低于安全库存"]
+
+
+async def test_many_crossing_at_once_give_one_digest(world: World) -> None:
+    warehouse, products, keeper = await setup()
+    buyer = await Staff.get(userid=PURCHASING)
+    stocked = [p for p in products.values() if p.stock_kind is not None]
+    assert len(stocked) >= 6
+    lines = [Line(p.id, 3) for p in stocked]
+    await stock.receive(actor=keeper, warehouse_id=warehouse.id, lines=lines, reason="到货")
+    for product in stocked:
+        await stock.set_safety_level(actor=buyer, warehouse_id=warehouse.id, product_id=product.id, safety_level=2)
+    await stock.reserve(
+        warehouse_id=warehouse.id, lines=[Line(p.id, 2) for p in stocked], ref="dealer_order:9", actor=None, reason=""
+    )
+    await world.settle()
+    assert low_cards(world) == []
+    [digest] = digests(world)
+    assert digest.startswith(f"## 库存预警：{len(stocked)} 项低于安全库存")
+    for product in stocked:
+        assert f"> {product.label}（华东仓）可用 1，安全库存 2" in digest
+    assert "/h5/stock" in digest
+    assert await stock.scan_safety() == 0  # every one told already

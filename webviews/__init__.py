@@ -18,6 +18,7 @@ from webviews import (
     pages,
     production,
     signing,
+    stock,
     tickets,
     tokens,
 )
@@ -39,3 +40,4 @@ def add_routes(app: web.Application) -> None:
     app.add_routes(leads.routes)
     app.add_routes(contact.routes)
     app.add_routes(tickets.routes)
+    app.add_routes(stock.routes)

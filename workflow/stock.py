@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
+from tortoise.expressions import F, Q
 from tortoise.functions import Sum
 from tortoise.transactions import in_transaction
 
@@ -142,7 +143,7 @@ async def count(*, actor: Staff, warehouse_id: int, product_id: int, counted: in
     """A stock-take (盘点): on hand becomes what was counted, the difference recorded as the move."""
     warehouse = await _warehouse(warehouse_id)
     await check(actor, StockMoveKind.COUNTED, warehouse)
-    counted = _quantity(counted, allow_zero=True)
+    counted = quantity(counted, allow_zero=True, field="counted")
     product = await _stocked_product(product_id)
     async with in_transaction():
         level = await _level(product.id, warehouse.id)
@@ -169,7 +170,7 @@ async def set_safety_level(*, actor: Staff, warehouse_id: int, product_id: int, 
     """Purchasing sets below how many available it wants to hear (0: never)."""
     warehouse = await _warehouse(warehouse_id)
     await check(actor, "safety", warehouse)
-    safety_level = _quantity(safety_level, allow_zero=True)
+    safety_level = quantity(safety_level, allow_zero=True, field="safety_level")
     product = await _stocked_product(product_id)
     async with in_transaction():
         level = await _level(product.id, warehouse.id)
@@ -310,17 +311,19 @@ def level_line(level: StockLevel) -> LevelLine:
 # Input.
 
 
-def _quantity(value: object, *, allow_zero: bool = False) -> int:
+def quantity(value: object, *, allow_zero: bool = False, field: str = "quantity") -> int:
     """A whole number of units, as staff type it; refused in words otherwise."""
     text = str(value).strip()
+    if not text:
+        raise Invalid("请填写数量", field)
     try:
         number = int(text)
     except ValueError:
-        raise Invalid(f"数量必须是整数：{text[:20]}") from None
+        raise Invalid(f"数量必须是整数：{text[:20]}", field) from None
     if number < 0 or (number == 0 and not allow_zero):
-        raise Invalid("数量必须大于 0" if not allow_zero else "数量不能是负数")
+        raise Invalid("数量必须大于 0" if not allow_zero else "数量不能是负数", field)
     if number > MAX_QUANTITY:
-        raise Invalid(f"数量不能超过 {MAX_QUANTITY}")
+        raise Invalid(f"数量不能超过 {MAX_QUANTITY}", field)
     return number
 
 
@@ -328,28 +331,28 @@ async def _stocked_lines(lines: Sequence[Line], *, strict: bool) -> list[tuple[P
     """The lines' stocked products with their quantities summed, in product id order."""
     totals: dict[int, int] = {}
     for line in lines:
-        totals[line.product_id] = totals.get(line.product_id, 0) + _quantity(line.quantity)
+        totals[line.product_id] = totals.get(line.product_id, 0) + quantity(line.quantity)
     products = {p.id: p for p in await Product.filter(id__in=list(totals))}
     if missing := [pid for pid in totals if pid not in products]:
-        raise NotFound(f"没有这个产品：{missing[0]}")
+        raise NotFound(f"没有这个产品：{missing[0]}", "product_id")
     if strict and (loose := [products[pid] for pid in totals if products[pid].stock_kind is None]):
-        raise Invalid(f"{loose[0].label} 是定制产品，不入库存")
+        raise Invalid(f"{loose[0].label} 是定制产品，不入库存", "product_id")
     return [(products[pid], totals[pid]) for pid in sorted(totals) if products[pid].stock_kind is not None]
 
 
 async def _stocked_product(product_id: int) -> Product:
     product = await Product.get_or_none(id=product_id)
     if product is None:
-        raise NotFound(f"没有这个产品：{product_id}")
+        raise NotFound(f"没有这个产品：{product_id}", "product_id")
     if product.stock_kind is None:
-        raise Invalid(f"{product.label} 是定制产品，不入库存")
+        raise Invalid(f"{product.label} 是定制产品，不入库存", "product_id")
     return product
 
 
 async def _warehouse(warehouse_id: int) -> Warehouse:
     warehouse = await Warehouse.get_or_none(id=warehouse_id)
     if warehouse is None:
-        raise NotFound("没有这个仓库")
+        raise NotFound("没有这个仓库", "warehouse_id")
     return warehouse
 
 
@@ -367,3 +370,76 @@ async def _level(product_id: int, warehouse_id: int) -> StockLevel:
             return await StockLevel.create(product_id=product_id, warehouse_id=warehouse_id)
     except IntegrityError:
         return await StockLevel.get(product_id=product_id, warehouse_id=warehouse_id)
+
+
+# What the pages, the chat answer and the API read.
+
+
+async def warehouses_for(actor: Staff) -> list[Warehouse]:
+    """The warehouses the member may see, active ones first."""
+    await check(actor, "view")
+    return await Warehouse.filter(id__in=await warehouse_ids_for(actor)).order_by("-active", "id")
+
+
+async def stocked_products() -> list[Product]:
+    return await Product.filter(active=True, stock_kind__isnull=False).order_by("series", "model")
+
+
+async def levels(
+    actor: Staff, *, query: str = "", warehouse_id: int | None = None, below_only: bool = False, limit: int = 500
+) -> list[LevelLine]:
+    """Stock levels the member may see, searched by series, model or name, by product then warehouse."""
+    await check(actor, "view")
+    ids = await warehouse_ids_for(actor)
+    rows = StockLevel.filter(warehouse_id__in=[i for i in ids if warehouse_id in (None, i)])
+    if text := query.strip()[:64]:
+        rows = rows.filter(
+            Q(product__model__icontains=text) | Q(product__name__icontains=text) | Q(product__series__icontains=text)
+        )
+    if below_only:
+        rows = rows.filter(safety_level__gt=F("on_hand") - F("reserved"))
+    found = (
+        await rows.order_by("product__series", "product__model", "warehouse_id")
+        .limit(limit)
+        .prefetch_related("product", "warehouse")
+    )
+    return [level_line(level) for level in found]
+
+
+@dataclass(frozen=True)
+class MoveLine:
+    at: datetime
+    warehouse: str
+    kind: StockMoveKind
+    quantity: int
+    on_hand_after: int
+    reserved_after: int
+    actor: str  # the member's name, or 系统 for a service token or Relay itself
+    reason: str
+    ref: str
+
+
+async def product_moves(actor: Staff, product_id: int, *, limit: int = 200) -> tuple[Product, list[MoveLine]]:
+    """A stocked product's moves in the warehouses the member may see, newest first."""
+    await check(actor, "view")
+    product = await _stocked_product(product_id)
+    moves = (
+        await StockMove.filter(product_id=product.id, warehouse_id__in=await warehouse_ids_for(actor))
+        .order_by("-id")
+        .limit(limit)
+        .prefetch_related("actor", "warehouse")
+    )
+    return product, [
+        MoveLine(
+            at=m.created_at,
+            warehouse=m.warehouse.name,
+            kind=m.kind,
+            quantity=m.quantity,
+            on_hand_after=m.on_hand_after,
+            reserved_after=m.reserved_after,
+            actor=m.actor.name if m.actor else "系统",
+            reason=m.reason,
+            ref=m.ref,
+        )
+        for m in moves
+    ]

@@ -223,3 +223,30 @@ async def test_many_crossing_at_once_give_one_digest(world: World) -> None:
         assert f"> {product.label}（华东仓）可用 1，安全库存 2" in digest
     assert "/h5/stock" in digest
     assert await stock.scan_safety() == 0  # every one told already
+
+
+async def test_stock_in_the_chat(world: World) -> None:
+    warehouse, products, keeper = await setup()
+    buyer = await Staff.get(userid=PURCHASING)
+    hinge, handle = products["HJ-01"], products["LS-01"]
+    await stock.receive(
+        actor=keeper, warehouse_id=warehouse.id, lines=[Line(hinge.id, 3), Line(handle.id, 20)], reason="到货"
+    )
+    await stock.set_safety_level(actor=buyer, warehouse_id=warehouse.id, product_id=hinge.id, safety_level=5)
+    await world.say(PURCHASING, "库存")
+    card = world.card(PURCHASING, "库存")
+    quote = card.card["quote_area"]["quote_text"]
+    # The one below its safety level comes first, marked.
+    assert quote.splitlines()[0] == "⚠ 配件 五金 HJ-01（淋浴房不锈钢合页）（华东仓）可用 3 / 在库 3 / 预留 0"
+    assert "LS-01" in quote and "/h5/stock" in card.card["card_action"]["url"]
+    await world.say("fengcangku", "库存 LS-01")
+    card = world.card("fengcangku", "库存：LS-01")
+    assert card.card["quote_area"]["quote_text"] == "配件 五金 LS-01（淋浴房拉手）（华东仓）可用 20 / 在库 20 / 预留 0"
+    await world.say("fengcangku", "库存 没有的型号")
+    assert world.last_text("fengcangku").startswith("没有找到“没有的型号”的库存产品。库存列表：")
+    await world.say("zhangxiaoshou", "库存")
+    assert world.last_text("zhangxiaoshou").startswith("库存只对仓库管理员、采购、管理层、管理员开放。")
+    await world.say(PURCHASING, "帮助")
+    help_card = world.card(PURCHASING, "接力 · 可以这样和我说")
+    assert "库存 [型号] — 查库存、预留与安全库存" in help_card.card["quote_area"]["quote_text"]
+    assert [j["title"] for j in help_card.card["jump_list"]] == ["我的待办", "库存", "订单列表"]

@@ -21,6 +21,7 @@ from datetime import datetime
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 from tortoise.functions import Sum
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from cards.stock import LevelLine
@@ -74,7 +75,8 @@ async def check(actor: Staff, action: str, warehouse: Warehouse | None = None) -
     """The one place stock refusals come from: role, then the warehouse's part of the company."""
     rule = RULES[action]
     if not may(actor, action):
-        raise NotAllowed(f"只有{'或'.join(r.person for r in rule.roles)}可以{rule.verb}")
+        *first, last = [r.person for r in rule.roles]
+        raise NotAllowed(f"只有{'、'.join(first)}{'或' if first else ''}{last}可以{rule.verb}")
     if warehouse is None or any(actor.has_role(r) for r in ANYWHERE):
         return
     if warehouse.id not in await warehouse_ids_for(actor):
@@ -390,20 +392,32 @@ async def levels(
 ) -> list[LevelLine]:
     """Stock levels the member may see, searched by series, model or name, by product then warehouse."""
     await check(actor, "view")
-    ids = await warehouse_ids_for(actor)
-    rows = StockLevel.filter(warehouse_id__in=[i for i in ids if warehouse_id in (None, i)])
+    ids = [i for i in await warehouse_ids_for(actor) if warehouse_id in (None, i)]
+    found = _search(StockLevel.filter(warehouse_id__in=ids), query, below_only)
+    ordered = found.order_by("product__series", "product__model", "warehouse_id").limit(limit)
+    return [level_line(level) for level in await ordered.prefetch_related("product", "warehouse")]
+
+
+async def level_page(
+    *, after: int = 0, limit: int = 100, query: str = "", warehouse_id: int | None = None, below_only: bool = False
+) -> list[StockLevel]:
+    """Every warehouse's levels by id, from after `after` (the API: a service token sees the company's
+    stock), with product and warehouse fetched."""
+    found = StockLevel.filter(id__gt=after)
+    if warehouse_id is not None:
+        found = found.filter(warehouse_id=warehouse_id)
+    found = _search(found, query, below_only)
+    return await found.order_by("id").limit(limit).prefetch_related("product", "warehouse")
+
+
+def _search(found: QuerySet[StockLevel], query: str, below_only: bool) -> QuerySet[StockLevel]:
     if text := query.strip()[:64]:
-        rows = rows.filter(
+        found = found.filter(
             Q(product__model__icontains=text) | Q(product__name__icontains=text) | Q(product__series__icontains=text)
         )
     if below_only:
-        rows = rows.filter(safety_level__gt=F("on_hand") - F("reserved"))
-    found = (
-        await rows.order_by("product__series", "product__model", "warehouse_id")
-        .limit(limit)
-        .prefetch_related("product", "warehouse")
-    )
-    return [level_line(level) for level in found]
+        found = found.filter(safety_level__gt=F("on_hand") - F("reserved"))
+    return found
 
 
 @dataclass(frozen=True)

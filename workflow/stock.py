@@ -85,10 +85,11 @@ async def check(actor: Staff, action: str, warehouse: Warehouse | None = None) -
 
 async def warehouse_ids_for(actor: Staff) -> list[int]:
     """The warehouses in the member's part of the company (all of them for admins)."""
-    if any(actor.has_role(r) for r in ANYWHERE):
-        return list(await Warehouse.all().values_list("id", flat=True))
-    unit = await OrgUnit.get(id=actor.org_unit_id)
-    return list(await Warehouse.filter(org_unit__path__startswith=unit.path).values_list("id", flat=True))
+    found = Warehouse.all()
+    if not any(actor.has_role(r) for r in ANYWHERE):
+        unit = await OrgUnit.get(id=actor.org_unit_id)
+        found = found.filter(org_unit__path__startswith=unit.path)
+    return [warehouse.id for warehouse in await found.only("id")]
 
 
 # The interface other workflows use.
@@ -182,16 +183,6 @@ async def set_safety_level(*, actor: Staff, warehouse_id: int, product_id: int, 
     return level
 
 
-async def scan_safety() -> int:
-    """Tell purchasing of every level below its safety level that it has not heard of (one digest for
-    many); how many. Moves do this themselves; this catches levels set by hand or imported."""
-    async with in_transaction():
-        ids = await StockLevel.filter(below_safety=False, safety_level__gt=F("on_hand") - F("reserved")).values_list(
-            "id", flat=True
-        )
-        return await _tell_purchasing(list(ids))
-
-
 # How a move is made.
 
 # Each kind's conditional update: the WHERE that keeps the level sound, and the change.
@@ -229,12 +220,8 @@ async def _move_all(
         for product, q in wanted:
             level = await (_level(product.id, warehouse_id) if kind in _ADDS else _existing(product.id, warehouse_id))
             where, change = _change(kind, q)
-            done = 0
-            if level is not None:
-                done = await StockLevel.filter(id=level.id, **where).update(**change)
-            if not done:
+            if level is None or not await StockLevel.filter(id=level.id, **where).update(**change):
                 raise await _refusal(kind, product, warehouse_id, q)
-            assert level is not None
             await level.refresh_from_db()
             await _record(kind, level, q, actor=actor, reason=reason, ref=ref)
             touched.append(level.id)
@@ -254,13 +241,13 @@ async def _refusal(kind: StockMoveKind, product: Product, warehouse_id: int, q: 
 
 
 async def _record(
-    kind: StockMoveKind, level: StockLevel, quantity: int, *, actor: Staff | None, reason: str, ref: str
+    kind: StockMoveKind, level: StockLevel, amount: int, *, actor: Staff | None, reason: str, ref: str
 ) -> StockMove:
     return await StockMove.create(
         product_id=level.product_id,
         warehouse_id=level.warehouse_id,
         kind=kind,
-        quantity=quantity,
+        quantity=amount,
         on_hand_after=level.on_hand,
         reserved_after=level.reserved,
         actor=actor,
@@ -269,24 +256,26 @@ async def _record(
     )
 
 
-async def _tell_purchasing(level_ids: list[int]) -> int:
+async def _tell_purchasing(level_ids: list[int]) -> None:
     """Levels just changed: those that fell below their safety level tell purchasing (once: the flag is
     set by a conditional update, so two moves at once tell once), those back at or above it are reset."""
     if not level_ids:
-        return 0
+        return
     ids = list(dict.fromkeys(level_ids))
     await StockLevel.filter(id__in=ids, below_safety=True, safety_level__lte=F("on_hand") - F("reserved")).update(
         below_safety=False
     )
     crossed = []
+    told: dict[int, list[str]] = {}  # by warehouse
     for level_id in ids:
         if await StockLevel.filter(
             id=level_id, below_safety=False, safety_level__gt=F("on_hand") - F("reserved")
         ).update(below_safety=True):
             level = await StockLevel.get(id=level_id).prefetch_related("product", "warehouse")
-            crossed.append((level_line(level), await _purchasing_for(level.warehouse)))
+            if level.warehouse_id not in told:
+                told[level.warehouse_id] = await _purchasing_for(level.warehouse)
+            crossed.append((level_line(level), told[level.warehouse_id]))
     await notify.stock_below_safety(crossed)
-    return len(crossed)
 
 
 async def _purchasing_for(warehouse: Warehouse) -> list[str]:

@@ -10,11 +10,11 @@ import asyncio
 import aiohttp
 import pytest
 
-from models import Product, Staff, StockLevel, StockMove, StockMoveKind, Warehouse
+from models import Product, Staff, StockKind, StockLevel, StockMove, StockMoveKind, Warehouse
 from tests.support import World, form_errors
 from webviews.auth import csrf_token
 from workflow import stock
-from workflow.admin import ensure_unit
+from workflow.admin import ensure_unit, import_products
 from workflow.errors import Conflict, Invalid, NotAllowed, NotFound
 from workflow.stock import Line, OutOfStock
 from workflow.tokens import create_token
@@ -356,3 +356,23 @@ async def test_the_api_lists_levels_with_a_token(world: World) -> None:
             assert resp.status == 400 and (await resp.json())["error"] == "cursor、limit 和 warehouse_id 应为整数"
         async with http.get(f"{world.relay_url}/api/v1/openapi.json") as resp:
             assert (await resp.json())["paths"]["/api/v1/stock"]["get"]["security"] == [{"token": ["stock:read"]}]
+
+
+async def test_the_product_file_says_which_products_are_stocked(world: World) -> None:
+    text = (
+        "series,model,name,stock_kind\n"
+        "配件 五金,HJ-09,新合页,配件\n"
+        "物料 宣传,DM-9,海报,marketing\n"
+        "淋浴房 S系列,S1,一字形淋浴屏,\n"
+    )
+    await import_products(text)
+    kinds = {p.model: p.stock_kind for p in await Product.filter(model__in=["HJ-09", "DM-9", "S1"])}
+    assert kinds == {"HJ-09": StockKind.ACCESSORY, "DM-9": StockKind.MARKETING, "S1": None}
+    with pytest.raises(
+        Invalid, match="第 2 行：stock_kind 应为 standard / accessory / marketing（标准品 / 配件 / 物料）或留空"
+    ):
+        await import_products("series,model,stock_kind\n配件 五金,HJ-10,库存\n")
+    assert not await Product.filter(model="HJ-10").exists()
+    # A file without the column leaves the kind as it is.
+    await import_products("series,model,name\n配件 五金,HJ-09,新合页（改名）\n")
+    assert (await Product.get(model="HJ-09")).stock_kind == StockKind.ACCESSORY

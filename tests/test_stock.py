@@ -376,3 +376,20 @@ async def test_the_product_file_says_which_products_are_stocked(world: World) ->
     # A file without the column leaves the kind as it is.
     await import_products("series,model,name\n配件 五金,HJ-09,新合页（改名）\n")
     assert (await Product.get(model="HJ-09")).stock_kind == StockKind.ACCESSORY
+
+
+async def test_an_admin_marks_a_product_stocked_on_its_page(world: World) -> None:
+    product = await Product.get(model="M80")
+    form = {"series": product.series, "model": "M80", "name": product.name, "unit": product.unit, "specs": ""}
+    got, html = await post_form(world, "wangzong", f"/h5/admin/products/{product.id}", {**form, "stock_kind": "库存"})
+    assert (got, form_errors(html)) == (
+        400,
+        "stock_kind 应为 standard / accessory / marketing（标准品 / 配件 / 物料）或留空",
+    )
+    got, _ = await post_form(world, "wangzong", f"/h5/admin/products/{product.id}", {**form, "stock_kind": "standard"})
+    assert got == 302 and (await Product.get(id=product.id)).stock_kind == StockKind.STANDARD
+    async with world.signed_in("wangzong") as http:
+        async with http.get(f"{world.relay_url}/h5/admin/products/{product.id}") as resp:
+            assert '<option value="standard" selected>标准品</option>' in await resp.text()
+    got, _ = await post_form(world, "wangzong", f"/h5/admin/products/{product.id}", {**form, "stock_kind": ""})
+    assert got == 302 and (await Product.get(id=product.id)).stock_kind is None

@@ -9,6 +9,7 @@ import asyncio
 
 import aiohttp
 import pytest
+from tortoise.transactions import in_transaction
 
 from models import Product, Staff, StockKind, StockLevel, StockMove, StockMoveKind, Warehouse
 from tests.support import World, form_errors
@@ -393,3 +394,38 @@ async def test_an_admin_marks_a_product_stocked_on_its_page(world: World) -> Non
             assert '<option value="standard" selected>标准品</option>' in await resp.text()
     got, _ = await post_form(world, "wangzong", f"/h5/admin/products/{product.id}", {**form, "stock_kind": ""})
     assert got == 302 and (await Product.get(id=product.id)).stock_kind is None
+
+
+async def test_warehouses_open_and_close(world: World) -> None:
+    await ensure_unit("朗斯家居/华东区")
+    with pytest.raises(NotFound, match="没有这个组织：朗斯家居/华北区"):
+        await stock.open_warehouse(name="华北仓", unit_path="朗斯家居/华北区")
+    first = await stock.open_warehouse(name="华东仓", unit_path="朗斯家居/华东区")
+    second = await stock.open_warehouse(name="华东二仓", unit_path="朗斯家居/华东区")
+    assert (await stock.default_warehouse()).id == first.id
+    await stock.close_warehouse(name="华东仓")
+    assert (await stock.default_warehouse()).id == second.id
+    assert (await stock.open_warehouse(name="华东仓", unit_path="朗斯家居")).active
+    assert await Warehouse.all().count() == 2
+
+
+async def test_a_reservation_goes_with_the_callers_transaction(world: World) -> None:
+    """reserve runs inside the caller's transaction: rolled back with it, and a refusal the caller
+    catches takes back only the reservation's own lines."""
+    warehouse, products, keeper = await setup()
+    hinge, handle = products["HJ-01"], products["LS-01"]
+    await stock.receive(
+        actor=keeper, warehouse_id=warehouse.id, lines=[Line(hinge.id, 5), Line(handle.id, 1)], reason="到货"
+    )
+    with pytest.raises(RuntimeError):
+        async with in_transaction():
+            await stock.reserve(warehouse_id=warehouse.id, lines=[Line(hinge.id, 2)], ref="o:1", actor=None, reason="")
+            raise RuntimeError("the order could not be saved")
+    assert await level(hinge, warehouse) == (5, 0)
+    async with in_transaction():
+        await stock.reserve(warehouse_id=warehouse.id, lines=[Line(hinge.id, 1)], ref="o:2", actor=None, reason="")
+        with pytest.raises(OutOfStock):
+            lines = [Line(hinge.id, 1), Line(handle.id, 2)]
+            await stock.reserve(warehouse_id=warehouse.id, lines=lines, ref="o:3", actor=None, reason="")
+    assert await level(hinge, warehouse) == (5, 1) and await level(handle, warehouse) == (1, 0)
+    assert [m.ref for m in await StockMove.filter(kind=StockMoveKind.RESERVED)] == ["o:2"]

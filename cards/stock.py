@@ -79,7 +79,9 @@ def below_safety_digest(to: str, lines: list[LevelLine], *, url: str, limit: int
     ]
 
 
-def stock_answer(to: str, lines: list[LevelLine], *, query: str, url: str, more: int = 0) -> dict[str, Any]:
+def stock_answer(
+    to: str, staff_id: int, lines: list[LevelLine], *, query: str, url: str, more: int = 0
+) -> dict[str, Any]:
     """库存 [型号] in chat: the first few levels found, and the link to the stock page."""
     if not lines:
         return text_message(to, f"没有找到{('“' + query + '”的') if query else ''}库存产品。库存列表：{url}")
@@ -91,7 +93,7 @@ def stock_answer(to: str, lines: list[LevelLine], *, query: str, url: str, more:
     tail = f"\n另有 {more} 项，" if more else "\n"
     return text_notice(
         to,
-        task_id=CardRef(CardKind.STOCK, 0).new_task_id(),
+        task_id=CardRef(CardKind.STOCK, staff_id).new_task_id(),
         title=f"库存：{query}" if query else "库存",
         desc="⚠ 表示低于安全库存",
         quote=shown + (f"{tail}请打开库存列表查看" if more else ""),

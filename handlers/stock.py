@@ -23,4 +23,4 @@ async def stock_levels(ctx: Ctx, match: re.Match[str]) -> None:
     found.sort(key=lambda line: not line.below_safety)
     url = ctx.links.oauth("/h5/stock", **({"q": query} if query else {}))
     more = max(len(found) - SHOWN, 0)
-    await ctx.send(stock_answer(ctx.staff.userid, found[:SHOWN], query=query, url=url, more=more))
+    await ctx.send(stock_answer(ctx.staff.userid, ctx.staff.id, found[:SHOWN], query=query, url=url, more=more))

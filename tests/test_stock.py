@@ -158,7 +158,10 @@ async def test_who_may_do_what(world: World) -> None:
     with pytest.raises(NotAllowed, match="华南仓 不在你负责的范围内，不能盘点"):
         await stock.count(actor=keeper, warehouse_id=south.id, product_id=hinge.id, counted=1, reason="")
     assert not await StockMove.exists()
+    # Purchasing at the company covers every warehouse: 华南仓 has none of them, below 2 at once.
     await stock.set_safety_level(actor=buyer, warehouse_id=south.id, product_id=hinge.id, safety_level=2)
+    await world.settle()
+    assert [c["main_title"]["desc"] for c in low_cards(world)] == ["华南仓 · 请安排补货"]
 
 
 def low_cards(world: World) -> list[dict]:

@@ -77,3 +77,5 @@ async def test_the_list_highlights_a_level_below_safety(world: World, page: Page
     await expect(page.locator("#stock-table tbody tr")).to_have_count(1)
     await shot("list")
     assert (await StockLevel.get(product_id=hinge.id)).below_safety and buyer.has_role("purchasing")
+    await world.settle()
+    assert [c.title for c in world.emu.cards("caicaigou")] == ["库存低于安全库存"]

@@ -9,7 +9,7 @@ from cards.stock import stock_answer
 from handlers.router import Ctx, Router
 from workflow import stock
 
-router = Router("stock", roles=stock.RULES["view"].roles)
+router = Router("stock", roles=stock.RULES[stock.Action.VIEW].roles)
 
 # As many levels as a card's quote area holds; the rest are on the page.
 SHOWN = 6

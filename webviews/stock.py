@@ -15,7 +15,7 @@ from webviews.forms import Fields, Files, Page, form_page, one, to_int
 from webviews.render import render
 from workflow import stock
 from workflow.errors import Invalid
-from workflow.stock import Line
+from workflow.stock import Action, Line
 
 routes = web.RouteTableDef()
 
@@ -37,8 +37,8 @@ async def stock_list(request: web.Request) -> web.Response:
         query=query,
         warehouse_id=warehouse_id,
         below=below,
-        may_receive=stock.may(staff, StockMoveKind.RECEIVED),
-        may_count=stock.may(staff, StockMoveKind.COUNTED),
+        may_receive=stock.may(staff, Action.RECEIVE),
+        may_count=stock.may(staff, Action.COUNT),
         notice=request.query.get("done", "")[:80],
     )
 
@@ -66,8 +66,8 @@ async def _product_page(
         lines=lines,
         moves=moves,
         warehouses=await stock.warehouses_for(staff),
-        may_safety=stock.may(staff, "safety"),
-        may_count=stock.may(staff, StockMoveKind.COUNTED),
+        may_safety=stock.may(staff, Action.SAFETY),
+        may_count=stock.may(staff, Action.COUNT),
         csrf=csrf_token(staff),
         error=error,
         errors=errors or {},
@@ -110,7 +110,7 @@ def _product_of(form: Fields) -> int:
     return product_id
 
 
-def _form_page(template: str, action: StockMoveKind) -> Page:
+def _form_page(template: str, action: Action) -> Page:
     """The receive and count forms: the same fields, each its own template and rule."""
 
     async def page(
@@ -173,5 +173,5 @@ async def _no_subject(request: web.Request) -> None:
     return None
 
 
-form_page(routes, "/h5/stock/receive", _form_page("stock_receive.html", StockMoveKind.RECEIVED), _receive, _no_subject)
-form_page(routes, "/h5/stock/count", _form_page("stock_count.html", StockMoveKind.COUNTED), _count, _no_subject)
+form_page(routes, "/h5/stock/receive", _form_page("stock_receive.html", Action.RECEIVE), _receive, _no_subject)
+form_page(routes, "/h5/stock/count", _form_page("stock_count.html", Action.COUNT), _count, _no_subject)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
@@ -50,6 +51,14 @@ class OutOfStock(Conflict):
 # Who may do what (role, then the warehouse's part of the company unless the role covers everything).
 
 
+class Action(StrEnum):
+    VIEW = "view"
+    RECEIVE = "receive"
+    RETURN = "return"
+    COUNT = "count"
+    SAFETY = "safety"
+
+
 @dataclass(frozen=True)
 class Rule:
     verb: str  # what the refusal says the member may not do
@@ -58,20 +67,20 @@ class Rule:
 
 ANYWHERE = (Role.ADMIN,)  # roles not limited to their own part of the company
 RULES = {
-    "view": Rule("查看库存", (Role.WAREHOUSE, Role.PURCHASING, Role.MANAGER, Role.ADMIN)),
-    StockMoveKind.RECEIVED: Rule("入库", (Role.WAREHOUSE, Role.ADMIN)),
-    StockMoveKind.RETURNED: Rule("登记退货入库", (Role.WAREHOUSE, Role.ADMIN)),
-    StockMoveKind.COUNTED: Rule("盘点", (Role.WAREHOUSE, Role.ADMIN)),
-    "safety": Rule("设置安全库存", (Role.PURCHASING, Role.ADMIN)),
+    Action.VIEW: Rule("查看库存", (Role.WAREHOUSE, Role.PURCHASING, Role.MANAGER, Role.ADMIN)),
+    Action.RECEIVE: Rule("入库", (Role.WAREHOUSE, Role.ADMIN)),
+    Action.RETURN: Rule("登记退货入库", (Role.WAREHOUSE, Role.ADMIN)),
+    Action.COUNT: Rule("盘点", (Role.WAREHOUSE, Role.ADMIN)),
+    Action.SAFETY: Rule("设置安全库存", (Role.PURCHASING, Role.ADMIN)),
 }
 
 
-def may(actor: Staff, action: str) -> bool:
+def may(actor: Staff, action: Action) -> bool:
     """The member's role allows the action somewhere (pages use it for their links and forms)."""
     return any(actor.has_role(r) for r in RULES[action].roles)
 
 
-async def check(actor: Staff, action: str, warehouse: Warehouse | None = None) -> None:
+async def check(actor: Staff, action: Action, warehouse: Warehouse | None = None) -> None:
     """The one place stock refusals come from: role, then the warehouse's part of the company."""
     rule = RULES[action]
     if not may(actor, action):
@@ -173,14 +182,14 @@ async def receive(
 ) -> None:
     """Goods come in (入库), or come back from a customer or dealer (退货入库, `returned`)."""
     kind = StockMoveKind.RETURNED if returned else StockMoveKind.RECEIVED
-    await check(actor, kind, await _warehouse(warehouse_id))
+    await check(actor, Action.RETURN if returned else Action.RECEIVE, await _warehouse(warehouse_id))
     await _move_all(kind, warehouse_id, lines, ref=ref, actor=actor, reason=reason, strict=True)
 
 
 async def count(*, actor: Staff, warehouse_id: int, product_id: int, counted: int, reason: str) -> StockMove:
     """A stock-take (盘点): on hand becomes what was counted, the difference recorded as the move."""
     warehouse = await _warehouse(warehouse_id)
-    await check(actor, StockMoveKind.COUNTED, warehouse)
+    await check(actor, Action.COUNT, warehouse)
     counted = quantity(counted, allow_zero=True, field="counted")
     product = await _stocked_product(product_id)
     async with in_transaction():
@@ -207,7 +216,7 @@ async def count(*, actor: Staff, warehouse_id: int, product_id: int, counted: in
 async def set_safety_level(*, actor: Staff, warehouse_id: int, product_id: int, safety_level: int) -> StockLevel:
     """Purchasing sets below how many available it wants to hear (0: never)."""
     warehouse = await _warehouse(warehouse_id)
-    await check(actor, "safety", warehouse)
+    await check(actor, Action.SAFETY, warehouse)
     safety_level = quantity(safety_level, allow_zero=True, field="safety_level")
     product = await _stocked_product(product_id)
     async with in_transaction():
@@ -403,7 +412,7 @@ async def _level(product_id: int, warehouse_id: int) -> StockLevel:
 
 async def warehouses_for(actor: Staff) -> list[Warehouse]:
     """The warehouses the member may see, active ones first."""
-    await check(actor, "view")
+    await check(actor, Action.VIEW)
     return await Warehouse.filter(id__in=await warehouse_ids_for(actor)).order_by("-active", "id")
 
 
@@ -415,7 +424,7 @@ async def levels(
     actor: Staff, *, query: str = "", warehouse_id: int | None = None, below_only: bool = False, limit: int = 500
 ) -> list[LevelLine]:
     """Stock levels the member may see, searched by series, model or name, by product then warehouse."""
-    await check(actor, "view")
+    await check(actor, Action.VIEW)
     ids = [i for i in await warehouse_ids_for(actor) if warehouse_id in (None, i)]
     found = _search(StockLevel.filter(warehouse_id__in=ids), query, below_only)
     ordered = found.order_by("product__series", "product__model", "warehouse_id").limit(limit)
@@ -459,7 +468,7 @@ class MoveLine:
 
 async def product_moves(actor: Staff, product_id: int, *, limit: int = 200) -> tuple[Product, list[MoveLine]]:
     """A stocked product's moves in the warehouses the member may see, newest first."""
-    await check(actor, "view")
+    await check(actor, Action.VIEW)
     product = await _stocked_product(product_id)
     moves = (
         await StockMove.filter(product_id=product.id, warehouse_id__in=await warehouse_ids_for(actor))

@@ -128,6 +128,8 @@ class CardKind(StrEnum):
     TICKET_NOTICE = "ticketnote"  # declined, confirmed, closed, ...
     NEWS = "news"  # a news item (公告) to its audience: 查看 opens it (and records the read)
     NEWS_LIST = "newslist"  # 公告 in chat: the latest news, unread first
+    STOCK_LOW = "stocklow"  # to purchasing: a stock level fell below its safety level (by stock level id)
+    STOCK = "stock"  # 库存 in chat: the levels asked for and the link to the stock page
 
     @classmethod
     def ready(cls, kind: TaskKind) -> CardKind:

@@ -59,12 +59,13 @@ COMMANDS = {
     Role.SALES: "开单 — 新建订单",
     Role.MEASURER: "直接发照片 — 测量现场照片",
     Role.INSTALLER: "直接发照片 — 安装结果照片",
-    Role.WAREHOUSE: "入库 <订单号> — 登记到货，然后扫码",
+    Role.WAREHOUSE: "入库 <订单号> — 登记到货，然后扫码；库存 [型号] — 查库存",
     Role.MANAGER: "今日统计 / 本周统计 / 本月统计 / 统计 2026-11 — 数据统计",
     Role.FINANCE: "收款卡片上点“确认到账” — 确认收款；订单页“开具发票”",
     Role.FACTORY: "生产 — 待生产的订单；扫码或发生产编号 — 推进产品",
     Role.CONSULTANT: "预约 — 我的预约；新预约会自动分配给你",
     Role.RECEPTION: "预约 — 登记预约、到店、改派",
+    Role.PURCHASING: "库存 [型号] — 查库存、预留与安全库存",
 }
 
 
@@ -84,6 +85,8 @@ def help_card(
         jumps += [("待确认收款", links.oauth("/h5/finance/payments")), ("未收清订单", links.oauth("/h5/receivables"))]
     if Role.FACTORY.value in roles:
         jumps.append(("生产进度", links.oauth("/h5/production")))
+    if Role.WAREHOUSE.value in roles or Role.PURCHASING.value in roles:
+        jumps.append(("库存", links.oauth("/h5/stock")))
     jumps.append(("订单列表", links.oauth("/h5/orders")))
     if Role.MANAGER.value in roles:
         jumps.append(("数据看板", links.oauth("/h5/dashboard")))

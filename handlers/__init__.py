@@ -20,6 +20,7 @@ from handlers import (
     managers,
     news,
     sales,
+    stock,
     tickets,
     warehouse,
     workers,
@@ -48,6 +49,7 @@ ROUTERS: list[Router] = [
     contact.router,
     tickets.router,
     news.router,
+    stock.router,
     common.router,
 ]
 

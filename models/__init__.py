@@ -22,6 +22,8 @@ from models.enums import (
     PaymentMethod,
     PieceState,
     Role,
+    StockKind,
+    StockMoveKind,
     TaskKind,
     TaskState,
     TicketKind,
@@ -36,6 +38,7 @@ from models.news import News, NewsDelivery, NewsKind
 from models.orders import Attachment, Customer, Order, OrderEvent, OrderItem, Payment, Signature, Task, Visit
 from models.org import OrgUnit, Staff
 from models.pieces import OrderPiece
+from models.stock import StockLevel, StockMove, Warehouse
 from models.tickets import Ticket
 from models.tokens import ServiceToken
 
@@ -55,6 +58,7 @@ MODEL_MODULES = [
     "models.contact",
     "models.tickets",
     "models.news",
+    "models.stock",
 ]
 
 __all__ = [
@@ -109,6 +113,10 @@ __all__ = [
     "Product",
     "Role",
     "Staff",
+    "StockKind",
+    "StockLevel",
+    "StockMove",
+    "StockMoveKind",
     "Task",
     "TaskKind",
     "TaskState",
@@ -116,4 +124,5 @@ __all__ = [
     "TicketKind",
     "TicketSource",
     "TicketState",
+    "Warehouse",
 ]

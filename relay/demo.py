@@ -254,6 +254,8 @@ async def seed(*, with_orders: bool = True) -> None:
         return
     await import_staff(demo_data("staff.csv"))
     await import_products(demo_data("products.csv"))
+    await import_products(demo_data("stock_products.csv"))
+    await seed_stock()
     if with_orders:
         await seed_orders()
         await seed_leads()
@@ -267,6 +269,12 @@ async def seed_news() -> None:
     from relay.demo_news import seed_news as seed
 
     await seed(demo_data("prices_company.csv"))
+
+
+async def seed_stock() -> None:
+    from relay.demo_stock import seed_stock as seed
+
+    await seed()
 
 
 async def seed_leads() -> None:

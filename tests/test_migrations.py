@@ -18,6 +18,8 @@ NEEDED = {
     "inbox": ["state"],
     "outbox": ["next_attempt_at"],
     "approval": ["order_id", "unit_id"],
+    "stock_level": ["product_id", "warehouse_id"],
+    "stock_move": ["product_id", "ref"],
 }
 
 

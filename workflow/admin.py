@@ -13,7 +13,7 @@ from tortoise.transactions import in_transaction
 
 from models import AuditAction, OrgUnit, PriceListEntry, Product, Role, Staff
 from workflow import audit
-from workflow.catalog import check_unit, parse_specs, price_list_of, require_admin
+from workflow.catalog import check_unit, parse_specs, price_list_of, require_admin, stock_kind
 from workflow.directory import SyncResult, depart
 from workflow.errors import Invalid, NotAllowed, NotFound
 from workflow.org_units import rehome_unit
@@ -104,7 +104,8 @@ async def import_staff(text: str) -> ImportResult:
 async def import_products(text: str) -> ImportResult:
     """CSV with header series,model,name and, optionally: unit (件/樘/套/㎡...), list_price (元, two
     decimals at most; blank: unpriced), specs (`宽度mm=800-1600; 颜色=亮银|枪灰`), install_photos (result
-    photos an install needs) and maintenance_months (the maintenance cycle, e.g. 6 or 12; 0 for none).
+    photos an install needs), maintenance_months (the maintenance cycle, e.g. 6 or 12; 0 for none) and
+    stock_kind (standard / accessory / marketing, or 标准品 / 配件 / 物料: kept in stock; blank: made to measure).
     A column a file does not have leaves that field as it is, so older files still import.
     Upserts by (series, model); all rows or none."""
     rows = _rows(text, PRODUCT_HEADER, ["series", "model"])
@@ -128,6 +129,8 @@ async def import_products(text: str) -> ImportResult:
                 values["list_price"] = money(row["list_price"], "file", label="list_price")
             if "specs" in row:
                 values["specs"] = parse_specs(row["specs"])
+            if "stock_kind" in row:
+                values["stock_kind"] = stock_kind(row["stock_kind"])
         except Invalid as refused:
             raise Invalid(f"第 {number} 行：{refused.message}") from refused
         parsed.append(values)

@@ -201,6 +201,16 @@ class SmsConfig:
 
 
 @dataclass(frozen=True)
+class ApiConfig:
+    # The integration API (/api/v1) and its webhooks.
+    idempotency_hours: float = 24.0  # how long an Idempotency-Key's answer is kept for replay
+    page_limit: int = 200  # the largest `limit` a list takes
+    webhook_timeout: float = 10.0  # seconds a receiver has to answer
+    webhook_max_attempts: int = 12  # then the delivery is failed (replayable from the admin page)
+    webhook_max_backoff: float = 3600.0  # seconds; the waits double from 1 s up to this
+
+
+@dataclass(frozen=True)
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
@@ -216,6 +226,7 @@ class Config:
     contact: ContactConfig = field(default_factory=ContactConfig)
     sms: SmsConfig = field(default_factory=SmsConfig)
     tickets: TicketsConfig = field(default_factory=TicketsConfig)
+    api: ApiConfig = field(default_factory=ApiConfig)
     demo: bool = False
 
     def replace(self, **sections: Any) -> Config:

@@ -29,6 +29,7 @@ from models.enums import (
     TicketState,
 )
 from models.finance import Invoice
+from models.integration import IdempotencyKey, WebhookDelivery, WebhookSubscription
 from models.jobs import Alert, Job
 from models.leads import Lead, LeadEvent
 from models.messaging import InboxMessage, OutboxMessage
@@ -53,9 +54,13 @@ MODEL_MODULES = [
     "models.leads",
     "models.contact",
     "models.tickets",
+    "models.integration",
 ]
 
 __all__ = [
+    "IdempotencyKey",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "CustomerRequest",
     "CustomerRequestState",
     "DayPart",

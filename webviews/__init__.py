@@ -13,6 +13,7 @@ from webviews import (
     dashboard,
     dispatch,
     finance,
+    integration,
     leads,
     lifecycle,
     pages,
@@ -20,6 +21,7 @@ from webviews import (
     signing,
     tickets,
     tokens,
+    webhooks,
 )
 
 
@@ -30,6 +32,7 @@ def add_routes(app: web.Application) -> None:
     app.add_routes(signing.routes)
     app.add_routes(dashboard.routes)
     app.add_routes(api.routes)
+    app.add_routes(integration.routes)
     app.add_routes(admin.routes)
     app.add_routes(catalog.routes)
     app.add_routes(finance.routes)
@@ -39,3 +42,4 @@ def add_routes(app: web.Application) -> None:
     app.add_routes(leads.routes)
     app.add_routes(contact.routes)
     app.add_routes(tickets.routes)
+    app.add_routes(webhooks.routes)

@@ -179,7 +179,8 @@ async def test_the_factory_system_moves_pieces_with_a_token(world: World) -> Non
         skip = f"{world.relay_url}/api/v1/pieces/{pieces[1].production_number}/state"
         async with http.post(skip, json={"state": "shipped"}, headers=auth(writer.secret)) as resp:
             assert resp.status == 409
-            assert (await resp.json())["message"] == f"生产编号 {pieces[1].production_number} 当前状态：待生产，不能发货"
+            refused = (await resp.json())["message"]
+            assert refused == f"生产编号 {pieces[1].production_number} 当前状态：待生产，不能发货"
 
         # The waiting list, a page at a time.
         await released(world, OTHER)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from tortoise.expressions import Subquery
 from tortoise.queryset import QuerySet
 
 from infra.security import mask_phone
@@ -48,14 +49,14 @@ async def orders_for(member: Staff) -> QuerySet[Order]:
 async def customers_for(member: Staff) -> QuerySet[Customer]:
     """Customers with at least one order the member may see."""
     orders = await scoped_orders(member)
-    return Customer.filter(id__in=orders.values("customer_id"))
+    return Customer.filter(id__in=Subquery(orders.values("customer_id")))
 
 
 async def payments_for(member: Staff) -> QuerySet[Payment]:
     if not sees_money(member):
         raise NotAllowed("价格与金额只对销售、管理层、财务和管理员显示")
     orders = await scoped_orders(member)
-    return Payment.filter(order_id__in=orders.values("id"))
+    return Payment.filter(order_id__in=Subquery(orders.values("id")))
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from aiohttp.test_utils import TestServer
 from models import MessageState, WebhookDelivery
 from tests.support import World, start_world
 from tests.test_api import ADMIN, SALES, bearer, call, new_order_body, token
-from tests.test_production import FACTORY, released
+from tests.test_production import released
 
 FAST = {"api": {"webhook_max_backoff": 0.3}}  # retries after 0.3 s, not 1, 2, 4 … s
 
@@ -92,9 +92,13 @@ async def subscribe(world: World, http: aiohttp.ClientSession, url: str, events:
 
 
 async def no_pending(within: float = 15.0) -> None:
-    async with asyncio.timeout(within):
-        while await WebhookDelivery.filter(state=MessageState.PENDING).exists():
-            await asyncio.sleep(0.05)
+    """Until every delivery is finished (the receiver's answer recorded), as World.settle for the outbox."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if not await WebhookDelivery.filter(state=MessageState.PENDING).exists():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"webhook deliveries still pending after {within} s")
 
 
 async def test_an_event_is_delivered_once_though_the_receiver_fails_twice(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
+from typing import cast
 
 import aiohttp
 from tortoise.expressions import Q
@@ -64,7 +65,7 @@ class WebhookSender(PollingLoop):
             .limit(limit)
             .values_list("id", flat=True)
         )
-        results = await asyncio.gather(*(self._deliver(row_id) for row_id in due))
+        results = await asyncio.gather(*(self._deliver(cast(int, row_id)) for row_id in due))
         return any(results)
 
     async def _deliver(self, row_id: int) -> bool:

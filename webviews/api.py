@@ -120,8 +120,11 @@ async def order(request: web.Request) -> web.Response:
     staff = member_of(request)
     found = await get_order_for(staff, request.match_info["number"])
     token = token_or_none(request)
-    via = {"via": "API"} if token is None else {"via": "API", "token": token.name}
-    await audit.record(AuditAction.ORDER_VIEW, actor=staff, order=found, ip=request.remote or "", **via)
+    ip = request.remote or ""
+    if token is None:
+        await audit.record(AuditAction.ORDER_VIEW, actor=staff, order=found, ip=ip, via="API")
+    else:
+        await audit.record(AuditAction.ORDER_VIEW, actor=staff, order=found, ip=ip, via="API", token=token.name)
     return json_response(await order_json(found, staff, token, with_timeline=True))
 
 

@@ -92,21 +92,22 @@ async def once(*, token: ServiceToken, key: str, print_: str, write: Callable[[]
         return stored
 
 
+class _Refused(Exception):
+    """Leaves the savepoint of a write that answered with a refusal, undoing what it wrote."""
+
+    def __init__(self, answer: Answer) -> None:
+        self.answer = answer
+
+
 async def _rolled_back_if_refused(write: Callable[[], Awaitable[Answer]]) -> Answer:
     """The write in a savepoint: a refusal undoes whatever it wrote before refusing."""
-    answer: Answer | None = None
-
-    class _Refused(Exception):
-        pass
-
     try:
         async with in_transaction():
             answer = await write()
             if answer.status >= 400:
-                raise _Refused
-    except _Refused:
-        pass
-    assert answer is not None
+                raise _Refused(answer)
+    except _Refused as refused:
+        return refused.answer
     return answer
 
 

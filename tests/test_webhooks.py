@@ -5,12 +5,14 @@ again; each change is one event of its type, sent only if the change committed."
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +20,14 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from tortoise.transactions import in_transaction
 
 from models import MessageState, WebhookDelivery
+from scheduler.webhooks import WebhookSender
 from tests.support import World, start_world
 from tests.test_api import ADMIN, SALES, bearer, call, new_order_body, token
 from tests.test_production import released
+from workflow.webhooks import SubscriptionInput, create_subscription, emit
 
 FAST = {"api": {"webhook_max_backoff": 0.3}}  # retries after 0.3 s, not 1, 2, 4 … s
 
@@ -192,3 +197,61 @@ async def test_subscriptions_are_checked(world: World) -> None:
         body = {"name": "MES", "url": "https://mes.example.com/h", "events": ["piece.moved"], "active": False}
         status, changed, _ = await call(http, "PUT", f"{url}/{created['id']}", bearer(manager), body)
         assert status == 200 and changed["active"] is False and "secret" not in changed
+
+
+@pytest.fixture
+async def quiet_world(database: str, redis_url: str, tmp_path: Path) -> AsyncIterator[World]:
+    """The world's own loops look only every 30 s: the test's senders are the only ones at work."""
+    async with start_world(
+        database_url=database, redis_url=redis_url, storage=tmp_path / "files", extra={"schedule": {"poll_seconds": 30}}
+    ) as w:
+        yield w
+
+
+async def test_a_sender_that_dies_mid_request_is_taken_over_and_the_receiver_drops_the_repeat(
+    quiet_world: World,
+) -> None:
+    got = Receiver()
+    held = asyncio.Event()  # the first request stays unanswered: its sender dies meanwhile
+    first_in = asyncio.Event()
+
+    async def handle(request: web.Request) -> web.Response:
+        if not got.requests:
+            got.requests.append((request.headers["X-Relay-Event-Id"], True))
+            first_in.set()
+            await held.wait()  # nobody reads this answer: its sender is gone
+            return web.Response(status=200)
+        return await got.handle(request)
+
+    app = web.Application()
+    app.router.add_post("/hook", handle)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    dying = WebhookSender(timeout=0.5, max_attempts=5, max_backoff=0.2, lease=timedelta(seconds=1))
+    taking_over = WebhookSender(timeout=5, max_attempts=5, max_backoff=0.2, lease=timedelta(seconds=1))
+    try:
+        created = await create_subscription(
+            actor=None, form=SubscriptionInput("ERP", str(server.make_url("/hook")), ["payment.recorded"])
+        )
+        got.secret = created.secret
+        async with in_transaction():
+            await emit("payment.recorded", {"order_number": "WH-DIE", "amount": "100.00"})
+        attempt = asyncio.create_task(dying.run_due())
+        await first_in.wait()
+        attempt.cancel()  # the process dies: its lease is no longer renewed
+        with contextlib.suppress(asyncio.CancelledError):
+            await attempt
+        deadline = time.monotonic() + 15
+        while not await taking_over.run_due():  # nothing to take until the dead sender's lease ends
+            assert time.monotonic() < deadline, "the delivery was never taken over"
+            await asyncio.sleep(0.05)
+    finally:
+        held.set()
+        await dying.close()
+        await taking_over.close()
+        await server.close()
+    delivery = await WebhookDelivery.get()
+    assert (delivery.state, delivery.attempts) == (MessageState.DONE, 2)
+    # The receiver got the event twice (the first request reached it) and kept it once, by its id.
+    assert [event_id for event_id, _ in got.requests] == [delivery.event_id] * 2
+    assert list(got.accepted) == [delivery.event_id]

@@ -208,6 +208,7 @@ class ApiConfig:
     webhook_timeout: float = 10.0  # seconds a receiver has to answer
     webhook_max_attempts: int = 12  # then the delivery is failed (replayable from the admin page)
     webhook_max_backoff: float = 3600.0  # seconds; the waits double from 1 s up to this
+    webhook_kept_days: int = 30  # finished deliveries are listed this long, then deleted by the nightly job
 
 
 @dataclass(frozen=True)

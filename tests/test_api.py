@@ -11,10 +11,23 @@ from typing import Any
 
 import aiohttp
 
-from infra.timeutil import local_today
-from models import AuditAction, AuditEntry, Customer, Order, OrderEvent, OrderState, Product
+from infra.timeutil import local_today, utcnow
+from models import (
+    AuditAction,
+    AuditEntry,
+    Customer,
+    IdempotencyKey,
+    MessageState,
+    Order,
+    OrderEvent,
+    OrderState,
+    Product,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from relay.demo import advance
 from tests.support import World
+from workflow import retention
 from workflow.orders import ItemInput, create_order
 from workflow.tokens import create_token
 
@@ -24,8 +37,7 @@ DISPATCHER = "zhaopaidan"
 
 
 async def token(*scopes: str, acts_as: str = "") -> str:
-    admin = await Product.first()  # any row: the tokens are made by the command line here
-    assert admin is not None
+    """A token's secret, made as `relay token create` makes it."""
     return (await create_token(actor=None, name="1C 集成", scopes=list(scopes), acts_as=acts_as)).secret
 
 
@@ -282,3 +294,34 @@ async def test_payments_and_the_catalogue_through_the_workflow(world: World) -> 
         await call(http, "PUT", entries, bearer(admin), upsert)
         status, page, _ = await call(http, "GET", entries, bearer(admin))
         assert page == {"items": [{"product_id": product["id"], "price": "2700.00"}], "next_cursor": None}
+
+
+async def test_the_nightly_job_drops_expired_keys_and_old_deliveries(world: World) -> None:
+    secret = await token("orders:write", acts_as=SALES)
+    async with aiohttp.ClientSession() as http:
+        for key, number in (("old", "API-5001"), ("new", "API-5002")):
+            status, _, _ = await call(
+                http, "POST", f"{world.relay_url}/api/v1/orders", bearer(secret, key), await new_order_body(number)
+            )
+            assert status == 201
+    await IdempotencyKey.filter(key="old").update(expires_at=utcnow() - timedelta(minutes=1))
+    subscription = await WebhookSubscription.create(name="x", url="https://x.example/", secret_encrypted="-", events="")
+    for days, state in ((40, MessageState.DONE), (40, MessageState.PENDING), (1, MessageState.DONE)):
+        delivery = await WebhookDelivery.create(
+            event_id=f"e{days}{state}",
+            event_type="order.state_changed",
+            subscription=subscription,
+            payload={},
+            state=state,
+            next_attempt_at=utcnow(),
+        )
+        await WebhookDelivery.filter(id=delivery.id).update(created_at=utcnow() - timedelta(days=days))
+    await retention.purge()
+    assert await IdempotencyKey.all().values_list("key", flat=True) == ["new"]
+    assert sorted(await WebhookDelivery.all().values_list("event_id", flat=True)) == ["e1done", "e40pending"]
+    # An expired key may be used again: a new write.
+    async with aiohttp.ClientSession() as http:
+        status, made, headers = await call(
+            http, "POST", f"{world.relay_url}/api/v1/orders", bearer(secret, "old"), await new_order_body("API-5003")
+        )
+    assert status == 201 and made["number"] == "API-5003" and "Idempotency-Replayed" not in headers

@@ -6,6 +6,7 @@ that say what is missing."""
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -325,3 +326,23 @@ async def test_the_nightly_job_drops_expired_keys_and_old_deliveries(world: Worl
             http, "POST", f"{world.relay_url}/api/v1/orders", bearer(secret, "old"), await new_order_body("API-5003")
         )
     assert status == 201 and made["number"] == "API-5003" and "Idempotency-Replayed" not in headers
+
+
+async def test_the_admin_issues_a_token_acting_as_a_member_on_the_tokens_page(world: World) -> None:
+    page = f"{world.relay_url}/h5/admin/tokens"
+    async with world.browser_session(ADMIN) as http:
+        async with http.get(page) as resp:
+            html = await resp.text()
+        csrf = re.search(r'name="csrf" value="([^"]+)"', html)
+        assert csrf is not None and f'<option value="{SALES}">' in html
+        form = [("csrf", csrf.group(1)), ("name", "1C"), ("scope", "orders:read"), ("acts_as", "nobody")]
+        async with http.post(page, data=form) as resp:
+            assert resp.status == 400 and "没有在职员工 nobody" in await resp.text()
+        form[-1] = ("acts_as", SALES)
+        async with http.post(page, data=form) as resp:
+            html = await resp.text()
+        secret = re.search(r'id="secret" value="([^"]+)"', html)
+        assert secret is not None and "代表 张晓燕" in html
+    async with aiohttp.ClientSession() as http:
+        status, page_of_orders, _ = await call(http, "GET", f"{world.relay_url}/api/v1/orders", bearer(secret.group(1)))
+    assert status == 200 and page_of_orders == {"items": [], "next_cursor": None}

@@ -255,3 +255,29 @@ async def test_a_sender_that_dies_mid_request_is_taken_over_and_the_receiver_dro
     # The receiver got the event twice (the first request reached it) and kept it once, by its id.
     assert [event_id for event_id, _ in got.requests] == [delivery.event_id] * 2
     assert list(got.accepted) == [delivery.event_id]
+
+
+async def test_a_booking_assigned_at_once_is_one_lead_event_without_the_customers_details(world: World) -> None:
+    from tests.test_leads import STORE
+    from workflow.admin import ensure_unit
+
+    store = await ensure_unit(STORE)
+    await create_subscription(
+        actor=None, form=SubscriptionInput("CRM", "http://127.0.0.1:9/never", ["lead.state_changed"])
+    )
+    async with aiohttp.ClientSession() as http:
+        body = {"store_id": store.id, "name": "网上客户", "phone": "13811112222"}
+        status, made, _ = await call(
+            http, "POST", f"{world.relay_url}/api/v1/leads", bearer(await token("leads:write")), body
+        )
+    assert status == 201 and made["state"] == "assigned"
+    (delivery,) = await WebhookDelivery.all()
+    assert delivery.event_type == "lead.state_changed"
+    assert delivery.payload["data"] == {
+        "number": made["number"],
+        "store_id": store.id,
+        "from": "new",
+        "to": "assigned",
+        "step": delivery.payload["data"]["step"],
+    }
+    assert "13811112222" not in json.dumps(delivery.payload) and "网上客户" not in json.dumps(delivery.payload)

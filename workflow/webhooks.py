@@ -35,12 +35,14 @@ ORDER_STATE_CHANGED = "order.state_changed"
 PAYMENT_RECORDED = "payment.recorded"
 PIECE_MOVED = "piece.moved"
 STOCK_BELOW_SAFETY = "stock.below_safety"
+LEAD_STATE_CHANGED = "lead.state_changed"
 # Every event type a subscription may name, and what it means (the admin page and the API list them).
 EVENT_TYPES = {
     ORDER_STATE_CHANGED: "订单状态变化",
     PAYMENT_RECORDED: "登记收款",
     PIECE_MOVED: "生产件状态变化",
     STOCK_BELOW_SAFETY: "库存低于安全库存",
+    LEAD_STATE_CHANGED: "预约状态变化",
 }
 SECRET_PREFIX = "whsec_"
 # How far a receiver should let a signature's time be from its clock (replayed requests are older).

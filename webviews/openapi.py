@@ -351,7 +351,7 @@ def _webhook_in(events: list[str]) -> Schema:
         ["name", "url", "events"],
         name=_text(64),
         url={"type": "string", "format": "uri", "maxLength": 500, "pattern": "^https?://"},
-        events={"type": "array", "minItems": 1, "items": {"type": "string", "enum": events}},
+        events={"type": "array", "minItems": 1, "maxItems": len(events), "items": {"type": "string", "enum": events}},
         active={"type": "boolean", "description": "PUT only"},
     )
 

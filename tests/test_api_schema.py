@@ -69,7 +69,8 @@ async def test_every_operation_answers_as_documented(world: World, tmp_path: Pat
         str(events),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
-        env={**os.environ, "NO_COLOR": "1"},
+        env={**os.environ, "NO_COLOR": "1", "PYTHONPATH": os.pathsep.join(sys.path)},
+        cwd=tmp_path,  # schemathesis keeps a cache in its working directory
     )
     output, _ = await process.communicate()
     text = output.decode(errors="replace")

@@ -12,6 +12,7 @@ retention job deletes the expired ones.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -45,10 +46,12 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
     return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
 
 
+KEY_RE = re.compile(rf"[!-~]{{1,{MAX_KEY}}}")  # visible ASCII, no spaces: as the OpenAPI document says
+
+
 def check_key(key: str) -> str:
-    key = key.strip()
-    if not key or len(key) > MAX_KEY or not key.isascii() or not key.isprintable():
-        raise UserError(f"Idempotency-Key 应为 1 到 {MAX_KEY} 个可见 ASCII 字符", "Idempotency-Key")
+    if not KEY_RE.fullmatch(key):
+        raise UserError(f"Idempotency-Key 应为 1 到 {MAX_KEY} 个可见 ASCII 字符（不含空格）", "Idempotency-Key")
     return key
 
 

@@ -15,12 +15,9 @@ answers before notices before pushes.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import functools
 import hashlib
 import json
 import logging
-import random
 from datetime import timedelta
 from typing import Any, cast
 
@@ -28,13 +25,13 @@ from tortoise.expressions import F, Q
 
 from bot.client import WeComClient, WeComError, WeComRetryable
 from bot.pacing import Allowance, MemoryPacer, Pacer
-from infra.db import db
 from infra.delivery import Priority, priority_for
+from infra.loop import PollingLoop, backoff
 from infra.metrics import OUTBOX_SENT
 from infra.runtime import runtime
 from infra.timeutil import utcnow
 from models import MessageState, OutboxKind, OutboxMessage
-from models.lease import Lease
+from models.lease import Lease, claim
 
 log = logging.getLogger(__name__)
 
@@ -52,15 +49,6 @@ MEDIA_KEPT = timedelta(days=2, hours=12)
 # WeCom's limits per member (90454), and what sends nobody is waiting for leave free for answers.
 MEMBER_LIMIT = Allowance(per_minute=30, per_hour=1000)
 ROOM_FOR_ANSWERS = {Priority.ANSWER: (0, 0), Priority.NOTICE: (3, 30), Priority.PUSH: (6, 60)}
-
-
-@functools.cache
-def _claim_sql(dialect: str) -> str:
-    p = ["$1", "$2", "$3", "$4"] if dialect == "postgres" else ["?"] * 4
-    return (
-        f"UPDATE outbox SET locked_until = {p[0]}, attempts = attempts + 1"
-        f" WHERE id = {p[1]} AND state = {p[2]} AND (locked_until IS NULL OR locked_until < {p[3]}) RETURNING *"
-    )
 
 
 def allowance(priority: Priority, limit: Allowance = MEMBER_LIMIT) -> Allowance:
@@ -135,7 +123,9 @@ async def enqueue_card_update(
     )
 
 
-class OutboxSender:
+class OutboxSender(PollingLoop):
+    name = "outbox"
+
     def __init__(
         self,
         client: WeComClient,
@@ -148,6 +138,7 @@ class OutboxSender:
         member_limit: Allowance = MEMBER_LIMIT,
         concurrency: int = 8,
     ) -> None:
+        super().__init__(poll=poll)
         self._slots = asyncio.Semaphore(concurrency)
         self.lease = lease
         self.pacer = pacer or MemoryPacer()
@@ -155,28 +146,9 @@ class OutboxSender:
         self.client = client
         self.max_attempts = max_attempts
         self.max_backoff = max_backoff
-        self.poll = poll
-        self._wake = asyncio.Event()
 
-    def wake(self) -> None:
-        self._wake.set()
-
-    async def run(self) -> None:
-        while True:
-            self._wake.clear()  # before looking: a wake-up that comes during the pass is kept
-            try:
-                busy = await self.deliver_due()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("outbox pass failed")
-                busy = False
-            if not busy:
-                # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancel that arrives with a wake-up
-                # (CPython gh-86296), and the loop would then never stop.
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self.poll):
-                        await self._wake.wait()
+    async def run_due(self) -> bool:
+        return await self.deliver_due()
 
     async def deliver_due(self, limit: int = 50) -> bool:
         """Deliver what is due now; True if anything was attempted.
@@ -210,21 +182,7 @@ class OutboxSender:
         return attempted
 
     async def _claim(self, row_id: int) -> OutboxMessage | None:
-        # A conditional update is the claim: of several senders, exactly one changes the row. One statement
-        # (UPDATE … RETURNING): the row as claimed comes back with it.
-        now = utcnow()
-        conn = db()
-        when = OutboxMessage._meta.fields_map["locked_until"]
-        rows = await conn.execute_query_dict(
-            _claim_sql(conn.capabilities.dialect),
-            [
-                when.to_db_value(now + self.lease, OutboxMessage),
-                row_id,
-                MessageState.PENDING.value,
-                when.to_db_value(now, OutboxMessage),
-            ],
-        )
-        return OutboxMessage._init_from_db(**rows[0]) if rows else None
+        return await claim(OutboxMessage, row_id, pending=MessageState.PENDING.value, lease=self.lease)
 
     async def _deliver(self, row: OutboxMessage) -> None:
         if row.kind == OutboxKind.SEND:
@@ -319,7 +277,7 @@ class OutboxSender:
         if row.attempts >= self.max_attempts:
             await self._fail(row, f"gave up after {row.attempts} attempts: {error}")
             return
-        delay = min(self.max_backoff, 2 ** (row.attempts - 1)) * random.uniform(0.8, 1.2)
+        delay = backoff(row.attempts, self.max_backoff)
         if rate_limited:
             delay = max(delay, 60.0)  # WeCom locks a minute limit for 60 s (90454)
         log.info("outbox %s: %s; retry in %.0f s", row.id, error, delay)

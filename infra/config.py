@@ -241,6 +241,17 @@ class BackupConfig:
 
 
 @dataclass(frozen=True)
+class ApiConfig:
+    # The integration API (/api/v1) and its webhooks.
+    idempotency_hours: float = 24.0  # how long an Idempotency-Key's answer is kept for replay
+    page_limit: int = 200  # the largest `limit` a list takes
+    webhook_timeout: float = 10.0  # seconds a receiver has to answer
+    webhook_max_attempts: int = 12  # then the delivery is failed (replayable from the admin page)
+    webhook_max_backoff: float = 3600.0  # seconds; the waits double from 1 s up to this
+    webhook_kept_days: int = 30  # finished deliveries are listed this long, then deleted by the nightly job
+
+
+@dataclass(frozen=True)
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
@@ -258,6 +269,7 @@ class Config:
     tickets: TicketsConfig = field(default_factory=TicketsConfig)
     directory: DirectoryConfig = field(default_factory=DirectoryConfig)
     backup: BackupConfig = field(default_factory=BackupConfig)
+    api: ApiConfig = field(default_factory=ApiConfig)
     demo: bool = False
 
     def replace(self, **sections: Any) -> Config:

@@ -31,6 +31,7 @@ from models.enums import (
     TicketState,
 )
 from models.finance import Invoice
+from models.integration import IdempotencyKey, WebhookDelivery, WebhookSubscription
 from models.jobs import Alert, AlertThreshold, Job
 from models.leads import Lead, LeadEvent
 from models.messaging import InboxMessage, OutboxMessage
@@ -59,9 +60,13 @@ MODEL_MODULES = [
     "models.tickets",
     "models.news",
     "models.stock",
+    "models.integration",
 ]
 
 __all__ = [
+    "IdempotencyKey",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "News",
     "NewsDelivery",
     "NewsKind",

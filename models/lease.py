@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from datetime import datetime, timedelta
 from types import TracebackType
+from typing import TypeVar
 
 from tortoise.models import Model
 
+from infra.db import db
 from infra.timeutil import utcnow
 
 log = logging.getLogger(__name__)
+M = TypeVar("M", bound=Model)
 
 
 class Lease:
@@ -69,3 +73,26 @@ class Lease:
                 self.lost = True
                 return
             self.until = until
+
+
+@functools.cache
+def _claim_sql(table: str, dialect: str) -> str:
+    p = ["$1", "$2", "$3", "$4"] if dialect == "postgres" else ["?"] * 4
+    return (
+        f'UPDATE "{table}" SET locked_until = {p[0]}, attempts = attempts + 1'
+        f" WHERE id = {p[1]} AND state = {p[2]} AND (locked_until IS NULL OR locked_until < {p[3]}) RETURNING *"
+    )
+
+
+async def claim(model: type[M], row_id: int, *, pending: str, lease: timedelta) -> M | None:
+    """Claim a due row (one with `state`, `attempts` and `locked_until` columns) for `lease`: a conditional
+    update, so of several processes exactly one gets it; the row as claimed comes back in the same
+    statement (UPDATE … RETURNING). None: another process has it, or it is no longer `pending`."""
+    now = utcnow()
+    conn = db()
+    when = model._meta.fields_map["locked_until"]
+    rows = await conn.execute_query_dict(
+        _claim_sql(model._meta.db_table, conn.capabilities.dialect),
+        [when.to_db_value(now + lease, model), row_id, pending, when.to_db_value(now, model)],
+    )
+    return model._init_from_db(**rows[0]) if rows else None

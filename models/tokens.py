@@ -18,6 +18,13 @@ class ServiceToken(Model):
         "models.Staff", related_name="service_tokens", null=True, on_delete=fields.SET_NULL
     )
     created_by_id: int | None
+    # The member the token acts as (the integration's own account, with its roles and part of the company):
+    # writes to orders, payments and the catalogue go through the same rules as that member's. None: only
+    # what needs no member (pieces, bookings, webhooks).
+    staff: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
+        "models.Staff", related_name="acting_tokens", null=True, on_delete=fields.SET_NULL
+    )
+    staff_id: int | None
     created_at = fields.DatetimeField(auto_now_add=True)
     revoked_at = fields.DatetimeField(null=True)
     last_used_at = fields.DatetimeField(null=True)

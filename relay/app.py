@@ -34,6 +34,7 @@ from relay.forwarded import forwarded_middleware
 from scheduler.contact import CustomerCalls
 from scheduler.jobs import Scheduler
 from scheduler.plan import HANDLERS, Planner
+from scheduler.webhooks import WebhookSender
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ class Services:
     scheduler: Scheduler
     wakeups: Wakeups
     customer_calls: CustomerCalls | None = None  # 客户联系 and SMS calls (scheduler/contact.py)
+    webhooks: WebhookSender | None = None  # webhook deliveries (scheduler/webhooks.py)
 
 
 SERVICES = web.AppKey("services", Services)
@@ -89,10 +91,22 @@ async def running_services(config: Config, *, background: bool = True) -> AsyncI
         pacer=pacer,
     )
     dispatcher = Dispatcher(client)
+    webhooks = WebhookSender(
+        timeout=config.api.webhook_timeout,
+        max_attempts=config.api.webhook_max_attempts,
+        max_backoff=config.api.webhook_max_backoff,
+        poll=leases.poll_seconds,
+    )
+
+    def queued() -> None:
+        """What a committed change queued (messages, webhook events) goes out now."""
+        outbox.wake()
+        webhooks.wake()
+
     scheduler = Scheduler(
         HANDLERS,
         planner=Planner(),
-        after_commit=outbox.wake,
+        after_commit=queued,
         lease=timedelta(seconds=leases.job_lease_seconds),
         poll=leases.job_poll_seconds,
     )
@@ -101,14 +115,14 @@ async def running_services(config: Config, *, background: bool = True) -> AsyncI
     customer_calls = CustomerCalls(
         client,
         sms,
-        after_commit=outbox.wake,
+        after_commit=queued,
         poll=leases.poll_seconds,
         retry=timedelta(seconds=min(30.0, config.wecom.max_backoff)),
         sms_retry=timedelta(seconds=config.sms.retry_seconds),
     )
 
     def handled() -> None:
-        outbox.wake()
+        queued()
         scheduler.wake()  # a handler may have added a job for now (本月统计's chart)
         customer_calls.wake()  # a welcome's code lasts 20 s: at once, not behind the outbox
 
@@ -120,18 +134,20 @@ async def running_services(config: Config, *, background: bool = True) -> AsyncI
         lease=timedelta(seconds=leases.inbox_lease_seconds),
         poll=leases.poll_seconds,
     )
-    services = Services(runtime, client, dispatcher, inbox, outbox, scheduler, wakeups, customer_calls)
+    services = Services(runtime, client, dispatcher, inbox, outbox, scheduler, wakeups, customer_calls, webhooks)
     tasks = []
     if background:
         wakeups.on("inbox", inbox.wake)
         wakeups.on("outbox", outbox.wake)
         wakeups.on("outbox", customer_calls.wake)
+        wakeups.on("outbox", webhooks.wake)
         wakeups.on("jobs", scheduler.wake)
         await wakeups.start()
         tasks = [
             asyncio.create_task(inbox.run(), name="inbox"),
             asyncio.create_task(outbox.run(), name="outbox"),
             asyncio.create_task(customer_calls.run(), name="customer_calls"),
+            asyncio.create_task(webhooks.run(), name="webhooks"),
         ]
         if config.schedule.automatic:
             tasks.append(asyncio.create_task(scheduler.run(), name="scheduler"))
@@ -141,6 +157,7 @@ async def running_services(config: Config, *, background: bool = True) -> AsyncI
         await stop(tasks)
         await wakeups.close()
         await client.close()
+        await webhooks.close()
         if sms is not None:
             await sms.close()
         await pacer.close()
@@ -181,14 +198,18 @@ async def error_middleware(
             from webviews.render import render
 
             return render(request, "message.html", title="无法完成", message=refused.message, status=refused.status)
-        return web.json_response({"error": refused.message}, status=refused.status, dumps=_json_dumps)
+        from webviews.apikit import error
+
+        return error(refused)
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         if request.path.startswith(PAGE_PREFIXES):
             from webviews.render import render
 
             return render(request, "message.html", title="出错了", message="服务器出错了，请稍后再试。", status=500)
-        return web.json_response({"error": "服务器出错了，请稍后再试"}, status=500, dumps=_json_dumps)
+        return web.json_response(
+            {"error": "internal", "message": "服务器出错了，请稍后再试", "field": None}, status=500, dumps=_json_dumps
+        )
 
 
 def page_headers(frame_ancestors: str, images_from: str = "") -> dict[str, str]:

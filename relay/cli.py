@@ -111,7 +111,7 @@ async def _token(args: argparse.Namespace) -> None:
     await open_db(_config(args).database.url)
     try:
         if args.action == "create":
-            created = await create_token(actor=None, name=args.name, scopes=args.scope)
+            created = await create_token(actor=None, name=args.name, scopes=args.scope, acts_as=args.acts_as)
             print(f"令牌 {created.token.id}（{created.token.name}，{created.token.scopes}）已创建，只显示这一次：")
             print(created.secret)
         else:
@@ -243,6 +243,9 @@ def build_parser() -> argparse.ArgumentParser:
     create = t_sub.add_parser("create", help="create a token; its secret is printed once")
     create.add_argument("name")
     create.add_argument("--scope", action="append", required=True, help="e.g. pieces:write, production:read")
+    create.add_argument(
+        "--as", dest="acts_as", default="", help="userid of the member the token acts as (orders, payments, catalogue)"
+    )
     create.set_defaults(run=_token)
     revoke = t_sub.add_parser("revoke", help="revoke a token by its id")
     revoke.add_argument("id", type=int)

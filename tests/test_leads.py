@@ -307,7 +307,7 @@ async def test_the_api_books_with_a_token(world: World) -> None:
         async with http.post(
             url, json={**body, "phone": "1381111"}, headers={"Authorization": f"Bearer {writer.secret}"}
         ) as resp:
-            assert resp.status == 400 and (await resp.json())["error"] == "手机号应为 11 位数字，以 1 开头"
+            assert resp.status == 400 and (await resp.json())["message"] == "手机号应为 11 位数字，以 1 开头"
         async with http.post(url, json=body, headers={"Authorization": f"Bearer {writer.secret}"}) as resp:
             assert resp.status == 201, await resp.text()
             made = await resp.json()

@@ -281,9 +281,12 @@ async def the_factory_moves_the_pieces(world: World, order: Order, pieces: list[
                 return resp.status, await resp.json()
 
         # Without the scope, and for a number nobody gave out: refused, nothing moved.
-        assert await post(numbers[1], "finished", reader) == (403, {"error": "访问令牌没有 pieces:write 权限"})
+        assert await post(numbers[1], "finished", reader) == (
+            403,
+            {"error": "forbidden", "message": "访问令牌没有 pieces:write 权限", "field": None},
+        )
         status, body = await post("P2612-999999-01", "finished", writer)
-        assert status == 404 and "P2612-999999-01" in body["error"]
+        assert status == 404 and "P2612-999999-01" in body["message"]
         assert await money_of(order.number) == before
 
         for number in numbers[1:]:

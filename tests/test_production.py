@@ -154,16 +154,16 @@ async def test_the_factory_system_moves_pieces_with_a_token(world: World) -> Non
     async with aiohttp.ClientSession() as http:
         async with http.post(url, json={"state": "in_production"}) as resp:
             assert resp.status == 401
-            assert (await resp.json())["error"].startswith("缺少访问令牌")
+            assert (await resp.json())["message"].startswith("缺少访问令牌")
         async with http.post(url, json={"state": "in_production"}, headers=auth(reader.secret)) as resp:
             assert resp.status == 403
-            assert await resp.json() == {"error": "访问令牌没有 pieces:write 权限"}
+            assert (await resp.json())["message"] == "访问令牌没有 pieces:write 权限"
         async with http.post(url, json={"state": "in_production"}, headers=auth("relay_nonsense")) as resp:
             assert resp.status == 401
         bad = f"{world.relay_url}/api/v1/pieces/P2612-999999-01/state"
         async with http.post(bad, json={"state": "finished"}, headers=auth(writer.secret)) as resp:
             assert resp.status == 404
-            assert "P2612-999999-01" in (await resp.json())["error"]
+            assert "P2612-999999-01" in (await resp.json())["message"]
         async with http.post(url, json={"state": "sideways"}, headers=auth(writer.secret)) as resp:
             assert resp.status == 400
 
@@ -174,12 +174,13 @@ async def test_the_factory_system_moves_pieces_with_a_token(world: World) -> Non
                 assert (await resp.json())["state"] == state
         async with http.post(url, json={"state": "queued"}, headers=auth(writer.secret)) as resp:
             assert resp.status == 409
-            assert (await resp.json())["error"] == f"生产编号 {number} 当前状态：已发货，不能改为待生产"
+            assert (await resp.json())["message"] == f"生产编号 {number} 当前状态：已发货，不能改为待生产"
         # Skipping a step is refused with the table's words.
         skip = f"{world.relay_url}/api/v1/pieces/{pieces[1].production_number}/state"
         async with http.post(skip, json={"state": "shipped"}, headers=auth(writer.secret)) as resp:
             assert resp.status == 409
-            assert (await resp.json())["error"] == f"生产编号 {pieces[1].production_number} 当前状态：待生产，不能发货"
+            refused = (await resp.json())["message"]
+            assert refused == f"生产编号 {pieces[1].production_number} 当前状态：待生产，不能发货"
 
         # The waiting list, a page at a time.
         await released(world, OTHER)
@@ -204,7 +205,7 @@ async def test_the_factory_system_moves_pieces_with_a_token(world: World) -> Non
         await revoke_token(actor=admin, token_id=writer.token.id)
         async with http.post(url, json={"state": "shipped"}, headers=auth(writer.secret)) as resp:
             assert resp.status == 401
-            assert (await resp.json())["error"] == "访问令牌已吊销"
+            assert (await resp.json())["message"] == "访问令牌已吊销"
         async with http.get(f"{world.relay_url}/api/v1/openapi.json") as resp:
             paths = (await resp.json())["paths"]
         assert "/api/v1/pieces/{production_number}/state" in paths and "/api/v1/production-orders" in paths

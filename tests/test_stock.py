@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 from tortoise.transactions import in_transaction
 
-from models import Product, Staff, StockKind, StockLevel, StockMove, StockMoveKind, Warehouse
+from models import Product, Staff, StockKind, StockLevel, StockMove, StockMoveKind, Warehouse, WebhookDelivery
 from tests.support import World, form_errors
 from webviews.auth import csrf_token
 from workflow import stock
@@ -19,6 +19,7 @@ from workflow.admin import ensure_unit, import_products
 from workflow.errors import Conflict, Invalid, NotAllowed, NotFound
 from workflow.stock import Line, OutOfStock
 from workflow.tokens import create_token
+from workflow.webhooks import SubscriptionInput, create_subscription
 
 PURCHASING = "caicaigou"
 
@@ -177,6 +178,10 @@ async def test_purchasing_hears_once_per_crossing(world: World) -> None:
     warehouse, products, keeper = await setup()
     hinge = products["HJ-01"]
     buyer = await Staff.get(userid=PURCHASING)
+    # The ERP subscribes to the same crossings (workflow/webhooks.py).
+    await create_subscription(
+        actor=None, form=SubscriptionInput("ERP", "http://127.0.0.1:9/never", ["stock.below_safety"])
+    )
     await stock.receive(actor=keeper, warehouse_id=warehouse.id, lines=[Line(hinge.id, 10)], reason="到货")
     await stock.set_safety_level(actor=buyer, warehouse_id=warehouse.id, product_id=hinge.id, safety_level=5)
 
@@ -206,6 +211,8 @@ async def test_purchasing_hears_once_per_crossing(world: World) -> None:
     await order(4, 9)  # 12 - 9 = 3: below again, a second card
     assert len(low_cards(world)) == 2
     assert low_cards(world)[-1]["emphasis_content"]["title"] == "3"
+    events = [d.payload["data"] for d in await WebhookDelivery.all().order_by("id")]
+    assert [(e["model"], e["available"], e["safety_level"]) for e in events] == [("HJ-01", 4, 5), ("HJ-01", 3, 5)]
     # The warehouse keeper is not purchasing: nothing for them.
     assert not [c for c in world.emu.cards("fengcangku") if c.title == "库存低于安全库存"]
 
@@ -357,7 +364,10 @@ async def test_the_api_lists_levels_with_a_token(world: World) -> None:
             second = await resp.json()
         assert [x["model"] for x in second["items"]] == ["LS-01"] and second["next_cursor"] is None
         async with http.get(url, params={"limit": "x"}, headers={"Authorization": f"Bearer {reader.secret}"}) as resp:
-            assert resp.status == 400 and (await resp.json())["error"] == "cursor、limit 和 warehouse_id 应为整数"
+            assert resp.status == 400 and (await resp.json())["field"] == "limit"
+        params = {"warehouse_id": "华东仓"}
+        async with http.get(url, params=params, headers={"Authorization": f"Bearer {reader.secret}"}) as resp:
+            assert (resp.status, (await resp.json())["message"]) == (400, "warehouse_id 应为仓库编号（正整数）")
         async with http.get(f"{world.relay_url}/api/v1/openapi.json") as resp:
             assert (await resp.json())["paths"]["/api/v1/stock"]["get"]["security"] == [{"token": ["stock:read"]}]
 

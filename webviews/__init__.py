@@ -13,6 +13,7 @@ from webviews import (
     dashboard,
     dispatch,
     finance,
+    integration,
     leads,
     lifecycle,
     news,
@@ -22,6 +23,7 @@ from webviews import (
     stock,
     tickets,
     tokens,
+    webhooks,
 )
 
 
@@ -32,6 +34,7 @@ def add_routes(app: web.Application) -> None:
     app.add_routes(signing.routes)
     app.add_routes(dashboard.routes)
     app.add_routes(api.routes)
+    app.add_routes(integration.routes)
     app.add_routes(admin.routes)
     app.add_routes(catalog.routes)
     app.add_routes(finance.routes)
@@ -43,3 +46,4 @@ def add_routes(app: web.Application) -> None:
     app.add_routes(tickets.routes)
     app.add_routes(news.routes)
     app.add_routes(stock.routes)
+    app.add_routes(webhooks.routes)

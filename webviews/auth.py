@@ -87,7 +87,9 @@ async def over_limit(request: web.Request, bucket: str, who: str) -> web.Respons
         return None
     headers = {"Retry-After": "60"}
     if request.path.startswith("/api/"):
-        return web.json_response({"error": TOO_MANY}, status=429, headers=headers)
+        return web.json_response(
+            {"error": "rate_limited", "message": TOO_MANY, "field": None}, status=429, headers=headers
+        )
     response = render(request, "message.html", title="请稍后再试", message=TOO_MANY, status=429)
     response.headers.update(headers)
     return response

@@ -27,13 +27,14 @@ async def _page(
     request: web.Request, *, status: int = 200, error: str | None = None, secret: str = "", notice: str = ""
 ) -> web.Response:
     staff = _admin(request)
-    tokens = await ServiceToken.all().order_by("-id").prefetch_related("created_by")
+    tokens = await ServiceToken.all().order_by("-id").prefetch_related("created_by", "staff")
     return render(
         request,
         "tokens.html",
         status=status,
         tokens=tokens,
         scopes=SCOPES,
+        members=await Staff.filter(active=True).order_by("name"),
         csrf=csrf_token(staff),
         error=error,
         secret=secret,
@@ -57,7 +58,9 @@ async def tokens_action(request: web.Request) -> web.Response:
         if one(fields, "revoke"):
             token = await revoke_token(actor=staff, token_id=to_int(one(fields, "revoke"), -1))
             return await _page(request, notice=f"令牌 {token.name} 已吊销")
-        created = await create_token(actor=staff, name=one(fields, "name"), scopes=fields.get("scope", []))
+        created = await create_token(
+            actor=staff, name=one(fields, "name"), scopes=fields.get("scope", []), acts_as=one(fields, "acts_as")
+        )
     except WorkflowError as refused:
         return await _page(request, status=refused.status, error=refused.message)
     # The secret is in this answer only: the page is not redirected, so a reload does not show it again.

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from models import Lead, LeadEventKind, LeadState, OrgUnit, Role, ServiceToken
+from workflow import webhooks
 from workflow.errors import NotAllowed
 from workflow.lifecycle import Rule, Scope
 from workflow.machine import Actor, Machine, Step
@@ -50,9 +51,13 @@ class LeadLifecycle(Machine[Lead]):
         "(workflow/lead_assign.py); a service token with `leads:write` books as reception does."
     )
     entry = "book"
+    event_type = webhooks.LEAD_STATE_CHANGED
 
     def name_of(self, entity: Lead) -> str:
         return lead_name(entity)
+
+    async def event_data(self, entity: Lead) -> dict[str, Any]:
+        return {"number": entity.number, "store_id": entity.store_id}  # not the customer's name or phone
 
     def roles_held(self, actor: Actor) -> set[Role]:
         if isinstance(actor, ServiceToken):

@@ -17,7 +17,7 @@ from typing import Any
 from infra.timeutil import utcnow
 from models import Approval, ApprovalState, EventKind, Order, OrderState, Role, Staff, Task, TaskKind, TaskState
 from models.enums import LIVE_TASK_STATES
-from workflow import timeline
+from workflow import timeline, webhooks
 from workflow.errors import Conflict, NotAllowed
 from workflow.scope import covers, staff_covering
 
@@ -265,7 +265,9 @@ async def apply(
     **values: Any,
 ) -> None:
     """Make the move inside the caller's transaction: the order's state (if it changes), the field
-    job's state, the timeline event. Conflict when someone else moved first (nothing is written)."""
+    job's state, the timeline event, and the webhook event when the state changed. Conflict when someone
+    else moved first (nothing is written)."""
+    before = order.state if t.source else None  # None: the row that creates the order
     if t.target is not None and t.source:
         await _move_order(t, order, **values)
     elif t.restores:
@@ -287,6 +289,17 @@ async def apply(
             await task.refresh_from_db()
     if t.event is not None:
         await timeline.record(order, actor, t.event, **(event or {}))
+    if order.state != before:
+        await webhooks.emit(
+            webhooks.ORDER_STATE_CHANGED,
+            {
+                "order_number": order.number,
+                "from": before.value if before is not None else None,
+                "to": order.state.value,
+                "transition": t.name,
+                "actor": actor.userid if actor is not None else None,
+            },
+        )
 
 
 async def _move_order(t: Transition, order: Order, **values: Any) -> None:

@@ -23,6 +23,7 @@ from tortoise.models import Model
 
 from infra.timeutil import utcnow
 from models import Role, ServiceToken, Staff
+from workflow import webhooks
 from workflow.errors import Conflict, NotAllowed
 from workflow.lifecycle import Rule, Scope
 
@@ -68,6 +69,8 @@ class Machine(ABC, Generic[E]):
     source_file: str = ""  # where the table is declared (for docs/lifecycle.md)
     intro: str = ""  # a sentence or two for docs/lifecycle.md
     entry: str = ""  # the step that creates the row, as the diagram's first arrow
+    # The webhook event a step that changes a row's state emits (workflow/webhooks.py), None: none.
+    event_type: str | None = None
 
     def __init__(self, name: str, steps: Iterable[Step]) -> None:
         self.name = name
@@ -110,6 +113,10 @@ class Machine(ABC, Generic[E]):
     async def blocked(self, entity: E, context: Any) -> Conflict | None:
         """Something that stops every step on the row (its order cancelled, say)."""
         return None
+
+    async def event_data(self, entity: E) -> dict[str, Any]:
+        """What a webhook event says of the row beside its states (no personal data)."""
+        return {"id": entity.pk}
 
     def roles_held(self, actor: Actor) -> set[Role]:
         if isinstance(actor, ServiceToken):
@@ -191,6 +198,7 @@ class Machine(ABC, Generic[E]):
             changes.update(state=t.target, state_since=utcnow())
         if not changes:
             return
+        before = state_of(entity)
         query = self.model.filter(id=entity.pk)
         if t.source:
             query = query.filter(state__in=list(t.source))
@@ -199,6 +207,9 @@ class Machine(ABC, Generic[E]):
         if not moved:
             state = self.states(state_of(entity))
             raise Conflict(f"{self.name_of(entity)} 刚刚已被改为：{_label(state)}", _label(state))
+        if self.event_type is not None and t.target is not None:
+            data = await self.event_data(entity)
+            await webhooks.emit(self.event_type, {**data, "from": str(before), "to": str(t.target), "step": t.name})
 
 
 def _label(state: StrEnum) -> str:

@@ -9,7 +9,7 @@ from tortoise.transactions import in_transaction
 
 from infra.timeutil import utcnow
 from models import EventKind, Order, Payment, PaymentKind, PaymentMethod, Staff
-from workflow import notify, owed, timeline
+from workflow import notify, owed, timeline, webhooks
 from workflow.errors import Conflict, Invalid, NotFound
 from workflow.fields import AMOUNT, CONTRACT_AMOUNT
 from workflow.lifecycle import apply, members_for
@@ -75,6 +75,17 @@ async def _add_payment(
     )
     await owed.count_in(order, amount)
     await timeline.record(order, actor, EventKind.PAYMENT, amount=str(amount), kind=kind.label, method=method.label)
+    await webhooks.emit(
+        webhooks.PAYMENT_RECORDED,
+        {
+            "order_number": order.number,
+            "payment_id": payment.id,
+            "amount": str(amount),
+            "kind": kind.value,
+            "method": method.value,
+            "recorded_by": actor.userid,
+        },
+    )
     await _to_finance(order, payment)
     return payment
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from models import EventKind, Order, OrderPiece, OrderState, PieceState, Role, ServiceToken, Staff
-from workflow import timeline
+from workflow import timeline, webhooks
 from workflow.errors import Conflict, NotAllowed
 from workflow.lifecycle import Rule, Scope
 from workflow.machine import Actor, Machine, Step
@@ -41,6 +41,7 @@ class PieceLifecycle(Machine[OrderPiece]):
         "token with `pieces:write` acts as the factory."
     )
     entry = "release"
+    event_type = webhooks.PIECE_MOVED
 
     def name_of(self, entity: OrderPiece) -> str:
         return piece_name(entity)
@@ -57,6 +58,10 @@ class PieceLifecycle(Machine[OrderPiece]):
 
     def scope_refusal(self, t: Step, actor: Actor | None, entity: OrderPiece, context: Any) -> NotAllowed:
         return NotAllowed(f"订单 {context.number} 不在你负责的范围内")
+
+    async def event_data(self, entity: OrderPiece) -> dict[str, Any]:
+        order = await Order.get(id=entity.order_id)
+        return {"production_number": entity.production_number, "order_number": order.number, "seq": entity.seq}
 
     async def blocked(self, entity: OrderPiece, context: Any) -> Conflict | None:
         if context.state == OrderState.CANCELLED:

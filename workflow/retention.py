@@ -9,7 +9,8 @@ from typing import Any
 
 from infra.runtime import runtime
 from infra.timeutil import utcnow
-from models import InboxMessage, MessageState, OutboxMessage, Signature
+from models import InboxMessage, MessageState, OutboxMessage, Signature, WebhookDelivery
+from workflow import idempotency
 
 PURGE = "purge_personal_data"
 # What stays of a handled callback: enough to see who sent what kind of message when.
@@ -26,7 +27,8 @@ def _kept(payload: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
 
 
 async def purge(payload: dict[str, Any] | None = None) -> None:
-    """The job: rows finished before the retention lose their content; the signer's details likewise."""
+    """The job: rows finished before the retention lose their content; the signer's details likewise; the
+    API's idempotency keys past their time and webhook deliveries finished long ago go."""
     security = runtime().config.security
     now = utcnow()
     cutoff = now - timedelta(days=security.message_retention_days)
@@ -41,5 +43,8 @@ async def purge(payload: dict[str, Any] | None = None) -> None:
         ):
             for row_id, content in rows:
                 await model.filter(id=row_id).update(payload=_kept(content, kept), purged_at=now)
+    await idempotency.purge_expired()
+    kept = now - timedelta(days=runtime().config.api.webhook_kept_days)
+    await WebhookDelivery.filter(state__in=FINISHED, created_at__lt=kept).delete()
     signed_before = now - timedelta(days=security.signer_details_days)
     await Signature.filter(signed_at__lt=signed_before).exclude(ip="", user_agent="").update(ip="", user_agent="")

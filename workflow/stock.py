@@ -27,7 +27,7 @@ from tortoise.transactions import in_transaction
 
 from cards.stock import LevelLine
 from models import OrgUnit, Product, Role, Staff, StockLevel, StockMove, StockMoveKind, Warehouse
-from workflow import notify
+from workflow import notify, webhooks
 from workflow.errors import Conflict, Invalid, NotAllowed, NotFound
 
 # The most one move may take, a guard against a typo (a barcode in the quantity field).
@@ -319,6 +319,19 @@ async def _tell_purchasing(level_ids: list[int]) -> None:
             if level.warehouse_id not in told:
                 told[level.warehouse_id] = await _purchasing_for(level.warehouse)
             crossed.append((level_line(level), told[level.warehouse_id]))
+            await webhooks.emit(
+                webhooks.STOCK_BELOW_SAFETY,
+                {
+                    "product_id": level.product_id,
+                    "model": level.product.model,
+                    "warehouse_id": level.warehouse_id,
+                    "warehouse": level.warehouse.name,
+                    "on_hand": level.on_hand,
+                    "reserved": level.reserved,
+                    "available": level.available,
+                    "safety_level": level.safety_level,
+                },
+            )
     await notify.stock_below_safety(crossed)
 
 
@@ -444,7 +457,7 @@ async def level_page(
 
 
 def _search(found: QuerySet[StockLevel], query: str, below_only: bool) -> QuerySet[StockLevel]:
-    if text := query.strip()[:64]:
+    if text := query.replace("\x00", "").strip()[:64]:  # PostgreSQL's text holds no NUL
         found = found.filter(
             Q(product__model__icontains=text) | Q(product__name__icontains=text) | Q(product__series__icontains=text)
         )

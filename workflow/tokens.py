@@ -22,6 +22,16 @@ SCOPES = {
     "leads:write": "登记预约",
     "leads:read": "查看预约",
     "stock:read": "查看库存",
+    # The integration API (ERP, finance): orders, customers and payments as the member the token acts as.
+    "orders:read": "查看订单",
+    "orders:write": "开单与推进订单",
+    "customers:read": "查看客户（号码与地址打码）",
+    "customers:pii": "查看客户完整号码与地址（每次记入审计日志）",
+    "products:read": "查看产品与价目表",
+    "products:write": "维护产品与价目表",
+    "payments:read": "查看收款",
+    "payments:write": "登记收款",
+    "webhooks:write": "管理 Webhook 订阅与投递",
 }
 
 
@@ -51,16 +61,25 @@ def parse_scopes(scopes: list[str]) -> list[str]:
     return chosen
 
 
-async def create_token(*, actor: Staff | None, name: str, scopes: list[str]) -> Created:
-    """A new token (actor None: the command line, run by whoever holds the server)."""
+async def create_token(*, actor: Staff | None, name: str, scopes: list[str], acts_as: str = "") -> Created:
+    """A new token (actor None: the command line, run by whoever holds the server). `acts_as`: the userid
+    of the member it acts as (an integration's own account): orders, customers and payments are read and
+    written with that member's roles and part of the company."""
     if actor is not None:
         require_role(actor, Role.ADMIN)
     name = name.strip()
     if not name or len(name) > 64:
         raise Invalid("请填写令牌名称（64 字以内）", "name")
     chosen = parse_scopes(scopes)
+    member = None
+    if acts_as.strip():
+        member = await Staff.get_or_none(userid=acts_as.strip(), active=True)
+        if member is None:
+            raise Invalid(f"没有在职员工 {acts_as.strip()[:64]}", "acts_as")
     secret = PREFIX + secrets.token_urlsafe(32)
-    token = await ServiceToken.create(name=name, scopes=" ".join(chosen), secret_hash=digest(secret), created_by=actor)
+    token = await ServiceToken.create(
+        name=name, scopes=" ".join(chosen), secret_hash=digest(secret), created_by=actor, staff=member
+    )
     return Created(token, secret)
 
 
@@ -81,7 +100,7 @@ async def authenticate(secret: str, scope: str) -> ServiceToken:
     if not secret:
         raise Unauthenticated("缺少访问令牌（Authorization: Bearer <token>）")
     hashed = digest(secret)
-    token = await ServiceToken.get_or_none(secret_hash=hashed)
+    token = await ServiceToken.get_or_none(secret_hash=hashed).prefetch_related("staff")
     # The lookup is by the hash; compare again in constant time so a near-miss teaches nothing.
     if token is None or not hmac.compare_digest(token.secret_hash, hashed):
         raise Unauthenticated("访问令牌无效")

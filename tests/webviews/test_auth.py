@@ -107,20 +107,20 @@ async def test_forged_cookie_is_no_session(world: World) -> None:
         async with http.get(f"{world.relay_url}/h5/orders/new", allow_redirects=False) as resp:
             assert resp.status == 302 and "/connect/oauth2/authorize" in resp.headers["Location"]
         async with http.get(f"{world.relay_url}/api/v1/products") as resp:
-            assert resp.status == 401 and "企业微信" in (await resp.json())["error"]
+            assert resp.status == 401 and "企业微信" in (await resp.json())["message"]
 
 
 async def test_api_and_service_endpoints(world: World) -> None:
     async with world.browser_session("zhangxiaoshou") as http:
         async with http.get(f"{world.relay_url}/api/v1/products") as resp:
-            products = await resp.json()
+            products = (await resp.json())["items"]
             assert {"series": "淋浴房 K系列", "model": "K5"}.items() <= products[2].items() or any(
                 p["model"] == "K5" for p in products
             )
         async with http.get(f"{world.relay_url}/api/v1/customers/phone-check", params={"phone": "123"}) as resp:
             assert (await resp.json())["message"] == "手机号应为 11 位数字，以 1 开头"
         async with http.get(f"{world.relay_url}/api/v1/orders/NOPE") as resp:
-            assert resp.status == 404 and (await resp.json())["error"] == "没有找到订单 NOPE"
+            assert resp.status == 404 and (await resp.json())["message"] == "没有找到订单 NOPE"
         async with http.get(f"{world.relay_url}/api/v1/openapi.json") as resp:
             spec = await resp.json()
             assert spec["openapi"].startswith("3.") and "/api/v1/orders/{number}" in spec["paths"]

@@ -127,6 +127,10 @@ class CardKind(StrEnum):
     TICKET_BENCH = "ticketbench"  # the installer's ticket in progress: photos before and after, 完成
     TICKET_DONE = "ticketdone"  # done: the customer's link to forward for confirmation
     TICKET_NOTICE = "ticketnote"  # declined, confirmed, closed, ...
+    DEALER_ORDER = "dealer"  # to dealer managers: a dealer's order to accept or return
+    DEALER_NOTICE = "dealernote"  # to the dealer's staff: accepted or returned
+    DEALER_RELEASED = "dealerrel"  # to the factory: a dealer order's pieces to make
+    DEALER_LINKS = "dealerlinks"  # 订货 in chat: the dealer's catalogue and orders
 
     @classmethod
     def ready(cls, kind: TaskKind) -> CardKind:
@@ -319,3 +323,12 @@ class TicketPhotosKey(ButtonKey):
 class TicketFinishKey(ButtonKey):
     prefix: ClassVar[str] = "tkf"
     ticket_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class DealerStepKey(ButtonKey):
+    """Take this row of the dealer order lifecycle (workflow/dealer_lifecycle.py) on this dealer order."""
+
+    prefix: ClassVar[str] = "dlr"
+    order_id: int
+    step: str

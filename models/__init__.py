@@ -5,6 +5,15 @@ from models.audit import AuditEntry
 from models.catalog import PriceList, PriceListEntry, Product
 from models.contact import CallState, ContactWay, CustomerMessage, ExternalContact, SmsMessage
 from models.customer_requests import CustomerRequest
+from models.dealers import (
+    DealerEventKind,
+    DealerOrder,
+    DealerOrderEvent,
+    DealerOrderKind,
+    DealerOrderLine,
+    DealerOrderState,
+    DealerPiece,
+)
 from models.enums import (
     ApprovalState,
     AttachmentCategory,
@@ -33,7 +42,7 @@ from models.jobs import Alert, Job
 from models.leads import Lead, LeadEvent
 from models.messaging import InboxMessage, OutboxMessage
 from models.orders import Attachment, Customer, Order, OrderEvent, OrderItem, Payment, Signature, Task, Visit
-from models.org import OrgUnit, Staff
+from models.org import OrgUnit, Staff, UnitKind
 from models.pieces import OrderPiece
 from models.tickets import Ticket
 from models.tokens import ServiceToken
@@ -53,6 +62,7 @@ MODEL_MODULES = [
     "models.leads",
     "models.contact",
     "models.tickets",
+    "models.dealers",
 ]
 
 __all__ = [
@@ -110,4 +120,12 @@ __all__ = [
     "TicketKind",
     "TicketSource",
     "TicketState",
+    "UnitKind",
+    "DealerEventKind",
+    "DealerOrder",
+    "DealerOrderEvent",
+    "DealerOrderKind",
+    "DealerOrderLine",
+    "DealerOrderState",
+    "DealerPiece",
 ]

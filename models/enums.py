@@ -477,6 +477,7 @@ class AuditAction(StrEnum):
     CUSTOMER_ERASE = "customer_erase"
     RECEIVABLES_EXPORT = "receivables_export"
     LEAD_VIEW = "lead_view"  # a showroom booking's page (预约), its phone shown in full or masked
+    DEALER_ORDER_EXPORT = "dealer_order_export"  # a dealer order list as CSV or Excel
 
     @property
     def label(self) -> str:
@@ -494,6 +495,7 @@ AUDIT_LABELS = {
     AuditAction.CUSTOMER_ERASE: "删除客户信息",
     AuditAction.RECEIVABLES_EXPORT: "导出未收清订单",
     AuditAction.LEAD_VIEW: "查看预约",
+    AuditAction.DEALER_ORDER_EXPORT: "导出经销商订货单",
 }
 
 

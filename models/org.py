@@ -1,9 +1,19 @@
 from __future__ import annotations
 
+from enum import StrEnum
+
 from tortoise import fields
 from tortoise.models import Model
 
 from models.enums import Role
+
+
+class UnitKind(StrEnum):
+    """A unit of the company's own (a region, a store) or a dealer's (经销商): a dealer unit's staff order
+    from the factory at its price list and see only their unit's dealer orders (workflow/dealers.py)."""
+
+    OWN = "own"
+    DEALER = "dealer"
 
 
 class OrgUnit(Model):
@@ -17,6 +27,7 @@ class OrgUnit(Model):
     path = fields.CharField(max_length=255, default="", db_index=True)
     # A store's address, as customers read it (the booking SMS, the public booking page).
     address = fields.CharField(max_length=255, default="", db_default="")
+    kind = fields.CharEnumField(UnitKind, max_length=16, default=UnitKind.OWN, db_default=UnitKind.OWN.value)
 
     class Meta:
         table = "org_unit"

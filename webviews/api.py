@@ -12,14 +12,25 @@ from aiohttp import web
 from infra.errors import UserError
 from infra.security import is_mobile, mask_phone, normalize_phone
 from infra.timeutil import local_moment
-from models import AuditAction, Lead, LeadSource, LeadState, OrderPiece, PieceState, Product, ServiceToken, Staff
+from models import (
+    AuditAction,
+    DealerPiece,
+    Lead,
+    LeadSource,
+    LeadState,
+    OrderPiece,
+    PieceState,
+    Product,
+    ServiceToken,
+    Staff,
+)
 from webviews.auth import STAFF, Handler, api_staff, over_limit, session_staff
 from workflow import audit
 from workflow.errors import Invalid, WorkflowError
 from workflow.lead_views import lead_phone
 from workflow.leads import LeadInput, create_lead, store_for
 from workflow.privacy import sees_money
-from workflow.production import move_piece, piece_by_number, waiting_orders
+from workflow.production import move_numbered, waiting_orders
 from workflow.scope import get_order_for
 from workflow.search import OrderFilter, search_orders
 from workflow.selectors import order_view, orders_with_phone
@@ -99,12 +110,12 @@ async def piece_state(request: web.Request) -> web.Response:
             expected = date.fromisoformat(str(body["expected_date"]))
         except ValueError:
             raise Invalid("expected_date 应为 YYYY-MM-DD", "expected_date") from None
-    piece = await piece_by_number(request.match_info["production_number"])
-    moved = await move_piece(actor=token_of(request), piece=piece, target=target, expected_date=expected)
+    number = request.match_info["production_number"]
+    moved = await move_numbered(actor=token_of(request), number=number, target=target, expected_date=expected)
     return web.json_response(_piece_json(moved))
 
 
-def _piece_json(piece: OrderPiece, label: str = "") -> dict[str, Any]:
+def _piece_json(piece: OrderPiece | DealerPiece, label: str = "") -> dict[str, Any]:
     return {
         "production_number": piece.production_number,
         "state": piece.state.value,

@@ -65,6 +65,8 @@ COMMANDS = {
     Role.FACTORY: "生产 — 待生产的订单；扫码或发生产编号 — 推进产品",
     Role.CONSULTANT: "预约 — 我的预约；新预约会自动分配给你",
     Role.RECEPTION: "预约 — 登记预约、到店、改派",
+    Role.DEALER: "订货 — 产品目录（经销价）、我的订货单",
+    Role.DEALER_MANAGER: "订货单 — 经销商订货单：接单 / 退回",
 }
 
 
@@ -83,6 +85,10 @@ def help_card(
         jumps += [("待确认收款", links.oauth("/h5/finance/payments")), ("未收清订单", links.oauth("/h5/receivables"))]
     if Role.FACTORY.value in roles:
         jumps.append(("生产进度", links.oauth("/h5/production")))
+    if Role.DEALER.value in roles:
+        jumps.append(("产品目录·订货", links.oauth("/h5/dealer")))
+    if Role.DEALER.value in roles or Role.DEALER_MANAGER.value in roles:
+        jumps.append(("订货单", links.oauth("/h5/dealer/orders")))
     jumps.append(("订单列表", links.oauth("/h5/orders")))
     if Role.MANAGER.value in roles:
         jumps.append(("数据看板", links.oauth("/h5/dashboard")))

@@ -10,7 +10,20 @@ from tortoise.transactions import in_transaction
 from bot.client import MediaTooLarge, WeComClient, WeComError
 from bot.events import CardClick, EnterAgent, Event, ExternalContactAdded, ImageMessage, TextMessage
 from cards.keys import KeyError_, unpack_key
-from handlers import common, contact, dispatchers, factory, finance, leads, managers, sales, tickets, warehouse, workers
+from handlers import (
+    common,
+    contact,
+    dealers,
+    dispatchers,
+    factory,
+    finance,
+    leads,
+    managers,
+    sales,
+    tickets,
+    warehouse,
+    workers,
+)
 from handlers.router import Ctx, Router, find_handler
 from infra.errors import UserError
 from infra.runtime import runtime
@@ -34,6 +47,7 @@ ROUTERS: list[Router] = [
     leads.router,
     contact.router,
     tickets.router,
+    dealers.router,
     common.router,
 ]
 

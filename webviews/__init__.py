@@ -11,6 +11,7 @@ from webviews import (
     contact,
     customer,
     dashboard,
+    dealers,
     dispatch,
     finance,
     leads,
@@ -39,3 +40,4 @@ def add_routes(app: web.Application) -> None:
     app.add_routes(leads.routes)
     app.add_routes(contact.routes)
     app.add_routes(tickets.routes)
+    app.add_routes(dealers.routes)

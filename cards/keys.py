@@ -130,6 +130,7 @@ class CardKind(StrEnum):
     DEALER_ORDER = "dealer"  # to dealer managers: a dealer's order to accept or return
     DEALER_NOTICE = "dealernote"  # to the dealer's staff: accepted or returned
     DEALER_RELEASED = "dealerrel"  # to the factory: a dealer order's pieces to make
+    DEALER_PIECE = "dealerpiece"  # one dealer order's piece and its next step (the factory's scan)
     DEALER_LINKS = "dealerlinks"  # 订货 in chat: the dealer's catalogue and orders
 
     @classmethod
@@ -331,4 +332,13 @@ class DealerStepKey(ButtonKey):
 
     prefix: ClassVar[str] = "dlr"
     order_id: int
+    step: str
+
+
+@dataclasses.dataclass(frozen=True)
+class DealerPieceStepKey(ButtonKey):
+    """Move this dealer order's piece by this row of its lifecycle (the factory's rows are the piece's own)."""
+
+    prefix: ClassVar[str] = "dps"
+    piece_id: int
     step: str

@@ -243,6 +243,12 @@ async def seed_leads() -> None:
     await seed()
 
 
+async def seed_dealers() -> None:
+    from relay.demo_dealers import seed_dealers as seed
+
+    await seed()
+
+
 async def seed_prices() -> None:
     """A company price list and a store's promotion (上海徐汇店 sells K5 and S1 for less this quarter)."""
     from workflow.admin import ensure_unit, import_price_entries
@@ -320,6 +326,7 @@ async def seed_orders() -> None:
     await seed_production(products, today)
     await seed_customer_requests()
     await seed_tickets(demo_photo(9001))
+    await seed_dealers()
     await schedule(ALERT_SCAN, f"{ALERT_SCAN}:demo-seed", utcnow())
     log.info("seeded %d orders", await Order.all().count())
 

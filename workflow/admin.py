@@ -10,7 +10,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from models import OrgUnit, PriceListEntry, Product, Role, Staff
+from models import OrgUnit, PriceListEntry, Product, Role, Staff, UnitKind
 from workflow.catalog import check_unit, parse_specs, price_list_of, require_admin
 from workflow.errors import Invalid
 from workflow.pricing import money
@@ -60,7 +60,8 @@ async def ensure_unit(path_text: str) -> OrgUnit:
 
 
 async def import_staff(text: str) -> ImportResult:
-    """CSV with header userid,name,roles,org_unit; roles separated by ';'. All rows or none."""
+    """CSV with header userid,name,roles,org_unit; roles separated by ';'. All rows or none. A member with
+    the dealer role makes their unit a dealer's (经销商): its staff order at its price list (workflow/dealers.py)."""
     rows = _rows(text, STAFF_HEADER, STAFF_HEADER)
     parsed = []
     seen: set[str] = set()
@@ -85,6 +86,8 @@ async def import_staff(text: str) -> ImportResult:
     async with in_transaction():
         for userid, name, roles, unit_path in parsed:
             unit = await ensure_unit(unit_path)
+            if Role.DEALER.value in roles:
+                await mark_dealer(unit)
             member = await Staff.get_or_none(userid=userid)
             if member is None:
                 await Staff.create(userid=userid, name=name, roles=roles, org_unit=unit)
@@ -169,3 +172,10 @@ async def import_price_entries(*, actor: Staff, price_list_id: int, text: str) -
             if not updated:
                 await PriceListEntry.create(price_list_id=price_list_id, product_id=pid, price=price)
     return len(parsed)
+
+
+async def mark_dealer(unit: OrgUnit) -> None:
+    """The unit is a dealer's: its dealer staff order from the factory and see only its orders."""
+    if unit.kind != UnitKind.DEALER:
+        await OrgUnit.filter(id=unit.id).update(kind=UnitKind.DEALER)
+        unit.kind = UnitKind.DEALER

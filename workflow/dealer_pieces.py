@@ -4,6 +4,7 @@ API move them as they move an order's pieces (workflow/production.py hands a dea
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from tortoise.transactions import in_transaction
@@ -25,6 +26,8 @@ from workflow.machine import Actor, Step
 
 # The factory's number for a dealer order is D + yymm + the order's id; its pieces add their sequence.
 PREFIX = "D"
+# Pieces the factory still has to make or send.
+AT_FACTORY = (PieceState.QUEUED, PieceState.IN_PRODUCTION, PieceState.FINISHED)
 
 
 def is_dealer_number(number: str) -> bool:
@@ -87,3 +90,39 @@ async def dealer_piece_step(actor: Staff, piece_id: int, step: str) -> DealerPie
     if piece is None or step not in DEALER_PIECE:
         raise NotFound("这件产品不存在")
     return await move_dealer_piece(actor=actor, piece=piece, step=DEALER_PIECE[step])
+
+
+@dataclass(frozen=True)
+class DealerProduction:
+    """An accepted dealer order on the factory's page: its pieces still to make or send."""
+
+    order: DealerOrder
+    dealer: str
+    pieces: list[DealerPiece]
+    labels: dict[int, str]
+
+    @property
+    def expected(self) -> date | None:
+        return max((p.expected_date for p in self.pieces if p.expected_date), default=None)
+
+
+async def waiting_dealer_orders(*, limit: int = 50, factory_number: str | None = None) -> list[DealerProduction]:
+    """Accepted dealer orders with pieces still at the factory, oldest acceptance first."""
+    ids = await DealerPiece.filter(state__in=list(AT_FACTORY)).distinct().values_list("order_id", flat=True)
+    query = DealerOrder.filter(id__in=list(ids), state=DealerOrderState.ACCEPTED)
+    if factory_number:
+        query = query.filter(factory_number=factory_number.strip().upper())
+    orders = await query.order_by("accepted_at", "id").limit(limit).prefetch_related("dealer")
+    result = []
+    for order in orders:
+        pieces = await DealerPiece.filter(order_id=order.id).order_by("id").prefetch_related("line__product")
+        labels = {p.id: piece_label(p.line, p) for p in pieces}
+        result.append(DealerProduction(order, order.dealer.name, pieces, labels))
+    return result
+
+
+async def piece_view(piece: DealerPiece) -> tuple[DealerOrder, str, str]:
+    """A piece's order, its dealer's name and its label (the factory's piece card)."""
+    order = await DealerOrder.get(id=piece.order_id).prefetch_related("dealer")
+    line = await DealerOrderLine.get(id=piece.line_id).prefetch_related("product")
+    return order, order.dealer.name, piece_label(line, piece)

@@ -132,6 +132,8 @@ class CardKind(StrEnum):
     DEALER_RELEASED = "dealerrel"  # to the factory: a dealer order's pieces to make
     DEALER_PIECE = "dealerpiece"  # one dealer order's piece and its next step (the factory's scan)
     DEALER_LINKS = "dealerlinks"  # 订货 in chat: the dealer's catalogue and orders
+    STOCK_LOW = "stocklow"  # to purchasing: a stock level fell below its safety level (by stock level id)
+    STOCK = "stock"  # 库存 in chat: the levels asked for and the link to the stock page
 
     @classmethod
     def ready(cls, kind: TaskKind) -> CardKind:

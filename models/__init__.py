@@ -31,6 +31,8 @@ from models.enums import (
     PaymentMethod,
     PieceState,
     Role,
+    StockKind,
+    StockMoveKind,
     TaskKind,
     TaskState,
     TicketKind,
@@ -44,6 +46,7 @@ from models.messaging import InboxMessage, OutboxMessage
 from models.orders import Attachment, Customer, Order, OrderEvent, OrderItem, Payment, Signature, Task, Visit
 from models.org import OrgUnit, Staff, UnitKind
 from models.pieces import OrderPiece
+from models.stock import StockLevel, StockMove, Warehouse
 from models.tickets import Ticket
 from models.tokens import ServiceToken
 
@@ -63,6 +66,7 @@ MODEL_MODULES = [
     "models.contact",
     "models.tickets",
     "models.dealers",
+    "models.stock",
 ]
 
 __all__ = [
@@ -113,6 +117,10 @@ __all__ = [
     "Product",
     "Role",
     "Staff",
+    "StockKind",
+    "StockLevel",
+    "StockMove",
+    "StockMoveKind",
     "Task",
     "TaskKind",
     "TaskState",
@@ -128,4 +136,5 @@ __all__ = [
     "DealerOrderLine",
     "DealerOrderState",
     "DealerPiece",
+    "Warehouse",
 ]

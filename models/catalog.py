@@ -3,6 +3,7 @@ from __future__ import annotations
 from tortoise import fields
 from tortoise.models import Model
 
+from models.enums import StockKind
 from models.org import OrgUnit
 
 
@@ -26,6 +27,8 @@ class Product(Model):
     maintenance_months = fields.IntField(default=12)
     # The factory's lead time for the series (days from release to a finished piece).
     production_days = fields.IntField(default=15, db_default=15)
+    # Kept in stock (标准品 / 配件 / 物料: models/stock.py), or null: made to measure for its order.
+    stock_kind = fields.CharEnumField(StockKind, max_length=16, null=True)
 
     class Meta:
         table = "product"

@@ -11,6 +11,7 @@ from tortoise.models import Model
 from models.catalog import Product
 from models.enums import PieceState
 from models.org import OrgUnit, Staff
+from models.stock import Warehouse
 
 
 class DealerOrderKind(StrEnum):
@@ -93,6 +94,11 @@ class DealerOrder(Model):
     return_reason = fields.CharField(max_length=500, default="")
     # The factory's number for it (its production order), given at acceptance: the seed's 工厂订单号.
     factory_number = fields.CharField(max_length=32, null=True, unique=True)
+    # Where its stocked lines are reserved (at submission) and issued from (at acceptance).
+    warehouse: fields.ForeignKeyNullableRelation[Warehouse] = fields.ForeignKeyField(
+        "models.Warehouse", related_name="dealer_orders", null=True, on_delete=fields.RESTRICT
+    )
+    warehouse_id: int | None
     copied_from: fields.ForeignKeyNullableRelation[DealerOrder] = fields.ForeignKeyField(
         "models.DealerOrder", related_name="copies", null=True, on_delete=fields.SET_NULL
     )

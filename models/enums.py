@@ -518,3 +518,38 @@ class CustomerRequestState(StrEnum):
     @property
     def label(self) -> str:
         return {"open": "待处理", "handled": "已处理"}[self.value]
+
+
+class StockKind(StrEnum):
+    """How a product is kept: a stocked product has stock levels; a product without a kind (null) is
+    made to measure for its order and has none."""
+
+    STANDARD = "standard"
+    ACCESSORY = "accessory"
+    MARKETING = "marketing"
+
+    @property
+    def label(self) -> str:
+        return {"standard": "标准品", "accessory": "配件", "marketing": "物料"}[self.value]
+
+
+class StockMoveKind(StrEnum):
+    """What a stock move did (models/stock.py StockMove says how its quantity reads)."""
+
+    RECEIVED = "received"
+    RESERVED = "reserved"
+    RELEASED = "released"
+    ISSUED = "issued"
+    RETURNED = "returned"
+    COUNTED = "counted"
+
+    @property
+    def label(self) -> str:
+        return {
+            "received": "入库",
+            "reserved": "预留",
+            "released": "取消预留",
+            "issued": "出库",
+            "returned": "退货入库",
+            "counted": "盘点",
+        }[self.value]

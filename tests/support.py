@@ -49,6 +49,9 @@ def redis_for_worker(variable: str, default: str) -> str:
 
 REDIS_URL = redis_for_worker("RELAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 TABLES = [
+    "stock_move",
+    "stock_level",
+    "warehouse",
     "customer_request",
     "lead_event",
     "lead",
@@ -280,6 +283,7 @@ async def start_world(
         if seed:
             await import_staff(demo_data("staff.csv"))
             await import_products(demo_data("products.csv"))
+            await import_products(demo_data("stock_products.csv"))
         yield World(config=config, relay=relay, emulator=emulator)
     finally:
         await relay.close()

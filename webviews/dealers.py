@@ -15,13 +15,14 @@ import xlsxwriter
 from aiohttp import web
 
 from infra.timeutil import local_today
-from models import AuditAction, DealerOrder, DealerOrderKind, DealerOrderState, Role, Staff
+from models import AuditAction, DealerOrder, DealerOrderKind, DealerOrderState, Role, Staff, StockKind
 from webviews.auth import api_staff, csrf_token, h5_page
 from webviews.forms import Fields, Files, form_page, no_subject, one, to_date, to_int
 from webviews.render import render
 from workflow import audit
 from workflow.dealer_pieces import dealer_piece_step
 from workflow.dealers import (
+    MADE,
     DraftInput,
     OrderFilter,
     add_to_cart,
@@ -59,7 +60,8 @@ async def _catalogue_page(
     staff = api_staff(request)
     try:
         unit = await dealer_unit(staff)
-        items = await catalogue(staff, q=request.query.get("q", ""), series=request.query.get("series", ""))
+        query = request.query
+        items = await catalogue(staff, q=query.get("q", ""), series=query.get("series", ""), kind=query.get("kind", ""))
     except WorkflowError as refused:
         return _refused(request, refused)
     draft = await DealerOrder.filter(created_by_id=staff.id, state=DealerOrderState.DRAFT).order_by("-id").first()
@@ -72,6 +74,8 @@ async def _catalogue_page(
         series=await all_series(),
         q=request.query.get("q", ""),
         chosen=request.query.get("series", ""),
+        kind=request.query.get("kind", ""),
+        kinds=[(MADE, "定制产品"), *((k.value, k.label) for k in StockKind)],
         draft=draft,
         csrf=csrf_token(staff),
         error=error,

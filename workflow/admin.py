@@ -10,7 +10,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from models import OrgUnit, PriceListEntry, Product, Role, Staff, UnitKind
+from models import OrgUnit, PriceListEntry, Product, Role, Staff, StockKind, UnitKind
 from workflow.catalog import check_unit, parse_specs, price_list_of, require_admin
 from workflow.errors import Invalid
 from workflow.pricing import money
@@ -102,7 +102,8 @@ async def import_staff(text: str) -> ImportResult:
 async def import_products(text: str) -> ImportResult:
     """CSV with header series,model,name and, optionally: unit (件/樘/套/㎡...), list_price (元, two
     decimals at most; blank: unpriced), specs (`宽度mm=800-1600; 颜色=亮银|枪灰`), install_photos (result
-    photos an install needs) and maintenance_months (the maintenance cycle, e.g. 6 or 12; 0 for none).
+    photos an install needs), maintenance_months (the maintenance cycle, e.g. 6 or 12; 0 for none) and
+    stock_kind (standard / accessory / marketing, or 标准品 / 配件 / 物料: kept in stock; blank: made to measure).
     A column a file does not have leaves that field as it is, so older files still import.
     Upserts by (series, model); all rows or none."""
     rows = _rows(text, PRODUCT_HEADER, ["series", "model"])
@@ -126,6 +127,8 @@ async def import_products(text: str) -> ImportResult:
                 values["list_price"] = money(row["list_price"], "file", label="list_price")
             if "specs" in row:
                 values["specs"] = parse_specs(row["specs"])
+            if "stock_kind" in row:
+                values["stock_kind"] = stock_kind(row["stock_kind"])
         except Invalid as refused:
             raise Invalid(f"第 {number} 行：{refused.message}") from refused
         parsed.append(values)
@@ -138,6 +141,17 @@ async def import_products(text: str) -> ImportResult:
             created += made
             updated += not made
     return ImportResult(created, updated)
+
+
+def stock_kind(text: str) -> StockKind | None:
+    """A product's stock kind as a file or form gives it, by value or by label; blank: not stocked."""
+    if not text:
+        return None
+    for kind in StockKind:
+        if text in (kind.value, kind.label):
+            return kind
+    values, labels = " / ".join(k.value for k in StockKind), " / ".join(k.label for k in StockKind)
+    raise Invalid(f"stock_kind 应为 {values}（{labels}）或留空")
 
 
 def _count(text: str, line: int, column: str, low: int, high: int) -> int | None:

@@ -33,9 +33,11 @@ from models import (
     Product,
     Role,
     Staff,
+    StockKind,
     UnitKind,
+    Warehouse,
 )
-from workflow import notify
+from workflow import notify, stock
 from workflow.dealer_lifecycle import DEALER_ORDER, DEALER_PIECE, dealer_scope_holds
 from workflow.errors import Conflict, Invalid, NotAllowed, NotFound
 from workflow.machine import Step
@@ -96,14 +98,19 @@ async def dealer_units_for(staff: Staff) -> list[OrgUnit]:
 class CatalogueItem:
     product: Product
     price: Price
+    stock: int | None  # available in the warehouse orders reserve from; None: made to measure
 
     @property
     def orderable(self) -> bool:
         return self.price.price is not None
 
 
-async def catalogue(staff: Staff, *, q: str = "", series: str = "") -> list[CatalogueItem]:
-    """The active catalogue at the dealer's prices (today's list covering the dealer unit), by series."""
+MADE = "made"  # the catalogue's category of products made to measure (no stock kind)
+
+
+async def catalogue(staff: Staff, *, q: str = "", series: str = "", kind: str = "") -> list[CatalogueItem]:
+    """The active catalogue at the dealer's prices (today's list covering the dealer unit) with what is in
+    stock, by series and by how it is kept (made to measure, standard, accessory, marketing material)."""
     unit = await dealer_unit(staff)
     query = Product.filter(active=True)
     q = q.strip()[:40]
@@ -111,9 +118,16 @@ async def catalogue(staff: Staff, *, q: str = "", series: str = "") -> list[Cata
         query = query.filter(Q(series__icontains=q) | Q(model__icontains=q) | Q(name__icontains=q))
     if series:
         query = query.filter(series=series)
+    if kind == MADE:
+        query = query.filter(stock_kind__isnull=True)
+    elif kind in StockKind._value2member_map_:
+        query = query.filter(stock_kind=kind)
     products = await query.order_by("series", "model")
     prices = await prices_for(unit=unit, on=local_today(), product_ids=[p.id for p in products])
-    return [CatalogueItem(p, prices[p.id]) for p in products]
+    stocked = [p.id for p in products if not made_to_measure(p)]
+    warehouse = await Warehouse.filter(active=True).order_by("id").first()
+    levels = await stock.available(stocked, warehouse.id) if stocked and warehouse else {}
+    return [CatalogueItem(p, prices[p.id], None if made_to_measure(p) else levels.get(p.id, 0)) for p in products]
 
 
 async def all_series() -> list[str]:
@@ -271,7 +285,15 @@ async def submit(*, actor: Staff, order: DealerOrder) -> None:
             await DealerOrderLine.filter(id=line.id).update(
                 unit_price=price.price, amount=amount, price_source=price.source[:64]
             )
-        await _take(step, actor, order, {"amount": f"{total:.2f}"}, amount=total, submitted_at=utcnow())
+        # The stocked lines are held for the order, all or none: a short product refuses the whole submission.
+        held = await _stock_lines(order)
+        warehouse = await stock.default_warehouse() if held else None
+        if warehouse is not None:
+            await stock.reserve(
+                warehouse_id=warehouse.id, lines=held, ref=order.number, actor=actor, reason="经销商订货"
+            )
+        values = {"warehouse_id": warehouse.id} if warehouse is not None else {}
+        await _take(step, actor, order, {"amount": f"{total:.2f}"}, amount=total, submitted_at=utcnow(), **values)
         await notify.dealer_order_submitted(order, await dealer_managers(unit), dealer=unit.name, by=actor)
 
 
@@ -279,16 +301,22 @@ async def revise(*, actor: Staff, order: DealerOrder) -> None:
     """Back to a draft to change it (before the factory accepts): the managers' card says it was taken back."""
     step = DEALER_ORDER["revise"]
     await DEALER_ORDER.check(step, actor, order)
+    held = order.state == D.SUBMITTED  # a returned order gave its stock back when it was returned
     async with in_transaction():
         await _take(step, actor, order)
+        if held:
+            await _release(order, actor, "经销商撤回修改")
         await notify.dealer_order_closed(order, f"经销商已撤回修改（{actor.name}）")
 
 
 async def cancel(*, actor: Staff, order: DealerOrder) -> None:
     step = DEALER_ORDER["cancel"]
     await DEALER_ORDER.check(step, actor, order)
+    held = order.state == D.SUBMITTED
     async with in_transaction():
         await _take(step, actor, order)
+        if held:
+            await _release(order, actor, "经销商取消订货单")
         await notify.dealer_order_closed(order, f"经销商已取消（{actor.name}）")
 
 
@@ -309,6 +337,14 @@ async def accept(*, actor: Staff, order: DealerOrder) -> list[DealerPiece]:
             accepted_by_id=actor.id,
             factory_number=number,
         )
+        # The stocked lines leave the warehouse with the acceptance: issuing them checks again that what was
+        # reserved is still there (a stock-take may have found less), and refuses the acceptance if not.
+        issued = await _stock_lines(order)
+        if issued and order.warehouse_id is not None:
+            reason = f"经销商订货单接单 {number}"
+            await stock.issue(
+                warehouse_id=order.warehouse_id, lines=issued, ref=order.number, actor=actor, reason=reason
+            )
         pieces = await _make_pieces(order, number, now)
         await notify.dealer_order_closed(order, f"已接单（{actor.name}）", skip=actor.userid)
         await notify.dealer_order_decided(
@@ -345,7 +381,20 @@ async def _make_pieces(order: DealerOrder, number: str, now: datetime) -> list[D
 
 def made_to_measure(product: Product) -> bool:
     """Made for the order by the factory (a piece per unit), as opposed to taken from stock."""
-    return True
+    return product.stock_kind is None
+
+
+async def _stock_lines(order: DealerOrder) -> list[stock.Line]:
+    """The order's stocked lines, as the stock workflow takes them (made-to-measure lines are not stocked)."""
+    lines = await DealerOrderLine.filter(order_id=order.id).order_by("product_id").prefetch_related("product")
+    return [stock.Line(line.product_id, line.quantity) for line in lines if not made_to_measure(line.product)]
+
+
+async def _release(order: DealerOrder, actor: Staff, reason: str) -> None:
+    """Give back what a submitted order holds (taken back, cancelled, returned)."""
+    lines = await _stock_lines(order)
+    if lines and order.warehouse_id is not None:
+        await stock.release(warehouse_id=order.warehouse_id, lines=lines, ref=order.number, actor=actor, reason=reason)
 
 
 async def return_order(*, actor: Staff, order: DealerOrder, reason: str) -> None:
@@ -359,6 +408,7 @@ async def return_order(*, actor: Staff, order: DealerOrder, reason: str) -> None
     await DEALER_ORDER.check(step, actor, order)
     async with in_transaction():
         await _take(step, actor, order, {"reason": reason}, return_reason=reason, returned_at=utcnow())
+        await _release(order, actor, f"订货单退回：{reason}")
         await notify.dealer_order_closed(order, f"已退回（{actor.name}）", skip=actor.userid)
         await notify.dealer_order_decided(order, await dealer_staff(order), title="订货单被退回", text=reason)
 

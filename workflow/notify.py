@@ -44,6 +44,7 @@ from cards.manager import (
 )
 from cards.measure import measure_done_card, measure_workbench_card
 from cards.production import released_card
+from cards.stock import LevelLine, below_safety_card, below_safety_digest
 from cards.tasks import booked_card, dispatch_card, notice_card, task_card
 from cards.tickets import (
     ticket_bench_card,
@@ -742,3 +743,22 @@ async def dealer_order_released(order: DealerOrder, factory: list[Staff], *, pie
 
 async def dealer_links(staff: Staff, *, manager: bool, owed: str) -> None:
     await enqueue_message(dealer_links_card(staff.userid, staff.id, links=runtime().links, manager=manager, owed=owed))
+
+
+# Stock (库存)
+
+
+async def stock_below_safety(crossed: list[tuple[LevelLine, list[str]]]) -> None:
+    """Levels that just fell below their safety level, each with the purchasing members told: a card each,
+    but a member told of many at once (one order, one stock-take) gets one digest naming them all."""
+    counts = Counter(m for _, members in crossed for m in members)
+    digested = {m for m, n in counts.items() if n >= DIGEST_FROM}
+    links = runtime().links
+    for line, members in crossed:
+        if to := [m for m in members if m not in digested]:
+            url = links.oauth(f"/h5/stock/products/{line.product_id}")
+            await enqueue_message(below_safety_card(to, line, url=url))
+    for member in sorted(digested):
+        lines = [line for line, members in crossed if member in members]
+        for message in below_safety_digest(member, lines, url=links.oauth("/h5/stock", below=1)):
+            await enqueue_message(message)

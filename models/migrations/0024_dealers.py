@@ -13,7 +13,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0022_tickets')]
+    dependencies = [('models', '0023_stock')]
 
     initial = False
 
@@ -32,6 +32,7 @@ class Migration(migrations.Migration):
                 ('note', fields.CharField(default='', max_length=500)),
                 ('return_reason', fields.CharField(default='', max_length=500)),
                 ('factory_number', fields.CharField(null=True, unique=True, max_length=32)),
+                ('warehouse', fields.ForeignKeyField('models.Warehouse', source_field='warehouse_id', null=True, db_constraint=True, to_field='id', related_name='dealer_orders', on_delete=OnDelete.RESTRICT)),
                 ('copied_from', fields.ForeignKeyField('models.DealerOrder', source_field='copied_from_id', null=True, db_constraint=True, to_field='id', related_name='copies', on_delete=OnDelete.SET_NULL)),
                 ('submitted_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('accepted_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),

@@ -39,9 +39,15 @@ def dealer_order_card(
     return button_card(
         to,
         task_id=CardRef(CardKind.DEALER_ORDER, order.id).new_task_id(),
-        title=f"经销商订货单待接单 · {clip(order.dealer, 30)}",
-        desc=f"{order.number} · {order.kind_label}",
-        rows=[row("金额", order.amount), row("下单人", order.placed_by), row("产品", order.lines)],
+        title="经销商订货单待接单",
+        desc=clip(order.dealer, 40),
+        rows=[
+            row("订货单", order.number),
+            row("类型", order.kind_label),
+            row("金额", order.amount),
+            row("下单人", order.placed_by),
+            row("产品", order.lines),
+        ],
         buttons=buttons,
         url=order_url(links, order),
     )
@@ -67,9 +73,9 @@ def dealer_released_card(to: list[str], order: DealerOrderView, *, pieces: int, 
     return text_notice(
         to,
         task_id=CardRef(CardKind.DEALER_RELEASED, order.id).new_task_id(),
-        title=f"经销商订单下达生产 · {clip(order.dealer, 30)}",
-        desc=f"{order.factory_number} · 共 {pieces} 件",
-        rows=[row("产品", order.lines)],
+        title="经销商订单下达生产",
+        desc=clip(order.dealer, 40),
+        rows=[row("工厂订单号", order.factory_number), row("件数", f"{pieces} 件"), row("产品", order.lines)],
         url=url,
         jumps=[("生产进度", url)],
     )

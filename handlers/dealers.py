@@ -29,6 +29,6 @@ async def step_tapped(ctx: Ctx, key: DealerStepKey) -> None:
     order = await DealerOrder.get_or_none(id=key.order_id)
     if order is None or not await sees_order(ctx.staff, order):
         raise NotFound("没有找到这张订货单")
-    await take(ctx.staff, order, key.step)
+    await take(ctx.staff, order, key.step, tapped=True)
     await order.refresh_from_db()
     await ctx.mark_card(f"{order.number}：{DealerOrderState(order.state).label}")

@@ -271,12 +271,13 @@ def _draft_input(form: Fields) -> DraftInput:
 async def _order_action(staff: Staff, order: DealerOrder, form: Fields, files: Files) -> str:
     step = one(form, "step")
     here = f"/h5/dealer/orders/{order.number}"
-    if step == "save" or step == "submit":
-        if any(key.startswith("qty-") for key in form) or form.get("kind"):
-            await save_draft(actor=staff, order=order, form=_draft_input(form))
-        if step == "save":
-            return here + "?" + urlencode({"done": "已保存"})
-    copied = await take(staff, order, step, reason=one(form, "reason"))
+    # A draft's page sends its lines with its buttons: saved alone, or with the submission.
+    edited = any(key.startswith("qty-") or key in ("remove", "kind", "note") for key in form)
+    draft = _draft_input(form) if edited else None
+    if step == "save":
+        await save_draft(actor=staff, order=order, form=draft or _draft_input(form))
+        return here + "?" + urlencode({"done": "已保存"})
+    copied = await take(staff, order, step, reason=one(form, "reason"), draft=draft if step == "submit" else None)
     if copied is not None:
         return f"/h5/dealer/orders/{copied.number}?" + urlencode({"done": f"已复制 {order.number}，请核对后提交"})
     await order.refresh_from_db()

@@ -270,12 +270,15 @@ async def _priced_lines(order: DealerOrder, unit: OrgUnit) -> list[tuple[DealerO
     return [(line, prices[line.product_id]) for line in lines]
 
 
-async def submit(*, actor: Staff, order: DealerOrder) -> None:
-    """The dealer sends the draft to the factory at today's prices of its list; the dealer managers hear of it."""
+async def submit(*, actor: Staff, order: DealerOrder, form: DraftInput | None = None) -> None:
+    """The dealer sends the draft (with the page's last changes, if given: both or neither) to the factory at
+    today's prices of its list; the dealer managers hear of it."""
     step = DEALER_ORDER["submit"]
     await DEALER_ORDER.check(step, actor, order)
     unit = await OrgUnit.get(id=order.dealer_id)
     async with in_transaction():
+        if form is not None:
+            await save_draft(actor=actor, order=order, form=form)
         total = Decimal("0.00")
         priced = await _priced_lines(order, unit)
         for line, price in priced:
@@ -320,7 +323,7 @@ async def cancel(*, actor: Staff, order: DealerOrder) -> None:
         await notify.dealer_order_closed(order, f"经销商已取消（{actor.name}）")
 
 
-async def accept(*, actor: Staff, order: DealerOrder) -> list[DealerPiece]:
+async def accept(*, actor: Staff, order: DealerOrder, tapped: bool = False) -> list[DealerPiece]:
     """The factory takes the order: it gets the factory's number, each made-to-measure unit a piece with its
     own production number and expected date; the dealer's staff and the factory hear of it."""
     step = DEALER_ORDER["accept"]
@@ -346,7 +349,7 @@ async def accept(*, actor: Staff, order: DealerOrder) -> list[DealerPiece]:
                 warehouse_id=order.warehouse_id, lines=issued, ref=order.number, actor=actor, reason=reason
             )
         pieces = await _make_pieces(order, number, now)
-        await notify.dealer_order_closed(order, f"已接单（{actor.name}）", skip=actor.userid)
+        await notify.dealer_order_closed(order, f"已接单（{actor.name}）", skip=actor.userid if tapped else "")
         await notify.dealer_order_decided(
             order, await dealer_staff(order), title="工厂已接单", text=f"工厂订单号 {number}，共 {len(pieces)} 件生产"
         )
@@ -409,7 +412,7 @@ async def return_order(*, actor: Staff, order: DealerOrder, reason: str) -> None
     async with in_transaction():
         await _take(step, actor, order, {"reason": reason}, return_reason=reason, returned_at=utcnow())
         await _release(order, actor, f"订货单退回：{reason}")
-        await notify.dealer_order_closed(order, f"已退回（{actor.name}）", skip=actor.userid)
+        await notify.dealer_order_closed(order, f"已退回（{actor.name}）")
         await notify.dealer_order_decided(order, await dealer_staff(order), title="订货单被退回", text=reason)
 
 
@@ -431,18 +434,27 @@ async def copy(*, actor: Staff, order: DealerOrder) -> DealerOrder:
     return new
 
 
-async def take(actor: Staff, order: DealerOrder, step: str, *, reason: str = "") -> DealerOrder | None:
-    """A row named by a button (a card's tap, a page's form): the move it names. Copy returns the new draft."""
+async def take(
+    actor: Staff,
+    order: DealerOrder,
+    step: str,
+    *,
+    reason: str = "",
+    tapped: bool = False,
+    draft: DraftInput | None = None,
+) -> DealerOrder | None:
+    """A row named by a button (a card's tap, a page's form): the move it names. Copy returns the new draft.
+    `tapped`: on the card itself, which the tap marks (the other copies are updated here)."""
     if step not in DEALER_ORDER or DEALER_ORDER[step].automatic:
         raise NotFound("没有这个操作")
     if step == "submit":
-        await submit(actor=actor, order=order)
+        await submit(actor=actor, order=order, form=draft)
     elif step == "revise":
         await revise(actor=actor, order=order)
     elif step == "cancel":
         await cancel(actor=actor, order=order)
     elif step == "accept":
-        await accept(actor=actor, order=order)
+        await accept(actor=actor, order=order, tapped=tapped)
     elif step == "return":
         await return_order(actor=actor, order=order, reason=reason)
     elif step == "copy":

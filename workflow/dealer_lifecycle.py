@@ -80,6 +80,9 @@ DEALER_ORDER = DealerOrderLifecycle(
     ],
 )
 
+# Rows that need words from the member (the reason to return): never a one-tap card button, only the page's form.
+NEEDS_INPUT = frozenset({"return"})
+
 
 class DealerPieceLifecycle(Machine[DealerPiece]):
     """A dealer order's pieces, judged by the order's dealer unit (the order is the context); the factory's

@@ -131,7 +131,8 @@ async def catalogue(staff: Staff, *, q: str = "", series: str = "", kind: str = 
 
 
 async def all_series() -> list[str]:
-    return list(await Product.filter(active=True).distinct().order_by("series").values_list("series", flat=True))
+    series = await Product.filter(active=True).distinct().order_by("series").values_list("series", flat=True)
+    return [str(s) for s in series]
 
 
 # The cart (a draft) and its lines

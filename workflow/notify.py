@@ -86,6 +86,7 @@ from workflow.customer_reach import (
     slots_used,
     sms_configured,
 )
+from workflow.dealer_lifecycle import DEALER_ORDER, NEEDS_INPUT
 from workflow.dealer_views import dealer_order_view
 from workflow.lead_views import lead_view
 from workflow.scope import staff_covering
@@ -711,9 +712,8 @@ async def ticket_form(userid: str, order: Order) -> None:
 async def dealer_order_submitted(order: DealerOrder, managers: list[Staff], *, dealer: str, by: Staff) -> None:
     """The dealer managers covering the dealer: the order to accept (one tap) or return (its page)."""
     if managers:
-        from workflow.dealer_lifecycle import DEALER_ORDER
-
-        steps = [(t.name, t.label) for t in DEALER_ORDER if t.name == "accept"]
+        offered = await DEALER_ORDER.available(managers[0], order)
+        steps = [(t.name, t.label) for t in offered if t.name not in NEEDS_INPUT]
         card = dealer_order_card(
             [m.userid for m in managers], await dealer_order_view(order), steps=steps, links=runtime().links
         )

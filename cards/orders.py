@@ -59,7 +59,7 @@ COMMANDS = {
     Role.SALES: "开单 — 新建订单",
     Role.MEASURER: "直接发照片 — 测量现场照片",
     Role.INSTALLER: "直接发照片 — 安装结果照片",
-    Role.WAREHOUSE: "入库 <订单号> — 登记到货，然后扫码",
+    Role.WAREHOUSE: "入库 <订单号> — 登记到货，然后扫码；库存 [型号] — 查库存",
     Role.MANAGER: "今日统计 / 本周统计 / 本月统计 / 统计 2026-11 — 数据统计",
     Role.FINANCE: "收款卡片上点“确认到账” — 确认收款；订单页“开具发票”",
     Role.FACTORY: "生产 — 待生产的订单；扫码或发生产编号 — 推进产品",
@@ -67,6 +67,7 @@ COMMANDS = {
     Role.RECEPTION: "预约 — 登记预约、到店、改派",
     Role.DEALER: "订货 — 产品目录（经销价）、我的订货单",
     Role.DEALER_MANAGER: "订货单 — 经销商订货单：接单 / 退回",
+    Role.PURCHASING: "库存 [型号] — 查库存、预留与安全库存",
 }
 
 
@@ -89,6 +90,8 @@ def help_card(
         jumps.append(("产品目录·订货", links.oauth("/h5/dealer")))
     if Role.DEALER.value in roles or Role.DEALER_MANAGER.value in roles:
         jumps.append(("订货单", links.oauth("/h5/dealer/orders")))
+    if Role.WAREHOUSE.value in roles or Role.PURCHASING.value in roles:
+        jumps.append(("库存", links.oauth("/h5/stock")))
     jumps.append(("订单列表", links.oauth("/h5/orders")))
     if Role.MANAGER.value in roles:
         jumps.append(("数据看板", links.oauth("/h5/dashboard")))

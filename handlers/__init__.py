@@ -20,6 +20,7 @@ from handlers import (
     leads,
     managers,
     sales,
+    stock,
     tickets,
     warehouse,
     workers,
@@ -48,6 +49,7 @@ ROUTERS: list[Router] = [
     contact.router,
     tickets.router,
     dealers.router,
+    stock.router,
     common.router,
 ]
 

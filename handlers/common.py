@@ -12,6 +12,7 @@ from workflow.queue import queue_for
 from workflow.scope import get_order_for
 from workflow.search import OrderFilter, search_orders
 from workflow.selectors import order_view
+from workflow.stock import RULES
 from workflow.tasks import follow_order
 
 router = Router("common")
@@ -66,6 +67,11 @@ async def not_sales(ctx: Ctx, match: re.Match[str]) -> None:
 @router.text(r"入库\s*\S*")
 async def not_warehouse(ctx: Ctx, match: re.Match[str]) -> None:
     await ctx.reply(only_for("入库登记", "receive_item"))
+
+
+@router.text(r"库存.*")
+async def not_stock(ctx: Ctx, match: re.Match[str]) -> None:
+    await ctx.reply(f"库存只对{'、'.join(r.person for r in RULES['view'].roles)}开放。{MY_QUEUE}")
 
 
 @router.text(r"帮助|help|\?|？|菜单")

@@ -229,12 +229,20 @@ async def seed(*, with_orders: bool = True) -> None:
         return
     await import_staff(demo_data("staff.csv"))
     await import_products(demo_data("products.csv"))
+    await import_products(demo_data("stock_products.csv"))
+    await seed_stock()
     if with_orders:
         await seed_orders()
         await seed_leads()
         await seed_contact()  # 客户联系: 张晓燕's 「联系我」 code for an order (relay/demo_contact.py)
     else:
         await seed_prices()
+
+
+async def seed_stock() -> None:
+    from relay.demo_stock import seed_stock as seed
+
+    await seed()
 
 
 async def seed_leads() -> None:

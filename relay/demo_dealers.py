@@ -1,7 +1,8 @@
 """The demo's dealers (经销商): 苏州恒美建材 (李恒美, 徐采购) and 杭州佳居 (何佳佳) order at the dealers' price list
 (杭州佳居 has a promotion of its own); 钱渠道, the company's dealer manager, accepts or returns. Made through the
-workflow: 恒美 has an accepted order on the factory's line (a piece in production, one finished, one shipped),
-one waiting for 钱渠道 and a draft in its cart; 佳居 has one returned with a reason."""
+workflow after the demo's stock (relay/demo_stock.py): 恒美 has an accepted order on the factory's line (a piece
+in production, one finished, one shipped; its brochures issued from 华东仓), one waiting for 钱渠道 (its handles
+reserved) and a draft in its cart; 佳居 has one returned with a reason."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ async def seed_dealers() -> None:
         assert draft is not None
         return draft
 
-    on_line = await order(li, [("K5", 2), ("S1", 1)])
+    on_line = await order(li, [("K5", 2), ("S1", 1), ("DM-2026", 100)])  # the brochures leave stock at acceptance
     await submit(actor=li, order=on_line)
     await accept(actor=manager, order=on_line)
     pieces = await DealerPiece.filter(order_id=on_line.id).order_by("id")
@@ -48,7 +49,7 @@ async def seed_dealers() -> None:
         for _ in range(moves):
             await move_numbered(actor=factory, number=piece.production_number)
 
-    waiting = await order(xu, [("T120", 3), ("D70", 12)])
+    waiting = await order(xu, [("T120", 3), ("D70", 12), ("LS-01", 20)])  # the handles are reserved
     await submit(actor=xu, order=waiting)
     await order(li, [("M80", 2)])  # still in 李恒美's cart
 

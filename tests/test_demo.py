@@ -85,6 +85,23 @@ async def test_demo_starts_with_seeded_chats(tmp_path: Path) -> None:
                     break
                 await asyncio.sleep(0.1)
             assert {"预警：超时未派测量", "预警：安装后未签字"} <= alerts
+            # A dealer's order took the hinges below their safety level: purchasing has the card.
+            stock_cards: list[str] = []
+            for _ in range(100):
+                async with http.get(
+                    f"http://127.0.0.1:{emu_port}/emulator/api/chat", params={"userid": "caicaigou"}
+                ) as resp:
+                    entries = (await resp.json())["entries"]
+                stock_cards = [
+                    e["payload"]["template_card"]["horizontal_content_list"][0]["value"]
+                    for e in entries
+                    if e["msgtype"] == "template_card"
+                    and e["payload"]["template_card"]["main_title"]["title"] == "库存低于安全库存"
+                ]
+                if stock_cards:
+                    break
+                await asyncio.sleep(0.1)
+            assert stock_cards == ["配件 五金 HJ-01（淋浴房不锈钢合页）"]
         assert proc.stdout is not None
         banner = (await proc.stdout.read(4096)).decode()
         assert f"http://127.0.0.1:{emu_port}/" in banner

@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import asyncio
 
+import aiohttp
 import pytest
 
 from models import Product, Staff, StockLevel, StockMove, StockMoveKind, Warehouse
-from tests.support import World
+from tests.support import World, form_errors
+from webviews.auth import csrf_token
 from workflow import stock
 from workflow.admin import ensure_unit
 from workflow.errors import Conflict, Invalid, NotAllowed, NotFound
 from workflow.stock import Line, OutOfStock
+from workflow.tokens import create_token
 
 PURCHASING = "caicaigou"
 
@@ -155,3 +158,201 @@ async def test_who_may_do_what(world: World) -> None:
         await stock.count(actor=keeper, warehouse_id=south.id, product_id=hinge.id, counted=1, reason="")
     assert not await StockMove.exists()
     await stock.set_safety_level(actor=buyer, warehouse_id=south.id, product_id=hinge.id, safety_level=2)
+
+
+def low_cards(world: World) -> list[dict]:
+    return [c.card for c in world.emu.cards(PURCHASING) if c.title == "库存低于安全库存"]
+
+
+def digests(world: World) -> list[str]:
+    sent = [m for m in world.emu.bot_messages(PURCHASING) if m.msgtype == "markdown"]
+    return [m.payload["markdown"]["content"] for m in sent]
+
+
+async def test_purchasing_hears_once_per_crossing(world: World) -> None:
+    warehouse, products, keeper = await setup()
+    hinge = products["HJ-01"]
+    buyer = await Staff.get(userid=PURCHASING)
+    await stock.receive(actor=keeper, warehouse_id=warehouse.id, lines=[Line(hinge.id, 10)], reason="到货")
+    await stock.set_safety_level(actor=buyer, warehouse_id=warehouse.id, product_id=hinge.id, safety_level=5)
+
+    async def order(n: int, quantity: int) -> None:
+        await stock.reserve(
+            warehouse_id=warehouse.id, lines=[Line(hinge.id, quantity)], ref=f"dealer_order:{n}", actor=None, reason=""
+        )
+        await world.settle()
+
+    await order(1, 5)  # 5 available: at the level, not below it
+    assert low_cards(world) == []
+    await order(2, 1)  # 4: below
+    [card] = low_cards(world)
+    assert card["main_title"]["desc"] == "华东仓 · 请安排补货"
+    assert card["emphasis_content"] == {"title": "4", "desc": "可用（安全库存 5）"}
+    assert [r["value"] for r in card["horizontal_content_list"]] == [
+        "配件 五金 HJ-01（淋浴房不锈钢合页）",
+        "10 件",
+        "6 件",
+    ]
+    assert f"/h5/stock/products/{hinge.id}" in card["card_action"]["url"]
+    await order(3, 2)  # still below: no second card
+    assert len(low_cards(world)) == 1
+    await stock.receive(actor=keeper, warehouse_id=warehouse.id, lines=[Line(hinge.id, 10)], reason="补货")
+    await world.settle()
+    assert len(low_cards(world)) == 1 and not (await StockLevel.get(product_id=hinge.id)).below_safety
+    await order(4, 9)  # 12 - 9 = 3: below again, a second card
+    assert len(low_cards(world)) == 2
+    assert low_cards(world)[-1]["emphasis_content"]["title"] == "3"
+    # The warehouse keeper is not purchasing: nothing for them.
+    assert not [c for c in world.emu.cards("fengcangku") if c.title == "库存低于安全库存"]
+
+
+async def test_many_crossing_at_once_give_one_digest(world: World) -> None:
+    warehouse, products, keeper = await setup()
+    buyer = await Staff.get(userid=PURCHASING)
+    stocked = [p for p in products.values() if p.stock_kind is not None]
+    assert len(stocked) >= 6
+    lines = [Line(p.id, 3) for p in stocked]
+    await stock.receive(actor=keeper, warehouse_id=warehouse.id, lines=lines, reason="到货")
+    for product in stocked:
+        await stock.set_safety_level(actor=buyer, warehouse_id=warehouse.id, product_id=product.id, safety_level=2)
+    await stock.reserve(
+        warehouse_id=warehouse.id, lines=[Line(p.id, 2) for p in stocked], ref="dealer_order:9", actor=None, reason=""
+    )
+    await world.settle()
+    assert low_cards(world) == []
+    [digest] = digests(world)
+    assert digest.startswith(f"## 库存预警：{len(stocked)} 项低于安全库存")
+    for product in stocked:
+        assert f"> {product.label}（华东仓）可用 1，安全库存 2" in digest
+    assert "/h5/stock" in digest
+
+
+async def test_stock_in_the_chat(world: World) -> None:
+    warehouse, products, keeper = await setup()
+    buyer = await Staff.get(userid=PURCHASING)
+    hinge, handle = products["HJ-01"], products["LS-01"]
+    await stock.receive(
+        actor=keeper, warehouse_id=warehouse.id, lines=[Line(hinge.id, 3), Line(handle.id, 20)], reason="到货"
+    )
+    await stock.set_safety_level(actor=buyer, warehouse_id=warehouse.id, product_id=hinge.id, safety_level=5)
+    await world.say(PURCHASING, "库存")
+    card = world.card(PURCHASING, "库存")
+    quote = card.card["quote_area"]["quote_text"]
+    # The one below its safety level comes first, marked.
+    assert quote.splitlines()[0] == "⚠ 配件 五金 HJ-01（淋浴房不锈钢合页）（华东仓）可用 3 / 在库 3 / 预留 0"
+    assert "LS-01" in quote and "/h5/stock" in card.card["card_action"]["url"]
+    await world.say("fengcangku", "库存 LS-01")
+    card = world.card("fengcangku", "库存：LS-01")
+    assert card.card["quote_area"]["quote_text"] == "配件 五金 LS-01（淋浴房拉手）（华东仓）可用 20 / 在库 20 / 预留 0"
+    await world.say("fengcangku", "库存 没有的型号")
+    assert world.last_text("fengcangku").startswith("没有找到“没有的型号”的库存产品。库存列表：")
+    await world.say("zhangxiaoshou", "库存")
+    assert world.last_text("zhangxiaoshou").startswith("库存只对仓库管理员、采购、管理层、管理员开放。")
+    await world.say(PURCHASING, "帮助")
+    help_card = world.card(PURCHASING, "接力 · 可以这样和我说")
+    assert "库存 [型号] — 查库存、预留与安全库存" in help_card.card["quote_area"]["quote_text"]
+    assert [j["title"] for j in help_card.card["jump_list"]] == ["我的待办", "库存", "订单列表"]
+
+
+async def post_form(world: World, userid: str, path: str, data: dict[str, str]) -> tuple[int, str]:
+    async with world.signed_in(userid) as http:
+        body = {"csrf": csrf_token(await Staff.get(userid=userid)), **data}
+        async with http.post(f"{world.relay_url}{path}", data=body, allow_redirects=False) as resp:
+            return resp.status, await resp.text()
+
+
+async def test_the_forms_refuse_bad_input_in_words_and_change_nothing(world: World) -> None:
+    warehouse, products, keeper = await setup()
+    hinge = products["HJ-01"]
+    form = {"warehouse_id": str(warehouse.id), "product_id": str(hinge.id), "quantity": "5", "reason": ""}
+    for change, status, message in (
+        ({"quantity": "-2"}, 400, "数量必须大于 0"),
+        ({"quantity": "1.5"}, 400, "数量必须是整数：1.5"),
+        ({"quantity": "abc"}, 400, "数量必须是整数：abc"),
+        ({"quantity": ""}, 400, "请填写数量"),
+        ({"quantity": "99999999999"}, 400, "数量不能超过 1000000"),
+        ({"product_id": "999999"}, 404, "没有这个产品：999999"),
+        ({"product_id": ""}, 400, "请选择产品"),
+        ({"product_id": str(products["S1"].id)}, 400, "淋浴房 S系列 S1（一字形淋浴屏） 是定制产品，不入库存"),
+        ({"warehouse_id": "424242"}, 404, "没有这个仓库"),
+    ):
+        got, html = await post_form(world, "fengcangku", "/h5/stock/receive", {**form, **change})
+        assert (got, form_errors(html)) == (status, message), change
+    got, html = await post_form(world, "fengcangku", "/h5/stock/count", {**form, "counted": "-1", "quantity": ""})
+    assert (got, form_errors(html)) == (400, "数量不能是负数")
+    got, html = await post_form(
+        world, PURCHASING, f"/h5/stock/products/{hinge.id}", {"warehouse_id": str(warehouse.id), "safety_level": "x"}
+    )
+    assert (got, form_errors(html)) == (400, "数量必须是整数：x")
+    assert not await StockMove.exists() and not await StockLevel.exists()
+    got, _ = await post_form(world, "fengcangku", "/h5/stock/receive", form)
+    assert got == 302 and await level(hinge, warehouse) == (5, 0)
+
+
+async def test_the_pages_refuse_who_may_not(world: World) -> None:
+    warehouse, products, keeper = await setup()
+    hinge = products["HJ-01"]
+    form = {"warehouse_id": str(warehouse.id), "product_id": str(hinge.id), "quantity": "5", "counted": "5"}
+    for userid, path, message in (
+        (PURCHASING, "/h5/stock/receive", "只有仓库管理员或管理员可以入库"),
+        (PURCHASING, "/h5/stock/count", "只有仓库管理员或管理员可以盘点"),
+        ("fengcangku", f"/h5/stock/products/{hinge.id}", "只有采购或管理员可以设置安全库存"),
+    ):
+        got, html = await post_form(world, userid, path, {**form, "safety_level": "3"})
+        assert got == 403 and message in html, path
+    seeing = "只有仓库管理员、采购、管理层或管理员可以查看库存"
+    async with world.signed_in("zhangxiaoshou") as http:
+        for path, message in (
+            ("/h5/stock", seeing),
+            (f"/h5/stock/products/{hinge.id}", seeing),
+            ("/h5/stock/receive", "只有仓库管理员或管理员可以入库"),
+        ):
+            async with http.get(f"{world.relay_url}{path}") as resp:
+                assert resp.status == 403 and message in await resp.text(), path
+    assert not await StockMove.exists()
+
+
+async def test_the_api_lists_levels_with_a_token(world: World) -> None:
+    warehouse, products, keeper = await setup()
+    hinge, handle = products["HJ-01"], products["LS-01"]
+    await stock.receive(
+        actor=keeper, warehouse_id=warehouse.id, lines=[Line(hinge.id, 4), Line(handle.id, 9)], reason="到货"
+    )
+    await stock.reserve(
+        warehouse_id=warehouse.id, lines=[Line(hinge.id, 1)], ref="dealer_order:3", actor=None, reason=""
+    )
+    reader = await create_token(actor=None, name="ERP", scopes=["stock:read"])
+    other = await create_token(actor=None, name="看板", scopes=["leads:read"])
+    url = f"{world.relay_url}/api/v1/stock"
+    async with aiohttp.ClientSession() as http:
+        async with http.get(url, headers={"Authorization": f"Bearer {other.secret}"}) as resp:
+            assert resp.status == 403
+        async with http.get(url) as resp:
+            assert resp.status == 401
+        async with http.get(url, params={"limit": "1"}, headers={"Authorization": f"Bearer {reader.secret}"}) as resp:
+            first = await resp.json()
+        assert first["items"] == [
+            {
+                "product_id": hinge.id,
+                "series": "配件 五金",
+                "model": "HJ-01",
+                "name": "淋浴房不锈钢合页",
+                "stock_kind": "accessory",
+                "unit": "件",
+                "warehouse_id": warehouse.id,
+                "warehouse": "华东仓",
+                "on_hand": 4,
+                "reserved": 1,
+                "available": 3,
+                "safety_level": 0,
+                "below_safety": False,
+            }
+        ]
+        params = {"cursor": first["next_cursor"]}
+        async with http.get(url, params=params, headers={"Authorization": f"Bearer {reader.secret}"}) as resp:
+            second = await resp.json()
+        assert [x["model"] for x in second["items"]] == ["LS-01"] and second["next_cursor"] is None
+        async with http.get(url, params={"limit": "x"}, headers={"Authorization": f"Bearer {reader.secret}"}) as resp:
+            assert resp.status == 400 and (await resp.json())["error"] == "cursor、limit 和 warehouse_id 应为整数"
+        async with http.get(f"{world.relay_url}/api/v1/openapi.json") as resp:
+            assert (await resp.json())["paths"]["/api/v1/stock"]["get"]["security"] == [{"token": ["stock:read"]}]

@@ -19,6 +19,7 @@ from webviews import (
     pages,
     production,
     signing,
+    stock,
     tickets,
     tokens,
 )
@@ -41,3 +42,4 @@ def add_routes(app: web.Application) -> None:
     app.add_routes(contact.routes)
     app.add_routes(tickets.routes)
     app.add_routes(dealers.routes)
+    app.add_routes(stock.routes)

@@ -25,7 +25,7 @@ from models import (
     Staff,
 )
 from webviews.auth import STAFF, Handler, api_staff, over_limit, session_staff
-from workflow import audit
+from workflow import audit, stock
 from workflow.errors import Invalid, WorkflowError
 from workflow.lead_views import lead_phone
 from workflow.leads import LeadInput, create_lead, store_for
@@ -331,6 +331,25 @@ def _openapi() -> dict[str, Any]:
                     },
                 }
             },
+            "/api/v1/stock": {
+                "get": {
+                    "summary": "Stock levels per product and warehouse: on hand, reserved, available, safety level",
+                    "security": [{"token": ["stock:read"]}],
+                    "parameters": [
+                        {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "series/model/name"},
+                        {"name": "warehouse_id", "in": "query", "schema": {"type": "integer"}},
+                        {"name": "below_safety", "in": "query", "schema": {"type": "string", "enum": ["1", "true"]}},
+                        {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+                        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
+                    ],
+                    "responses": {
+                        "200": {"description": "items, next_cursor (null: last page)"},
+                        "400": refused("a parameter is not a number"),
+                        "401": refused("no, unknown or revoked token"),
+                        "403": refused("the token lacks the scope"),
+                    },
+                }
+            },
             "/api/v1/products": {
                 "get": {
                     "summary": "The active product catalogue",
@@ -421,6 +440,42 @@ async def list_leads(request: web.Request) -> web.Response:
             raise Invalid(f"未知的状态：{state[:20]}", "state")
         query = query.filter(state=state)
     return web.json_response({"items": [await _lead_json(x) for x in await query.order_by("-id").limit(200)]})
+
+
+@routes.get("/api/v1/stock")
+@token_auth("stock:read")
+async def stock_levels(request: web.Request) -> web.Response:
+    """Stock levels of every warehouse, by id, a page at a time."""
+    try:
+        after = int(request.query.get("cursor") or 0)
+        limit = min(max(int(request.query.get("limit") or 100), 1), 500)
+        warehouse_id = int(request.query["warehouse_id"]) if request.query.get("warehouse_id") else None
+    except ValueError:
+        raise Invalid("cursor、limit 和 warehouse_id 应为整数", "cursor") from None
+    below = request.query.get("below_safety") in ("1", "true")
+    found = await stock.level_page(
+        after=after, limit=limit + 1, query=request.query.get("q", ""), warehouse_id=warehouse_id, below_only=below
+    )
+    page, more = found[:limit], len(found) > limit
+    items = [
+        {
+            "product_id": level.product_id,
+            "series": level.product.series,
+            "model": level.product.model,
+            "name": level.product.name,
+            "stock_kind": level.product.stock_kind.value if level.product.stock_kind else None,
+            "unit": level.product.unit,
+            "warehouse_id": level.warehouse_id,
+            "warehouse": level.warehouse.name,
+            "on_hand": level.on_hand,
+            "reserved": level.reserved,
+            "available": level.available,
+            "safety_level": level.safety_level,
+            "below_safety": level.available < level.safety_level,
+        }
+        for level in page
+    ]
+    return web.json_response({"items": items, "next_cursor": str(page[-1].id) if more else None})
 
 
 @routes.get("/api/v1/openapi.json")

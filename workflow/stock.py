@@ -16,10 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
+from tortoise.expressions import F, Q
 from tortoise.functions import Sum
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from cards.stock import LevelLine
@@ -73,7 +75,8 @@ async def check(actor: Staff, action: str, warehouse: Warehouse | None = None) -
     """The one place stock refusals come from: role, then the warehouse's part of the company."""
     rule = RULES[action]
     if not may(actor, action):
-        raise NotAllowed(f"只有{'或'.join(r.person for r in rule.roles)}可以{rule.verb}")
+        *first, last = [r.person for r in rule.roles]
+        raise NotAllowed(f"只有{'、'.join(first)}{'或' if first else ''}{last}可以{rule.verb}")
     if warehouse is None or any(actor.has_role(r) for r in ANYWHERE):
         return
     if warehouse.id not in await warehouse_ids_for(actor):
@@ -82,10 +85,11 @@ async def check(actor: Staff, action: str, warehouse: Warehouse | None = None) -
 
 async def warehouse_ids_for(actor: Staff) -> list[int]:
     """The warehouses in the member's part of the company (all of them for admins)."""
-    if any(actor.has_role(r) for r in ANYWHERE):
-        return list(await Warehouse.all().values_list("id", flat=True))
-    unit = await OrgUnit.get(id=actor.org_unit_id)
-    return list(await Warehouse.filter(org_unit__path__startswith=unit.path).values_list("id", flat=True))
+    found = Warehouse.all()
+    if not any(actor.has_role(r) for r in ANYWHERE):
+        unit = await OrgUnit.get(id=actor.org_unit_id)
+        found = found.filter(org_unit__path__startswith=unit.path)
+    return [warehouse.id for warehouse in await found.only("id")]
 
 
 # The interface other workflows use.
@@ -142,7 +146,7 @@ async def count(*, actor: Staff, warehouse_id: int, product_id: int, counted: in
     """A stock-take (盘点): on hand becomes what was counted, the difference recorded as the move."""
     warehouse = await _warehouse(warehouse_id)
     await check(actor, StockMoveKind.COUNTED, warehouse)
-    counted = _quantity(counted, allow_zero=True)
+    counted = quantity(counted, allow_zero=True, field="counted")
     product = await _stocked_product(product_id)
     async with in_transaction():
         level = await _level(product.id, warehouse.id)
@@ -169,7 +173,7 @@ async def set_safety_level(*, actor: Staff, warehouse_id: int, product_id: int, 
     """Purchasing sets below how many available it wants to hear (0: never)."""
     warehouse = await _warehouse(warehouse_id)
     await check(actor, "safety", warehouse)
-    safety_level = _quantity(safety_level, allow_zero=True)
+    safety_level = quantity(safety_level, allow_zero=True, field="safety_level")
     product = await _stocked_product(product_id)
     async with in_transaction():
         level = await _level(product.id, warehouse.id)
@@ -177,16 +181,6 @@ async def set_safety_level(*, actor: Staff, warehouse_id: int, product_id: int, 
         await _tell_purchasing([level.id])
     await level.refresh_from_db()
     return level
-
-
-async def scan_safety() -> int:
-    """Tell purchasing of every level below its safety level that it has not heard of (one digest for
-    many); how many. Moves do this themselves; this catches levels set by hand or imported."""
-    async with in_transaction():
-        ids = await StockLevel.filter(below_safety=False, safety_level__gt=F("on_hand") - F("reserved")).values_list(
-            "id", flat=True
-        )
-        return await _tell_purchasing(list(ids))
 
 
 # How a move is made.
@@ -226,12 +220,8 @@ async def _move_all(
         for product, q in wanted:
             level = await (_level(product.id, warehouse_id) if kind in _ADDS else _existing(product.id, warehouse_id))
             where, change = _change(kind, q)
-            done = 0
-            if level is not None:
-                done = await StockLevel.filter(id=level.id, **where).update(**change)
-            if not done:
+            if level is None or not await StockLevel.filter(id=level.id, **where).update(**change):
                 raise await _refusal(kind, product, warehouse_id, q)
-            assert level is not None
             await level.refresh_from_db()
             await _record(kind, level, q, actor=actor, reason=reason, ref=ref)
             touched.append(level.id)
@@ -251,13 +241,13 @@ async def _refusal(kind: StockMoveKind, product: Product, warehouse_id: int, q: 
 
 
 async def _record(
-    kind: StockMoveKind, level: StockLevel, quantity: int, *, actor: Staff | None, reason: str, ref: str
+    kind: StockMoveKind, level: StockLevel, amount: int, *, actor: Staff | None, reason: str, ref: str
 ) -> StockMove:
     return await StockMove.create(
         product_id=level.product_id,
         warehouse_id=level.warehouse_id,
         kind=kind,
-        quantity=quantity,
+        quantity=amount,
         on_hand_after=level.on_hand,
         reserved_after=level.reserved,
         actor=actor,
@@ -266,24 +256,26 @@ async def _record(
     )
 
 
-async def _tell_purchasing(level_ids: list[int]) -> int:
+async def _tell_purchasing(level_ids: list[int]) -> None:
     """Levels just changed: those that fell below their safety level tell purchasing (once: the flag is
     set by a conditional update, so two moves at once tell once), those back at or above it are reset."""
     if not level_ids:
-        return 0
+        return
     ids = list(dict.fromkeys(level_ids))
     await StockLevel.filter(id__in=ids, below_safety=True, safety_level__lte=F("on_hand") - F("reserved")).update(
         below_safety=False
     )
     crossed = []
+    told: dict[int, list[str]] = {}  # by warehouse
     for level_id in ids:
         if await StockLevel.filter(
             id=level_id, below_safety=False, safety_level__gt=F("on_hand") - F("reserved")
         ).update(below_safety=True):
             level = await StockLevel.get(id=level_id).prefetch_related("product", "warehouse")
-            crossed.append((level_line(level), await _purchasing_for(level.warehouse)))
+            if level.warehouse_id not in told:
+                told[level.warehouse_id] = await _purchasing_for(level.warehouse)
+            crossed.append((level_line(level), told[level.warehouse_id]))
     await notify.stock_below_safety(crossed)
-    return len(crossed)
 
 
 async def _purchasing_for(warehouse: Warehouse) -> list[str]:
@@ -310,17 +302,19 @@ def level_line(level: StockLevel) -> LevelLine:
 # Input.
 
 
-def _quantity(value: object, *, allow_zero: bool = False) -> int:
+def quantity(value: object, *, allow_zero: bool = False, field: str = "quantity") -> int:
     """A whole number of units, as staff type it; refused in words otherwise."""
     text = str(value).strip()
+    if not text:
+        raise Invalid("请填写数量", field)
     try:
         number = int(text)
     except ValueError:
-        raise Invalid(f"数量必须是整数：{text[:20]}") from None
+        raise Invalid(f"数量必须是整数：{text[:20]}", field) from None
     if number < 0 or (number == 0 and not allow_zero):
-        raise Invalid("数量必须大于 0" if not allow_zero else "数量不能是负数")
+        raise Invalid("数量必须大于 0" if not allow_zero else "数量不能是负数", field)
     if number > MAX_QUANTITY:
-        raise Invalid(f"数量不能超过 {MAX_QUANTITY}")
+        raise Invalid(f"数量不能超过 {MAX_QUANTITY}", field)
     return number
 
 
@@ -328,28 +322,28 @@ async def _stocked_lines(lines: Sequence[Line], *, strict: bool) -> list[tuple[P
     """The lines' stocked products with their quantities summed, in product id order."""
     totals: dict[int, int] = {}
     for line in lines:
-        totals[line.product_id] = totals.get(line.product_id, 0) + _quantity(line.quantity)
+        totals[line.product_id] = totals.get(line.product_id, 0) + quantity(line.quantity)
     products = {p.id: p for p in await Product.filter(id__in=list(totals))}
     if missing := [pid for pid in totals if pid not in products]:
-        raise NotFound(f"没有这个产品：{missing[0]}")
+        raise NotFound(f"没有这个产品：{missing[0]}", "product_id")
     if strict and (loose := [products[pid] for pid in totals if products[pid].stock_kind is None]):
-        raise Invalid(f"{loose[0].label} 是定制产品，不入库存")
+        raise Invalid(f"{loose[0].label} 是定制产品，不入库存", "product_id")
     return [(products[pid], totals[pid]) for pid in sorted(totals) if products[pid].stock_kind is not None]
 
 
 async def _stocked_product(product_id: int) -> Product:
     product = await Product.get_or_none(id=product_id)
     if product is None:
-        raise NotFound(f"没有这个产品：{product_id}")
+        raise NotFound(f"没有这个产品：{product_id}", "product_id")
     if product.stock_kind is None:
-        raise Invalid(f"{product.label} 是定制产品，不入库存")
+        raise Invalid(f"{product.label} 是定制产品，不入库存", "product_id")
     return product
 
 
 async def _warehouse(warehouse_id: int) -> Warehouse:
     warehouse = await Warehouse.get_or_none(id=warehouse_id)
     if warehouse is None:
-        raise NotFound("没有这个仓库")
+        raise NotFound("没有这个仓库", "warehouse_id")
     return warehouse
 
 
@@ -367,3 +361,88 @@ async def _level(product_id: int, warehouse_id: int) -> StockLevel:
             return await StockLevel.create(product_id=product_id, warehouse_id=warehouse_id)
     except IntegrityError:
         return await StockLevel.get(product_id=product_id, warehouse_id=warehouse_id)
+
+
+# What the pages, the chat answer and the API read.
+
+
+async def warehouses_for(actor: Staff) -> list[Warehouse]:
+    """The warehouses the member may see, active ones first."""
+    await check(actor, "view")
+    return await Warehouse.filter(id__in=await warehouse_ids_for(actor)).order_by("-active", "id")
+
+
+async def stocked_products() -> list[Product]:
+    return await Product.filter(active=True, stock_kind__isnull=False).order_by("series", "model")
+
+
+async def levels(
+    actor: Staff, *, query: str = "", warehouse_id: int | None = None, below_only: bool = False, limit: int = 500
+) -> list[LevelLine]:
+    """Stock levels the member may see, searched by series, model or name, by product then warehouse."""
+    await check(actor, "view")
+    ids = [i for i in await warehouse_ids_for(actor) if warehouse_id in (None, i)]
+    found = _search(StockLevel.filter(warehouse_id__in=ids), query, below_only)
+    ordered = found.order_by("product__series", "product__model", "warehouse_id").limit(limit)
+    return [level_line(level) for level in await ordered.prefetch_related("product", "warehouse")]
+
+
+async def level_page(
+    *, after: int = 0, limit: int = 100, query: str = "", warehouse_id: int | None = None, below_only: bool = False
+) -> list[StockLevel]:
+    """Every warehouse's levels by id, from after `after` (the API: a service token sees the company's
+    stock), with product and warehouse fetched."""
+    found = StockLevel.filter(id__gt=after)
+    if warehouse_id is not None:
+        found = found.filter(warehouse_id=warehouse_id)
+    found = _search(found, query, below_only)
+    return await found.order_by("id").limit(limit).prefetch_related("product", "warehouse")
+
+
+def _search(found: QuerySet[StockLevel], query: str, below_only: bool) -> QuerySet[StockLevel]:
+    if text := query.strip()[:64]:
+        found = found.filter(
+            Q(product__model__icontains=text) | Q(product__name__icontains=text) | Q(product__series__icontains=text)
+        )
+    if below_only:
+        found = found.filter(safety_level__gt=F("on_hand") - F("reserved"))
+    return found
+
+
+@dataclass(frozen=True)
+class MoveLine:
+    at: datetime
+    warehouse: str
+    kind: StockMoveKind
+    quantity: int
+    on_hand_after: int
+    reserved_after: int
+    actor: str  # the member's name, or 系统 for a service token or Relay itself
+    reason: str
+    ref: str
+
+
+async def product_moves(actor: Staff, product_id: int, *, limit: int = 200) -> tuple[Product, list[MoveLine]]:
+    """A stocked product's moves in the warehouses the member may see, newest first."""
+    await check(actor, "view")
+    product = await _stocked_product(product_id)
+    moves = (
+        await StockMove.filter(product_id=product.id, warehouse_id__in=await warehouse_ids_for(actor))
+        .order_by("-id")
+        .limit(limit)
+        .prefetch_related("actor", "warehouse")
+    )
+    return product, [
+        MoveLine(
+            at=m.created_at,
+            warehouse=m.warehouse.name,
+            kind=m.kind,
+            quantity=m.quantity,
+            on_hand_after=m.on_hand_after,
+            reserved_after=m.reserved_after,
+            actor=m.actor.name if m.actor else "系统",
+            reason=m.reason,
+            ref=m.ref,
+        )
+        for m in moves
+    ]

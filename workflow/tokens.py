@@ -21,6 +21,7 @@ SCOPES = {
     "pieces:write": "更新生产件状态",
     "leads:write": "登记预约",
     "leads:read": "查看预约",
+    "stock:read": "查看库存",
 }
 
 

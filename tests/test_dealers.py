@@ -40,6 +40,7 @@ from tests.support import World
 from tests.test_measure_slice import csrf
 from tests.test_permissions import at_state
 from workflow import dealers, stock
+from workflow.dealer_pieces import move_dealer_piece
 from workflow.stock import Line
 from workflow.tokens import create_token
 
@@ -429,10 +430,17 @@ async def test_dealer_kpis_on_the_dashboard(world: World) -> None:
     await dealers.return_order(actor=manager, order=returned, reason="重复下单")
     await DealerOrder.filter(id=order.id).update(submitted_at=utcnow() - timedelta(hours=5))
     await dealers.accept(actor=manager, order=await DealerOrder.get(id=order.id))
+    factory = await Staff.get(userid=FACTORY)
+    [piece] = await DealerPiece.filter(order_id=order.id)
+    for _ in range(2):
+        await move_dealer_piece(actor=factory, piece=piece)
+    await order.refresh_from_db()
+    assert order.accepted_at is not None
+    await DealerPiece.filter(id=piece.id).update(finished_at=order.accepted_at + timedelta(days=2, hours=12))
     async with world.browser_session("wangzong") as http:
         status, html = await page(http, world, "/h5/dashboard")
     assert status == 200
     row = re.search(r'<tr data-dealer="苏州恒美建材">(.*?)</tr>', html)
     assert row is not None
     cells = re.findall(r"<td[^>]*>(?:<b>)?([^<]*)", row.group(1))
-    assert cells == ["苏州恒美建材", "2", "3,980.00 元", "1", "5.0", "—"]
+    assert cells == ["苏州恒美建材", "2", "3,980.00 元", "1", "5.0", "2.5"]

@@ -229,6 +229,7 @@ def _openapi() -> dict[str, Any]:
             "/api/v1/pieces/{production_number}/state": {
                 "post": {
                     "summary": "Move a production piece: queued -> in_production -> finished -> shipped",
+                    "description": "A customer order's piece (P2612-000123-01) or a dealer order's (D2612-000012-01).",
                     "security": [{"token": ["pieces:write"]}],
                     "parameters": [
                         {"name": "production_number", "in": "path", "required": True, "schema": {"type": "string"}}

@@ -20,7 +20,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from infra.timeutil import local_moment, local_today, utcnow
+from infra.timeutil import fmt_full_time, local_moment, local_today, utcnow
 from models import (
     DealerEventKind,
     DealerOrder,
@@ -642,8 +642,6 @@ EXPORT_HEADER = ["订货单号", "工厂订单号", "经销商", "类型", "下�
 
 def export_rows(orders: Iterable[DealerOrder]) -> list[list[Any]]:
     """The list's columns, amounts as numbers (a spreadsheet sums them)."""
-    from infra.timeutil import fmt_full_time
-
     rows: list[list[Any]] = [EXPORT_HEADER]
     for o in orders:
         rows.append(
@@ -682,27 +680,40 @@ class DealerKpi:
     finish_days: float | None  # accepted -> every piece finished, on average (orders whose pieces are all done)
 
 
+def _seconds(start: datetime | None, end: datetime | None) -> float | None:
+    return None if start is None or end is None else (end - start).total_seconds()
+
+
+def _average(values: list[float], unit: float) -> float | None:
+    return round(sum(values) / len(values) / unit, 1) if values else None
+
+
 async def dealer_kpis(unit: OrgUnit, start: datetime, end: datetime) -> list[DealerKpi]:
     """Per dealer under `unit`: its orders submitted in [start, end)."""
-    dealers = await OrgUnit.filter(kind=UnitKind.DEALER, path__startswith=unit.path).order_by("name")
     result = []
-    for dealer in dealers:
+    for dealer in await OrgUnit.filter(kind=UnitKind.DEALER, path__startswith=unit.path).order_by("name"):
         orders = await DealerOrder.filter(dealer_id=dealer.id, submitted_at__gte=start, submitted_at__lt=end)
-        accepted = [o for o in orders if o.state == D.ACCEPTED and o.accepted_at and o.submitted_at]
-        waits = [(o.accepted_at - o.submitted_at).total_seconds() / 3600 for o in accepted]  # type: ignore[operator]
-        finished = []
+        accepted = [o for o in orders if o.state == D.ACCEPTED]
+        finished: dict[int, list[datetime | None]] = {}
+        rows = await DealerPiece.filter(order_id__in=[o.id for o in accepted]).values_list("order_id", "finished_at")
+        for order_id, at in rows:
+            finished.setdefault(order_id, []).append(at)
+        waits, makes = [], []
         for o in accepted:
-            times = await DealerPiece.filter(order_id=o.id).values_list("finished_at", flat=True)
-            if times and all(t is not None for t in times):
-                finished.append((max(times) - o.accepted_at).total_seconds() / 86400)  # type: ignore[operator,type-var]
+            if (wait := _seconds(o.submitted_at, o.accepted_at)) is not None:
+                waits.append(wait)
+            times = finished.get(o.id, [])
+            done = [t for t in times if t is not None]
+            if done and len(done) == len(times) and (make := _seconds(o.accepted_at, max(done))) is not None:
+                makes.append(make)
         result.append(
             DealerKpi(
                 dealer=dealer,
                 orders=len(orders),
                 amount=sum((Decimal(str(o.amount)) for o in accepted), Decimal("0.00")),
                 returned=sum(1 for o in orders if o.returned_at is not None),
-                accept_hours=round(sum(waits) / len(waits), 1) if waits else None,
-                finish_days=round(sum(finished) / len(finished), 1) if finished else None,
+                accept_hours=_average(waits, 3600),
+                finish_days=_average(makes, 86400),
             )
         )
     return result

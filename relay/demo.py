@@ -233,6 +233,7 @@ async def seed(*, with_orders: bool = True) -> None:
     await seed_stock()
     if with_orders:
         await seed_orders()
+        await seed_dealers()  # after the stock: their orders reserve and issue stocked lines
         await seed_leads()
         await seed_contact()  # 客户联系: 张晓燕's 「联系我」 code for an order (relay/demo_contact.py)
     else:
@@ -334,7 +335,6 @@ async def seed_orders() -> None:
     await seed_production(products, today)
     await seed_customer_requests()
     await seed_tickets(demo_photo(9001))
-    await seed_dealers()
     await schedule(ALERT_SCAN, f"{ALERT_SCAN}:demo-seed", utcnow())
     log.info("seeded %d orders", await Order.all().count())
 

@@ -92,7 +92,7 @@ def dealer_links_card(userid: str, staff_id: int, *, links: Links, manager: bool
         task_id=CardRef(CardKind.DEALER_LINKS, staff_id).new_task_id(),
         title="经销商订货" if not manager else "经销商订货单",
         desc="从目录下单，跟踪每张订货单和每件产品" if not manager else "接单或退回经销商的订货单",
-        rows=[] if manager else [row("应付（已接单金额）", owed)],
+        rows=[] if manager else [row("应付", owed)],
         url=orders,
         jumps=jumps,
     )

@@ -70,6 +70,9 @@ COMMANDS = {
     Role.PURCHASING: "库存 [型号] — 查库存、预留与安全库存",
 }
 
+# Members who only order from the factory or take dealers' orders: the card opens the dealer order list.
+DEALER_SIDE = {Role.DEALER.value, Role.DEALER_MANAGER.value}
+
 
 def help_card(
     userid: str, staff_id: int, roles: list[str], *, links: Links, note: str = "", can_create: bool = False
@@ -102,7 +105,7 @@ def help_card(
         title="接力 · 可以这样和我说",
         desc=note or f"你的角色：{role_names}",
         quote="\n".join(lines),
-        url=links.oauth("/h5/orders"),
+        url=links.oauth("/h5/dealer/orders" if set(roles) <= DEALER_SIDE else "/h5/orders"),
         jumps=jumps,
     )
 

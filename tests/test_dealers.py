@@ -444,3 +444,16 @@ async def test_dealer_kpis_on_the_dashboard(world: World) -> None:
     assert row is not None
     cells = re.findall(r"<td[^>]*>(?:<b>)?([^<]*)", row.group(1))
     assert cells == ["苏州恒美建材", "2", "3,980.00 元", "1", "5.0", "2.5"]
+
+
+async def test_the_chat_opens_the_dealers_pages(world: World) -> None:
+    await world.say(HENGMEI, "订货")
+    card = world.card(HENGMEI, "经销商订货")
+    assert [j["title"] for j in card.card["jump_list"]] == ["产品目录·订货", "我的订货单"]
+    assert card.fields["应付"] == "¥0.00"
+    await world.say(MANAGER, "订货单")
+    assert [j["title"] for j in world.card(MANAGER, "经销商订货单").card["jump_list"]] == ["订货单列表"]
+    await world.say(HENGMEI, "帮助")
+    help_card = world.card(HENGMEI, "接力 · 可以这样和我说")
+    assert "/h5/dealer/orders?" in help_card.card["card_action"]["url"]
+    assert "订货 — 产品目录（经销价）、我的订货单" in help_card.card["quote_area"]["quote_text"]

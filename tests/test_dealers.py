@@ -136,8 +136,22 @@ async def test_a_dealer_orders_at_its_prices_and_follows_each_piece(world: World
     assert scanned.fields["经销商"] == "苏州恒美建材"
     await world.tap(FACTORY, scanned, "开始生产")
     admin = await Staff.get(userid="wangzong")
-    token = await create_token(actor=admin, name="工厂 MES", scopes=["pieces:write"])
+    token = await create_token(actor=admin, name="工厂 MES", scopes=["pieces:write", "production:read"])
     async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {token.secret}"}) as api:
+        async with api.get(f"{world.relay_url}/api/v1/production-orders?kind=dealer") as resp:
+            listed = await resp.json()
+        assert resp.status == 200 and listed["next_cursor"] is None
+        [item] = listed["items"]
+        assert (item["production_order_number"], item["order_number"], item["dealer"]) == (
+            order.factory_number,
+            order.number,
+            "苏州恒美建材",
+        )
+        assert [p["state"] for p in item["pieces"]] == ["in_production", "in_production", "in_production"]
+        async with api.get(f"{world.relay_url}/api/v1/production-orders") as resp:
+            assert (await resp.json())["items"] == []  # customer orders only, by default
+        async with api.get(f"{world.relay_url}/api/v1/production-orders?kind=other") as resp:
+            assert resp.status == 400
         for state in ("finished", "shipped"):
             url = f"{world.relay_url}/api/v1/pieces/{pieces[0].production_number}/state"
             async with api.post(url, json={"state": state}) as resp:

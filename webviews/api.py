@@ -26,6 +26,7 @@ from models import (
 )
 from webviews.auth import STAFF, Handler, api_staff, over_limit, session_staff
 from workflow import audit, stock
+from workflow.dealer_pieces import waiting_dealer_orders
 from workflow.errors import Invalid, WorkflowError
 from workflow.lead_views import lead_phone
 from workflow.leads import LeadInput, create_lead, store_for
@@ -135,6 +136,10 @@ async def production_orders(request: web.Request) -> web.Response:
         limit = min(max(int(request.query.get("limit") or 50), 1), 200)
     except ValueError:
         raise Invalid("cursor 和 limit 应为整数", "cursor") from None
+    if request.query.get("kind", "customer") == "dealer":
+        return await _dealer_production_orders(after, limit)
+    if request.query.get("kind", "customer") != "customer":
+        raise Invalid("kind 应为 customer 或 dealer", "kind")
     orders = await waiting_orders(after=after, limit=limit + 1)
     page, more = orders[:limit], len(orders) > limit
     # No customer's name, phone or address: the factory makes pieces, it does not call anyone.
@@ -143,6 +148,24 @@ async def production_orders(request: web.Request) -> web.Response:
             "production_order_number": p.order.production_order_number,
             "order_number": p.order.number,
             "released_at": p.order.released_at.isoformat() if p.order.released_at else None,
+            "expected_date": p.expected.isoformat() if p.expected else None,
+            "pieces": [_piece_json(piece, p.labels[piece.id]) for piece in p.pieces],
+        }
+        for p in page
+    ]
+    return web.json_response({"items": items, "next_cursor": str(page[-1].order.id) if more else None})
+
+
+async def _dealer_production_orders(after: int, limit: int) -> web.Response:
+    """Dealers' accepted orders with pieces still at the factory: the same shape, the dealer named."""
+    orders = await waiting_dealer_orders(after=after, limit=limit + 1)
+    page, more = orders[:limit], len(orders) > limit
+    items = [
+        {
+            "production_order_number": p.order.factory_number,
+            "order_number": p.order.number,
+            "dealer": p.dealer,
+            "released_at": p.order.accepted_at.isoformat() if p.order.accepted_at else None,
             "expected_date": p.expected.isoformat() if p.expected else None,
             "pieces": [_piece_json(piece, p.labels[piece.id]) for piece in p.pieces],
         }
@@ -317,6 +340,12 @@ def _openapi() -> dict[str, Any]:
                     "security": [{"token": ["production:read"]}],
                     "parameters": [
                         {"name": "state", "in": "query", "schema": {"type": "string", "enum": ["waiting"]}},
+                        {
+                            "name": "kind",
+                            "in": "query",
+                            "description": "customer orders (the default) or dealers' orders",
+                            "schema": {"type": "string", "enum": ["customer", "dealer"]},
+                        },
                         {
                             "name": "cursor",
                             "in": "query",

@@ -106,13 +106,15 @@ class DealerProduction:
         return max((p.expected_date for p in self.pieces if p.expected_date), default=None)
 
 
-async def waiting_dealer_orders(*, limit: int = 50, factory_number: str | None = None) -> list[DealerProduction]:
-    """Accepted dealer orders with pieces still at the factory, oldest acceptance first."""
+async def waiting_dealer_orders(
+    *, after: int = 0, limit: int = 50, factory_number: str | None = None
+) -> list[DealerProduction]:
+    """Accepted dealer orders with pieces still at the factory, oldest first (id cursor)."""
     ids = await DealerPiece.filter(state__in=list(AT_FACTORY)).distinct().values_list("order_id", flat=True)
-    query = DealerOrder.filter(id__in=list(ids), state=DealerOrderState.ACCEPTED)
+    query = DealerOrder.filter(id__in=list(ids), id__gt=after, state=DealerOrderState.ACCEPTED)
     if factory_number:
         query = query.filter(factory_number=factory_number.strip().upper())
-    orders = await query.order_by("accepted_at", "id").limit(limit).prefetch_related("dealer")
+    orders = await query.order_by("id").limit(limit).prefetch_related("dealer")
     result = []
     for order in orders:
         pieces = await DealerPiece.filter(order_id=order.id).order_by("id").prefetch_related("line__product")

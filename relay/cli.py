@@ -110,6 +110,22 @@ async def _token(args: argparse.Namespace) -> None:
         await close_db()
 
 
+async def _warehouse(args: argparse.Namespace) -> None:
+    from relay.db import close_db, open_db
+    from workflow.stock import close_warehouse, open_warehouse
+
+    await open_db(_config(args).database.url)
+    try:
+        if args.action == "open":
+            warehouse = await open_warehouse(name=args.name, unit_path=args.unit)
+            print(f"仓库 {warehouse.name} 已启用")
+        else:
+            warehouse = await close_warehouse(name=args.name)
+            print(f"仓库 {warehouse.name} 已停用")
+    finally:
+        await close_db()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="relay", description="Relay (接力): order lifecycle through a WeCom bot")
     parser.add_argument("--config", default="config.toml", help="config file (default: config.toml)")
@@ -152,6 +168,15 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = t_sub.add_parser("revoke", help="revoke a token by its id")
     revoke.add_argument("id", type=int)
     revoke.set_defaults(run=_token)
+    warehouse = sub.add_parser("warehouse", help="warehouses for stock (库存)")
+    w_sub = warehouse.add_subparsers(dest="action", required=True)
+    w_open = w_sub.add_parser("open", help="add a warehouse to a part of the company, or open a closed one")
+    w_open.add_argument("name")
+    w_open.add_argument("unit", help="the part of the company, e.g. 朗斯家居/华东区")
+    w_open.set_defaults(run=_warehouse)
+    w_close = w_sub.add_parser("close", help="stop reserving from a warehouse by default (its stock stays)")
+    w_close.add_argument("name")
+    w_close.set_defaults(run=_warehouse)
     return parser
 
 

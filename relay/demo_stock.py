@@ -4,7 +4,7 @@ levels set by 蔡采购, and a dealer's order reserving hinges so that they fall
 
 from __future__ import annotations
 
-from models import Product, Staff, Warehouse
+from models import Product, Staff
 
 WAREHOUSE = "华东仓"
 UNIT = "朗斯家居/华东区"
@@ -22,9 +22,8 @@ RECEIVED = {
 
 async def seed_stock() -> None:
     from workflow import stock
-    from workflow.admin import ensure_unit
 
-    warehouse = await Warehouse.create(name=WAREHOUSE, org_unit=await ensure_unit(UNIT))
+    warehouse = await stock.open_warehouse(name=WAREHOUSE, unit_path=UNIT)
     keeper, buyer = await Staff.get(userid="fengcangku"), await Staff.get(userid="caicaigou")
     products = {p.model: p for p in await Product.filter(model__in=list(RECEIVED))}
     lines = [stock.Line(products[model].id, received) for model, (received, _) in RECEIVED.items()]

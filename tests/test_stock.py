@@ -9,12 +9,13 @@ import asyncio
 
 import aiohttp
 import pytest
+from tortoise.transactions import in_transaction
 
-from models import Product, Staff, StockLevel, StockMove, StockMoveKind, Warehouse
+from models import Product, Staff, StockKind, StockLevel, StockMove, StockMoveKind, Warehouse
 from tests.support import World, form_errors
 from webviews.auth import csrf_token
 from workflow import stock
-from workflow.admin import ensure_unit
+from workflow.admin import ensure_unit, import_products
 from workflow.errors import Conflict, Invalid, NotAllowed, NotFound
 from workflow.stock import Line, OutOfStock
 from workflow.tokens import create_token
@@ -356,3 +357,75 @@ async def test_the_api_lists_levels_with_a_token(world: World) -> None:
             assert resp.status == 400 and (await resp.json())["error"] == "cursor、limit 和 warehouse_id 应为整数"
         async with http.get(f"{world.relay_url}/api/v1/openapi.json") as resp:
             assert (await resp.json())["paths"]["/api/v1/stock"]["get"]["security"] == [{"token": ["stock:read"]}]
+
+
+async def test_the_product_file_says_which_products_are_stocked(world: World) -> None:
+    text = (
+        "series,model,name,stock_kind\n"
+        "配件 五金,HJ-09,新合页,配件\n"
+        "物料 宣传,DM-9,海报,marketing\n"
+        "淋浴房 S系列,S1,一字形淋浴屏,\n"
+    )
+    await import_products(text)
+    kinds = {p.model: p.stock_kind for p in await Product.filter(model__in=["HJ-09", "DM-9", "S1"])}
+    assert kinds == {"HJ-09": StockKind.ACCESSORY, "DM-9": StockKind.MARKETING, "S1": None}
+    with pytest.raises(
+        Invalid, match="第 2 行：stock_kind 应为 standard / accessory / marketing（标准品 / 配件 / 物料）或留空"
+    ):
+        await import_products("series,model,stock_kind\n配件 五金,HJ-10,库存\n")
+    assert not await Product.filter(model="HJ-10").exists()
+    # A file without the column leaves the kind as it is.
+    await import_products("series,model,name\n配件 五金,HJ-09,新合页（改名）\n")
+    assert (await Product.get(model="HJ-09")).stock_kind == StockKind.ACCESSORY
+
+
+async def test_an_admin_marks_a_product_stocked_on_its_page(world: World) -> None:
+    product = await Product.get(model="M80")
+    form = {"series": product.series, "model": "M80", "name": product.name, "unit": product.unit, "specs": ""}
+    got, html = await post_form(world, "wangzong", f"/h5/admin/products/{product.id}", {**form, "stock_kind": "库存"})
+    assert (got, form_errors(html)) == (
+        400,
+        "stock_kind 应为 standard / accessory / marketing（标准品 / 配件 / 物料）或留空",
+    )
+    got, _ = await post_form(world, "wangzong", f"/h5/admin/products/{product.id}", {**form, "stock_kind": "standard"})
+    assert got == 302 and (await Product.get(id=product.id)).stock_kind == StockKind.STANDARD
+    async with world.signed_in("wangzong") as http:
+        async with http.get(f"{world.relay_url}/h5/admin/products/{product.id}") as resp:
+            assert '<option value="standard" selected>标准品</option>' in await resp.text()
+    got, _ = await post_form(world, "wangzong", f"/h5/admin/products/{product.id}", {**form, "stock_kind": ""})
+    assert got == 302 and (await Product.get(id=product.id)).stock_kind is None
+
+
+async def test_warehouses_open_and_close(world: World) -> None:
+    await ensure_unit("朗斯家居/华东区")
+    with pytest.raises(NotFound, match="没有这个组织：朗斯家居/华北区"):
+        await stock.open_warehouse(name="华北仓", unit_path="朗斯家居/华北区")
+    first = await stock.open_warehouse(name="华东仓", unit_path="朗斯家居/华东区")
+    second = await stock.open_warehouse(name="华东二仓", unit_path="朗斯家居/华东区")
+    assert (await stock.default_warehouse()).id == first.id
+    await stock.close_warehouse(name="华东仓")
+    assert (await stock.default_warehouse()).id == second.id
+    assert (await stock.open_warehouse(name="华东仓", unit_path="朗斯家居")).active
+    assert await Warehouse.all().count() == 2
+
+
+async def test_a_reservation_goes_with_the_callers_transaction(world: World) -> None:
+    """reserve runs inside the caller's transaction: rolled back with it, and a refusal the caller
+    catches takes back only the reservation's own lines."""
+    warehouse, products, keeper = await setup()
+    hinge, handle = products["HJ-01"], products["LS-01"]
+    await stock.receive(
+        actor=keeper, warehouse_id=warehouse.id, lines=[Line(hinge.id, 5), Line(handle.id, 1)], reason="到货"
+    )
+    with pytest.raises(RuntimeError):
+        async with in_transaction():
+            await stock.reserve(warehouse_id=warehouse.id, lines=[Line(hinge.id, 2)], ref="o:1", actor=None, reason="")
+            raise RuntimeError("the order could not be saved")
+    assert await level(hinge, warehouse) == (5, 0)
+    async with in_transaction():
+        await stock.reserve(warehouse_id=warehouse.id, lines=[Line(hinge.id, 1)], ref="o:2", actor=None, reason="")
+        with pytest.raises(OutOfStock):
+            lines = [Line(hinge.id, 1), Line(handle.id, 2)]
+            await stock.reserve(warehouse_id=warehouse.id, lines=lines, ref="o:3", actor=None, reason="")
+    assert await level(hinge, warehouse) == (5, 1) and await level(handle, warehouse) == (1, 0)
+    assert [m.ref for m in await StockMove.filter(kind=StockMoveKind.RESERVED)] == ["o:2"]

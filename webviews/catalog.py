@@ -7,13 +7,13 @@ from typing import Any
 from aiohttp import web
 
 from infra.runtime import runtime
-from models import OrgUnit, PriceList, PriceListEntry, Product, Staff
+from models import OrgUnit, PriceList, PriceListEntry, Product, Staff, StockKind
 from webviews.auth import api_staff, csrf_token, h5_page
 from webviews.forms import Fields, Files, form_page, one, to_date, to_int
 from webviews.render import render
 from workflow import catalog
 from workflow.admin import import_price_entries
-from workflow.catalog import PriceListInput, ProductInput, parse_specs, require_admin, specs_text
+from workflow.catalog import PriceListInput, ProductInput, parse_specs, require_admin, specs_text, stock_kind
 from workflow.errors import Invalid, NotFound
 from workflow.pricing import money
 
@@ -32,7 +32,11 @@ async def _nothing(request: web.Request) -> None:
 
 def _product_form(form: Fields) -> ProductInput:
     errors: dict[str, str] = {}
-    price = specs = None
+    price = specs = kind = None
+    try:
+        kind = stock_kind(one(form, "stock_kind"))
+    except Invalid as refused:
+        errors["stock_kind"] = refused.message
     try:
         price = money(one(form, "list_price"), "list_price", label="目录价")
     except Invalid as refused:
@@ -50,6 +54,7 @@ def _product_form(form: Fields) -> ProductInput:
         unit=one(form, "unit"),
         list_price=price,
         specs=specs,
+        stock_kind=kind,
     )
 
 
@@ -83,6 +88,7 @@ async def _products_page(
         error=error,
         errors=errors or {},
         units=catalog.UNITS,
+        stock_kinds=list(StockKind),
         csrf=csrf_token(staff),
         notice=request.query.get("done", "")[:60],
     )
@@ -129,6 +135,7 @@ async def _product_page(
         "unit": [product.unit],
         "list_price": ["" if product.list_price is None else f"{product.list_price:.2f}"],
         "specs": [specs_text(product.specs)],
+        "stock_kind": [product.stock_kind.value if product.stock_kind else ""],
     }
     return render(
         request,
@@ -139,6 +146,7 @@ async def _product_page(
         error=error,
         errors=errors or {},
         units=catalog.UNITS,
+        stock_kinds=list(StockKind),
         csrf=csrf_token(staff),
     )
 

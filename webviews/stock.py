@@ -11,7 +11,7 @@ from aiohttp import web
 
 from models import Staff, StockMoveKind
 from webviews.auth import api_staff, csrf_token, h5_page
-from webviews.forms import Fields, Files, form_page, one, to_int
+from webviews.forms import Fields, Files, Page, form_page, one, to_int
 from webviews.render import render
 from workflow import stock
 from workflow.errors import Invalid
@@ -110,7 +110,9 @@ def _product_of(form: Fields) -> int:
     return product_id
 
 
-def _form_page(template: str, action: StockMoveKind) -> Any:
+def _form_page(template: str, action: StockMoveKind) -> Page:
+    """The receive and count forms: the same fields, each its own template and rule."""
+
     async def page(
         request: web.Request,
         *,

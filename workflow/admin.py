@@ -10,8 +10,8 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from models import OrgUnit, PriceListEntry, Product, Role, Staff, StockKind, UnitKind
-from workflow.catalog import check_unit, parse_specs, price_list_of, require_admin
+from models import OrgUnit, PriceListEntry, Product, Role, Staff, UnitKind
+from workflow.catalog import check_unit, parse_specs, price_list_of, require_admin, stock_kind
 from workflow.errors import Invalid
 from workflow.pricing import money
 
@@ -141,17 +141,6 @@ async def import_products(text: str) -> ImportResult:
             created += made
             updated += not made
     return ImportResult(created, updated)
-
-
-def stock_kind(text: str) -> StockKind | None:
-    """A product's stock kind as a file or form gives it, by value or by label; blank: not stocked."""
-    if not text:
-        return None
-    for kind in StockKind:
-        if text in (kind.value, kind.label):
-            return kind
-    values, labels = " / ".join(k.value for k in StockKind), " / ".join(k.label for k in StockKind)
-    raise Invalid(f"stock_kind 应为 {values}（{labels}）或留空")
 
 
 def _count(text: str, line: int, column: str, low: int, high: int) -> int | None:

@@ -14,7 +14,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from infra.storage import StoredFile
-from models import OrgUnit, PriceList, PriceListEntry, Product, Role, Staff
+from models import OrgUnit, PriceList, PriceListEntry, Product, Role, Staff, StockKind
 from workflow.errors import Invalid, NotAllowed, NotFound
 
 UNITS = ("件", "樘", "套", "扇", "㎡", "米", "组")
@@ -65,6 +65,17 @@ def specs_text(specs: dict[str, object]) -> str:
     return "; ".join(f"{k}={'|'.join(map(str, v)) if isinstance(v, list) else v}" for k, v in (specs or {}).items())
 
 
+def stock_kind(text: str) -> StockKind | None:
+    """A product's stock kind as a file or form gives it, by value or by label; blank: not stocked."""
+    if not text:
+        return None
+    for kind in StockKind:
+        if text in (kind.value, kind.label):
+            return kind
+    values, labels = " / ".join(k.value for k in StockKind), " / ".join(k.label for k in StockKind)
+    raise Invalid(f"stock_kind 应为 {values}（{labels}）或留空")
+
+
 def check_unit(text: str, field: str = "unit") -> str:
     unit = (text or "").strip() or "件"
     if len(unit) > 16:
@@ -80,6 +91,7 @@ class ProductInput:
     unit: str = "件"
     list_price: Decimal | None = None
     specs: dict[str, str | list[str]] | None = None
+    stock_kind: StockKind | None = None  # kept in stock (workflow/stock.py); None: made to measure
 
 
 def check_product(form: ProductInput) -> ProductInput:
@@ -90,7 +102,7 @@ def check_product(form: ProductInput) -> ProductInput:
         raise Invalid("系列、型号最多 64 字", "series" if len(series) > 64 else "model")
     if len(name) > 128:
         raise Invalid("名称最多 128 字", "name")
-    return ProductInput(series, model, name, check_unit(form.unit), form.list_price, form.specs or {})
+    return ProductInput(series, model, name, check_unit(form.unit), form.list_price, form.specs or {}, form.stock_kind)
 
 
 async def save_product(
@@ -106,6 +118,7 @@ async def save_product(
         "unit": form.unit,
         "list_price": form.list_price,
         "specs": form.specs,
+        "stock_kind": form.stock_kind,
     }
     if image is not None:
         if not image.content_type.startswith("image/"):

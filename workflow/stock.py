@@ -92,6 +92,41 @@ async def warehouse_ids_for(actor: Staff) -> list[int]:
     return [warehouse.id for warehouse in await found.only("id")]
 
 
+# Warehouses.
+
+
+async def open_warehouse(*, name: str, unit_path: str) -> Warehouse:
+    """Add a warehouse to an existing part of the company (`relay warehouse open`), or open a closed one
+    again. Units are not made here: a typo in the path would make a unit nobody belongs to."""
+    name = name.strip()
+    if not name or len(name) > 64:
+        raise Invalid("请填写仓库名称（64 字以内）", "name")
+    names = [n.strip() for n in unit_path.split("/") if n.strip()]
+    unit = None
+    for part in names:
+        unit = await OrgUnit.get_or_none(name=part, parent_id=unit.id if unit else None)
+        if unit is None:
+            raise NotFound(f"没有这个组织：{unit_path}", "unit")
+    if unit is None:
+        raise Invalid("请填写仓库所属的组织，例如 朗斯家居/华东区", "unit")
+    warehouse = await Warehouse.get_or_none(name=name)
+    if warehouse is None:
+        return await Warehouse.create(name=name, org_unit=unit)
+    await Warehouse.filter(id=warehouse.id).update(org_unit_id=unit.id, active=True)
+    await warehouse.refresh_from_db()
+    return warehouse
+
+
+async def close_warehouse(*, name: str) -> Warehouse:
+    """No new reservations go to a closed warehouse by default; its stock and moves stay as they are."""
+    warehouse = await Warehouse.get_or_none(name=name.strip())
+    if warehouse is None:
+        raise NotFound(f"没有这个仓库：{name}", "name")
+    await Warehouse.filter(id=warehouse.id).update(active=False)
+    await warehouse.refresh_from_db()
+    return warehouse
+
+
 # The interface other workflows use.
 
 

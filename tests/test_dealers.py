@@ -112,6 +112,7 @@ async def test_a_dealer_orders_at_its_prices_and_follows_each_piece(world: World
     ]
 
     # The dealer manager's card: 接单 one tap away.
+    await world.settle()  # the page's action queued the cards; the outbox delivers them
     card = world.card(MANAGER, "经销商订货单待接单")
     assert card.desc == "苏州恒美建材" and card.fields["订货单"] == order.number and card.fields["类型"] == "新订单"
     assert card.fields["金额"] == "¥10,140.00" and card.fields["下单人"] == "李恒美"
@@ -191,6 +192,7 @@ async def test_returned_with_a_reason_changed_and_submitted_again(world: World) 
         assert status == 400 and error_of(html) == "请填写退回原因"
         status, html = await post(http, world, path, {"step": "return", "reason": "K5 本月缺货，请改期"})
         assert status == 200 and "K5 本月缺货，请改期" in html
+    await world.settle()  # the page's action queued the cards; the outbox delivers them
     told = world.card(HENGMEI, "订货单被退回")
     assert told.card["quote_area"]["quote_text"] == "K5 本月缺货，请改期"
     asked = world.card(MANAGER, "经销商订货单待接单")
@@ -210,6 +212,7 @@ async def test_returned_with_a_reason_changed_and_submitted_again(world: World) 
         "replacement",
         Decimal("11940.00"),
     )
+    await world.settle()  # the page's action queued the cards; the outbox delivers them
     assert len([c for c in world.emu.cards(MANAGER) if c.title.startswith("经销商订货单待接单")]) == 2
 
 

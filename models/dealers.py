@@ -94,7 +94,8 @@ class DealerOrder(Model):
     return_reason = fields.CharField(max_length=500, default="")
     # The factory's number for it (its production order), given at acceptance: the seed's 工厂订单号.
     factory_number = fields.CharField(max_length=32, null=True, unique=True)
-    # Where its stocked lines are reserved (at submission) and issued from (at acceptance).
+    # Where its stocked lines are held while it is submitted (cleared when they are given back), and where they
+    # were issued from once it is accepted.
     warehouse: fields.ForeignKeyNullableRelation[Warehouse] = fields.ForeignKeyField(
         "models.Warehouse", related_name="dealer_orders", null=True, on_delete=fields.RESTRICT
     )

@@ -428,11 +428,19 @@ async def test_stock_is_reserved_on_submission_and_given_back(world: World) -> N
         status, html = await post(http, world, f"/h5/dealer/orders/{order.number}", {"step": "cancel"})
         assert status == 200
         assert await level() == (10, 0)
-    # Accepted: what was reserved leaves the warehouse, and no piece is made of a stocked line.
+    # Returned: given back once; taken back to change afterwards, nothing more is given back.
+    manager = await Staff.get(userid=MANAGER)
     again = await dealers.copy(actor=me, order=order)
     await dealers.submit(actor=me, order=again)
     assert await level() == (10, 4)
-    await dealers.accept(actor=await Staff.get(userid=MANAGER), order=again)
+    await dealers.return_order(actor=manager, order=again, reason="请分两次订")
+    assert await level() == (10, 0)
+    await dealers.revise(actor=me, order=again)
+    assert await level() == (10, 0)
+    # Accepted: what was reserved leaves the warehouse, and no piece is made of a stocked line.
+    await dealers.submit(actor=me, order=again)
+    assert await level() == (10, 4)
+    await dealers.accept(actor=manager, order=again)
     assert await level() == (6, 0)
     assert not await DealerPiece.filter(order_id=again.id).exists()
 

@@ -305,22 +305,18 @@ async def revise(*, actor: Staff, order: DealerOrder) -> None:
     """Back to a draft to change it (before the factory accepts): the managers' card says it was taken back."""
     step = DEALER_ORDER["revise"]
     await DEALER_ORDER.check(step, actor, order)
-    held = order.state == D.SUBMITTED  # a returned order gave its stock back when it was returned
     async with in_transaction():
         await _take(step, actor, order)
-        if held:
-            await _release(order, actor, "经销商撤回修改")
+        await _release(order, actor, "经销商撤回修改")
         await notify.dealer_order_closed(order, f"经销商已撤回修改（{actor.name}）")
 
 
 async def cancel(*, actor: Staff, order: DealerOrder) -> None:
     step = DEALER_ORDER["cancel"]
     await DEALER_ORDER.check(step, actor, order)
-    held = order.state == D.SUBMITTED
     async with in_transaction():
         await _take(step, actor, order)
-        if held:
-            await _release(order, actor, "经销商取消订货单")
+        await _release(order, actor, "经销商取消订货单")
         await notify.dealer_order_closed(order, f"经销商已取消（{actor.name}）")
 
 
@@ -395,10 +391,18 @@ async def _stock_lines(order: DealerOrder) -> list[stock.Line]:
 
 
 async def _release(order: DealerOrder, actor: Staff, reason: str) -> None:
-    """Give back what a submitted order holds (taken back, cancelled, returned)."""
+    """Give back what the order holds (taken back, cancelled, returned), once: the order lets go of its
+    warehouse by a conditional update, so of a return and a revise at once only one releases."""
+    await order.refresh_from_db()
+    warehouse_id = order.warehouse_id
+    if warehouse_id is None or not await DealerOrder.filter(id=order.id, warehouse_id=warehouse_id).update(
+        warehouse_id=None
+    ):
+        return  # nothing held (a draft, a returned order taken back)
+    order.warehouse_id = None
     lines = await _stock_lines(order)
-    if lines and order.warehouse_id is not None:
-        await stock.release(warehouse_id=order.warehouse_id, lines=lines, ref=order.number, actor=actor, reason=reason)
+    if lines:
+        await stock.release(warehouse_id=warehouse_id, lines=lines, ref=order.number, actor=actor, reason=reason)
 
 
 async def return_order(*, actor: Staff, order: DealerOrder, reason: str) -> None:

@@ -128,6 +128,11 @@ class CardKind(StrEnum):
     TICKET_NOTICE = "ticketnote"  # declined, confirmed, closed, ...
     NEWS = "news"  # a news item (公告) to its audience: 查看 opens it (and records the read)
     NEWS_LIST = "newslist"  # 公告 in chat: the latest news, unread first
+    DEALER_ORDER = "dealer"  # to dealer managers: a dealer's order to accept or return
+    DEALER_NOTICE = "dealernote"  # to the dealer's staff: accepted or returned
+    DEALER_RELEASED = "dealerrel"  # to the factory: a dealer order's pieces to make
+    DEALER_PIECE = "dealerpiece"  # one dealer order's piece and its next step (the factory's scan)
+    DEALER_LINKS = "dealerlinks"  # 订货 in chat: the dealer's catalogue and orders
     STOCK_LOW = "stocklow"  # to purchasing: a stock level fell below its safety level (by stock level id)
     STOCK = "stock"  # 库存 in chat: the levels asked for and the link to the stock page
 
@@ -322,3 +327,21 @@ class TicketPhotosKey(ButtonKey):
 class TicketFinishKey(ButtonKey):
     prefix: ClassVar[str] = "tkf"
     ticket_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class DealerStepKey(ButtonKey):
+    """Take this row of the dealer order lifecycle (workflow/dealer_lifecycle.py) on this dealer order."""
+
+    prefix: ClassVar[str] = "dlr"
+    order_id: int
+    step: str
+
+
+@dataclasses.dataclass(frozen=True)
+class DealerPieceStepKey(ButtonKey):
+    """Move this dealer order's piece by this row of its lifecycle (the factory's rows are the piece's own)."""
+
+    prefix: ClassVar[str] = "dps"
+    piece_id: int
+    step: str

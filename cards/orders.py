@@ -65,8 +65,13 @@ COMMANDS = {
     Role.FACTORY: "生产 — 待生产的订单；扫码或发生产编号 — 推进产品",
     Role.CONSULTANT: "预约 — 我的预约；新预约会自动分配给你",
     Role.RECEPTION: "预约 — 登记预约、到店、改派",
+    Role.DEALER: "订货 — 产品目录（经销价）、我的订货单",
+    Role.DEALER_MANAGER: "订货单 — 经销商订货单：接单 / 退回",
     Role.PURCHASING: "库存 [型号] — 查库存、预留与安全库存",
 }
+
+# Members who only order from the factory or take dealers' orders: the card opens the dealer order list.
+DEALER_SIDE = {Role.DEALER.value, Role.DEALER_MANAGER.value}
 
 
 def help_card(
@@ -85,6 +90,10 @@ def help_card(
         jumps += [("待确认收款", links.oauth("/h5/finance/payments")), ("未收清订单", links.oauth("/h5/receivables"))]
     if Role.FACTORY.value in roles:
         jumps.append(("生产进度", links.oauth("/h5/production")))
+    if Role.DEALER.value in roles:
+        jumps.append(("产品目录·订货", links.oauth("/h5/dealer")))
+    if Role.DEALER.value in roles or Role.DEALER_MANAGER.value in roles:
+        jumps.append(("订货单", links.oauth("/h5/dealer/orders")))
     if Role.WAREHOUSE.value in roles or Role.PURCHASING.value in roles:
         jumps.append(("库存", links.oauth("/h5/stock")))
     jumps.append(("订单列表", links.oauth("/h5/orders")))
@@ -97,7 +106,7 @@ def help_card(
         title="接力 · 可以这样和我说",
         desc=note or f"你的角色：{role_names}",
         quote="\n".join(lines),
-        url=links.oauth("/h5/orders"),
+        url=links.oauth("/h5/dealer/orders" if set(roles) <= DEALER_SIDE else "/h5/orders"),
         jumps=jumps,
     )
 

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from cards.common import button_card, callback_button, row, text_notice
-from cards.keys import CardKind, CardRef, PieceStepKey
+from cards.keys import CardKind, CardRef, DealerPieceStepKey, PieceStepKey
 from infra.runtime import Links
 
 
@@ -45,16 +45,22 @@ def piece_card(
     expected: date | None,
     steps: list[tuple[str, str]],
     links: Links,
+    dealer: str = "",
 ) -> dict[str, Any]:
-    """One piece after a scan or a typed number: where it is, and the step(s) it may take now."""
+    """One piece after a scan or a typed number: where it is, and the step(s) it may take now. A dealer
+    order's piece names its dealer (and its buttons move it by the dealer piece's table)."""
     rows = [row("订单", order_number), row("产品", label), row("状态", state)]
+    if dealer:
+        rows.insert(0, row("经销商", dealer))
+    key = DealerPieceStepKey if dealer else PieceStepKey
+    kind = CardKind.DEALER_PIECE if dealer else CardKind.PIECE
     if expected:
         rows.append(row("预计完工", f"{expected:%Y-%m-%d}"))
     page = links.oauth("/h5/production", order=order_number)
     if not steps:
         return text_notice(
             userid,
-            task_id=CardRef(CardKind.PIECE, piece_id).new_task_id(),
+            task_id=CardRef(kind, piece_id).new_task_id(),
             title=f"生产编号 {production_number}",
             desc=state,
             rows=rows,
@@ -62,10 +68,10 @@ def piece_card(
         )
     return button_card(
         userid,
-        task_id=CardRef(CardKind.PIECE, piece_id).new_task_id(),
+        task_id=CardRef(kind, piece_id).new_task_id(),
         title=f"生产编号 {production_number}",
         desc=state,
         rows=rows,
-        buttons=[callback_button(text, PieceStepKey(piece_id, name).pack()) for name, text in steps],
+        buttons=[callback_button(text, key(piece_id, name).pack()) for name, text in steps],
         url=page,
     )

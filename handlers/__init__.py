@@ -13,6 +13,7 @@ from cards.keys import KeyError_, unpack_key
 from handlers import (
     common,
     contact,
+    dealers,
     dispatchers,
     factory,
     finance,
@@ -49,6 +50,7 @@ ROUTERS: list[Router] = [
     contact.router,
     tickets.router,
     news.router,
+    dealers.router,
     stock.router,
     common.router,
 ]

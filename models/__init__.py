@@ -5,6 +5,15 @@ from models.audit import AuditEntry
 from models.catalog import PriceList, PriceListEntry, Product
 from models.contact import CallState, ContactWay, CustomerMessage, ExternalContact, SmsMessage
 from models.customer_requests import CustomerRequest
+from models.dealers import (
+    DealerEventKind,
+    DealerOrder,
+    DealerOrderEvent,
+    DealerOrderKind,
+    DealerOrderLine,
+    DealerOrderState,
+    DealerPiece,
+)
 from models.enums import (
     ApprovalState,
     AttachmentCategory,
@@ -37,7 +46,7 @@ from models.leads import Lead, LeadEvent
 from models.messaging import InboxMessage, OutboxMessage
 from models.news import News, NewsDelivery, NewsKind
 from models.orders import Attachment, Customer, Order, OrderEvent, OrderItem, Payment, Signature, Task, Visit
-from models.org import OrgUnit, Staff
+from models.org import OrgUnit, Staff, UnitKind
 from models.pieces import OrderPiece
 from models.stock import StockLevel, StockMove, Warehouse
 from models.tickets import Ticket
@@ -59,6 +68,7 @@ MODEL_MODULES = [
     "models.contact",
     "models.tickets",
     "models.news",
+    "models.dealers",
     "models.stock",
     "models.integration",
 ]
@@ -129,5 +139,13 @@ __all__ = [
     "TicketKind",
     "TicketSource",
     "TicketState",
+    "UnitKind",
+    "DealerEventKind",
+    "DealerOrder",
+    "DealerOrderEvent",
+    "DealerOrderKind",
+    "DealerOrderLine",
+    "DealerOrderState",
+    "DealerPiece",
     "Warehouse",
 ]

@@ -1,9 +1,19 @@
 from __future__ import annotations
 
+from enum import StrEnum
+
 from tortoise import fields
 from tortoise.models import Model
 
 from models.enums import Role
+
+
+class UnitKind(StrEnum):
+    """A unit of the company's own (a region, a store) or a dealer's (经销商): a dealer unit's staff order
+    from the factory at its price list and see only their unit's dealer orders (workflow/dealers.py)."""
+
+    OWN = "own"
+    DEALER = "dealer"
 
 
 class OrgUnit(Model):
@@ -22,6 +32,7 @@ class OrgUnit(Model):
     # False: closed (by an admin, or its department deleted in WeCom). Units are never deleted: orders,
     # staff and price lists name them.
     active = fields.BooleanField(default=True, db_default=True)
+    kind = fields.CharEnumField(UnitKind, max_length=16, default=UnitKind.OWN, db_default=UnitKind.OWN.value)
 
     class Meta:
         table = "org_unit"

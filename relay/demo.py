@@ -258,6 +258,7 @@ async def seed(*, with_orders: bool = True) -> None:
     await seed_stock()
     if with_orders:
         await seed_orders()
+        await seed_dealers()  # after the stock: their orders reserve and issue stocked lines
         await seed_leads()
         await seed_contact()  # 客户联系: 张晓燕's 「联系我」 code for an order (relay/demo_contact.py)
     else:
@@ -279,6 +280,12 @@ async def seed_stock() -> None:
 
 async def seed_leads() -> None:
     from relay.demo_leads import seed_leads as seed
+
+    await seed()
+
+
+async def seed_dealers() -> None:
+    from relay.demo_dealers import seed_dealers as seed
 
     await seed()
 

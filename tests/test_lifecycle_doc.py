@@ -9,6 +9,7 @@ import aiohttp
 
 from models import OrderState
 from tests.support import World
+from workflow.dealer_lifecycle import DEALER_ORDER, DEALER_PIECE
 from workflow.lead_lifecycle import LEAD
 from workflow.lifecycle_doc import documents, machine_document, mermaid
 from workflow.order_lifecycle import ORDER
@@ -40,7 +41,7 @@ def test_the_diagram_reaches_every_state_from_the_start() -> None:
 
 
 def test_every_other_lifecycle_reaches_each_of_its_states() -> None:
-    for machine in (PIECE, LEAD, TICKET):
+    for machine in (PIECE, LEAD, TICKET, DEALER_ORDER, DEALER_PIECE):
         assert {s.value for s in machine.states} <= _reached(machine_document(machine)), machine.name
 
 

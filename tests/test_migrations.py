@@ -18,6 +18,9 @@ NEEDED = {
     "inbox": ["state"],
     "outbox": ["next_attempt_at"],
     "approval": ["order_id", "unit_id"],
+    "dealer_order": ["dealer_id", "created_at"],
+    "dealer_order_line": ["order_id"],
+    "dealer_piece": ["order_id", "production_number"],
     "stock_level": ["product_id", "warehouse_id"],
     "stock_move": ["product_id", "ref"],
 }

@@ -11,6 +11,7 @@ from webviews import (
     contact,
     customer,
     dashboard,
+    dealers,
     dispatch,
     finance,
     integration,
@@ -45,5 +46,6 @@ def add_routes(app: web.Application) -> None:
     app.add_routes(contact.routes)
     app.add_routes(tickets.routes)
     app.add_routes(news.routes)
+    app.add_routes(dealers.routes)
     app.add_routes(stock.routes)
     app.add_routes(webhooks.routes)

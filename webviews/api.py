@@ -12,7 +12,7 @@ from aiohttp import web
 
 from infra.security import is_mobile, mask_phone, normalize_phone
 from infra.timeutil import local_moment
-from models import AuditAction, Lead, LeadSource, LeadState, OrderPiece, PieceState, Product, Staff
+from models import AuditAction, DealerPiece, Lead, LeadSource, LeadState, OrderPiece, PieceState, Product, Staff
 from webviews.apikit import (
     Body,
     api,
@@ -28,10 +28,11 @@ from webviews.apikit import (
 from webviews.integration import order_json, product_json
 from webviews.openapi import document
 from workflow import audit, stock
+from workflow.dealer_pieces import waiting_dealer_orders
 from workflow.errors import Invalid
 from workflow.lead_views import lead_phone
 from workflow.leads import LeadInput, create_lead, store_for
-from workflow.production import move_piece, piece_by_number, waiting_orders
+from workflow.production import move_numbered, waiting_orders
 from workflow.scope import get_order_for
 from workflow.search import OrderFilter, search_orders
 from workflow.selectors import orders_with_phone
@@ -49,12 +50,13 @@ async def piece_state(request: web.Request, body: Body) -> tuple[int, dict[str, 
     except ValueError:
         raise Invalid(f"未知的状态：{state}（可选：{'、'.join(PieceState)}）", "state") from None
     expected = body.day("expected_date")
-    piece = await piece_by_number(request.match_info["production_number"])
-    moved = await move_piece(actor=token_of(request), piece=piece, target=target, expected_date=expected)
+    # A customer order's piece (P…) or a dealer order's (D…), each moved by its own table's row.
+    number = request.match_info["production_number"]
+    moved = await move_numbered(actor=token_of(request), number=number, target=target, expected_date=expected)
     return 200, piece_json(moved)
 
 
-def piece_json(piece: OrderPiece, label: str = "") -> dict[str, Any]:
+def piece_json(piece: OrderPiece | DealerPiece, label: str = "") -> dict[str, Any]:
     return {
         "production_number": piece.production_number,
         "state": piece.state.value,
@@ -70,6 +72,11 @@ async def production_orders(request: web.Request) -> web.Response:
     if request.query.get("state", "waiting") != "waiting":
         raise Invalid("state 目前只支持 waiting", "state")
     after, limit = page_params(request)
+    kind = request.query.get("kind", "customer")
+    if kind == "dealer":
+        return await _dealer_production_orders(after, limit)
+    if kind != "customer":
+        raise Invalid("kind 应为 customer 或 dealer", "kind")
     orders = await waiting_orders(after=after, limit=limit + 1)
     rows, more = orders[:limit], len(orders) > limit
     # No customer's name, phone or address: the factory makes pieces, it does not call anyone.
@@ -78,6 +85,24 @@ async def production_orders(request: web.Request) -> web.Response:
             "production_order_number": p.order.production_order_number,
             "order_number": p.order.number,
             "released_at": p.order.released_at.isoformat() if p.order.released_at else None,
+            "expected_date": p.expected.isoformat() if p.expected else None,
+            "pieces": [piece_json(piece, p.labels[piece.id]) for piece in p.pieces],
+        }
+        for p in rows
+    ]
+    return json_response({"items": items, "next_cursor": encode_cursor(rows[-1].order.id) if more else None})
+
+
+async def _dealer_production_orders(after: int, limit: int) -> web.Response:
+    """Dealers' accepted orders with pieces still at the factory: the same shape, the dealer named."""
+    orders = await waiting_dealer_orders(after=after, limit=limit + 1)
+    rows, more = orders[:limit], len(orders) > limit
+    items = [
+        {
+            "production_order_number": p.order.factory_number,
+            "order_number": p.order.number,
+            "dealer": p.dealer,
+            "released_at": p.order.accepted_at.isoformat() if p.order.accepted_at else None,
             "expected_date": p.expected.isoformat() if p.expected else None,
             "pieces": [piece_json(piece, p.labels[piece.id]) for piece in p.pieces],
         }

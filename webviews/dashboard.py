@@ -24,6 +24,7 @@ from webviews.render import render
 from workflow import audit
 from workflow.aftersales import SCORED_LABELS
 from workflow.charts import chart_file, chart_key, warm_chart
+from workflow.dealers import dealer_kpis
 from workflow.errors import Invalid, NotAllowed, WorkflowError
 from workflow.receivables import ReceivableFilter, receivables, total_outstanding
 from workflow.stats import DURATIONS, scope_unit, stats_for
@@ -86,6 +87,7 @@ async def dashboard(request: web.Request) -> web.Response:
         owed_unit=stats.unit.id,
         yuan=full_yuan,
         pct=percent,
+        dealers=await dealer_kpis(stats.unit, stats.period.start_at, stats.period.end_at),
     )
 
 

@@ -62,13 +62,24 @@ SCHEMAS: dict[str, Schema] = {
             "label": STRING,
         },
     },
-    "ProductionOrder": closed(
-        production_order_number=nullable(STRING),
-        order_number=STRING,
-        released_at=nullable({"type": "string", "format": "date-time"}),
-        expected_date=nullable(DATE),
-        pieces={"type": "array", "items": ref("Piece")},
-    ),
+    "ProductionOrder": {
+        **closed(
+            production_order_number=nullable(STRING),
+            order_number=STRING,
+            released_at=nullable({"type": "string", "format": "date-time"}),
+            expected_date=nullable(DATE),
+            pieces={"type": "array", "items": ref("Piece")},
+        ),
+        # kind=dealer: the dealer's name too.
+        "properties": {
+            "production_order_number": nullable(STRING),
+            "order_number": STRING,
+            "dealer": STRING,
+            "released_at": nullable({"type": "string", "format": "date-time"}),
+            "expected_date": nullable(DATE),
+            "pieces": {"type": "array", "items": ref("Piece")},
+        },
+    },
     "Product": closed(
         id=INT,
         series=STRING,
@@ -540,6 +551,11 @@ def document() -> dict[str, Any]:
                 [["production:read"]],
                 page_of("ProductionOrder"),
                 _query("state", {"type": "string", "enum": ["waiting"]}),
+                _query(
+                    "kind",
+                    {"type": "string", "enum": ["customer", "dealer"]},
+                    "customers' orders (default) or dealers'",
+                ),
                 *_paging(),
             )
         },

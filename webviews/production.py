@@ -13,6 +13,8 @@ from models import Staff
 from webviews.auth import api_staff, csrf_token
 from webviews.forms import Fields, Files, form_page, no_subject
 from webviews.render import render
+from workflow.dealer_lifecycle import DEALER_PIECE
+from workflow.dealer_pieces import waiting_dealer_orders
 from workflow.errors import Invalid, NotAllowed
 from workflow.piece_lifecycle import PIECE
 from workflow.production import NUMBER_RE, move_pieces, waiting_orders
@@ -34,17 +36,20 @@ async def _page(request: web.Request, *, status: int = 200, error: str | None = 
         return render(request, "message.html", status=403, title="没有权限", message=refused.message)
     only = request.query.get("order") or None
     orders = await waiting_orders(limit=100, order_number=only)
+    dealer_orders = await waiting_dealer_orders(limit=100, factory_number=only)
     return render(
         request,
         "production.html",
         status=status,
         orders=orders,
+        dealer_orders=dealer_orders,
         only=only,
         csrf=csrf_token(staff),
         error=error,
         notice=request.query.get("done"),
         today=local_today(),
         next_step=lambda piece: PIECE.next_step(piece, staff),
+        dealer_next_step=lambda piece: DEALER_PIECE.next_step(piece, staff),
     )
 
 

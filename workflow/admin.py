@@ -11,7 +11,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from models import AuditAction, OrgUnit, PriceListEntry, Product, Role, Staff
+from models import AuditAction, OrgUnit, PriceListEntry, Product, Role, Staff, UnitKind
 from workflow import audit
 from workflow.catalog import check_unit, parse_specs, price_list_of, require_admin, stock_kind
 from workflow.directory import SyncResult, depart
@@ -65,7 +65,8 @@ async def ensure_unit(path_text: str) -> OrgUnit:
 
 
 async def import_staff(text: str) -> ImportResult:
-    """CSV with header userid,name,roles,org_unit; roles separated by ';'. All rows or none."""
+    """CSV with header userid,name,roles,org_unit; roles separated by ';'. All rows or none. A member with
+    the dealer role makes their unit a dealer's (经销商): its staff order at its price list (workflow/dealers.py)."""
     rows = _rows(text, STAFF_HEADER, STAFF_HEADER)
     parsed = []
     seen: set[str] = set()
@@ -90,6 +91,8 @@ async def import_staff(text: str) -> ImportResult:
     async with in_transaction():
         for userid, name, roles, unit_path in parsed:
             unit = await ensure_unit(unit_path)
+            if Role.DEALER.value in roles:
+                await mark_dealer(unit)
             member = await Staff.get_or_none(userid=userid)
             if member is None:
                 await Staff.create(userid=userid, name=name, roles=roles, org_unit=unit)
@@ -356,3 +359,10 @@ async def set_unit_active(*, actor: Staff, unit_id: int, active: bool, ip: str =
     await unit.save(update_fields=["active"])
     await audit.record(AuditAction.UNIT_EDIT, actor=actor, ip=ip, unit=unit.id, active=active)
     return unit
+
+
+async def mark_dealer(unit: OrgUnit) -> None:
+    """The unit is a dealer's: its dealer staff order from the factory and see only its orders."""
+    if unit.kind != UnitKind.DEALER:
+        await OrgUnit.filter(id=unit.id).update(kind=UnitKind.DEALER)
+        unit.kind = UnitKind.DEALER

@@ -130,10 +130,11 @@ def machine_document(machine: Machine[Any]) -> str:
 
 def documents() -> str:
     """Every lifecycle's document, the order's first: what `relay lifecycle` prints (docs/lifecycle.md)."""
+    from workflow.dealer_lifecycle import DEALER_ORDER, DEALER_PIECE
     from workflow.lead_lifecycle import LEAD
     from workflow.order_lifecycle import ORDER
     from workflow.piece_lifecycle import PIECE
     from workflow.ticket_lifecycle import TICKET
 
-    machines: list[Machine[Any]] = [PIECE, LEAD, TICKET]
+    machines: list[Machine[Any]] = [PIECE, LEAD, TICKET, DEALER_ORDER, DEALER_PIECE]
     return "\n".join([document(ORDER), *(machine_document(m) for m in machines)])

@@ -15,6 +15,12 @@ from cards.approval import ReviewFigures, approval_card, approval_result_card
 from cards.common import text_message
 from cards.contact import milestone_card
 from cards.customer import reschedule_request_card
+from cards.dealers import (
+    dealer_links_card,
+    dealer_notice_card,
+    dealer_order_card,
+    dealer_released_card,
+)
 from cards.finance import payment_card
 from cards.install import install_workbench_card
 from cards.keys import CardKind, CardRef
@@ -55,6 +61,7 @@ from models import (
     Approval,
     ApprovalState,
     CustomerRequest,
+    DealerOrder,
     Lead,
     LeadEventKind,
     Order,
@@ -79,6 +86,8 @@ from workflow.customer_reach import (
     slots_used,
     sms_configured,
 )
+from workflow.dealer_lifecycle import DEALER_ORDER, NEEDS_INPUT
+from workflow.dealer_views import dealer_order_view
 from workflow.lead_views import lead_view
 from workflow.scope import staff_covering
 from workflow.selectors import order_view, task_view
@@ -714,6 +723,45 @@ async def news_posted(news: NewsView, userids: list[str]) -> dict[str, str]:
 
 async def news_withdrawn(news_id: int) -> None:
     await update_everywhere(CardRef(CardKind.NEWS, news_id), "已撤回")
+
+
+# Dealer orders (经销商订货)
+
+
+async def dealer_order_submitted(order: DealerOrder, managers: list[Staff], *, dealer: str, by: Staff) -> None:
+    """The dealer managers covering the dealer: the order to accept (one tap) or return (its page)."""
+    if managers:
+        offered = await DEALER_ORDER.available(managers[0], order)
+        steps = [(t.name, t.label) for t in offered if t.name not in NEEDS_INPUT]
+        card = dealer_order_card(
+            [m.userid for m in managers], await dealer_order_view(order), steps=steps, links=runtime().links
+        )
+        await enqueue_message(card)
+
+
+async def dealer_order_closed(order: DealerOrder, label: str, *, skip: str = "") -> None:
+    """The managers' cards about the order say what became of it (accepted, returned, taken back, cancelled)."""
+    await update_everywhere(CardRef(CardKind.DEALER_ORDER, order.id), label, skip=skip)
+
+
+async def dealer_order_decided(order: DealerOrder, to: list[Staff], *, title: str, text: str) -> None:
+    if to:
+        card = dealer_notice_card(
+            [s.userid for s in to], await dealer_order_view(order), title=title, text=text, links=runtime().links
+        )
+        await enqueue_message(card)
+
+
+async def dealer_order_released(order: DealerOrder, factory: list[Staff], *, pieces: int) -> None:
+    if factory:
+        card = dealer_released_card(
+            [s.userid for s in factory], await dealer_order_view(order), pieces=pieces, links=runtime().links
+        )
+        await enqueue_message(card)
+
+
+async def dealer_links(staff: Staff, *, manager: bool, owed: str) -> None:
+    await enqueue_message(dealer_links_card(staff.userid, staff.id, links=runtime().links, manager=manager, owed=owed))
 
 
 # Stock (库存)

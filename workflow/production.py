@@ -31,7 +31,10 @@ from models import (
     Product,
     Role,
 )
+from models.dealers import DealerPiece
 from workflow import notify, timeline
+from workflow.dealer_lifecycle import DEALER_PIECE
+from workflow.dealer_pieces import dealer_piece_by_number, is_dealer_number, move_dealer_piece
 from workflow.errors import Conflict, Invalid, NotFound
 from workflow.goods import piece_label
 from workflow.machine import Actor, Step
@@ -39,8 +42,9 @@ from workflow.piece_lifecycle import PIECE, apply_piece, piece_name
 from workflow.scope import staff_covering
 
 DEFAULT_DAYS = 15
-# What a typed or scanned production number looks like (release gives P + yymm + order + piece).
-NUMBER_RE = re.compile(r"P\d{4}-\d{6}-\d{2,3}", re.IGNORECASE)
+# What a typed or scanned production number looks like (release gives P + yymm + order + piece; a dealer
+# order's acceptance D + yymm + order + piece: workflow/dealer_pieces.py).
+NUMBER_RE = re.compile(r"[PD]\d{4}-\d{6}-\d{2,3}", re.IGNORECASE)
 # Pieces the factory still has to make or send.
 AT_FACTORY = (PieceState.QUEUED, PieceState.IN_PRODUCTION, PieceState.FINISHED)
 
@@ -184,14 +188,33 @@ async def move_pieces(*, actor: Actor, numbers: list[str], steps: dict[str, str]
     for raw in dict.fromkeys([*numbers, *named]):
         number = raw.strip().upper()
         try:
-            piece = await piece_by_number(number)
-            step = PIECE[named[number]] if number in named else None
-            moved = await move_piece(actor=actor, piece=piece, step=step)
+            moved = await move_numbered(actor=actor, number=number, step_name=named.get(number))
         except (Conflict, NotFound, Invalid) as refused:
             results.append(Moved(number, False, refused.message))
             continue
         results.append(Moved(moved.production_number or "", True, moved.state.label))
     return results
+
+
+async def move_numbered(
+    *,
+    actor: Actor,
+    number: str,
+    step_name: str | None = None,
+    target: PieceState | None = None,
+    expected_date: date | None = None,
+) -> OrderPiece | DealerPiece:
+    """The piece a production number names, an order's or a dealer order's, moved by its own table's row
+    (the factory's rows are the same Step objects in both)."""
+    if is_dealer_number(normalize(number)):
+        dealer_piece = await dealer_piece_by_number(normalize(number))
+        step = DEALER_PIECE[step_name] if step_name in DEALER_PIECE.steps else None
+        return await move_dealer_piece(
+            actor=actor, piece=dealer_piece, step=step, target=target, expected_date=expected_date
+        )
+    piece = await piece_by_number(number)
+    named = PIECE[step_name] if step_name in PIECE.steps else None
+    return await move_piece(actor=actor, piece=piece, step=named, target=target, expected_date=expected_date)
 
 
 @dataclass(frozen=True)

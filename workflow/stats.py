@@ -18,7 +18,7 @@ from tortoise.queryset import QuerySet
 from cards.views import STAGES, Figures, Money, Period, Stats
 from infra.db import db
 from infra.timeutil import local_today
-from models import Order, OrderState, OrgUnit, Role, Staff, Task, TaskKind, TaskState
+from models import Order, OrderState, OrgUnit, Role, Staff, Task, TaskKind, TaskState, UnitKind
 from models.enums import OPEN_ORDER_STATES
 from workflow.errors import Invalid, NotAllowed
 from workflow.leads import conversion
@@ -217,7 +217,8 @@ async def stats_for(viewer: Staff, period: Period, *, unit_id: int | None = None
         money_by_series(unit_ids, period) if money_seen else _nothing(),
     )
     total = Figures({key: sum(counts[key].values()) for key, _, _ in STAGES}, _money(money, None))
-    children = await OrgUnit.filter(parent_id=unit.id).order_by("name")
+    # Dealers are units of their own (经销商): their orders are dealer orders, shown in the dealers' figures.
+    children = await OrgUnit.filter(parent_id=unit.id).exclude(kind=UnitKind.DEALER).order_by("name")
     by_unit = []
     for child in children:
         ids = set(await _unit_ids(child))

@@ -137,7 +137,7 @@ async def measure(label: str, backend: str, work: Path, source_url: str, files: 
     backups = work / f"backups-{backend}-{secrets.token_hex(2)}"
     config = write_config(work / f"live-{secrets.token_hex(2)}", source_url, files, backups)
     backup_s, _ = await relay(config, "backup")
-    (name,) = DirectoryTarget(backups).names()
+    (name,) = await DirectoryTarget(backups).names()
     manifest = json.loads((backups / name / "manifest.json").read_text(encoding="utf-8"))
     again_s, _ = await relay(config, "backup")
     async with database(backend, work / "restored-db") as target_url:

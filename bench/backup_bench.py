@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.stats_bench import PG_ADMIN, PG_BASE, Generator, create_org, load_orders  # noqa: E402
 from infra.backup_target import DirectoryTarget  # noqa: E402
+from infra.bucket import Disk  # noqa: E402
 from infra.security import PiiVault  # noqa: E402
 from infra.storage import FileStore  # noqa: E402
 from relay.db import migrate  # noqa: E402
@@ -197,7 +198,7 @@ async def many_orders(database_url: str, files: Path, *, orders: int, photos: in
         gen.plan(orders)
         load = await load_orders(conn, gen, orders=orders, batch=20_000)
         print(f"  loaded {orders:,} orders in {load.seconds:.0f} s: {load.rows}", flush=True)
-        store = FileStore(files, max_image_bytes=10 << 20, max_file_bytes=20 << 20)
+        store = FileStore(Disk(files), max_image_bytes=10 << 20, max_file_bytes=20 << 20)
         rng = random.Random(15)
         order_ids = [r[0] for r in await conn.fetch('SELECT id FROM "order" ORDER BY id LIMIT $1', photos)]
         rows = []

@@ -56,13 +56,15 @@ def write_config(
     database_url: str,
     port: int = 8080,
     files: Path | None = None,
-    backup: Path | None = None,
+    backup: Path | str | None = None,
     keep: int = 14,
+    storage: dict[str, Any] | None = None,
 ) -> Path:
-    """A config file of its own per Relay (database, file root), as an operator writes one."""
+    """A config file of its own per Relay (database, file root or bucket), as an operator writes one."""
     wecom = cast(dict[str, Any], SECRETS["wecom"])
     security = cast(dict[str, Any], SECRETS["security"])
     folder.mkdir(parents=True, exist_ok=True)
+    storage = storage or {"path": str(files or folder / "files")}
     path = folder / "relay.toml"
     path.write_text(
         f"""
@@ -82,7 +84,7 @@ token = "{wecom["token"]}"
 encoding_aes_key = "{wecom["encoding_aes_key"]}"
 
 [storage]
-path = "{files or folder / "files"}"
+{chr(10).join(f"{key} = {json.dumps(value)}" for key, value in storage.items())}
 
 [security]
 secret_key = "{security["secret_key"]}"

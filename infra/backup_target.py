@@ -52,21 +52,6 @@ class FileEntry:
         return {"path": self.path, "sha256": self.sha256, "size": self.size}
 
 
-def copy_hashing(source: Path, target: Path) -> FileEntry:
-    """Copy a file and hash what was copied, in one read; the copy appears whole or not at all."""
-    digest = hashlib.sha256()
-    size = 0
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
-    with open(source, "rb") as src, open(tmp, "wb") as out:
-        while chunk := src.read(CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-            out.write(chunk)
-    os.replace(tmp, target)
-    return FileEntry(target.name, digest.hexdigest(), size)
-
-
 def write_hashing(data: bytes, target: Path) -> FileEntry:
     """Write bytes read from the store, hashing them; the file appears whole or not at all."""
     target.parent.mkdir(parents=True, exist_ok=True)

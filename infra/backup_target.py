@@ -304,8 +304,8 @@ async def download_file(bucket: Bucket, key: str, target: Path) -> None:
 
 
 async def _delete_all(bucket: Bucket, keys: list[str]) -> None:
-    """One DELETE a key, a few at a time: DeleteObjects needs a checksum header that not every
-    S3-compatible store takes the same way."""
+    """One DELETE a key, a few at a time. DeleteObjects must carry a checksum, and botocore (since 1.36) sends
+    a CRC32 one where older S3-compatible stores require Content-MD5 (as infra/bucket.py's client notes)."""
     for start in range(0, len(keys), DELETES_AT_ONCE):
         await asyncio.gather(*(bucket.delete(key) for key in keys[start : start + DELETES_AT_ONCE]))
 

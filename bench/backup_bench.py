@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.stats_bench import PG_ADMIN, PG_BASE, Generator, create_org, load_orders  # noqa: E402
 from infra.backup_target import DirectoryTarget  # noqa: E402
+from infra.bucket import Disk  # noqa: E402
 from infra.security import PiiVault  # noqa: E402
 from infra.storage import FileStore  # noqa: E402
 from relay.db import migrate  # noqa: E402
@@ -137,7 +138,7 @@ async def measure(label: str, backend: str, work: Path, source_url: str, files: 
     backups = work / f"backups-{backend}-{secrets.token_hex(2)}"
     config = write_config(work / f"live-{secrets.token_hex(2)}", source_url, files, backups)
     backup_s, _ = await relay(config, "backup")
-    (name,) = DirectoryTarget(backups).names()
+    (name,) = await DirectoryTarget(backups).names()
     manifest = json.loads((backups / name / "manifest.json").read_text(encoding="utf-8"))
     again_s, _ = await relay(config, "backup")
     async with database(backend, work / "restored-db") as target_url:
@@ -197,7 +198,7 @@ async def many_orders(database_url: str, files: Path, *, orders: int, photos: in
         gen.plan(orders)
         load = await load_orders(conn, gen, orders=orders, batch=20_000)
         print(f"  loaded {orders:,} orders in {load.seconds:.0f} s: {load.rows}", flush=True)
-        store = FileStore(files, max_image_bytes=10 << 20, max_file_bytes=20 << 20)
+        store = FileStore(Disk(files), max_image_bytes=10 << 20, max_file_bytes=20 << 20)
         rng = random.Random(15)
         order_ids = [r[0] for r in await conn.fetch('SELECT id FROM "order" ORDER BY id LIMIT $1', photos)]
         rows = []

@@ -5,7 +5,9 @@ itself; SQLite's online backup API), and the snapshot's rows say which files it 
 copied after: a file is written before any row refers to it and never changes under its name (content-
 addressed), so every file the snapshot refers to is already there. Copying takes everything present (files
 newer than the snapshot too); a referenced file missing from the copy (a customer's data erased between the
-snapshot and the copy) makes the backup start again with a new snapshot.
+snapshot and the copy) makes the backup start again with a new snapshot. The files come from the configured
+file store, a folder or a bucket alike (infra/bucket.py: both list their keys and read each), a few at a time,
+and a restore writes them back into whichever store the restoring Relay has.
 
 PostgreSQL goes through pg_dump/pg_restore (custom format): they carry every index, constraint and sequence
 exactly as the migrations made them, compressed, and take a snapshot id (`--snapshot`); a dump in Python would
@@ -31,16 +33,18 @@ from typing import Any
 import asyncpg
 from tortoise.backends.base.config_generator import expand_db_url
 
-from infra.backup_target import BackupReader, BackupTarget, BackupWriter, FileEntry, hash_file
+from infra.backup_target import BackupReader, BackupTarget, BackupWriter, FileEntry, hash_file, sha256_of
+from infra.bucket import Backend, key_content_type
 
 log = logging.getLogger(__name__)
 
 FORMAT = 1
-STORED_FOLDERS = ("files", "thumbs")
 PG_DUMP_FILE = "database.pgdump"
 SQLITE_FILE = "database.sqlite3"
 MIGRATIONS_TABLE = "tortoise_migrations"
 ATTEMPTS = 3
+# Stored files copied at once: a bucket answers each in tens of milliseconds, and a file may be 20 MB in memory.
+COPIES_AT_ONCE = 8
 
 Fetch = Callable[[str], Awaitable[list[Sequence[Any]]]]
 
@@ -202,26 +206,23 @@ async def _dump_sqlite(database_url: str, writer: BackupWriter, referenced_sql: 
 # The files
 
 
-def _stored_files(root: Path) -> list[tuple[str, Path]]:
-    found = []
-    for folder in STORED_FOLDERS:
-        base = root / folder
-        if base.is_dir():
-            for path in base.rglob("*"):
-                if path.is_file() and not path.name.endswith(".tmp"):  # a file being written (infra/storage.py)
-                    found.append((path.relative_to(root).as_posix(), path))
-    return sorted(found)
+async def _copy_one(store: Backend, writer: BackupWriter, key: str) -> FileEntry | None:
+    try:
+        entry = await writer.add_file(key, store)
+    except FileNotFoundError:
+        return None  # removed since it was listed (an erasure): the snapshot check decides
+    if key.startswith("files/") and entry.sha256 != key.rsplit("/", 1)[-1]:
+        log.warning("stored file %s does not match its name (sha256 %s)", key, entry.sha256)
+    return entry
 
 
-def _copy_files(root: Path, writer: BackupWriter) -> list[FileEntry]:
-    entries = []
-    for name, path in _stored_files(root):
-        try:
-            entries.append(writer.add_file(name, path))
-        except FileNotFoundError:
-            continue  # removed since it was listed (an erasure): the snapshot check below decides
-        if name.startswith("files/") and entries[-1].sha256 != path.name:
-            log.warning("stored file %s does not match its name (sha256 %s)", name, entries[-1].sha256)
+async def _copy_files(store: Backend, writer: BackupWriter) -> list[FileEntry]:
+    """Every file the store lists, into the backup."""
+    keys = await store.keys()
+    entries: list[FileEntry] = []
+    for start in range(0, len(keys), COPIES_AT_ONCE):
+        batch = await asyncio.gather(*(_copy_one(store, writer, key) for key in keys[start : start + COPIES_AT_ONCE]))
+        entries.extend(entry for entry in batch if entry is not None)
     return entries
 
 
@@ -235,27 +236,27 @@ def backup_name(now: datetime) -> str:
 async def take_backup(
     *,
     database_url: str,
-    files_root: Path,
+    store: Backend,
     target: BackupTarget,
     referenced_sql: str,
     keep: int,
     version: str,
 ) -> Backup:
-    """Back the database and files up to a new backup in `target`, then keep only the newest `keep`."""
+    """Back the database and the store's files up to a new backup in `target`, then keep only the newest `keep`."""
     for attempt in range(1, ATTEMPTS + 1):
         started = datetime.now(UTC)
         clock = time.monotonic()
         name = backup_name(started)
-        writer = await asyncio.to_thread(target.begin, name)
+        writer = await target.begin(name)
         try:
-            manifest = await _write_backup(database_url, files_root, writer, referenced_sql)
+            manifest = await _write_backup(database_url, store, writer, referenced_sql)
             missing = sorted(manifest.pop("missing"))
             if missing:
-                await asyncio.to_thread(writer.abort)
+                await writer.abort()
                 if attempt < ATTEMPTS:
                     log.warning("backup: %d referenced files went while copying; again", len(missing))
                     continue
-                raise BackupError(f"数据库引用的 {len(missing)} 个文件不在文件目录里：{', '.join(missing[:10])}")
+                raise BackupError(f"数据库引用的 {len(missing)} 个文件不在文件存储里：{', '.join(missing[:10])}")
             manifest.update(
                 format=FORMAT,
                 name=name,
@@ -264,18 +265,16 @@ async def take_backup(
                 finished_at=datetime.now(UTC).isoformat(),
                 seconds=round(time.monotonic() - clock, 3),
             )
-            await asyncio.to_thread(writer.commit, manifest)
+            await writer.commit(manifest)
         except BaseException:
-            await asyncio.to_thread(writer.abort)
+            await writer.abort()
             raise
-        removed = await asyncio.to_thread(prune, target, keep)
+        removed = await prune(target, keep)
         return Backup(name, target.describe(name), manifest, removed)
     raise AssertionError("unreachable")
 
 
-async def _write_backup(
-    database_url: str, files_root: Path, writer: BackupWriter, referenced_sql: str
-) -> dict[str, Any]:
+async def _write_backup(database_url: str, store: Backend, writer: BackupWriter, referenced_sql: str) -> dict[str, Any]:
     clock = time.monotonic()
     if backend_of(database_url) == "postgres":
         snapshot = await _dump_postgres(database_url, writer, referenced_sql)
@@ -283,9 +282,9 @@ async def _write_backup(
     else:
         snapshot = await _dump_sqlite(database_url, writer, referenced_sql)
         db_file = SQLITE_FILE
-    db_entry = await asyncio.to_thread(writer.keep, db_file)
+    db_entry = await writer.keep(db_file)
     db_seconds = time.monotonic() - clock
-    files = await asyncio.to_thread(_copy_files, files_root, writer)
+    files = await _copy_files(store, writer)
     return {
         "database": {
             "backend": snapshot.backend,
@@ -305,30 +304,32 @@ async def _write_backup(
     }
 
 
-def prune(target: BackupTarget, keep: int) -> list[str]:
+async def prune(target: BackupTarget, keep: int) -> list[str]:
     """Retention: the newest `keep` backups stay (at least the one just taken)."""
-    names = target.names()
+    names = await target.names()
     old = names[: max(0, len(names) - max(1, keep))]
     for name in old:
-        target.remove(name)
+        await target.remove(name)
     return old
 
 
 # Restoring
 
 
-def verify(reader: BackupReader) -> None:
-    """Every file of the backup, the database's too, hashes to what the manifest says."""
-    manifest = reader.manifest
-    database = manifest["database"]
-    expected = [(database["file"], database["sha256"])] + [(f["path"], f["sha256"]) for f in manifest["files"]]
-    bad = []
-    for name, sha256 in expected:
-        path = reader.local(name)
-        if not path.is_file() or hash_file(path)[0] != sha256:
-            bad.append(name)
-    if bad:
-        raise BackupError(f"备份已损坏：{len(bad)} 个文件缺失或校验不符（{', '.join(bad[:10])}）")
+def _corrupt(names: list[str]) -> BackupError:
+    return BackupError(f"备份已损坏：{len(names)} 个文件缺失或校验不符（{', '.join(names[:10])}）")
+
+
+async def verify_database(reader: BackupReader) -> Path:
+    """The database's file, local and hashing to what the manifest says."""
+    database = reader.manifest["database"]
+    try:
+        path = await reader.local(database["file"])
+    except FileNotFoundError:
+        raise _corrupt([database["file"]]) from None
+    if not path.is_file() or (await asyncio.to_thread(hash_file, path))[0] != database["sha256"]:
+        raise _corrupt([database["file"]])
+    return path
 
 
 @contextlib.asynccontextmanager
@@ -397,18 +398,35 @@ def _restore_sqlite(database_url: str, copy: Path) -> None:
             src.backup(out)
 
 
-def _restore_files(reader: BackupReader, files_root: Path) -> int:
-    """Into the file root; a file already there under its name is the same file (content-addressed)."""
+async def _restore_file(reader: BackupReader, store: Backend, entry: dict[str, Any]) -> bool | None:
+    """One file into the store once its bytes hash to the manifest's: True if written, False if the store
+    already held it, None if the backup's copy is missing or damaged (nothing written)."""
+    try:
+        data = await reader.read(entry["path"])
+    except FileNotFoundError:
+        return None
+    if len(data) != entry["size"] or await sha256_of(data) != entry["sha256"]:
+        return None
+    if await store.holds(entry["path"], data):
+        return False
+    await store.put(entry["path"], data, key_content_type(entry["path"]))
+    return True
+
+
+async def _restore_files(reader: BackupReader, store: Backend) -> int:
+    """Into the store, checked file by file; a key already holding the same bytes is left alone. Damage
+    anywhere stops the restore before the database is touched (files nothing refers to are harmless in a
+    content-addressed store, and a second run skips them)."""
+    entries = reader.manifest["files"]
     copied = 0
-    for entry in reader.manifest["files"]:
-        target = files_root / entry["path"]
-        if target.exists():
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
-        shutil.copyfile(reader.local(entry["path"]), tmp)
-        os.replace(tmp, target)
-        copied += 1
+    bad: list[str] = []
+    for start in range(0, len(entries), COPIES_AT_ONCE):
+        batch = entries[start : start + COPIES_AT_ONCE]
+        done = await asyncio.gather(*(_restore_file(reader, store, entry) for entry in batch))
+        copied += sum(1 for written in done if written)
+        bad.extend(entry["path"] for entry, written in zip(batch, done, strict=True) if written is None)
+    if bad:
+        raise _corrupt(bad)
     return copied
 
 
@@ -417,8 +435,8 @@ async def _row_counts(database_url: str, tables: list[str]) -> dict[str, int]:
         return {t: (await fetch(f'SELECT count(*) FROM "{t}"'))[0][0] for t in tables}  # noqa: S608
 
 
-async def restore_backup(*, reader: BackupReader, database_url: str, files_root: Path, force: bool) -> int:
-    """Restore into the database and file root; refuses a database holding data unless `force`. The files
+async def restore_backup(*, reader: BackupReader, database_url: str, store: Backend, force: bool) -> int:
+    """Restore into the database and file store; refuses a database holding data unless `force`. The files
     go first, so the restored rows never refer to a file not yet there. Returns the files copied."""
     manifest = reader.manifest
     backend = manifest["database"]["backend"]
@@ -432,9 +450,8 @@ async def restore_backup(*, reader: BackupReader, database_url: str, files_root:
             f"目标数据库已有数据（{len(filled)} 张表有记录，如 {', '.join(filled[:5])}），恢复会覆盖它们。"
             "请恢复到新的空数据库；确认要覆盖请加 --force"
         )
-    await asyncio.to_thread(verify, reader)
-    copied = await asyncio.to_thread(_restore_files, reader, files_root)
-    db_file = reader.local(manifest["database"]["file"])
+    db_file = await verify_database(reader)
+    copied = await _restore_files(reader, store)
     if backend == "postgres":
         await _restore_postgres(database_url, db_file)
     else:

@@ -24,9 +24,23 @@ from urllib.parse import urlsplit
 
 from infra.config import StorageConfig
 
+STORED_FOLDERS = ("files", "thumbs")
+
 
 def file_key(sha256: str, *, thumbnail: bool = False) -> str:
     return f"{'thumbs' if thumbnail else 'files'}/{sha256[:2]}/{sha256}"
+
+
+def is_stored_key(key: str) -> bool:
+    """A key of the store's own shape (files/ab/<sha256>): not a half-written .tmp file, nor anything else a
+    shared bucket or folder may hold."""
+    parts = key.split("/")
+    return len(parts) == 3 and parts[0] in STORED_FOLDERS and "." not in parts[2]
+
+
+def key_content_type(key: str) -> str:
+    """The type a key is stored with when copied in bulk (pages send their own on every download)."""
+    return "image/jpeg" if key.startswith("thumbs/") else "application/octet-stream"
 
 
 class Backend(Protocol):
@@ -39,6 +53,14 @@ class Backend(Protocol):
     async def exists(self, key: str) -> bool: ...
 
     async def delete(self, key: str) -> None: ...
+
+    async def keys(self) -> list[str]:
+        """Every stored file and thumbnail, as keys, sorted."""
+        ...
+
+    async def holds(self, key: str, data: bytes) -> bool:
+        """Whether `key` already holds exactly `data`."""
+        ...
 
     async def close(self) -> None: ...
 
@@ -72,6 +94,16 @@ class Disk:
 
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self.path(key).unlink, missing_ok=True)
+
+    async def keys(self) -> list[str]:
+        return await asyncio.to_thread(stored_keys, self)
+
+    def _holds(self, key: str, data: bytes) -> bool:
+        path = self.path(key)
+        return path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data
+
+    async def holds(self, key: str, data: bytes) -> bool:
+        return await asyncio.to_thread(self._holds, key, data)
 
     async def close(self) -> None:
         return None
@@ -161,9 +193,26 @@ class Bucket:
     async def exists(self, key: str) -> bool:
         return await self.head(key) is not None
 
+    async def holds(self, key: str, data: bytes) -> bool:
+        md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
+        return await self.head(key) == (len(data), md5)
+
     async def delete(self, key: str) -> None:
         s3 = await self.client()
         await s3.delete_object(Bucket=self.name, Key=self.key(key))
+
+    async def listed(self, under: str) -> list[str]:
+        """Every key that starts with `under` (after the prefix), without the prefix: list_objects_v2 answers
+        a thousand at a time."""
+        s3 = await self.client()
+        found: list[str] = []
+        async for page in s3.get_paginator("list_objects_v2").paginate(Bucket=self.name, Prefix=self.key(under)):
+            found.extend(item["Key"].removeprefix(self.prefix) for item in page.get("Contents", []))
+        return found
+
+    async def keys(self) -> list[str]:
+        listed = [key for folder in STORED_FOLDERS for key in await self.listed(folder + "/")]
+        return sorted(key for key in listed if is_stored_key(key))
 
     async def presigned(self, key: str, *, content_type: str, cache: str, download_name: str | None) -> str:
         """A link to `key` that works for presign_seconds, for whoever holds it: give it only to those
@@ -200,10 +249,10 @@ COPIES_AT_ONCE = 8
 def stored_keys(disk: Disk) -> list[str]:
     """Every file and thumbnail under the folder, as keys (half-written .tmp files left out)."""
     return sorted(
-        p.relative_to(disk.root).as_posix()
-        for folder in ("files", "thumbs")
+        key
+        for folder in STORED_FOLDERS
         for p in (disk.root / folder).glob("*/*")
-        if p.is_file() and "." not in p.name
+        if is_stored_key(key := p.relative_to(disk.root).as_posix()) and p.is_file()
     )
 
 
@@ -213,7 +262,7 @@ async def copy_to_bucket(disk: Disk, bucket: Bucket, *, delete: bool = False) ->
     is left alone, so a run that stopped halfway is simply run again. The disk copy goes only with
     `delete`, and only once the bucket's copy is checked."""
     result = Copied()
-    keys = stored_keys(disk)
+    keys = await disk.keys()
     for start in range(0, len(keys), COPIES_AT_ONCE):
         await asyncio.gather(
             *(_copy_one(disk, bucket, key, result, delete) for key in keys[start : start + COPIES_AT_ONCE])
@@ -230,8 +279,7 @@ async def _copy_one(disk: Disk, bucket: Bucket, key: str, result: Copied, delete
     if await bucket.head(key) == expected:
         result.already_there += 1
     else:
-        content_type = "image/jpeg" if key.startswith("thumbs/") else "application/octet-stream"
-        await bucket.put(key, data, content_type)
+        await bucket.put(key, data, key_content_type(key))
         if await bucket.head(key) != expected:
             result.failed.append(f"{key}: the bucket's copy differs in size or MD5")
             return

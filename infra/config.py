@@ -234,7 +234,8 @@ class DirectoryConfig:
 @dataclass(frozen=True)
 class BackupConfig:
     # Where backups go (`relay backup`, and the worker's nightly one): a directory, each backup a timestamped
-    # folder in it. Empty: the worker takes none (`relay backup --to DIR` still works).
+    # folder in it, or a bucket, "s3://bucket/prefix", each backup a key prefix (reached with [storage]'s
+    # endpoint, region and keys). Empty: the worker takes none (`relay backup --to DIR` still works).
     path: str = ""
     keep: int = 14  # the newest this many stay; older ones go once a new one is complete
     hour: int = 2  # the nightly backup's local hour (0-23)

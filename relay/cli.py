@@ -231,11 +231,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     to_bucket.add_argument("--delete", action="store_true", help="remove each disk copy once the bucket's is checked")
     to_bucket.set_defaults(run=_files)
-    backup = sub.add_parser("backup", help="back up the database and the files (to [backup] path, or --to DIR)")
-    backup.add_argument("--to", default="", help="the directory to write the backup in (default: [backup] path)")
+    backup = sub.add_parser(
+        "backup", help="back up the database and the files (to [backup] path, or --to DIR or s3://bucket/prefix)"
+    )
+    backup.add_argument(
+        "--to", default="", help="the directory or s3://bucket/prefix to write the backup in (default: [backup] path)"
+    )
     backup.set_defaults(run=_backup)
-    restore = sub.add_parser("restore", help="restore a backup into an empty database and file root")
-    restore.add_argument("backup", help="the backup's folder, or its name in [backup] path")
+    restore = sub.add_parser("restore", help="restore a backup into an empty database and file store")
+    restore.add_argument(
+        "backup", help="the backup's folder, its s3://bucket/prefix/name, or its name in [backup] path"
+    )
     restore.add_argument("--force", action="store_true", help="replace a database that already holds data")
     restore.set_defaults(run=_restore)
     token = sub.add_parser("token", help="service tokens for the API (the factory's own system)")

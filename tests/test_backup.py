@@ -56,13 +56,15 @@ def write_config(
     database_url: str,
     port: int = 8080,
     files: Path | None = None,
-    backup: Path | None = None,
+    backup: Path | str | None = None,
     keep: int = 14,
+    storage: dict[str, Any] | None = None,
 ) -> Path:
-    """A config file of its own per Relay (database, file root), as an operator writes one."""
+    """A config file of its own per Relay (database, file root or bucket), as an operator writes one."""
     wecom = cast(dict[str, Any], SECRETS["wecom"])
     security = cast(dict[str, Any], SECRETS["security"])
     folder.mkdir(parents=True, exist_ok=True)
+    storage = storage or {"path": str(files or folder / "files")}
     path = folder / "relay.toml"
     path.write_text(
         f"""
@@ -82,7 +84,7 @@ token = "{wecom["token"]}"
 encoding_aes_key = "{wecom["encoding_aes_key"]}"
 
 [storage]
-path = "{files or folder / "files"}"
+{chr(10).join(f"{key} = {json.dumps(value)}" for key, value in storage.items())}
 
 [security]
 secret_key = "{security["secret_key"]}"
@@ -169,7 +171,7 @@ async def test_a_backup_restores_into_a_fresh_database_with_every_order_file_and
     live = write_config(tmp_path / "live", database_url=world.config.database.url, files=files_root, backup=backups)
     code, out = await relay(live, "backup")
     assert code == 0 and "备份完成" in out, out
-    (name,) = DirectoryTarget(backups).names()
+    (name,) = await DirectoryTarget(backups).names()
     manifest = json.loads((backups / name / MANIFEST).read_text(encoding="utf-8"))
     assert manifest["database"]["rows"]["order"] == len(orders)
     assert manifest["database"]["migration_head"] == sorted(manifest["database"]["migrations"])[-1]
@@ -222,7 +224,7 @@ async def test_retention_keeps_the_newest_and_restore_refuses_a_database_with_da
     backups = tmp_path / "backups"
     config = world.config.replace(backup={"path": str(backups), "keep": 2})
     taken = [await backup_now(config) for _ in range(3)]
-    assert DirectoryTarget(backups).names() == [taken[1].name, taken[2].name]
+    assert await DirectoryTarget(backups).names() == [taken[1].name, taken[2].name]
     assert taken[2].removed == [taken[0].name]
     # An unchanged photo is shared between nightly backups, not stored again.
     photo = next(f["path"] for f in taken[2].manifest["files"] if f["path"].startswith("files/"))
@@ -307,7 +309,7 @@ async def test_the_worker_backs_up_once_a_night(database: str, redis_url: str, t
         await Scheduler(HANDLERS).run_due()
         job = await Job.get(kind=BACKUP)
         assert job.state == MessageState.DONE, job.last_error
-        (name,) = DirectoryTarget(backups).names()
+        (name,) = await DirectoryTarget(backups).names()
         manifest = json.loads((backups / name / MANIFEST).read_text(encoding="utf-8"))
         assert manifest["database"]["rows"]["order"] == 1
 
@@ -332,7 +334,7 @@ async def test_a_backup_from_an_older_schema_is_migrated_on_restore(database: st
         assert await asyncio.wait_for(proc.wait(), 120) == 0
         code, out = await relay(old, "backup")
         assert code == 0, out
-        (name,) = DirectoryTarget(tmp_path / "backups").names()
+        (name,) = await DirectoryTarget(tmp_path / "backups").names()
         async with fresh_database(database, tmp_path / "new") as new_url:
             (tmp_path / "new").mkdir(exist_ok=True)
             new = write_config(tmp_path / "new", database_url=new_url)

@@ -4,6 +4,7 @@ with the job's lease renewed while it runs."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -13,6 +14,7 @@ from typing import Any
 import models.migrations
 from infra.backup import Backup, BackupError, restore_backup, take_backup
 from infra.backup_target import open_backup, target_for
+from infra.bucket import open_backend
 from infra.config import Config
 from infra.runtime import runtime
 from models.stored_files import REFERENCED_FILES
@@ -31,17 +33,23 @@ def relay_version() -> str:
 
 
 async def backup_now(config: Config, *, to: str = "") -> Backup:
+    """A backup of the configured database and file store (a folder or a bucket) to `to` or [backup] path."""
     location = to or config.backup.path
     if not location:
-        raise BackupError("没有备份位置：请在配置的 [backup] path 设置目录，或用 --to 指定")
-    return await take_backup(
-        database_url=config.database.url,
-        files_root=Path(config.storage.path),
-        target=target_for(location),
-        referenced_sql=REFERENCED_FILES,
-        keep=config.backup.keep,
-        version=relay_version(),
-    )
+        raise BackupError("没有备份位置：请在配置的 [backup] path 设置目录或 s3://存储桶/前缀，或用 --to 指定")
+    async with contextlib.AsyncExitStack() as opened:
+        store = open_backend(config.storage)
+        opened.push_async_callback(store.close)
+        target = target_for(location, config.storage)
+        opened.push_async_callback(target.close)
+        return await take_backup(
+            database_url=config.database.url,
+            store=store,
+            target=target,
+            referenced_sql=REFERENCED_FILES,
+            keep=config.backup.keep,
+            version=relay_version(),
+        )
 
 
 async def _nightly(payload: dict[str, Any]) -> None:
@@ -72,18 +80,23 @@ class Restored:
 
 
 async def restore_now(config: Config, *, backup: str, force: bool) -> Restored:
-    target, name = open_backup(backup, config.backup.path)
-    if name not in target.names():
-        raise BackupError(f"找不到备份 {backup}")
-    reader = target.open(name)
-    applied = reader.manifest["database"]["migrations"]
-    ours = code_migrations()
-    newer = [m for m in applied if m not in ours]
-    if newer:
-        raise BackupError(f"备份来自更新的 Relay（迁移 {', '.join(newer)} 这个版本没有）：请先升级 Relay 再恢复")
-    copied = await restore_backup(
-        reader=reader, database_url=config.database.url, files_root=Path(config.storage.path), force=force
-    )
+    """Restore a backup (a folder, "s3://bucket/prefix/name", or a name in [backup] path) into the configured
+    database and file store."""
+    async with contextlib.AsyncExitStack() as opened:
+        target, name = open_backup(backup, config.backup.path, config.storage)
+        opened.push_async_callback(target.close)
+        if name not in await target.names():
+            raise BackupError(f"找不到备份 {backup}")
+        reader = await target.open(name)
+        opened.push_async_callback(reader.close)
+        applied = reader.manifest["database"]["migrations"]
+        ours = code_migrations()
+        newer = [m for m in applied if m not in ours]
+        if newer:
+            raise BackupError(f"备份来自更新的 Relay（迁移 {', '.join(newer)} 这个版本没有）：请先升级 Relay 再恢复")
+        store = open_backend(config.storage)
+        opened.push_async_callback(store.close)
+        copied = await restore_backup(reader=reader, database_url=config.database.url, store=store, force=force)
     return Restored(
         name=name,
         files_copied=copied,

@@ -442,3 +442,44 @@ async def test_a_reservation_goes_with_the_callers_transaction(world: World) -> 
             await stock.reserve(warehouse_id=warehouse.id, lines=lines, ref="o:3", actor=None, reason="")
     assert await level(hinge, warehouse) == (5, 1) and await level(handle, warehouse) == (1, 0)
     assert [m.ref for m in await StockMove.filter(kind=StockMoveKind.RESERVED)] == ["o:2"]
+
+
+async def test_the_erp_receives_and_counts_through_the_api_as_the_warehouse_keeper(world: World) -> None:
+    from tests.test_api import bearer, call, token
+
+    warehouse, products, keeper = await setup()
+    hinge = products["HJ-01"]
+    as_keeper = await token("stock:write", "stock:read", acts_as=keeper.userid)
+    as_buyer = await token("stock:write", acts_as=PURCHASING)
+    receipts, counts = f"{world.relay_url}/api/v1/stock/receipts", f"{world.relay_url}/api/v1/stock/counts"
+    body = {"warehouse_id": warehouse.id, "lines": [{"product_id": hinge.id, "quantity": 5}], "reason": "ERP 到货单 88"}
+    async with aiohttp.ClientSession() as http:
+        # Purchasing may not receive goods: refused as on the page, nothing moves.
+        status, refused, _ = await call(http, "POST", receipts, bearer(as_buyer, "erp-0"), body)
+        assert status == 403 and refused["error"] == "forbidden", refused
+        assert await StockMove.filter(product_id=hinge.id).count() == 0
+        # The same receipt sent twice with one key (a lost answer, retried): received once.
+        first = await call(http, "POST", receipts, bearer(as_keeper, "erp-88"), body)
+        again = await call(http, "POST", receipts, bearer(as_keeper, "erp-88"), body)
+        assert first[0] == again[0] == 201 and first[1] == again[1]
+        assert again[2].get("Idempotency-Replayed") == "true"
+        [row] = first[1]["items"]
+        assert (row["model"], row["on_hand"], row["available"]) == ("HJ-01", 5, 5)
+        assert await level(hinge, warehouse) == (5, 0)
+        await stock.reserve(
+            warehouse_id=warehouse.id, lines=[Line(hinge.id, 2)], ref="dealer_order:9", actor=None, reason=""
+        )
+        # A count below what is reserved is refused in words; a count of 4 is recorded as a difference of -1.
+        low = {"warehouse_id": warehouse.id, "product_id": hinge.id, "counted": 1}
+        status, refused, _ = await call(http, "POST", counts, bearer(as_keeper, "count-1"), low)
+        assert status == 409 and "预留" in refused["message"], refused
+        status, counted, _ = await call(http, "POST", counts, bearer(as_keeper, "count-2"), {**low, "counted": 4})
+        assert status == 201 and (counted["on_hand"], counted["reserved"], counted["available"]) == (4, 2, 2)
+        bad = {"warehouse_id": warehouse.id, "lines": [{"product_id": hinge.id, "quantity": 0}]}
+        status, refused, _ = await call(http, "POST", receipts, bearer(as_keeper, "erp-bad"), bad)
+        assert status == 400 and refused["field"] == "quantity"
+    assert [(m[0], m[1], m[4]) for m in await moves(hinge)] == [
+        ("received", 5, keeper.name),
+        ("reserved", 2, ""),
+        ("counted", -1, keeper.name),
+    ]

@@ -12,7 +12,18 @@ from aiohttp import web
 
 from infra.security import is_mobile, mask_phone, normalize_phone
 from infra.timeutil import local_moment
-from models import AuditAction, DealerPiece, Lead, LeadSource, LeadState, OrderPiece, PieceState, Product, Staff
+from models import (
+    AuditAction,
+    DealerPiece,
+    Lead,
+    LeadSource,
+    LeadState,
+    OrderPiece,
+    PieceState,
+    Product,
+    Staff,
+    StockLevel,
+)
 from webviews.apikit import (
     Body,
     api,
@@ -130,25 +141,81 @@ async def stock_levels(request: web.Request) -> web.Response:
         below_only=below in ("true", "1"),
     )
     rows, more = found[:limit], len(found) > limit
-    items = [
-        {
-            "product_id": level.product_id,
-            "series": level.product.series,
-            "model": level.product.model,
-            "name": level.product.name,
-            "stock_kind": level.product.stock_kind.value if level.product.stock_kind else None,
-            "unit": level.product.unit,
-            "warehouse_id": level.warehouse_id,
-            "warehouse": level.warehouse.name,
-            "on_hand": level.on_hand,
-            "reserved": level.reserved,
-            "available": level.available,
-            "safety_level": level.safety_level,
-            "below_safety": level.available < level.safety_level,
-        }
-        for level in rows
-    ]
+    items = [level_json(level) for level in rows]
     return json_response({"items": items, "next_cursor": encode_cursor(rows[-1].id) if more and rows else None})
+
+
+def level_json(level: StockLevel) -> dict[str, Any]:
+    return {
+        "product_id": level.product_id,
+        "series": level.product.series,
+        "model": level.product.model,
+        "name": level.product.name,
+        "stock_kind": level.product.stock_kind.value if level.product.stock_kind else None,
+        "unit": level.product.unit,
+        "warehouse_id": level.warehouse_id,
+        "warehouse": level.warehouse.name,
+        "on_hand": level.on_hand,
+        "reserved": level.reserved,
+        "available": level.available,
+        "safety_level": level.safety_level,
+        "below_safety": level.available < level.safety_level,
+    }
+
+
+async def _levels(warehouse_id: int, product_ids: list[int]) -> list[dict[str, Any]]:
+    rows = await StockLevel.filter(warehouse_id=warehouse_id, product_id__in=product_ids).order_by("id")
+    for row in rows:
+        await row.fetch_related("product", "warehouse")
+    return [level_json(row) for row in rows]
+
+
+@routes.post("/api/v1/stock/receipts")
+@api("stock:write", member=True)
+@writes
+async def stock_receipt(request: web.Request, body: Body) -> tuple[int, dict[str, Any]]:
+    """Goods received into a warehouse (入库), or returned to it (退货入库, `returned`), as the warehouse keeper
+    the token acts as records them on the 入库 page: every line or none."""
+    warehouse_id = body.integer("warehouse_id", required=True)
+    assert warehouse_id is not None
+    raw = body.data.get("lines")
+    if not isinstance(raw, list) or not raw or not all(isinstance(x, dict) for x in raw):
+        raise Invalid('请提供 lines，例如 [{"product_id": 12, "quantity": 5}]', "lines")
+    lines = []
+    for entry in raw:
+        line = Body(entry)
+        product_id, count = line.integer("product_id", required=True), line.integer("quantity", required=True)
+        assert product_id is not None and count is not None
+        lines.append(stock.Line(product_id, count))
+    await stock.receive(
+        actor=member_of(request),
+        warehouse_id=warehouse_id,
+        lines=lines,
+        reason=body.text("reason", max_len=255),
+        ref=body.text("ref", max_len=64),
+        returned=body.boolean("returned", False),
+    )
+    return 201, {"items": await _levels(warehouse_id, [line.product_id for line in lines])}
+
+
+@routes.post("/api/v1/stock/counts")
+@api("stock:write", member=True)
+@writes
+async def stock_count(request: web.Request, body: Body) -> tuple[int, dict[str, Any]]:
+    """A stock-take (盘点) of one product in one warehouse: the counted quantity becomes on hand."""
+    warehouse_id = body.integer("warehouse_id", required=True)
+    product_id = body.integer("product_id", required=True)
+    counted = body.integer("counted", required=True, minimum=0)
+    assert warehouse_id is not None and product_id is not None and counted is not None
+    await stock.count(
+        actor=member_of(request),
+        warehouse_id=warehouse_id,
+        product_id=product_id,
+        counted=counted,
+        reason=body.text("reason", max_len=255),
+    )
+    [level] = await _levels(warehouse_id, [product_id])
+    return 201, level
 
 
 @routes.get("/api/v1/products")

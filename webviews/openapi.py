@@ -19,6 +19,9 @@ DATE: Schema = {"type": "string", "format": "date"}
 MONEY: Schema = {"type": "string", "pattern": r"^\d{1,8}(\.\d{1,2})?$", "description": 'an amount, e.g. "1280.00"'}
 
 
+ID: Schema = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+
+
 def nullable(schema: Schema) -> Schema:
     return {"anyOf": [schema, {"type": "null"}]}
 
@@ -486,6 +489,47 @@ def document() -> dict[str, Any]:
                 _query("warehouse_id", {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}),
                 _query("below_safety", {"type": "string", "enum": ["true", "false"]}, "only those below safety"),
                 *_paging(),
+            )
+        },
+        "/api/v1/stock/receipts": {
+            "post": _write(
+                "Goods received into a warehouse (or returned to it), as the member the token acts as",
+                "stock:write",
+                obj(
+                    ["warehouse_id", "lines"],
+                    warehouse_id=ID,
+                    lines={
+                        "type": "array",
+                        "minItems": 1,
+                        "items": obj(
+                            ["product_id", "quantity"],
+                            product_id=ID,
+                            quantity={"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+                        ),
+                    },
+                    reason={"type": "string", "maxLength": 255},
+                    ref={"type": "string", "maxLength": 64},
+                    returned={"type": "boolean", "description": "true: 退货入库 (goods coming back)"},
+                ),
+                201,
+                closed(items={"type": "array", "items": ref("StockLevel")}),
+                lookup=True,
+            )
+        },
+        "/api/v1/stock/counts": {
+            "post": _write(
+                "A stock-take of one product: the counted quantity becomes on hand (never below what is reserved)",
+                "stock:write",
+                obj(
+                    ["warehouse_id", "product_id", "counted"],
+                    warehouse_id=ID,
+                    product_id=ID,
+                    counted={"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
+                    reason={"type": "string", "maxLength": 255},
+                ),
+                201,
+                ref("StockLevel"),
+                lookup=True,
             )
         },
         "/api/v1/price-lists": {

@@ -313,3 +313,33 @@ async def test_a_large_audience_is_paced_per_member_and_nothing_is_dropped(world
     assert len([t for t in world.texts(busy) if t.startswith("通知")]) == 30
     status, receipts, _ = await get(world, "liujingli", f"/h5/news/{news.id}/receipts")
     assert re.search(r'id="count-delivered">464<', receipts)
+
+
+async def test_an_erp_posts_news_through_the_api_as_a_manager_and_reads_the_receipts(world: World) -> None:
+    from tests.test_api import bearer, call, token
+
+    xuhui, far = await ensure_unit("朗斯家居/华东区/上海徐汇店"), await OrgUnit.get(name="上海浦东店")
+    as_manager = await token("news:write", "news:read", acts_as="chendianzhang")
+    url = f"{world.relay_url}/api/v1/news"
+    body = {"title": "ERP：合页调价", "body": "HJ-01 下月起调价", "kind": "news", "unit_ids": [xuhui.id]}
+    async with aiohttp.ClientSession() as http:
+        # Outside the manager's store: refused as on the page, nothing sent.
+        status, refused, _ = await call(http, "POST", url, bearer(as_manager, "n-0"), {**body, "unit_ids": [far.id]})
+        assert status == 400 and refused["field"] == "units" and "不在其中" in refused["message"], refused
+        status, posted, _ = await call(http, "POST", url, bearer(as_manager, "n-1"), {**body, "roles": ["sales"]})
+        assert status == 201 and posted["audience"] == len(XUHUI_SALES) and not posted["read"], posted
+        again = await call(http, "POST", url, bearer(as_manager, "n-1"), {**body, "roles": ["sales"]})
+        assert again[0] == 201 and again[1]["id"] == posted["id"]  # the retry is the same post
+        await world.settle()
+        [card] = await news_cards(world, "zhangxiaoshou")
+        assert card.title == "【新闻】ERP：合页调价"
+        status, _, _ = await get(world, "zhangxiaoshou", f"/h5/news/{posted['id']}")
+        assert status == 200
+        status, seen, _ = await call(http, "GET", f"{url}/{posted['id']}", bearer(as_manager))
+        assert status == 200 and [r["name"] for r in seen["read"]] == ["张晓燕"]
+        assert seen["delivered"] == len(XUHUI_SALES) and len(seen["unread"]) == len(XUHUI_SALES) - 1
+        # A reader's token may not read the receipts.
+        as_reader = await token("news:read", acts_as="zhangxiaoshou")
+        status, refused, _ = await call(http, "GET", f"{url}/{posted['id']}", bearer(as_reader))
+        assert status == 403 and refused["message"] == "只有发布人或管理员可以查看阅读情况"
+    assert await News.filter(title="ERP：合页调价").count() == 1

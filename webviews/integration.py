@@ -14,6 +14,7 @@ from aiohttp import web
 
 from infra.security import mask_phone
 from models import (
+    News,
     Order,
     OrderState,
     Payment,
@@ -29,7 +30,7 @@ from models import (
     WebhookSubscription,
 )
 from webviews.apikit import Body, api, json_response, member_of, page, token_of, writes
-from workflow import catalog, webhooks
+from workflow import catalog, news, webhooks
 from workflow.changes import cancel_order, request_remeasure, undo_cancel
 from workflow.design import finish_design
 from workflow.errors import Invalid, NotFound
@@ -411,6 +412,59 @@ async def create_payment(request: web.Request, body: Body) -> tuple[int, dict[st
         note=body.text("note", max_len=255),
     )
     return 201, _payment_json(payment, order.number)
+
+
+# News (公告): an ERP posting a notice (a price change, a promotion) as the member the token acts as
+
+
+@routes.post("/api/v1/news")
+@api("news:write", member=True)
+@writes
+async def post_news(request: web.Request, body: Body) -> tuple[int, dict[str, Any]]:
+    """Posted as on 发布公告, to the same audience rules (a manager within their own part of the company);
+    a price list needs its file, which only the page takes."""
+    roles, unit_ids = body.data.get("roles") or [], body.data.get("unit_ids")
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        raise Invalid('roles 应为角色代码的列表，例如 ["sales"]', "roles")
+    if not isinstance(unit_ids, list) or not all(isinstance(u, int) and 1 <= u < 2**31 for u in unit_ids):
+        raise Invalid("unit_ids 应为组织编号的列表", "unit_ids")
+    form = news.NewsInput(
+        title=body.text("title", required=True, max_len=news.MAX_TITLE).strip(),
+        body=body.text("body", max_len=news.MAX_BODY).strip(),
+        kind=body.text("kind", required=True, max_len=16),
+        roles=roles,
+        unit_ids=unit_ids,
+    )
+    posted = await news.post_news(author=member_of(request), form=form)
+    return 201, await _news_json(member_of(request), posted)
+
+
+@routes.get("/api/v1/news/{id}")
+@api("news:read", member=True)
+async def news_receipts(request: web.Request) -> web.Response:
+    """An item the member posted (an admin: any), with who has read it."""
+    member = member_of(request)
+    item = await news.news_for(member, _id(request))
+    return json_response(await _news_json(member, item))
+
+
+async def _news_json(member: Staff, item: News) -> dict[str, Any]:
+    seen = await news.receipts(member, item)
+
+    def person(r: news.Receiver) -> dict[str, Any]:
+        return {"name": r.name, "unit": r.unit, "read_at": r.read_at.isoformat() if r.read_at else None}
+
+    return {
+        "id": item.id,
+        "title": item.title,
+        "kind": item.kind.value,
+        "created_at": item.created_at.isoformat(),
+        "withdrawn": item.withdrawn_at is not None,
+        "audience": seen.audience,
+        "delivered": seen.delivered,
+        "read": [person(r) for r in seen.read],
+        "unread": [person(r) for r in seen.unread],
+    }
 
 
 # Webhooks

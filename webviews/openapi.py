@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from infra.runtime import runtime
-from models import LeadState, OrderState, PaymentKind, PaymentMethod, PieceState, StockKind
+from models import LeadState, NewsKind, OrderState, PaymentKind, PaymentMethod, PieceState, Role, StockKind
 from webviews.apikit import CODES
 
 Schema = dict[str, Any]
@@ -170,6 +170,17 @@ SCHEMAS: dict[str, Schema] = {
     ),
     "PriceList": closed(id=INT, name=STRING, org_unit_id=nullable(INT), valid_from=DATE, valid_to=nullable(DATE)),
     "PriceEntry": closed(product_id=INT, price=STRING),
+    "NewsItem": closed(
+        id=INT,
+        title=STRING,
+        kind={"type": "string", "enum": [k.value for k in NewsKind]},
+        created_at={"type": "string", "format": "date-time"},
+        withdrawn=BOOL,
+        audience={"type": "integer", "description": "members it was sent to"},
+        delivered={"type": "integer", "description": "members WeCom has taken it for"},
+        read={"type": "array", "items": closed(name=STRING, unit=STRING, read_at=nullable(STRING))},
+        unread={"type": "array", "items": closed(name=STRING, unit=STRING, read_at=nullable(STRING))},
+    ),
     "StockLevel": closed(
         product_id=INT,
         series=STRING,
@@ -529,6 +540,31 @@ def document() -> dict[str, Any]:
                 ),
                 201,
                 ref("StockLevel"),
+                lookup=True,
+            )
+        },
+        "/api/v1/news": {
+            "post": _write(
+                "Post news (公告) to units and roles, as on 发布公告; a price list needs its file (the page)",
+                "news:write",
+                obj(
+                    ["title", "kind", "unit_ids"],
+                    title={"type": "string", "minLength": 1, "maxLength": 64},
+                    body={"type": "string", "maxLength": 5000},
+                    kind={"type": "string", "enum": [k.value for k in NewsKind]},
+                    roles={"type": "array", "items": {"type": "string", "enum": [r.value for r in Role]}},
+                    unit_ids={"type": "array", "minItems": 1, "items": ID},
+                ),
+                201,
+                ref("NewsItem"),
+            )
+        },
+        "/api/v1/news/{id}": {
+            "get": _get(
+                "An item the member posted (an admin: any), with who has read it",
+                [["news:read"]],
+                ref("NewsItem"),
+                ident,
                 lookup=True,
             )
         },

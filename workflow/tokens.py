@@ -23,6 +23,8 @@ SCOPES = {
     "leads:read": "查看预约",
     "stock:read": "查看库存",
     "stock:write": "入库、退货入库与盘点（以所代表员工的仓库权限）",
+    "news:read": "查看所发公告的阅读情况",
+    "news:write": "发布公告（以所代表员工的范围）",
     # The integration API (ERP, finance): orders, customers and payments as the member the token acts as.
     "orders:read": "查看订单",
     "orders:write": "开单与推进订单",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from infra.timeutil import local_today
 from models import OrderState, Role, TaskKind
 from tests.support import World
 from tests.test_lifecycle import post_form
@@ -71,7 +72,7 @@ async def test_the_hand_over_list_is_the_acting_dispatchers_team(world: World) -
     store_dispatcher = await member("store-md", Role.MEASURE_DISPATCHER, STORE)
     measurer = await seeded("sunceliang")
     task = await dispatch_task(
-        actor=store_dispatcher, order=order, kind=TaskKind.MEASURE, worker_id=measurer.id, day=order.created_at.date()
+        actor=store_dispatcher, order=order, kind=TaskKind.MEASURE, worker_id=measurer.id, day=local_today()
     )
     # 赵静 covers the whole region: she may give the job to 周师傅 of the other store, and is offered him.
     async with world.browser_session("zhaopaidan") as http:
@@ -96,7 +97,7 @@ async def test_a_declined_job_gives_no_access_to_the_order(world: World) -> None
     # A dispatcher over the whole company may send a measurer from another region.
     head_office = await member("hq-md", Role.MEASURE_DISPATCHER, "朗斯家居")
     task = await dispatch_task(
-        actor=head_office, order=order, kind=TaskKind.MEASURE, worker_id=far_measurer.id, day=order.created_at.date()
+        actor=head_office, order=order, kind=TaskKind.MEASURE, worker_id=far_measurer.id, day=local_today()
     )
     status, html = await order_page(world, far_measurer.userid, order.number)
     assert status == 200 and 'id="customer"' in html

@@ -28,7 +28,7 @@ from emulator import create_app as create_emulator
 from infra.config import Config
 from infra.db import db
 from infra.timeutil import utcnow
-from models import InboxMessage, MessageState, OutboxMessage, Staff, Task
+from models import InboxMessage, Job, MessageState, OutboxMessage, Staff, Task
 from relay.app import SERVICES, Services, init_app
 from relay.config import load_config
 from relay.demo import demo_data, emulator_config
@@ -292,6 +292,10 @@ async def start_world(
             await import_products(demo_data("stock_products.csv"))
         yield World(config=config, relay=relay, emulator=emulator)
     finally:
+        # What this test left undelivered goes with it: the next test's Relay starts its loops before it
+        # empties the database, and would otherwise send it to the next test's emulator.
+        await OutboxMessage.filter(state=MessageState.PENDING).delete()
+        await Job.filter(state=MessageState.PENDING).delete()
         await relay.close()
         await emulator.close()
 

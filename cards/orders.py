@@ -77,7 +77,11 @@ DEALER_SIDE = {Role.DEALER.value, Role.DEALER_MANAGER.value}
 def help_card(
     userid: str, staff_id: int, roles: list[str], *, links: Links, note: str = "", can_create: bool = False
 ) -> dict[str, Any]:
-    lines = ["我的任务 — 查看待办", "订单 <订单号> — 查看订单和进度", "查找 <订单号/手机号/姓名> — 搜索订单"]
+    # A dealer's staff see no customer's order: no order commands and no order list for them.
+    dealer_only = bool(roles) and set(roles) <= DEALER_SIDE
+    lines = ["我的任务 — 查看待办"]
+    if not dealer_only:
+        lines += ["订单 <订单号> — 查看订单和进度", "查找 <订单号/手机号/姓名> — 搜索订单"]
     lines.append("公告 — 公司新闻、促销和价目表")
     lines += [text for role, text in COMMANDS.items() if role.value in roles]
     jumps = [("我的待办", links.oauth(QUEUE_PAGE))]
@@ -96,7 +100,8 @@ def help_card(
         jumps.append(("订货单", links.oauth("/h5/dealer/orders")))
     if Role.WAREHOUSE.value in roles or Role.PURCHASING.value in roles:
         jumps.append(("库存", links.oauth("/h5/stock")))
-    jumps.append(("订单列表", links.oauth("/h5/orders")))
+    if not dealer_only:
+        jumps.append(("订单列表", links.oauth("/h5/orders")))
     if Role.MANAGER.value in roles:
         jumps.append(("数据看板", links.oauth("/h5/dashboard")))
     role_names = "、".join(Role(r).label for r in roles if r in Role._value2member_map_) or "未分配角色"
@@ -106,7 +111,7 @@ def help_card(
         title="接力 · 可以这样和我说",
         desc=note or f"你的角色：{role_names}",
         quote="\n".join(lines),
-        url=links.oauth("/h5/dealer/orders" if set(roles) <= DEALER_SIDE else "/h5/orders"),
+        url=links.oauth("/h5/dealer/orders" if dealer_only else "/h5/orders"),
         jumps=jumps,
     )
 

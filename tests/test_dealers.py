@@ -482,3 +482,30 @@ async def test_the_chat_opens_the_dealers_pages(world: World) -> None:
     help_card = world.card(HENGMEI, "接力 · 可以这样和我说")
     assert "/h5/dealer/orders?" in help_card.card["card_action"]["url"]
     assert "订货 — 产品目录（经销价）、我的订货单" in help_card.card["quote_area"]["quote_text"]
+    # A dealer sees no customer's order: no order commands, no order list.
+    assert "查找" not in help_card.card["quote_area"]["quote_text"]
+    assert "订单列表" not in [j["title"] for j in help_card.card["jump_list"]]
+
+
+async def test_my_tasks_list_what_waits_on_the_dealer_and_on_the_dealer_manager(world: World) -> None:
+    from workflow.queue import queue_for
+
+    await dealer_prices()
+    me, manager, factory = [await Staff.get(userid=u) for u in (HENGMEI, MANAGER, FACTORY)]
+    cart = await dealers.add_to_cart(actor=me, product_id=await product_id("K5"), quantity=1)
+
+    async def steps(member: Staff) -> list[tuple[str, str]]:
+        return [(i.number, i.step) for i in await queue_for(member) if i.path.startswith("/h5/dealer/")]
+
+    assert await steps(me) == [(cart.number, "提交订单")]
+    assert await steps(manager) == []  # a cart is the dealer's own
+    await dealers.submit(actor=me, order=cart)
+    assert await steps(me) == [] and await steps(manager) == [(cart.number, "接单")]
+    # Another dealer's staff see nothing of it.
+    assert await steps(await Staff.get(userid=JIAJIA)) == []
+    [piece] = await dealers.accept(actor=manager, order=cart)
+    assert await steps(manager) == []
+    for _ in range(3):  # 开始生产, 完工, 发货
+        await move_dealer_piece(actor=factory, piece=piece)
+        await piece.refresh_from_db()
+    assert await steps(me) == [(cart.number, "确认收货 1 件")]

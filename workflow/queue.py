@@ -23,6 +23,8 @@ from models import (
     Approval,
     ApprovalState,
     Customer,
+    DealerOrder,
+    DealerPiece,
     Lead,
     Order,
     OrderPiece,
@@ -38,6 +40,8 @@ from models import (
 )
 from models.enums import LIVE_TASK_STATES, OPEN_TASK_STATES
 from workflow.alerts import ALERT_ROLES, RULES_BY_KEY, rule_of
+from workflow.dealer_lifecycle import DEALER_ORDER, DEALER_PIECE
+from workflow.dealers import dealer_units_for
 from workflow.errors import Conflict, NotAllowed
 from workflow.lead_lifecycle import HELD, LEAD
 from workflow.lead_views import lead_phone
@@ -215,6 +219,7 @@ async def queue_for(staff: Staff) -> list[QueueItem]:
     items += await _pieces_to_move(staff)
     items += await _leads_waiting(staff)
     items += await _tickets_waiting(staff)
+    items += await _dealer_orders_waiting(staff)
     items.sort(key=lambda i: i.since)
     return items[:LIMIT]
 
@@ -399,6 +404,57 @@ async def _leads_waiting(staff: Staff) -> list[QueueItem]:
             )
         )
     return items
+
+
+# Dealer orders wait on the dealer (a cart to submit, pieces arrived to receive) and on the dealer managers
+# (an order to accept), by the dealer order's table (workflow/dealer_lifecycle.py).
+DEALER_QUEUE_ROLES = (Role.DEALER, Role.DEALER_MANAGER)
+
+
+async def _dealer_orders_waiting(staff: Staff) -> list[QueueItem]:
+    """Each dealer order whose next step is the member's (提交订单, 接单), and each with pieces to 确认收货."""
+    if not any(staff.has_role(r) for r in DEALER_QUEUE_ROLES):
+        return []
+    units = {u.id: u for u in await dealer_units_for(staff)}
+    if not units:
+        return []
+    states = {s for t in DEALER_ORDER if not t.automatic and not t.corrects and t.target is not None for s in t.source}
+    orders = (
+        await DealerOrder.filter(dealer_id__in=list(units), state__in=list(states))
+        .order_by("state_since", "id")
+        .limit(LIMIT)
+    )
+    items = []
+    for order in orders:
+        step = DEALER_ORDER.next_step(order, staff)
+        if step is not None and not step.corrects and await DEALER_ORDER.may(step, staff, order):
+            items.append(_dealer_item(order, units[order.dealer_id].name, step.label, order.state_since))
+    receive = DEALER_PIECE["receive"]
+    pieces = await DealerPiece.filter(order__dealer_id__in=list(units), state__in=list(receive.source)).order_by(
+        "state_since", "id"
+    )
+    by_order: dict[int, list[DealerPiece]] = {}
+    for piece in pieces:
+        by_order.setdefault(piece.order_id, []).append(piece)
+    for order in await DealerOrder.filter(id__in=list(by_order)).order_by("id"):
+        waiting = by_order[order.id]
+        if await DEALER_PIECE.may(receive, staff, waiting[0], order):
+            label = f"{receive.label} {len(waiting)} 件"
+            items.append(_dealer_item(order, units[order.dealer_id].name, label, waiting[0].state_since))
+    return items
+
+
+def _dealer_item(order: DealerOrder, dealer: str, step: str, since: datetime | None) -> QueueItem:
+    return QueueItem(
+        number=order.number,
+        customer_name=dealer,
+        address="",
+        phone="",
+        state_label=order.state.label,
+        step=step,
+        path=f"/h5/dealer/orders/{order.number}",
+        since=since or order.created_at,
+    )
 
 
 # Service tickets wait on after-sales to book them and on the installer holding them; the managers, who may

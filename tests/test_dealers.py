@@ -509,3 +509,7 @@ async def test_my_tasks_list_what_waits_on_the_dealer_and_on_the_dealer_manager(
         await move_dealer_piece(actor=factory, piece=piece)
         await piece.refresh_from_db()
     assert await steps(me) == [(cart.number, "确认收货 1 件")]
+    async with world.browser_session(HENGMEI) as http:
+        status, html = await page(http, world, "/h5/queue")
+    assert status == 200 and "确认收货 1 件" in html
+    assert 'href="/h5/dealer/orders" id="all-orders">全部订货单<' in html

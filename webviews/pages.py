@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from cards.orders import DEALER_SIDE
 from infra.errors import UserError
 from infra.runtime import runtime
 from infra.security import Signer, mask_phone
@@ -251,6 +252,8 @@ async def _queue_page(
         "queue.html",
         status=status,
         items=await queue_for(staff),
+        # A dealer's staff follow their dealer orders, not the customers' orders.
+        all_orders="/h5/dealer/orders" if staff.roles and set(staff.roles) <= DEALER_SIDE else "/h5/orders",
         today=local_today(),
         limit=QUEUE_LIMIT,
         csrf=csrf_token(staff),

@@ -489,6 +489,7 @@ class AuditAction(StrEnum):
     PRODUCT_EDIT = "product_edit"
     PRICES_EDIT = "prices_edit"
     ALERT_RULE_EDIT = "alert_rule_edit"
+    WAREHOUSE_EDIT = "warehouse_edit"  # a warehouse added, moved, closed or opened again (管理后台)
     DEALER_ORDER_EXPORT = "dealer_order_export"  # a dealer order list as CSV or Excel
 
     @property
@@ -514,6 +515,7 @@ AUDIT_LABELS = {
     AuditAction.PRODUCT_EDIT: "修改产品",
     AuditAction.PRICES_EDIT: "修改价目表",
     AuditAction.ALERT_RULE_EDIT: "修改预警规则",
+    AuditAction.WAREHOUSE_EDIT: "修改仓库",
     AuditAction.DEALER_ORDER_EXPORT: "导出经销商订货单",
 }
 

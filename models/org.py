@@ -15,6 +15,10 @@ class UnitKind(StrEnum):
     OWN = "own"
     DEALER = "dealer"
 
+    @property
+    def label(self) -> str:
+        return {"own": "公司组织", "dealer": "经销商"}[self.value]
+
 
 class OrgUnit(Model):
     # A node of the company tree (company > region > store). `path` is "/1/4/9/" so a subtree is a prefix.

@@ -10,12 +10,12 @@ from aiohttp import web
 
 from infra.runtime import runtime
 from infra.timeutil import local_today
-from models import AuditAction, OrgUnit, Role, Staff
+from models import AuditAction, OrgUnit, Role, Staff, StockLevel, UnitKind, Warehouse
 from webviews.auth import api_staff, check_csrf, csrf_token, h5_page
 from webviews.forms import Fields, Files, form_page, one, read_form, to_date, to_int
 from webviews.render import render
 from workflow import admin as admin_rules
-from workflow import alerts, audit
+from workflow import alerts, audit, stock
 from workflow import directory as directory_sync
 from workflow.directory import held_work
 from workflow.errors import Invalid, NotAllowed, WorkflowError
@@ -288,6 +288,7 @@ async def _units_page(
         units=units,
         depth=_depth,
         people=people,
+        kinds=list(UnitKind),
         error=error,
         field=field,
         form=form or {},
@@ -312,6 +313,9 @@ async def _units_action(staff: Staff, _: Staff, form: Fields, files: Files) -> s
     if action in ("deactivate", "reactivate"):
         unit = await admin_rules.set_unit_active(actor=staff, unit_id=unit_id, active=action == "reactivate")
         return f"/h5/admin/units?done={'已启用' if unit.active else '已停用'} {unit.name}"
+    if action == "kind":
+        unit = await admin_rules.set_unit_kind(actor=staff, unit_id=unit_id, kind=one(form, "kind"))
+        return f"/h5/admin/units?done={unit.name} 现为{unit.kind.label}"
     raise Invalid("没有这个操作")
 
 
@@ -363,3 +367,53 @@ async def _alerts_action(staff: Staff, _: Staff, form: Fields, files: Files) -> 
 
 
 form_page(routes, "/h5/admin/alerts", _alerts_page, _alerts_action, _as_admin)
+
+
+# Warehouses (workflow/stock.py): added in a part of the company, closed and opened again, never deleted.
+
+
+async def _warehouses_page(
+    request: web.Request,
+    *,
+    error: str | None = None,
+    field: str = "",
+    errors: dict[str, str] | None = None,
+    form: Fields | None = None,
+    status: int = 200,
+) -> web.Response:
+    staff = _admin(request)
+    units = [u for u in await _units_for(staff) if u.active]
+    warehouses = await Warehouse.all().order_by("id").prefetch_related("org_unit")
+    levels: dict[int, int] = {}
+    for warehouse_id in await StockLevel.all().values_list("warehouse_id", flat=True):
+        levels[warehouse_id] = levels.get(warehouse_id, 0) + 1  # type: ignore[index,call-overload]
+    return render(
+        request,
+        "admin_warehouses.html",
+        status=status,
+        warehouses=warehouses,
+        levels=levels,
+        units=units,
+        depth=_depth,
+        error=error,
+        field=field,
+        form=form or {},
+        csrf=csrf_token(staff),
+        notice=request.query.get("done", "")[:80],
+    )
+
+
+async def _warehouses_action(staff: Staff, _: Staff, form: Fields, files: Files) -> str:
+    action = one(form, "action")
+    if action == "add":
+        added = await stock.add_warehouse(actor=staff, name=one(form, "name"), unit_id=to_int(one(form, "unit"), -1))
+        return f"/h5/admin/warehouses?done=已添加 {added.name}"
+    if action in ("close", "open"):
+        changed = await stock.set_warehouse_active(
+            actor=staff, warehouse_id=to_int(one(form, "warehouse"), -1), active=action == "open"
+        )
+        return f"/h5/admin/warehouses?done={'已启用' if changed.active else '已停用'} {changed.name}"
+    raise Invalid("没有这个操作")
+
+
+form_page(routes, "/h5/admin/warehouses", _warehouses_page, _warehouses_action, _as_admin)

@@ -11,7 +11,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from models import AuditAction, OrgUnit, PriceListEntry, Product, Role, Staff, UnitKind
+from models import AuditAction, DealerOrder, OrgUnit, PriceListEntry, Product, Role, Staff, UnitKind
 from workflow import audit
 from workflow.catalog import check_unit, parse_specs, price_list_of, require_admin, stock_kind
 from workflow.directory import SyncResult, depart
@@ -358,6 +358,28 @@ async def set_unit_active(*, actor: Staff, unit_id: int, active: bool, ip: str =
     unit.active = active
     await unit.save(update_fields=["active"])
     await audit.record(AuditAction.UNIT_EDIT, actor=actor, ip=ip, unit=unit.id, active=active)
+    return unit
+
+
+async def set_unit_kind(*, actor: Staff, unit_id: int, kind: str, ip: str = "") -> OrgUnit:
+    """A unit is the company's own or a dealer's (its dealer staff order at its price list and see only its
+    orders). Relay's own property: a unit from the WeCom directory may be a dealer's too. A dealer with orders
+    stays a dealer, or its staff would lose them."""
+    unit = await unit_of(actor, unit_id)
+    try:
+        wanted = UnitKind(kind)
+    except ValueError:
+        raise Invalid("请选择组织类型", "kind") from None
+    if wanted == unit.kind:
+        return unit
+    if wanted == UnitKind.OWN and await DealerOrder.filter(dealer_id=unit.id).exists():
+        raise Invalid(f"{unit.name} 已有经销商订货单，不能改为公司自有组织", "kind")
+    before = unit.kind
+    await OrgUnit.filter(id=unit.id).update(kind=wanted)
+    unit.kind = wanted
+    await audit.record(
+        AuditAction.UNIT_EDIT, actor=actor, ip=ip, unit=unit.id, kind_from=before.value, kind_to=wanted.value
+    )
     return unit
 
 

@@ -26,9 +26,10 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from cards.stock import LevelLine
-from models import OrgUnit, Product, Role, Staff, StockLevel, StockMove, StockMoveKind, Warehouse
-from workflow import notify, webhooks
+from models import AuditAction, OrgUnit, Product, Role, Staff, StockLevel, StockMove, StockMoveKind, Warehouse
+from workflow import audit, notify, webhooks
 from workflow.errors import Conflict, Invalid, NotAllowed, NotFound
+from workflow.scope import require_role
 
 # The most one move may take, a guard against a typo (a barcode in the quantity field).
 MAX_QUANTITY = 1_000_000
@@ -133,6 +134,38 @@ async def close_warehouse(*, name: str) -> Warehouse:
         raise NotFound(f"没有这个仓库：{name}", "name")
     await Warehouse.filter(id=warehouse.id).update(active=False)
     await warehouse.refresh_from_db()
+    return warehouse
+
+
+# Warehouses on the admin page (管理后台 → 仓库): the same rules as the command, by an admin, audited.
+
+
+async def add_warehouse(*, actor: Staff, name: str, unit_id: int, ip: str = "") -> Warehouse:
+    require_role(actor, Role.ADMIN)
+    name = name.strip()
+    if not name or len(name) > 64:
+        raise Invalid("请填写仓库名称（64 字以内）", "name")
+    mine = await OrgUnit.get(id=actor.org_unit_id)
+    unit = await OrgUnit.get_or_none(id=unit_id, active=True)
+    if unit is None or not unit.path.startswith(mine.path):
+        raise Invalid("请选择仓库所属的组织", "unit")
+    if await Warehouse.filter(name=name).exists():
+        raise Invalid(f"已有名为 {name} 的仓库", "name")
+    warehouse = await Warehouse.create(name=name, org_unit=unit)
+    await audit.record(AuditAction.WAREHOUSE_EDIT, actor=actor, ip=ip, warehouse=name, unit=unit.name, active=True)
+    return warehouse
+
+
+async def set_warehouse_active(*, actor: Staff, warehouse_id: int, active: bool, ip: str = "") -> Warehouse:
+    """A closed warehouse takes no new reservations by default; its stock and moves stay as they are."""
+    require_role(actor, Role.ADMIN)
+    warehouse = await Warehouse.get_or_none(id=warehouse_id)
+    if warehouse is None:
+        raise NotFound("仓库不存在")
+    if warehouse.active != active:
+        await Warehouse.filter(id=warehouse.id).update(active=active)
+        warehouse.active = active
+        await audit.record(AuditAction.WAREHOUSE_EDIT, actor=actor, ip=ip, warehouse=warehouse.name, active=active)
     return warehouse
 
 

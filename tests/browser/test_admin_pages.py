@@ -11,7 +11,18 @@ import aiohttp
 from playwright.async_api import Page, expect
 
 from infra.timeutil import local_today
-from models import AlertThreshold, AuditAction, AuditEntry, OrgUnit, PriceList, PriceListEntry, Product, Staff
+from models import (
+    AlertThreshold,
+    AuditAction,
+    AuditEntry,
+    OrgUnit,
+    PriceList,
+    PriceListEntry,
+    Product,
+    Staff,
+    UnitKind,
+    Warehouse,
+)
 from tests.browser.h5 import open_as
 from tests.support import World
 from webviews.auth import csrf_token
@@ -122,10 +133,43 @@ async def test_a_non_admin_is_refused(page: Page, world: World) -> None:
     await expect(page.locator("main")).to_contain_text("只有管理员可以查看")
     sales = await Staff.get(userid=SALES)
     async with world.browser_session(SALES) as http:
-        for path in ("/h5/admin/units", "/h5/admin/staff", "/h5/admin/alerts"):
+        for path in ("/h5/admin/units", "/h5/admin/staff", "/h5/admin/alerts", "/h5/admin/warehouses"):
             async with http.get(f"{world.relay_url}{path}") as resp:
                 assert resp.status == 403, path
         data = aiohttp.FormData({"csrf": csrf_token(sales), "action": "create", "name": "偷建", "parent": "1"})
         async with http.post(f"{world.relay_url}/h5/admin/units", data=data) as resp:
             assert resp.status == 403
     assert not await OrgUnit.filter(name="偷建").exists()
+
+
+async def test_a_dealer_unit_and_a_warehouse_without_a_shell(page: Page, world: World) -> None:
+    """A new dealer: its unit made and marked a dealer's on 组织架构; a warehouse added on 仓库 (and a second of
+    the same name refused), then closed."""
+    root = await OrgUnit.get(parent_id=None)
+    await open_as(page, world, ADMIN, "/h5/admin/units")
+    await page.fill("#new-name", "南京优家")
+    await page.select_option("#new-parent", str(root.id))
+    await page.click("#create-unit")
+    unit = await OrgUnit.get(name="南京优家")
+    row = page.locator(f"[data-unit='{unit.id}']")
+    await row.locator("select[name=kind]").select_option("dealer")
+    await row.locator("form.kind button").click()
+    await expect(page.locator("#notice")).to_have_text("南京优家 现为经销商")
+    assert (await OrgUnit.get(id=unit.id)).kind == UnitKind.DEALER
+    assert (await audited(AuditAction.UNIT_EDIT))[-1]["kind_to"] == "dealer"
+
+    region = await OrgUnit.get(name="华东区")
+    await page.goto(f"{world.relay_url}/h5/admin")
+    await page.click("#to-warehouses")
+    await page.fill("#warehouse-name", "华东二仓")
+    await page.select_option("#warehouse-unit", str(region.id))
+    await page.click("#add-warehouse")
+    await expect(page.locator("#notice")).to_have_text("已添加 华东二仓")
+    await page.fill("#warehouse-name", "华东二仓")
+    await page.click("#add-warehouse")
+    await expect(page.locator("#form-error")).to_have_text("已有名为 华东二仓 的仓库")
+    warehouse = await Warehouse.get(name="华东二仓")
+    await page.locator(f"[data-warehouse='{warehouse.id}'] button").click()
+    await expect(page.locator("#notice")).to_have_text("已停用 华东二仓")
+    assert not (await Warehouse.get(id=warehouse.id)).active
+    assert [d["active"] for d in await audited(AuditAction.WAREHOUSE_EDIT)] == [True, False]

@@ -229,6 +229,18 @@ async def test_refusals_say_what_is_missing_and_transitions_are_the_tables(world
         status, offered, _ = await call(http, "GET", url, bearer(sales))
         assert status == 200 and "cancel" in [t["name"] for t in offered["items"]]
         assert "dispatch_measure" not in [t["name"] for t in offered["items"]]
+        # The customer's details corrected as on 修改客户信息: with a reason, the order on the new phone.
+        edit = {"transition": "edit_customer", "customer_name": "黄女士", "phone": "13900001111"}
+        status, answer, _ = await call(
+            http, "POST", url, bearer(sales, "e-0"), {**edit, "address": "上海市徐汇区漕溪北路 88 弄"}
+        )
+        assert status == 400 and answer["field"] == "reason", answer
+        corrected = {**edit, "address": "上海市徐汇区漕溪北路 99 弄", "reason": "客户来电更正"}
+        status, edited, _ = await call(http, "POST", url, bearer(sales, "e-1"), corrected)
+        assert status == 200 and edited["phone"] == "139****1111", edited  # masked: no customers:pii
+        assert (await Order.get(number="API-3001")).address == "上海市徐汇区漕溪北路 99 弄"
+        status, answer, _ = await call(http, "POST", url, bearer(dispatcher, "e-2"), {**corrected, "reason": "x"})
+        assert status == 403, answer  # not the dispatcher's row
 
         status, moved, _ = await call(http, "POST", url, bearer(dispatcher, "d-1"), dispatch)
         assert status == 200 and moved["state"] == "measure_scheduled", moved

@@ -39,7 +39,7 @@ from workflow.integration import customer_records, customers_for, mask_address, 
 from workflow.items import ItemInput
 from workflow.measure import finish_measure
 from workflow.order_lifecycle import ORDER
-from workflow.orders import create_order
+from workflow.orders import create_order, edit_customer
 from workflow.payments import confirm_design, record_payment
 from workflow.pricing import LinePrice
 from workflow.privacy import phone_of, sees_money
@@ -163,6 +163,18 @@ async def _confirm(actor: Staff, order: Order, body: Body) -> object:
     )
 
 
+async def _edit_customer(actor: Staff, order: Order, body: Body) -> object:
+    """The customer's name, phone or address corrected, as 修改客户信息 does: with a reason, on the timeline."""
+    return await edit_customer(
+        actor=actor,
+        order=order,
+        customer_name=body.text("customer_name", required=True, max_len=64),
+        phone=body.text("phone", max_len=20),
+        address=body.text("address", required=True, max_len=255),
+        reason=body.text("reason", required=True, max_len=255),
+    )
+
+
 TRANSITIONS: dict[str, Runner] = {
     "dispatch_measure": _dispatch(TaskKind.MEASURE),
     "finish_measure": lambda actor, order, body: finish_measure(actor=actor, order=order),
@@ -177,6 +189,7 @@ TRANSITIONS: dict[str, Runner] = {
         actor=actor, order=order, reason=body.text("reason", required=True)
     ),
     "undo_cancel": lambda actor, order, body: undo_cancel(actor=actor, order=order),
+    "edit_customer": _edit_customer,
 }
 assert set(TRANSITIONS) <= {t.name for t in ORDER}, set(TRANSITIONS) - {t.name for t in ORDER}
 

@@ -159,6 +159,24 @@ async def test_an_answer_goes_before_pushes_and_finds_room(strict: World) -> Non
     assert world.emu.dropped["wangzong"] == 0
 
 
+async def test_a_burst_of_notices_leaves_a_minutes_worth_of_answers(strict: World) -> None:
+    """The demo seeds some thirty cards to one salesperson; whoever plays her at once still gets every
+    answer in that minute, and the notices' tail follows in the next."""
+    world = strict
+    world.emu.limit_per_member(per_minute=30, per_hour=1000)
+    async with in_transaction():
+        for i in range(30):
+            await enqueue_message(text_message("wangzong", f"通知 {i + 1}"), priority=Priority.NOTICE)
+    world.services.outbox.wake()
+    await world.settle()
+    for _ in range(8):
+        await world.say("wangzong", "我的任务")
+        await world.settle()
+    assert [seen(t) for t in world.texts("wangzong")].count(NO_TASKS) == 8
+    assert world.emu.dropped["wangzong"] == 0
+    assert await OutboxMessage.filter(state=MessageState.PENDING).count() == 30 - allowance(Priority.NOTICE).per_minute
+
+
 @pytest.mark.parametrize("kind", ["memory", "redis"])
 async def test_pacer_counts_every_recipient_at_once(kind: str) -> None:
     pacer = (

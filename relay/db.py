@@ -10,6 +10,7 @@ from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as tortoise_migrate
 
 from models import MODEL_MODULES
+from relay.schema import create_from_snapshot
 
 
 def connection_name(db_url: str) -> str:
@@ -54,7 +55,12 @@ def tortoise_config(db_url: str) -> dict[str, Any]:
 
 
 async def migrate(db_url: str) -> None:
-    """Bring the schema up to date. Safe to run on every start and from several processes in turn."""
+    """Bring the schema up to date. Safe to run on every start and from several processes in turn.
+
+    An empty database is made from the schema snapshot in one step (relay/schema.py); any other takes
+    tortoise's migrations from where it stands."""
+    if await create_from_snapshot(db_url):
+        return
     await tortoise_migrate(config=tortoise_config(db_url))
     await Tortoise.close_connections()
 

@@ -1,10 +1,19 @@
-"""The migrations build the same schema on SQLite and PostgreSQL, with the indexes the queries need."""
+"""The migrations build the same schema on SQLite and PostgreSQL, with the indexes the queries need; a new
+database made from the schema snapshot is the one the migrations make."""
 
 from __future__ import annotations
 
 import sqlite3
+import uuid
+from pathlib import Path
 
 import asyncpg
+import pytest
+
+from relay.db import migrate
+from relay.schema import create_from_snapshot, current_snapshot, dump_migrated, dump_sqlite, snapshot_path
+from tests.conftest import BACKENDS
+from tests.support import PG_ADMIN
 
 NEEDED = {
     "order": ["measured_at", "designed_at", "confirmed_at", "in_stock_at", "installed_at", "created_at", "org_unit_id"],
@@ -57,3 +66,23 @@ async def test_every_hot_column_is_indexed(database: str) -> None:
     found = await leading_columns(database)
     missing = {t: [c for c in cols if c not in found[t]] for t, cols in NEEDED.items()}
     assert not {t: c for t, c in missing.items() if c}, missing
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+async def test_the_schema_snapshot_is_what_the_migrations_make(kind: str, tmp_path: Path) -> None:
+    stored = current_snapshot(kind)
+    assert stored is not None, f"{snapshot_path(kind)} does not match models/migrations: run python -m relay.schema"
+    made = await dump_migrated(kind, PG_ADMIN, tmp_path)
+    assert stored.split("\n", 1)[1] == made, "the snapshot differs from the migrations: run python -m relay.schema"
+
+
+async def test_a_new_database_is_made_from_the_snapshot_and_then_migrates_as_usual(tmp_path: Path) -> None:
+    url = f"sqlite://{tmp_path / f'new-{uuid.uuid4().hex[:6]}.sqlite3'}"
+    await migrate(url)
+    with sqlite3.connect(url.removeprefix("sqlite://")) as conn:
+        applied = [name for (name,) in conn.execute("SELECT name FROM tortoise_migrations ORDER BY id")]
+    assert applied == sorted(p.stem for p in Path("models/migrations").glob("0*.py"))
+    # A database that is no longer empty is left to the migrations: nothing made twice, nothing lost.
+    assert not await create_from_snapshot(url)
+    await migrate(url)
+    assert dump_sqlite(url) == current_snapshot("sqlite").split("\n", 1)[1]  # type: ignore[union-attr]

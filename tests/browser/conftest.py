@@ -7,6 +7,7 @@ A failed test leaves a screenshot of its page in tests/browser/artifacts/.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, async_playwright, expect
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
+SHOTS = os.environ.get("RELAY_TEST_SHOTS", "") == "1"
 PHONE: ViewportSize = {"width": 390, "height": 844}
 CHROMIUM_ARGS = [
     "--headless",
@@ -62,10 +64,14 @@ ShotOf = Callable[[Page, str], Awaitable[Path]]
 
 @pytest.fixture
 def shot_of(request: pytest.FixtureRequest) -> ShotOf:
-    """`await shot_of(page, "label")` saves the whole page to tests/browser/artifacts/<test>-<label>.png."""
+    """`await shot_of(page, "label")` saves the whole page to tests/browser/artifacts/<test>-<label>.png
+    when RELAY_TEST_SHOTS=1 (to look at the pages a run went through); a failed test's page is saved always.
+    Off by default: a full-page shot is Chromium's costliest step, and no assertion reads it."""
 
     async def take(page: Page, label: str) -> Path:
         path = artifact(request.node.name, label)
+        if not SHOTS:
+            return path
         await page.evaluate("window.scrollTo(0, 0)")  # a full-page shot of a scrolled page draws sticky bars mid-page
         await page.screenshot(path=path, full_page=True)
         return path

@@ -54,11 +54,10 @@ TABLES = [
     "news",
     "stock_move",
     "stock_level",
-    "warehouse",
     "customer_request",
+    "sms_message",
     "lead_event",
     "lead",
-    "sms_message",
     "customer_message",
     "external_contact",
     "contact_way",
@@ -86,6 +85,7 @@ TABLES = [
     "dealer_piece",
     "dealer_order_line",
     "dealer_order",
+    "warehouse",
     "customer",
     "inbox",
     "outbox",
@@ -160,10 +160,21 @@ def jpeg(width: int = 640, height: int = 480, color: tuple[int, int, int] = (200
     return out.getvalue()
 
 
+RESTART_SEQUENCES = """DO $$ DECLARE s record; BEGIN
+  FOR s IN SELECT sequence_name FROM information_schema.sequences
+           WHERE sequence_schema = 'public' AND sequence_name <> 'tortoise_migrations_id_seq' LOOP
+    PERFORM setval(quote_ident(s.sequence_name), 1, false);
+  END LOOP;
+END $$;"""
+
+
 async def clean_database() -> None:
     conn = db()
     if conn.capabilities.dialect == "postgres":
-        await conn.execute_script(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+        # DELETE, not TRUNCATE: a test's few rows go in milliseconds, where TRUNCATE makes every table's files
+        # anew (0.3–1 s for these tables). The ids start again at 1, as TRUNCATE … RESTART IDENTITY did.
+        deletes = "".join(f"DELETE FROM {table};" for table in TABLES)
+        await conn.execute_script(deletes + RESTART_SEQUENCES)
     else:
         deletes = "".join(f"DELETE FROM {table};" for table in TABLES)
         # org_unit refers to itself: order cannot help, so constraints are off while emptying.

@@ -69,6 +69,10 @@ class TokenCache:
             owner = secrets.token_hex(8)
             if await self._store.add(self._lock_key, owner, ttl=15):
                 try:
+                    # Another process may have stored one between our look and taking the lock.
+                    token = await self._store.get(self._key)
+                    if token:
+                        return token
                     token, expires_in = await fetch()
                     # Refresh five minutes early so no call carries a token that dies in flight.
                     await self._store.set(self._key, token, ttl=max(60, expires_in - 300))

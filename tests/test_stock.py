@@ -422,6 +422,31 @@ async def test_warehouses_open_and_close(world: World) -> None:
     assert await Warehouse.all().count() == 2
 
 
+async def test_an_admin_keeps_only_the_warehouses_of_their_part_of_the_company(world: World) -> None:
+    await ensure_unit("朗斯家居/华北区")
+    east = await stock.open_warehouse(name="华东仓", unit_path="朗斯家居/华东区")
+    north = await stock.open_warehouse(name="华北仓", unit_path="朗斯家居/华北区")
+    regional = await Staff.create(
+        userid="eastadmin", name="华东管理员", roles=["admin"], org_unit=await ensure_unit("朗斯家居/华东区")
+    )
+    async with world.signed_in(regional.userid) as http:
+        async with http.get(f"{world.relay_url}/h5/admin/warehouses") as resp:
+            page = await resp.text()
+    assert "华东仓" in page and "华北仓" not in page
+    # Closing another region's warehouse is refused as if it did not exist, and nothing changes.
+    status, _ = await post_form(
+        world, regional.userid, "/h5/admin/warehouses", {"action": "close", "warehouse": str(north.id)}
+    )
+    assert status == 404
+    assert (await Warehouse.get(id=north.id)).active
+    with pytest.raises(NotFound, match="仓库不存在"):
+        await stock.set_warehouse_active(actor=regional, warehouse_id=north.id, active=False)
+    assert not (await stock.set_warehouse_active(actor=regional, warehouse_id=east.id, active=False)).active
+    # The company's admin keeps both.
+    top = await Staff.get(userid="wangzong")
+    assert {w.name for w in await stock.kept_warehouses(top)} == {"华东仓", "华北仓"}
+
+
 async def test_a_reservation_goes_with_the_callers_transaction(world: World) -> None:
     """reserve runs inside the caller's transaction: rolled back with it, and a refusal the caller
     catches takes back only the reservation's own lines."""

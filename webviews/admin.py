@@ -10,7 +10,7 @@ from aiohttp import web
 
 from infra.runtime import runtime
 from infra.timeutil import local_today
-from models import AuditAction, OrgUnit, Role, Staff, StockLevel, UnitKind, Warehouse
+from models import AuditAction, OrgUnit, Role, Staff, StockLevel, UnitKind
 from webviews.auth import api_staff, check_csrf, csrf_token, h5_page
 from webviews.forms import Fields, Files, form_page, one, read_form, to_date, to_int
 from webviews.render import render
@@ -383,7 +383,7 @@ async def _warehouses_page(
 ) -> web.Response:
     staff = _admin(request)
     units = [u for u in await _units_for(staff) if u.active]
-    warehouses = await Warehouse.all().order_by("id").prefetch_related("org_unit")
+    warehouses = await stock.kept_warehouses(staff)
     levels: dict[int, int] = {}
     for warehouse_id in await StockLevel.all().values_list("warehouse_id", flat=True):
         levels[warehouse_id] = levels.get(warehouse_id, 0) + 1  # type: ignore[index,call-overload]

@@ -159,14 +159,22 @@ async def add_warehouse(*, actor: Staff, name: str, unit_id: int, ip: str = "") 
 async def set_warehouse_active(*, actor: Staff, warehouse_id: int, active: bool, ip: str = "") -> Warehouse:
     """A closed warehouse takes no new reservations by default; its stock and moves stay as they are."""
     require_role(actor, Role.ADMIN)
-    warehouse = await Warehouse.get_or_none(id=warehouse_id)
-    if warehouse is None:
+    warehouse = await Warehouse.get_or_none(id=warehouse_id).prefetch_related("org_unit")
+    mine = await OrgUnit.get(id=actor.org_unit_id)
+    # Another part of the company's warehouse is not this admin's to see, let alone to close.
+    if warehouse is None or not warehouse.org_unit.path.startswith(mine.path):
         raise NotFound("仓库不存在")
     if warehouse.active != active:
         await Warehouse.filter(id=warehouse.id).update(active=active)
         warehouse.active = active
         await audit.record(AuditAction.WAREHOUSE_EDIT, actor=actor, ip=ip, warehouse=warehouse.name, active=active)
     return warehouse
+
+
+async def kept_warehouses(actor: Staff) -> list[Warehouse]:
+    """The warehouses an admin keeps (the admin page): those of their unit and the units under it."""
+    mine = await OrgUnit.get(id=actor.org_unit_id)
+    return await Warehouse.filter(org_unit__path__startswith=mine.path).order_by("id").prefetch_related("org_unit")
 
 
 # The interface other workflows use.

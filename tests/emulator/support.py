@@ -90,7 +90,6 @@ def make_config(callback_url: str, **overrides: Any) -> EmulatorConfig:
         encoding_aes_key=AES_KEY,
         callback_url=callback_url,
         users=USERS,
-        callback_timeout=0.3,
         callback_retries=3,
     )
     return replace(config, **overrides)

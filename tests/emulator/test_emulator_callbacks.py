@@ -11,9 +11,14 @@ from emulator import ClickError, EmulatorState
 from tests.emulator.support import AGENT_ID, Emu, Receiver, button_card, card_body, make_config
 
 
-async def test_retry_after_slow_first_attempt(emu: Emu, receiver: Receiver) -> None:
-    receiver.delays.append(0.5)  # longer than the test config's 0.3 s callback_timeout
-    result = await emu.state.user_sends_text("zhangsan", "在吗")
+async def test_retry_after_slow_first_attempt(receiver: Receiver) -> None:
+    # The emulator gives up on an answer after 1 s here (WeCom: 5 s); the first attempt is never answered.
+    state = EmulatorState(make_config(receiver.url, callback_timeout=1.0))
+    receiver.delays.append(60)
+    try:
+        result = await state.user_sends_text("zhangsan", "在吗")
+    finally:
+        await state.close()
     assert result.ok and result.attempts == 2 and result.status == 200
     assert len(receiver.raw) == 2
     assert receiver.raw[0] == receiver.raw[1]  # the same request again: same body, signature, nonce

@@ -9,7 +9,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from PIL import Image, ImageDraw
-from playwright.async_api import FloatRect, Page, expect
+from playwright.async_api import FloatRect, Locator, Page, expect
 
 from infra.runtime import runtime
 from infra.timeutil import local_today
@@ -127,6 +127,13 @@ async def order_at(world: World, state: OrderState, number: str, *, models: tupl
 
 
 # The customer's signing pad (webviews/templates/sign.html)
+
+
+async def expect_loaded(image: Locator) -> None:
+    """Waits until an <img> has loaded, and checks it drew: a broken image is `complete` too. (Being visible
+    is not being loaded: the box shows before the picture has arrived.)"""
+    await expect(image).to_have_js_property("complete", True)
+    assert await image.evaluate("img => img.naturalWidth > 0"), "the image did not load"
 
 
 async def pad_box(page: Page) -> FloatRect:

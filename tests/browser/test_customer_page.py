@@ -11,7 +11,7 @@ from playwright.async_api import Page, expect
 from infra.timeutil import local_today
 from models import CustomerRequest, CustomerRequestState, OrderState, Staff, TaskKind
 from tests.browser.conftest import NewPhone, ShotOf
-from tests.browser.h5 import INSTALL_DISPATCHER, INSTALLER, SALES, open_as, order_at, sign_with_mouse
+from tests.browser.h5 import INSTALL_DISPATCHER, INSTALLER, SALES, expect_loaded, open_as, order_at, sign_with_mouse
 from tests.support import World
 from workflow.customer_link import customer_page_url
 from workflow.tasks import dispatch_task
@@ -47,7 +47,7 @@ async def test_the_customer_follows_the_order_and_signs_from_their_page(
     await expect(photos).to_have_count(2)
     for i in range(2):
         await expect(photos.nth(i)).to_be_visible()
-        assert await photos.nth(i).evaluate("img => img.complete && img.naturalWidth > 0")
+        await expect_loaded(photos.nth(i))
     await expect(phone.get_by_role("link", name="报修 / 反馈问题")).to_be_visible()
     await fits(phone)
     await shot_of(phone, "installed")
@@ -62,7 +62,7 @@ async def test_the_customer_follows_the_order_and_signs_from_their_page(
     await expect(phone.locator("#signed")).to_contain_text("已签字确认")
     signature = phone.get_by_role("img", name="我的签字")
     await expect(signature).to_be_visible()
-    assert await signature.evaluate("img => img.complete && img.naturalWidth > 0")
+    await expect_loaded(signature)
     await expect(phone.get_by_role("link", name="查看并签字")).to_have_count(0)
     await expect(phone.locator("#progress li.current")).to_contain_text("签字（当前）")
     await expect(phone.locator("#next")).to_have_text("下一步：客服回访，听取您的评价")
@@ -136,7 +136,7 @@ async def test_sales_shows_the_link_and_takes_it_back(
     await expect(page.locator("header.bar h1")).to_have_text(f"客户查看链接 · {order.number}")
     qr = page.get_by_role("img", name="客户查看二维码")
     await expect(qr).to_be_visible()
-    assert await qr.evaluate("img => img.complete && img.naturalWidth > 0")
+    await expect_loaded(qr)
     link = await page.locator("#customer-link").input_value()
     assert payload(link) == payload(old)  # the same order and link version (signed a moment apart)
     await page.get_by_role("button", name="复制链接").click()

@@ -20,6 +20,7 @@ from tests.browser.h5 import (
     K5,
     SALES,
     NewOrder,
+    expect_loaded,
     fill_new_order,
     open_as,
     open_new_order_form,
@@ -106,7 +107,7 @@ async def test_the_server_finds_every_error_at_once_and_keeps_the_photo(
         await expect(page.get_by_label("手机号")).to_have_value("1381234567")
         kept = page.locator("#kept-photo")
         await expect(kept).to_contain_text("已保留上次选择的照片（纸质订单.jpg）")
-        assert await kept.get_by_role("img").evaluate("img => img.complete && img.naturalWidth > 0")
+        await expect_loaded(kept.get_by_role("img"))
         await page.screenshot(path=artifact(request.node.name, "server-errors"), full_page=True)
         assert await Order.all().count() == 0
 

@@ -14,6 +14,7 @@ from tests.browser.h5 import (
     S1,
     NewOrder,
     create_order_in_browser,
+    expect_loaded,
     fill_new_order,
     open_new_order_form,
     paper_photo,
@@ -43,7 +44,7 @@ async def test_sales_creates_an_order_and_the_dispatchers_are_told(
     # The paper order's photo is on the page, and its thumbnail really loads.
     thumb = page.get_by_role("img", name="纸质订单")
     await expect(thumb).to_be_visible()
-    assert await thumb.evaluate("img => img.complete && img.naturalWidth > 0")
+    await expect_loaded(thumb)
 
     saved = await Order.get(number="LS20261125001")
     assert saved.state == OrderState.CREATED

@@ -16,7 +16,16 @@ from playwright.async_api import Page, expect
 
 from models import Order, OrderState, Signature
 from tests.browser.conftest import NewPhone, ShotOf
-from tests.browser.h5 import INSTALLER, SALES, open_as, order_at, pad_box, sign_with_finger, sign_with_mouse
+from tests.browser.h5 import (
+    INSTALLER,
+    SALES,
+    expect_loaded,
+    open_as,
+    order_at,
+    pad_box,
+    sign_with_finger,
+    sign_with_mouse,
+)
 from tests.support import World
 from workflow.signing import signing_url
 
@@ -72,7 +81,7 @@ async def test_the_customer_signs_on_a_phone_and_gets_a_receipt(
     await expect(photos).to_have_count(2)
     for i in range(2):
         await expect(photos.nth(i)).to_be_visible()
-        assert await photos.nth(i).evaluate("img => img.complete && img.naturalWidth > 0")
+        await expect_loaded(photos.nth(i))
     await expect(phone.locator("#pad")).to_be_visible()
     await expect(phone.locator("#pad-hint")).to_have_text("请在此处签名")
     submit = phone.get_by_role("button", name="确认签字")
@@ -105,7 +114,7 @@ async def test_the_customer_signs_on_a_phone_and_gets_a_receipt(
     await expect(phone.locator("header h1")).to_have_text("安装确认回执")
     image = phone.get_by_role("img", name="客户签字")
     await expect(image).to_be_visible()
-    assert await image.evaluate("img => img.complete && img.naturalWidth > 0")
+    await expect_loaded(image)
     await expect(phone.locator("#pad")).to_have_count(0)
     src = await image.get_attribute("src")
     assert src
@@ -231,7 +240,7 @@ async def test_the_installer_shows_the_customer_a_qr_code(
     await expect(page.locator("header.bar .who")).to_have_text("陈师傅")
     qr = page.get_by_role("img", name="签字二维码")
     await expect(qr).to_be_visible()
-    assert await qr.evaluate("img => img.complete && img.naturalWidth > 0")
+    await expect_loaded(qr)
     link = page.locator("#sign-link")
     await expect(link).to_be_visible()
     value = await link.input_value()

@@ -12,7 +12,7 @@ from playwright.async_api import Page, expect
 
 from models import AttachmentCategory, OrderState, Staff, Ticket, TicketKind, TicketSource, TicketState
 from tests.browser.conftest import NewPhone, ShotOf
-from tests.browser.h5 import AFTER_SALES, open_as, order_at, sign_with_finger
+from tests.browser.h5 import AFTER_SALES, expect_loaded, open_as, order_at, sign_with_finger
 from tests.support import World, jpeg
 from workflow.customer_link import customer_token
 from workflow.selectors import order_view
@@ -63,7 +63,7 @@ async def test_a_customer_reports_a_problem_and_confirms_the_repair_on_a_phone(
     await expect(phone.locator("#ticket-state")).to_have_text("已收到，正在为您安排师傅")
     report = phone.get_by_role("img", name="报修照片")
     await expect(report).to_have_count(1)
-    assert await report.evaluate("img => img.complete && img.naturalWidth > 0")
+    await expect_loaded(report)
     ticket = await Ticket.get(order_id=order.id)
     assert (ticket.kind, ticket.source) == (TicketKind.REPAIR, TicketSource.CUSTOMER)
     await world.settle()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import logging
 import secrets
 import time
 from collections.abc import AsyncIterator
@@ -401,6 +402,42 @@ async def test_concurrent_resends_store_one_row(world: World) -> None:
     await world.settle()
     assert await InboxMessage.all().count() == 1
     assert [c.title for c in world.emu.cards("lixiaoshou")] == [HELP_TITLE]
+
+
+async def test_a_burst_of_messages_and_resends_stores_each_once(world: World) -> None:
+    # 30 messages from three members arrive at once, each also re-sent in the same burst: on SQLite they
+    # share statements (one commit for those that wait together), and still each is stored and handled once.
+    members = ["zhangxiaoshou", "lixiaoshou", "sunceliang"]
+    inners = [text(world, members[i % 3], "帮助") for i in range(30)]
+    inserts: list[str] = []
+    sql_log = logging.getLogger("tortoise.db_client")
+    catch = CatchInserts(inserts)
+    sql_log.addHandler(catch)
+    level = sql_log.level
+    sql_log.setLevel(logging.DEBUG)
+    try:
+        answers = await asyncio.gather(*(post_signed(world, inner) for inner in inners + inners))
+    finally:
+        sql_log.removeHandler(catch)
+        sql_log.setLevel(level)
+    assert answers == [(200, "")] * 60
+    assert await InboxMessage.all().count() == 30
+    if world.config.database.url.startswith("sqlite"):
+        assert len(inserts) < 60, f"the burst took one statement per callback: {len(inserts)}"
+    await world.settle()
+    assert set(await InboxMessage.all().values_list("state", flat=True)) == {MessageState.DONE}
+    for member in members:
+        assert [c.title for c in world.emu.cards(member)] == [HELP_TITLE] * 10
+
+
+class CatchInserts(logging.Handler):
+    def __init__(self, into: list[str]) -> None:
+        super().__init__(logging.DEBUG)
+        self.into = into
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage().startswith("INSERT INTO inbox"):
+            self.into.append(record.getMessage())
 
 
 async def test_two_messages_with_the_same_text_are_two_messages(world: World) -> None:

@@ -230,13 +230,15 @@ async def run(args: argparse.Namespace) -> tuple[list[Phase], tuple[float, float
             serve = await procs.start("serve", [*cli, "serve"])
             worker = await procs.start("worker", [*cli, "worker"])
             await wait_http(http, relay_url + "/healthz", serve)
-            async with asyncio.timeout(120):
+            # The seeded cards go out at WeCom's pace for one member, 30 a minute: give them their minutes.
+            seeding = 60 * (taps // 30 + 2)
+            async with asyncio.timeout(seeding + 60):
                 while "Relay worker running" not in worker.log.read_text(errors="replace"):
                     if worker.proc.returncode is not None:
                         raise StepFailed(f"the worker exited:\n{tail(worker.log)}")
                     await asyncio.sleep(0.1)
                 # The seeded cards reach the measurer first: nothing else runs when timing starts.
-                await until(state, lambda: len(state.cards(MEASURER)) >= taps, within=120)
+                await until(state, lambda: len(state.cards(MEASURER)) >= taps, within=seeding)
             # The seeded cards took the measurer's minute at WeCom: timing starts once it has passed.
             await asyncio.sleep(61)
 

@@ -1,7 +1,8 @@
 """Fixtures: real databases (SQLite and PostgreSQL), real Redis, and a world of Relay + the WeCom emulator.
 
 Every test that takes `world` runs twice: on SQLite with the in-process store (the demo's setup) and
-on PostgreSQL with Redis (production's). Set RELAY_TEST_BACKENDS=sqlite to run one.
+on PostgreSQL with Redis (production's); the browser tests on the latter only (BROWSER_BACKENDS). Set
+RELAY_TEST_BACKENDS=sqlite to run one.
 """
 
 from __future__ import annotations
@@ -38,9 +39,24 @@ def _dump_tasks(signum: int, frame: object) -> None:
 signal.signal(signal.SIGUSR1, _dump_tasks)
 
 BACKENDS = [b for b in os.environ.get("RELAY_TEST_BACKENDS", "sqlite,postgres").split(",") if b]
+# What a person clicks and draws in Chromium (tests/browser) is tested on production's backend only,
+# PostgreSQL + Redis: the same pages' queries and forms run on both backends in the HTTP tests outside that
+# folder, and a second browser pass on SQLite cost a fifth of the suite. RELAY_TEST_BROWSER_BACKENDS=sqlite,postgres
+# runs both.
+BROWSER_BACKENDS = [
+    b for b in os.environ.get("RELAY_TEST_BROWSER_BACKENDS", "postgres").split(",") if b in BACKENDS
+] or BACKENDS[:1]
+BROWSER_TESTS = Path(__file__).parent / "browser"
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "database" in metafunc.fixturenames:
+        in_browser = BROWSER_TESTS in metafunc.definition.path.parents
+        backends = BROWSER_BACKENDS if in_browser else BACKENDS
+        metafunc.parametrize("database", backends, indirect=True, scope="session")
+
+
+@pytest.fixture(scope="session")
 async def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
     """A migrated, empty database for the whole session; the URL."""
     if request.param == "sqlite":

@@ -10,7 +10,6 @@ from datetime import date
 from decimal import Decimal
 
 import pylopdf_fonts_zh_cn
-from fpdf import FPDF
 
 
 @dataclass(frozen=True)
@@ -43,6 +42,8 @@ def money(value: Decimal | None) -> str:
 
 
 def draw_receipt(r: Receipt) -> bytes:
+    from fpdf import FPDF  # here, not at the top: fpdf2 and fontTools are 0.3 s of every process's start-up
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # fpdf2's note on A5's corrected dimensions
         pdf = FPDF(orientation="landscape", format="A5")

@@ -8,6 +8,7 @@ RELAY_TEST_BACKENDS=sqlite to run one.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import signal
 import uuid
@@ -37,6 +38,19 @@ def _dump_tasks(signum: int, frame: object) -> None:
 
 
 signal.signal(signal.SIGUSR1, _dump_tasks)
+
+# The garbage collector, tuned for a test process: it holds every module of Relay, the emulator, tortoise's
+# models and the tests, and Python's default thresholds walked all of it several times a second (tortoise
+# makes thousands of model classes when it replays the migrations). With the imports frozen out of its
+# reach and young collections every 100,000 allocations instead of 700, the migration tests take half the
+# CPU and the suite a fifth less; no test depends on when garbage is collected.
+gc.set_threshold(100_000, 50, 100)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    gc.collect()
+    gc.freeze()
+
 
 BACKENDS = [b for b in os.environ.get("RELAY_TEST_BACKENDS", "sqlite,postgres").split(",") if b]
 # What a person clicks and draws in Chromium (tests/browser) is tested on production's backend only,

@@ -23,6 +23,7 @@ from infra.kv import KeyValueStore, MemoryStore, RedisStore
 from relay.db import migrate
 from tests.s3_server import S3Server
 from tests.support import PG_ADMIN, REDIS_URL, World, start_world
+from tests.upgrade import upgraded
 
 
 # `kill -USR1 <pid>` writes every asyncio task's stack to /tmp/relay-tasks-<pid>.txt: what a hung test
@@ -88,6 +89,16 @@ async def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
     admin = await asyncpg.connect(PG_ADMIN)
     await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     await admin.close()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+async def upgraded_database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[str]:
+    """A database upgraded release by release, with the records of each time (tests/upgrade.py); the URL.
+    Read it, do not change it: the tests of the migrations share it."""
+    async with upgraded(request.param, tmp_path_factory.mktemp("upgrade")) as url:
+        yield url
 
 
 @pytest.fixture

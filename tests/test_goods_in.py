@@ -5,25 +5,18 @@ And the migration that turned items into pieces."""
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
-import asyncpg
 import pytest
-from tortoise import Tortoise
-from tortoise.migrations.api import migrate as tortoise_migrate
 
-from infra.db import db
 from infra.timeutil import local_today
 from models import Order, OrderEvent, OrderPiece, OrderState, Product, Role, Staff
-from relay.db import close_db, migrate, open_db, tortoise_config
+from relay.db import close_db, open_db
 from relay.demo import advance
-from tests.conftest import BACKENDS
-from tests.support import PG_ADMIN, World
+from tests.support import World
 from tests.test_lifecycle import INSTALL_DISPATCHER, SALES, WAREHOUSE
 from tests.test_permissions import STORE, member, seeded
+from tests.upgrade import XDIST_GROUP
 from workflow.goods import receive_pieces
 from workflow.orders import ItemInput, create_order
 
@@ -126,50 +119,13 @@ async def test_the_last_two_windows_received_at_once_move_the_order_once(world: 
     assert len([c for c in world.emu.cards(INSTALL_DISPATCHER) if c.title == "已到货，待派安装"]) == 1
 
 
-# The migration (0007) that turned each order item into its pieces.
-
-SEED = """
-INSERT INTO org_unit (id, name, path) VALUES (1, '朗斯家居', '朗斯家居');
-INSERT INTO staff (id, userid, name, roles, active, created_at, org_unit_id)
-  VALUES (1, 'fengcangku', '冯仓管', '["warehouse"]', TRUE, '2026-11-01 08:00:00+00:00', 1);
-INSERT INTO customer (id, name, phone_encrypted, phone_index, created_at)
-  VALUES (1, '黄女士', 'x', 'y', '2026-11-01 08:00:00+00:00');
-INSERT INTO "order" (id, number, address, state, note, created_at, updated_at, customer_id, org_unit_id, sales_id,
-                     cancel_reason)
-  VALUES (1, 'LS-OLD', '上海', 'confirmed', '', '2026-11-01 08:00:00+00:00', '2026-11-03 08:00:00+00:00', 1, 1, 1, '');
-INSERT INTO order_item (id, order_id, series, model, room, quantity, production_number, arrived_at, received_by_id)
-  VALUES (1, 1, '门窗 断桥铝', 'D70', '阳台', 3, 'P-OLD-1', '2026-11-02 09:30:00+00:00', 1),
-         (2, 1, '淋浴房 K系列', 'K5', '主卫', 1, NULL, NULL, NULL),
-         (3, 1, '浴室柜 M系列', 'M80', '客卫', 2, NULL, NULL, NULL);
-"""
+# The migration (0007) that turned each order item into its pieces, on a database that had items received
+# before it (tests/upgrade.py: BEFORE_PIECES).
 
 
-@pytest.fixture(params=BACKENDS)
-async def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite://{tmp_path / 'old.sqlite3'}"
-        return
-    name = f"relay_test_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(PG_ADMIN)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    yield f"postgres://postgres@127.0.0.1:5432/{name}"
-    admin = await asyncpg.connect(PG_ADMIN)
-    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.close()
-
-
-async def test_items_already_received_become_pieces(empty_database: str) -> None:
-    url = empty_database
-    await tortoise_migrate(config=tortoise_config(url), target="models.0005_purged")
-    await Tortoise.close_connections()
-    await open_db(url)
-    try:
-        await db().execute_script(SEED)
-    finally:
-        await close_db()
-    await migrate(url)
-    await open_db(url)
+@pytest.mark.xdist_group(XDIST_GROUP)
+async def test_items_already_received_become_pieces(upgraded_database: str) -> None:
+    await open_db(upgraded_database)
     try:
         pieces = await OrderPiece.filter(order_id=1).order_by("item_id", "seq").prefetch_related("received_by")
         assert [(p.item_id, p.seq, p.production_number, p.state.value) for p in pieces] == [

@@ -5,24 +5,17 @@ database that already has payments; what 未收清, sales' queue and the overdue
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
-import asyncpg
 import pytest
-from tortoise import Tortoise
-from tortoise.migrations.api import migrate as tortoise_migrate
 
-from infra.db import db
 from infra.timeutil import utcnow
 from models import Order, OrderState, Payment, PaymentKind, PaymentMethod
-from relay.db import close_db, migrate, open_db, tortoise_config
-from tests.conftest import BACKENDS
-from tests.support import PG_ADMIN, World
+from relay.db import close_db, open_db
+from tests.support import World
 from tests.test_permissions import at_state
+from tests.upgrade import XDIST_GROUP
 from workflow import alerts
 from workflow.errors import Invalid
 from workflow.finance import confirm_payment
@@ -144,61 +137,17 @@ async def test_what_is_owed_is_read_from_the_stored_total(world: World) -> None:
     assert "仍有 9800.00 元未收" in card.card["quote_area"]["quote_text"]
 
 
-# Migration 0017 on a database that already has payments.
-
-SEED = """
-INSERT INTO org_unit (id, name, path) VALUES (1, '朗斯家居', '朗斯家居');
-INSERT INTO staff (id, userid, name, roles, active, created_at, org_unit_id)
-  VALUES (1, 'zhangxiaoshou', '张晓燕', '["sales"]', TRUE, '2026-11-01 08:00:00+00:00', 1);
-INSERT INTO customer (id, name, phone_encrypted, phone_index, created_at)
-  VALUES (1, '黄女士', 'x', 'y', '2026-11-01 08:00:00+00:00');
-INSERT INTO "order" (id, number, address, state, note, created_at, updated_at, customer_id, org_unit_id, sales_id,
-                     cancel_reason, contract_amount, confirmed_at)
-  VALUES (1, 'OLD-1', '上海', 'confirmed', '', '2026-11-01 08:00:00+00:00', '2026-11-03 08:00:00+00:00', 1, 1, 1, '',
-          '12800.00', '2026-11-02 08:00:00+00:00'),
-         (2, 'OLD-2', '上海', 'installed', '', '2026-11-01 08:00:00+00:00', '2026-11-03 08:00:00+00:00', 1, 1, 1, '',
-          '0.30', '2026-11-02 08:00:00+00:00'),
-         (3, 'OLD-3', '上海', 'designed', '', '2026-11-01 08:00:00+00:00', '2026-11-03 08:00:00+00:00', 1, 1, 1, '',
-          NULL, NULL);
-INSERT INTO payment (id, order_id, amount, method, kind, note, created_at, voided_at, void_reason)
-  VALUES (1, 1, '3000.00', 'cash', 'deposit', '', '2026-11-02 08:00:00+00:00', NULL, NULL),
-         (2, 1, '1234.56', 'cash', 'balance', '', '2026-11-03 08:00:00+00:00', NULL, NULL),
-         (3, 1, '999.99', 'cash', 'balance', '', '2026-11-03 09:00:00+00:00', '2026-11-03 10:00:00+00:00', '错'),
-         (4, 2, '0.10', 'cash', 'deposit', '', '2026-11-02 08:00:00+00:00', NULL, NULL),
-         (5, 2, '0.20', 'cash', 'balance', '', '2026-11-03 08:00:00+00:00', NULL, NULL);
-"""
+# Migration 0017 on a database that already had payments (tests/upgrade.py: BEFORE_PAID_TOTAL).
 
 
-@pytest.fixture(params=BACKENDS)
-async def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite://{tmp_path / 'old.sqlite3'}"
-        return
-    name = f"relay_test_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(PG_ADMIN)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    yield f"postgres://postgres@127.0.0.1:5432/{name}"
-    admin = await asyncpg.connect(PG_ADMIN)
-    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.close()
-
-
-async def test_the_migration_fills_the_paid_total_from_the_payments(empty_database: str) -> None:
-    url = empty_database
-    await tortoise_migrate(config=tortoise_config(url), target="models.0016_money_stats_indexes")
-    await Tortoise.close_connections()
-    await open_db(url)
+@pytest.mark.xdist_group(XDIST_GROUP)
+async def test_the_migration_fills_the_paid_total_from_the_payments(upgraded_database: str) -> None:
+    await open_db(upgraded_database)
     try:
-        await db().execute_script(SEED)
-    finally:
-        await close_db()
-    await migrate(url)
-    await open_db(url)
-    try:
-        paid = dict(await Order.all().order_by("id").values_list("number", "paid_amount"))
+        old = Order.filter(number__startswith="OLD-")
+        paid = dict(await old.order_by("id").values_list("number", "paid_amount"))
         assert paid == {"OLD-1": Decimal("4234.56"), "OLD-2": Decimal("0.30"), "OLD-3": Decimal("0.00")}
         # 0.10 + 0.20 is exactly the contract's 0.30 (SQLite sums the text as floating point): not owed.
-        assert await owing(Order.all()).values_list("number", flat=True) == ["OLD-1"]
+        assert await owing(old).values_list("number", flat=True) == ["OLD-1"]
     finally:
         await close_db()

@@ -1,8 +1,8 @@
 """Fixtures: real databases (SQLite and PostgreSQL), real Redis, and a world of Relay + the WeCom emulator.
 
 Every test that takes `world` runs twice: on SQLite with the in-process store (the demo's setup) and
-on PostgreSQL with Redis (production's); the browser tests on the latter only (BROWSER_BACKENDS). Set
-RELAY_TEST_BACKENDS=sqlite to run one.
+on PostgreSQL with Redis (production's); the browser tests and the permission matrix on the latter only
+(ONE_BACKEND). Set RELAY_TEST_BACKENDS=sqlite to run one.
 """
 
 from __future__ import annotations
@@ -54,21 +54,29 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 BACKENDS = [b for b in os.environ.get("RELAY_TEST_BACKENDS", "sqlite,postgres").split(",") if b]
-# What a person clicks and draws in Chromium (tests/browser) is tested on production's backend only,
-# PostgreSQL + Redis: the same pages' queries and forms run on both backends in the HTTP tests outside that
-# folder, and a second browser pass on SQLite cost a fifth of the suite. RELAY_TEST_BROWSER_BACKENDS=sqlite,postgres
-# runs both.
-BROWSER_BACKENDS = [
-    b for b in os.environ.get("RELAY_TEST_BROWSER_BACKENDS", "postgres").split(",") if b in BACKENDS
-] or BACKENDS[:1]
+# Tests whose subject does not depend on the database run once, on production's backend (PostgreSQL +
+# Redis): what a person clicks and draws in Chromium (everything in tests/browser) and the lifecycle's
+# permission matrix (marked `one_backend`). The queries their pages and actions make run on both backends
+# in the other tests; a second pass on SQLite was a fifth of the suite's time and found nothing those did
+# not. RELAY_TEST_ONE_BACKEND=sqlite,postgres runs them on both.
+ONE_BACKEND = [b for b in os.environ.get("RELAY_TEST_ONE_BACKEND", "postgres").split(",") if b in BACKENDS] or BACKENDS[
+    :1
+]
 BROWSER_TESTS = Path(__file__).parent / "browser"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "one_backend: run on production's backend only (ONE_BACKEND in tests/conftest.py)"
+    )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "database" in metafunc.fixturenames:
-        in_browser = BROWSER_TESTS in metafunc.definition.path.parents
-        backends = BROWSER_BACKENDS if in_browser else BACKENDS
-        metafunc.parametrize("database", backends, indirect=True, scope="session")
+        once = BROWSER_TESTS in metafunc.definition.path.parents or metafunc.definition.get_closest_marker(
+            "one_backend"
+        )
+        metafunc.parametrize("database", ONE_BACKEND if once else BACKENDS, indirect=True, scope="session")
 
 
 @pytest.fixture(scope="session")

@@ -319,7 +319,8 @@ async def test_a_backup_from_an_older_schema_is_migrated_on_restore(database: st
         (tmp_path / "old").mkdir(exist_ok=True)
         old = write_config(tmp_path / "old", database_url=old_url, backup=tmp_path / "backups")
         migrate_to = (
-            "import asyncio, sys\n"
+            "import asyncio, gc, sys\n"
+            "gc.set_threshold(100_000, 50, 100)  # as in the tests' own process (tests/conftest.py)\n"
             "from tortoise import Tortoise\n"
             "from tortoise.migrations.api import migrate\n"
             "from relay.db import tortoise_config\n"

@@ -35,6 +35,7 @@ from scheduler.contact import CustomerCalls
 from scheduler.jobs import Scheduler
 from scheduler.plan import HANDLERS, Planner
 from scheduler.webhooks import WebhookSender
+from workflow.charts import load_drawing_ahead
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ async def running_services(config: Config, *, background: bool = True) -> AsyncI
     """Open the database, the store and the WeCom client; with `background`, run the inbox and outbox loops
     and the jobs, woken by any process on the same database (the wake-ups) and polling as a safety net."""
     await open_db(config.database.url)
+    load_drawing_ahead()
     kv = open_store(config.redis.url)
     wakeups = open_wakeups(config.redis.url, config.database.url)
     runtime = build_runtime(config, kv)

@@ -37,7 +37,13 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     yield
     after = os.times()
     child = (after.children_user + after.children_system) - (before.children_user + before.children_system)
-    row = {"id": item.nodeid, "cpu": time.process_time() - cpu, "child": child, "wall": time.perf_counter() - wall}
+    row = {
+        "id": item.nodeid,
+        "cpu": time.process_time() - cpu,
+        "child": child,
+        "wall": time.perf_counter() - wall,
+        "end": time.time(),  # when it ended: what ran last, and alone
+    }
     _write(row)
 
 

@@ -11,12 +11,14 @@ import os
 import re
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import asyncpg
 import redis.asyncio as redis
 from aiohttp import web
 from aiohttp.test_utils import TestServer, unused_port
@@ -344,6 +346,25 @@ async def start_world(
         await Job.filter(state=MessageState.PENDING).delete()
         await relay.close()
         await emulator.close()
+
+
+@contextlib.asynccontextmanager
+async def fresh_database(like: str, folder: Path) -> AsyncIterator[str]:
+    """A new, empty database of the same kind as `like` (a URL, or just "sqlite" or "postgres"), nothing
+    migrated; a PostgreSQL one is dropped after."""
+    if like.startswith("sqlite"):
+        yield f"sqlite://{folder / 'fresh.sqlite3'}"
+        return
+    name = f"relay_fresh_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(PG_ADMIN)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    try:
+        yield f"postgres://postgres@127.0.0.1:5432/{name}"
+    finally:
+        admin = await asyncpg.connect(PG_ADMIN)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
 
 
 async def _start_servers(

@@ -11,8 +11,6 @@ import io
 import json
 import sqlite3
 import sys
-import uuid
-from collections.abc import AsyncIterator
 from datetime import time
 from pathlib import Path
 from typing import Any, cast
@@ -29,7 +27,7 @@ from models import Attachment, AttachmentCategory, Invoice, Job, MessageState, O
 from models.stored_files import REFERENCED_FILES
 from scheduler.jobs import Scheduler
 from scheduler.plan import HANDLERS, plan_recurring
-from tests.support import PG_ADMIN, SECRETS, World, jpeg, start_world
+from tests.support import SECRETS, World, fresh_database, jpeg, start_world
 from tests.test_permissions import at_state, new_order
 from tests.test_restart import ROOT, RelayProcess, child_env, relay_command
 from webviews.auth import SESSION_COOKIE, session_value
@@ -111,24 +109,6 @@ async def relay(config: Path, *args: str) -> tuple[int, str]:
     out, _ = await proc.communicate()
     assert proc.returncode is not None
     return proc.returncode, out.decode(errors="replace")
-
-
-@contextlib.asynccontextmanager
-async def fresh_database(like: str, folder: Path) -> AsyncIterator[str]:
-    """A new, empty database of the same kind as `like` (nothing migrated)."""
-    if like.startswith("sqlite"):
-        yield f"sqlite://{folder / 'restored.sqlite3'}"
-        return
-    name = f"relay_restore_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(PG_ADMIN)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    try:
-        yield f"postgres://postgres@127.0.0.1:5432/{name}"
-    finally:
-        admin = await asyncpg.connect(PG_ADMIN)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 def stored_path(root: Path, sha256: str) -> Path:

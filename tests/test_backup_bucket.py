@@ -21,8 +21,8 @@ from infra.runtime import runtime
 from infra.storage import FileStore
 from models import Attachment, Invoice, Order, OrderState, Signature
 from tests.s3_server import S3Server
-from tests.support import World, jpeg
-from tests.test_backup import FINANCE, MANAGER, fresh_database, relay, seed_company, write_config
+from tests.support import World, fresh_database, jpeg
+from tests.test_backup import FINANCE, MANAGER, relay, seed_company, write_config
 from tests.test_permissions import at_state
 from tests.test_restart import RelayProcess
 from webviews.auth import SESSION_COOKIE, session_value

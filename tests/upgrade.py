@@ -11,17 +11,15 @@ replaying it from empty were a tenth of the suite's CPU. The tests that read it 
 from __future__ import annotations
 
 import contextlib
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import asyncpg
 from tortoise import Tortoise
 from tortoise.migrations.api import migrate as tortoise_migrate
 
 from infra.db import db
 from relay.db import close_db, migrate, open_db, tortoise_config
-from tests.support import PG_ADMIN
+from tests.support import fresh_database
 
 XDIST_GROUP = "upgrade"
 
@@ -67,7 +65,7 @@ STOPS = [("models.0005_purged", BEFORE_PIECES), ("models.0016_money_stats_indexe
 @contextlib.asynccontextmanager
 async def upgraded(kind: str, folder: Path) -> AsyncIterator[str]:
     """A new database of this kind taken through STOPS and then every migration; its URL."""
-    async with _empty(kind, folder) as url:
+    async with fresh_database(kind, folder) as url:
         for target, records in STOPS:
             await tortoise_migrate(config=tortoise_config(url), target=target)
             await Tortoise.close_connections()
@@ -78,20 +76,3 @@ async def upgraded(kind: str, folder: Path) -> AsyncIterator[str]:
                 await close_db()
         await migrate(url)
         yield url
-
-
-@contextlib.asynccontextmanager
-async def _empty(kind: str, folder: Path) -> AsyncIterator[str]:
-    if kind == "sqlite":
-        yield f"sqlite://{folder / f'upgraded-{uuid.uuid4().hex[:8]}.sqlite3'}"
-        return
-    name = f"relay_upgraded_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(PG_ADMIN)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    try:
-        yield f"postgres://postgres@127.0.0.1:5432/{name}"
-    finally:
-        admin = await asyncpg.connect(PG_ADMIN)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()

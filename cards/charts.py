@@ -21,8 +21,9 @@ from cards.views import STAGES, Stats
 if TYPE_CHECKING:
     from matplotlib.font_manager import FontProperties
 
-# matplotlib is imported where a chart is drawn, not here: it is a third of what starting a Relay process
-# imports (0.35 s of CPU), and a `relay serve` or a CLI command that draws no chart should not pay it.
+# matplotlib is imported by load_drawing, not here: it is a third of what starting a Relay process imports
+# (0.35 s of CPU). The app has its chart thread load it beside the event loop (workflow.charts), so start-up
+# does not wait for it, and the CLI commands, which draw no chart, never pay it.
 
 WIDTH, HEIGHT, DPI = 800, 480, 100
 

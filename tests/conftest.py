@@ -59,9 +59,8 @@ BACKENDS = [b for b in os.environ.get("RELAY_TEST_BACKENDS", "sqlite,postgres").
 # permission matrix (marked `one_backend`). The queries their pages and actions make run on both backends
 # in the other tests; a second pass on SQLite was a fifth of the suite's time and found nothing those did
 # not. RELAY_TEST_ONE_BACKEND=sqlite,postgres runs them on both.
-ONE_BACKEND = [b for b in os.environ.get("RELAY_TEST_ONE_BACKEND", "postgres").split(",") if b in BACKENDS] or BACKENDS[
-    :1
-]
+_ONE = os.environ.get("RELAY_TEST_ONE_BACKEND", "postgres").split(",")
+ONE_BACKEND = [b for b in BACKENDS if b in _ONE] or BACKENDS[:1]
 BROWSER_TESTS = Path(__file__).parent / "browser"
 
 
@@ -73,9 +72,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "database" in metafunc.fixturenames:
-        once = BROWSER_TESTS in metafunc.definition.path.parents or metafunc.definition.get_closest_marker(
-            "one_backend"
-        )
+        in_browser = BROWSER_TESTS in metafunc.definition.path.parents
+        once = in_browser or metafunc.definition.get_closest_marker("one_backend") is not None
         metafunc.parametrize("database", ONE_BACKEND if once else BACKENDS, indirect=True, scope="session")
 
 

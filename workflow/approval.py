@@ -30,7 +30,7 @@ from infra.timeutil import utcnow
 from models import Approval, ApprovalState, EventKind, Order, OrderItem, OrgUnit, Role, Staff
 from workflow import notify, timeline
 from workflow.errors import Conflict, Invalid
-from workflow.lifecycle import apply, waiting_approval
+from workflow.lifecycle import Transition, apply, waiting_approval
 from workflow.order_lifecycle import ORDER, PRICES
 from workflow.production import release_if_ready
 
@@ -262,9 +262,22 @@ async def _refuse_closed(approval: Approval) -> None:
         raise Conflict(f"这次审核已由 {who} {verb}", f"已由{who}{verb}")
 
 
-async def _waiting(order: Order) -> Approval:
+async def _judged(step: Transition, actor: Staff, order: Order, approval_id: int | None) -> Approval:
+    """The level this member decides, checked against the table's rule for it.
+
+    The level is read before the check, so the check judges that level or a later one: of two managers
+    of a store tapping at once, the second is never passed on to the region's level the first opened.
+    """
+    await _still_waiting(approval_id)
     approval = await waiting_approval(order)
-    if approval is None:  # decided between the check and now
+    try:
+        await ORDER.check(step, actor, order)
+    except Conflict:
+        if approval is not None:  # decided meanwhile: say by whom rather than who decides next
+            await approval.refresh_from_db()
+            await _refuse_closed(approval)
+        raise
+    if approval is None:  # none was waiting when read: whatever waits now was asked after
         raise Conflict(f"订单 {order.number} 没有待审核的价格", "已处理")
     return approval
 
@@ -279,9 +292,7 @@ async def approve_prices(*, actor: Staff, order: Order, approval_id: int | None 
     """同意 at the level waiting (`approval_id`: the level a card asked about): the next level is asked,
     or, the last one, the order is approved."""
     step = ORDER["approve"]
-    await _still_waiting(approval_id)
-    await ORDER.check(step, actor, order)
-    approval = await _waiting(order)
+    approval = await _judged(step, actor, order, approval_id)
     async with in_transaction():
         await _decide(approval, actor, ApprovalState.APPROVED)
         following = await _next_level(order, after=approval.step)
@@ -306,13 +317,11 @@ async def approve_prices(*, actor: Staff, order: Order, approval_id: int | None 
 async def reject_prices(*, actor: Staff, order: Order, reason: str, approval_id: int | None = None) -> Approval:
     """驳回 with a reason: the order is held back and sales is told why; new prices submit again."""
     step = ORDER["reject"]
-    await _still_waiting(approval_id)
-    await ORDER.check(step, actor, order)
+    approval = await _judged(step, actor, order, approval_id)
     reason = reason.strip()
     if not reason:
         raise Invalid("请填写驳回原因", "reason")
     reason = reason[:255]
-    approval = await _waiting(order)
     async with in_transaction():
         await _decide(approval, actor, ApprovalState.REJECTED, reason)
         await Order.filter(id=order.id).update(approval_state=ApprovalState.REJECTED)

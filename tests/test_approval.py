@@ -230,6 +230,33 @@ async def test_two_approvers_at_once_one_wins(world: World) -> None:
     assert world.card(STORE_MANAGER, "价格待审核").replace_text == f"已由{decided_by.name}同意"
 
 
+async def test_a_card_decides_the_prices_it_showed(world: World) -> None:
+    """同意 on a card is for the prices on it: changed since (asked again, at the same store), it decides
+    nothing, and the new prices wait for their own 同意."""
+    order = await price(await at_state("AP-STALE", OrderState.DESIGNED), [("10000", "7500")])
+    await world.settle()
+    first = world.card(STORE_MANAGER, "价格待审核")
+    order = await price(order, [("10000", "7000")])
+    await world.tap(STORE_MANAGER, first, "同意")
+    assert world.last_text(STORE_MANAGER) == "价格已修改，这次审核已重新提交"
+    store_level = await Approval.filter(order_id=order.id, level="store").order_by("id")
+    assert [(a.state, a.superseded) for a in store_level] == [
+        (ApprovalState.PENDING, True),
+        (ApprovalState.PENDING, False),
+    ]
+    # Another order's review, named on this order's page: refused, nothing decided.
+    other = await price(await at_state("AP-OTHER", OrderState.DESIGNED), [("10000", "7500")])
+    elsewhere = await Approval.get(order_id=other.id)
+    with pytest.raises(Conflict, match=f"订单 {order.number} 没有这次审核"):
+        await approve_prices(actor=await seeded(STORE_MANAGER), order=order, approval_id=elsewhere.id)
+    assert (await Approval.get(id=elsewhere.id)).state == ApprovalState.PENDING
+    assert (await Approval.get(id=store_level[1].id)).state == ApprovalState.PENDING
+    second = world.card(STORE_MANAGER, "价格待审核")
+    assert second.fields["合同金额"] == "7,000.00 元"
+    await world.tap(STORE_MANAGER, second, "同意")
+    assert (await Approval.get(id=store_level[1].id)).state == ApprovalState.APPROVED
+
+
 async def test_the_approvers_queue_lists_the_review(world: World) -> None:
     order = await price(await at_state("AP-QUEUE", OrderState.MEASURED), [("10000", "5000")])
     items = [i for i in await queue_for(await seeded(STORE_MANAGER)) if i.number == order.number]

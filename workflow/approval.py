@@ -263,13 +263,20 @@ async def _refuse_closed(approval: Approval) -> None:
 
 
 async def _judged(step: Transition, actor: Staff, order: Order, approval_id: int | None) -> Approval:
-    """The level this member decides, checked against the table's rule for it.
+    """The level this member decides — the one a card or page asked about (`approval_id`), else the one
+    waiting — checked against the table's rule.
 
-    The level is read before the check, so the check judges that level or a later one: of two managers
-    of a store tapping at once, the second is never passed on to the region's level the first opened.
+    The level is read before the check, and deciding it is a conditional update on it still waiting. Only
+    one level waits at a time and a decided or superseded one never waits again, so a level still waiting
+    when decided was the one the check judged: of two managers of a store tapping at once, the second is
+    never passed on to the region's level the first opened, nor a card's 同意 to prices changed since.
     """
-    await _still_waiting(approval_id)
-    approval = await waiting_approval(order)
+    if approval_id is None:
+        approval = await waiting_approval(order)
+    elif (approval := await Approval.get_or_none(id=approval_id, order_id=order.id).prefetch_related("unit")) is None:
+        raise Conflict(f"订单 {order.number} 没有这次审核", "已处理")
+    else:
+        await _refuse_closed(approval)
     try:
         await ORDER.check(step, actor, order)
     except Conflict:
@@ -280,12 +287,6 @@ async def _judged(step: Transition, actor: Staff, order: Order, approval_id: int
     if approval is None:  # none was waiting when read: whatever waits now was asked after
         raise Conflict(f"订单 {order.number} 没有待审核的价格", "已处理")
     return approval
-
-
-async def _still_waiting(approval_id: int | None) -> None:
-    """A card's 同意 is for the level it was sent for, not whichever waits now."""
-    if approval_id is not None and (asked := await Approval.get_or_none(id=approval_id)) is not None:
-        await _refuse_closed(asked)
 
 
 async def approve_prices(*, actor: Staff, order: Order, approval_id: int | None = None) -> Approval:

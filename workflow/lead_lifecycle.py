@@ -45,6 +45,7 @@ def lead_name(lead: Lead) -> str:
 class LeadLifecycle(Machine[Lead]):
     model = Lead
     states = LeadState
+    assignee_field = "consultant_id"
     source_file = "workflow/lead_lifecycle.py"
     intro = (
         "A showroom booking (预约), assigned automatically to a free consultant of its store "

@@ -282,9 +282,14 @@ async def apply(
         if t.task.target == TaskState.DONE:
             changes["done_at"] = utcnow()
         if changes:
-            moved = await Task.filter(id=task.id, state__in=list(t.task.source)).update(**changes)
+            # Keyed on the job as the check saw it: its state and its assignee (a job handed to someone
+            # else meanwhile keeps its state, and is no longer this member's to accept or pass on).
+            assigned = task.assignee_id
+            moved = await Task.filter(id=task.id, state__in=list(t.task.source), assignee_id=assigned).update(**changes)
             if not moved:
                 await task.refresh_from_db()
+                if task.assignee_id != assigned:
+                    raise Conflict("这个任务刚刚已改派", "已改派")
                 raise Conflict(f"这个任务{task.state.label}", f"任务{task.state.label}")
             await task.refresh_from_db()
     if t.event is not None:

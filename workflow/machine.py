@@ -71,6 +71,8 @@ class Machine(ABC, Generic[E]):
     entry: str = ""  # the step that creates the row, as the diagram's first arrow
     # The webhook event a step that changes a row's state emits (workflow/webhooks.py), None: none.
     event_type: str | None = None
+    # The column naming the member a row is assigned to (its ASSIGNEE rules), None: rows have none.
+    assignee_field: str | None = None
 
     def __init__(self, name: str, steps: Iterable[Step]) -> None:
         self.name = name
@@ -191,8 +193,9 @@ class Machine(ABC, Generic[E]):
         return None
 
     async def move(self, t: Step, entity: E, **values: Any) -> None:
-        """Take the step inside the caller's transaction: a conditional update on the row's state, so of
-        two people acting at once exactly one wins; the other is told the state it is in now."""
+        """Take the step inside the caller's transaction: a conditional update on the row as the check saw
+        it — its state, and whom it is assigned to — so of two people acting at once exactly one wins, and
+        a member whose row was given to someone else meanwhile acts on nothing; the other is told why."""
         changes = dict(values)
         if t.target is not None:
             changes.update(state=t.target, state_since=utcnow())
@@ -202,9 +205,14 @@ class Machine(ABC, Generic[E]):
         query = self.model.filter(id=entity.pk)
         if t.source:
             query = query.filter(state__in=list(t.source))
+        assigned = getattr(entity, self.assignee_field) if self.assignee_field else None
+        if self.assignee_field:
+            query = query.filter(**{self.assignee_field: assigned})
         moved = await query.update(**changes)
         await entity.refresh_from_db()
         if not moved:
+            if self.assignee_field and getattr(entity, self.assignee_field) != assigned:
+                raise Conflict(f"{self.name_of(entity)} 刚刚已改派", "已改派")
             state = self.states(state_of(entity))
             raise Conflict(f"{self.name_of(entity)} 刚刚已被改为：{_label(state)}", _label(state))
         if self.event_type is not None and t.target is not None:

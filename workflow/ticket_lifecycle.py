@@ -35,6 +35,7 @@ class TicketLifecycle(Machine[Ticket]):
 
     model = Ticket
     states = TicketState
+    assignee_field = "assignee_id"
     source_file = "workflow/ticket_lifecycle.py"
     intro = (
         "A repair, complaint or maintenance visit on an installed order, each with a deadline by kind "

@@ -10,14 +10,18 @@ two taps at once, made certain.
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from tortoise.transactions import in_transaction
 
 from infra.timeutil import local_today
 from models import (
+    DealerOrder,
+    DealerOrderLine,
     Lead,
     LeadState,
+    Order,
     OrderState,
     Role,
     Staff,
@@ -30,8 +34,10 @@ from models import (
     TicketState,
 )
 from tests.support import World
+from tests.test_dealers import HENGMEI, XU, dealer_prices, product_id
 from tests.test_leads import RECEPTION, STORE, book
 from tests.test_permissions import at_state, member, new_order
+from workflow import dealers
 from workflow.admin import ensure_unit
 from workflow.errors import Conflict
 from workflow.lead_lifecycle import LEAD
@@ -95,3 +101,35 @@ async def test_a_lead_given_to_another_consultant_is_not_voided_by_the_first(wor
             await LEAD.move(LEAD["void"], copy)
     now = await Lead.get(id=lead.id)
     assert (now.consultant_id, now.state) == (other.id, LeadState.ASSIGNED)
+
+
+async def test_a_cancel_judged_before_a_dispatch_changes_nothing(world: World) -> None:
+    """The manager's 取消 was checked on a new order; the dispatcher booked the measurement meanwhile:
+    the cancel would have recorded 待派测量 as where an undo puts it back, and left the new job open."""
+    order = await new_order("RACE-CANCEL")
+    manager, dispatcher, first = [await world.staff(u) for u in ("chendianzhang", DISPATCHER, FIRST)]
+    copy = await Order.get(id=order.id)
+    await ORDER.check(ORDER["cancel"], manager, copy)
+    day = local_today() + timedelta(days=1)
+    task = await dispatch_task(actor=dispatcher, order=order, kind=TaskKind.MEASURE, worker_id=first.id, day=day)
+    with pytest.raises(Conflict, match="当前状态：已预约测量"):
+        async with in_transaction():
+            await apply(
+                ORDER["cancel"], actor=manager, order=copy, cancel_reason="客户不要了", cancelled_from=copy.state
+            )
+    now = await Order.get(id=order.id)
+    assert (now.state, now.cancelled_from) == (OrderState.MEASURE_SCHEDULED, None)
+    assert (await Task.get(id=task.id)).state == TaskState.ASSIGNED
+
+
+async def test_a_line_added_to_a_draft_sent_meanwhile_is_refused(world: World) -> None:
+    """A dealer's 加入订货单 on the draft their page showed; a colleague sent it meanwhile."""
+    await dealer_prices()
+    me, colleague = await Staff.get(userid=HENGMEI), await Staff.get(userid=XU)
+    draft = await dealers.add_to_cart(actor=me, product_id=await product_id("K5"), quantity=1)
+    shown = await DealerOrder.get(id=draft.id)  # the page's copy
+    await dealers.submit(actor=colleague, order=draft)
+    with pytest.raises(Conflict, match="不能"):
+        await dealers.add_to_cart(actor=me, product_id=await product_id("S1"), quantity=2, order=shown)
+    lines = await DealerOrderLine.filter(order_id=draft.id)
+    assert [(line.quantity, line.amount) for line in lines] == [(1, Decimal("3980.00"))]

@@ -35,7 +35,9 @@ async def cancel_order(*, actor: Staff, order: Order, reason: str) -> Order:
             cancel_reason=reason[:255],
             cancelled_from=order.state,
         )
-        await Task.filter(id__in=[t.id for t in tasks]).update(state=TaskState.CANCELLED)
+        await Task.filter(id__in=[t.id for t in tasks], state__in=list(OPEN_TASK_STATES)).update(
+            state=TaskState.CANCELLED
+        )
         told = {t.assignee.userid for t in tasks if t.assignee is not None}
         told.add((await Staff.get(id=order.sales_id)).userid)
         told.discard(actor.userid)

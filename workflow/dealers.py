@@ -203,6 +203,7 @@ async def add_to_cart(*, actor: Staff, product_id: int, quantity: int, order: De
             order = await DealerOrder.filter(created_by_id=actor.id, state=D.DRAFT).order_by("-id").first()
         if order is None:
             order = await _new_draft(actor, unit, kind=DealerOrderKind.NEW)
+        await _locked(order)
         await DEALER_ORDER.check(DEALER_ORDER["save"], actor, order)
         line = await DealerOrderLine.get_or_none(order_id=order.id, product_id=product.id)
         if line is None:
@@ -271,6 +272,14 @@ async def _priced_lines(order: DealerOrder, unit: OrgUnit) -> list[tuple[DealerO
     return [(line, prices[line.product_id]) for line in lines]
 
 
+async def _locked(order: DealerOrder) -> None:
+    """The draft's row held until the caller's transaction ends, and read again: a line added and the
+    draft sent at once come one after the other, so no line lands in a sent order unpriced and unheld.
+    (PostgreSQL's row lock; SQLite's writers are one at a time already.)"""
+    await DealerOrder.filter(id=order.id).select_for_update().values_list("id", flat=True)
+    await order.refresh_from_db()
+
+
 async def submit(*, actor: Staff, order: DealerOrder, form: DraftInput | None = None) -> None:
     """The dealer sends the draft (with the page's last changes, if given: both or neither) to the factory at
     today's prices of its list; the dealer managers hear of it."""
@@ -278,6 +287,8 @@ async def submit(*, actor: Staff, order: DealerOrder, form: DraftInput | None = 
     await DEALER_ORDER.check(step, actor, order)
     unit = await OrgUnit.get(id=order.dealer_id)
     async with in_transaction():
+        await _locked(order)
+        await DEALER_ORDER.check(step, actor, order)  # judged again on the row as now locked
         if form is not None:
             await save_draft(actor=actor, order=order, form=form)
         total = Decimal("0.00")

@@ -81,6 +81,18 @@ async def write_items(order: Order, lines: list[OrderItem]) -> list[OrderItem]:
     return lines
 
 
+async def _none_started(changed: list[OrderItem], by_id: dict[int, OrderItem], *, hold: bool = False) -> None:
+    """Refuse a new price for a line with a piece already in production (`hold`: and keep the pieces' rows
+    locked until the caller's transaction ends)."""
+    pieces = OrderPiece.filter(item_id__in=[i.id for i in changed])
+    if hold:
+        pieces = pieces.select_for_update()
+    started = [p for p in await pieces if p.state != PieceState.QUEUED]
+    if started:
+        item = by_id[started[0].item_id]
+        raise Conflict(f"{item.series} {item.model} 已开始生产，不能再修改价格", "已开始生产")
+
+
 async def edit_prices(
     *, actor: Staff, order: Order, lines: dict[int, LinePrice], order_discount: Decimal | None
 ) -> Order:
@@ -107,10 +119,7 @@ async def edit_prices(
         raise Invalid("价格没有改动")
     after_confirmation = order.confirmed_at is not None
     if after_confirmation and changed:
-        started = await OrderPiece.filter(item_id__in=[i.id for i in changed]).exclude(state=PieceState.QUEUED)
-        if started:
-            item = by_id[started[0].item_id]
-            raise Conflict(f"{item.series} {item.model} 已开始生产，不能再修改价格", "已开始生产")
+        await _none_started(changed, by_id)
     sums = totals(items, discount)
     if sums.priced and sums.contract_amount is not None:
         paid = (await payment_summary_of(order)).paid
@@ -118,6 +127,10 @@ async def edit_prices(
             raise Invalid(f"合同金额 {sums.contract_amount} 元低于已收 {paid} 元", "order_discount")
     before, order_discount_before = order.contract_amount, order.discount_amount
     async with in_transaction():
+        if after_confirmation and changed:
+            # Again with the pieces held: a 开始生产 at the same moment waits for the new price, or
+            # was first and the price stays.
+            await _none_started(changed, by_id, hold=True)
         for item in changed:
             await OrderItem.filter(id=item.id).update(unit_price=item.unit_price, amount=item.amount)
         await store_totals(order, items, discount)

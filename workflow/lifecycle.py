@@ -315,7 +315,10 @@ async def _move_order(t: Transition, order: Order, **values: Any) -> None:
         changes[t.stamp] = now
     for cleared in t.clears:
         changes[cleared] = None
-    moved = await Order.filter(id=order.id, state__in=list(t.source)).update(**changes)
+    # Keyed on the state the check saw, not any state of the row's source: a cancel judged on a confirmed
+    # order that reached 已到货 meanwhile must not record 已确认 as where an undo puts it back.
+    seen = order.state if order.state in t.source else None
+    moved = await Order.filter(id=order.id, state__in=[seen] if seen else list(t.source)).update(**changes)
     await order.refresh_from_db()
     if not moved:
         raise Conflict(f"订单 {order.number} 当前状态：{order.state.label}", order.state.label)

@@ -425,27 +425,24 @@ async def order_in(state: OrderState, number: str) -> Order:
     return await at_state(number, state)
 
 
-# What a refused attempt must leave as it was: one query, since the matrix takes thousands of these.
-COUNTS = """SELECT
+# What a refused attempt must leave as it was, in two queries, since the matrix takes thousands of these:
+# the order's row with what hangs off it, and its field jobs.
+STANDING = """SELECT state, contract_amount,
  (SELECT count(*) FROM order_event WHERE order_id = {id}),
  (SELECT count(*) FROM payment WHERE order_id = {id}),
  (SELECT count(*) FROM attachment WHERE order_id = {id}),
  (SELECT count(*) FROM order_piece WHERE order_id = {id} AND arrived_at IS NOT NULL),
  (SELECT count(*) FROM visit WHERE order_id = {id}),
- (SELECT count(*) FROM outbox)"""
+ (SELECT count(*) FROM outbox)
+ FROM "order" WHERE id = {id}"""
+JOBS = "SELECT state, assignee_id, scheduled_date FROM task WHERE order_id = {id} ORDER BY id"
 
 
 async def snapshot(order: Order) -> tuple[object, ...]:
-    await order.refresh_from_db()
-    _, [counts] = await db().execute_query(COUNTS.format(id=int(order.id)))
-    return (
-        order.state,
-        order.contract_amount,
-        tuple(counts.values()) if isinstance(counts, dict) else tuple(counts),
-        tuple(
-            await Task.filter(order_id=order.id).order_by("id").values_list("state", "assignee_id", "scheduled_date")
-        ),
-    )
+    conn = db()
+    _, [standing] = await conn.execute_query(STANDING.format(id=int(order.id)))
+    _, jobs = await conn.execute_query(JOBS.format(id=int(order.id)))
+    return tuple(standing), tuple(tuple(job) for job in jobs)
 
 
 async def actors() -> dict[str, Staff | None]:

@@ -244,6 +244,8 @@ async def test_a_card_decides_the_prices_it_showed(world: World) -> None:
         (ApprovalState.PENDING, True),
         (ApprovalState.PENDING, False),
     ]
+    second = world.card(STORE_MANAGER, "价格待审核")
+    assert second.fields["合同金额"] == "7,000.00 元"
     # Another order's review, named on this order's page: refused, nothing decided.
     other = await price(await at_state("AP-OTHER", OrderState.DESIGNED), [("10000", "7500")])
     elsewhere = await Approval.get(order_id=other.id)
@@ -251,8 +253,6 @@ async def test_a_card_decides_the_prices_it_showed(world: World) -> None:
         await approve_prices(actor=await seeded(STORE_MANAGER), order=order, approval_id=elsewhere.id)
     assert (await Approval.get(id=elsewhere.id)).state == ApprovalState.PENDING
     assert (await Approval.get(id=store_level[1].id)).state == ApprovalState.PENDING
-    second = world.card(STORE_MANAGER, "价格待审核")
-    assert second.fields["合同金额"] == "7,000.00 元"
     await world.tap(STORE_MANAGER, second, "同意")
     assert (await Approval.get(id=store_level[1].id)).state == ApprovalState.APPROVED
 

@@ -202,6 +202,7 @@ class OutboxSender(PollingLoop):
         await OutboxMessage.filter(id=row.id).update(
             next_attempt_at=utcnow() + timedelta(seconds=wait), locked_until=None, attempts=F("attempts") - 1
         )
+        self.due_in(wait)
         OUTBOX_SENT.labels(row.kind.value, "paced").inc()
 
     async def _attempt(self, row: OutboxMessage) -> None:
@@ -286,6 +287,7 @@ class OutboxSender(PollingLoop):
         await OutboxMessage.filter(id=row.id).update(
             next_attempt_at=utcnow() + timedelta(seconds=delay), locked_until=None, last_error=error[:2000]
         )
+        self.due_in(delay)
         OUTBOX_SENT.labels(row.kind.value, "retry").inc()
 
     async def _fail(self, row: OutboxMessage, error: str) -> None:

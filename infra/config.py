@@ -180,7 +180,8 @@ class ScheduleConfig:
     outbox_lease_seconds: float = 10.0
     job_lease_seconds: float = 10.0
     # The safety net under the wake-ups (seconds): how often the inbox and outbox loops, and the job
-    # runner, look for work nobody told them about (a retry coming due, a wake-up lost with Redis).
+    # runner, look for work nobody told them about (a wake-up lost with Redis, another process's retry
+    # coming due; a retry a sender put off itself goes out when its wait is over).
     poll_seconds: float = 0.5
     job_poll_seconds: float = 1.0
     # Plan the recurring jobs (alert checks, the daily push) and run due jobs in this process's

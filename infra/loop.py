@@ -19,9 +19,18 @@ class PollingLoop(ABC):
     def __init__(self, *, poll: float) -> None:
         self.poll = poll
         self._wake = asyncio.Event()
+        self._soonest: float | None = None  # the event loop's time when work put off falls due
 
     def wake(self) -> None:
         self._wake.set()
+
+    def due_in(self, seconds: float) -> None:
+        """Work this process put off (a retry, a paced send) falls due in `seconds`: look again then, not
+        at the next poll. Another process's rows are found at the poll or by a wake-up."""
+        now = asyncio.get_running_loop().time()
+        at = now + max(seconds, 0.0)
+        if self._soonest is None or self._soonest <= now or at < self._soonest:
+            self._soonest = at
 
     @abstractmethod
     async def run_due(self) -> bool:
@@ -40,8 +49,16 @@ class PollingLoop(ABC):
             if not busy:
                 # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancel that arrives with a wake-up
                 # (CPython gh-86296), and the loop would then never stop.
+                sleep = self.poll
+                if self._soonest is not None:
+                    left = self._soonest - asyncio.get_running_loop().time()
+                    sleep = min(sleep, max(left, 0.0))
+                    if left <= 0:
+                        # Due already: one more look at once, then the poll again (a row another process
+                        # holds must not keep this loop spinning).
+                        self._soonest = None
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self.poll):
+                    async with asyncio.timeout(sleep):
                         await self._wake.wait()
 
 

@@ -110,6 +110,7 @@ class WebhookSender(PollingLoop):
             last_status=status,
             last_error=error[:2000],
         )
+        self.due_in(delay)
 
     async def _finish(
         self, row: WebhookDelivery, state: MessageState, *, status: int | None = None, error: str = ""

@@ -10,6 +10,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from tortoise.transactions import in_transaction
@@ -22,7 +23,7 @@ from infra.kv import KeyValueStore, open_store
 from infra.timeutil import utcnow
 from models import MessageState, OutboxKind, OutboxMessage, Task, TaskState
 from tests.bot.support import dispatched_measure_task
-from tests.support import World
+from tests.support import World, start_world
 
 HELP_TITLE = "接力 · 可以这样和我说"
 NO_TASKS = "你目前没有待办任务。"
@@ -274,6 +275,22 @@ async def test_endless_server_errors_end_in_failure_after_max_attempts(world: Wo
     await world.settle()
     assert world.emu.texts(MEMBER) == ["恢复之后"]
     assert world.emu.calls["message/send"] == max_attempts + 1
+
+
+async def test_a_retry_goes_out_when_due_not_at_the_next_poll(database: str, redis_url: str, tmp_path: Path) -> None:
+    """The poll is the safety net for work nobody told the sender about; a retry the sender put off itself
+    goes out when its wait is over. With a poll of ten minutes, a message whose first try met a server
+    error still arrives (the wait here is only there to stop a broken run)."""
+    schedule = {"automatic": False, "poll_seconds": 600}
+    async with start_world(
+        database_url=database, redis_url=redis_url, storage=tmp_path / "files", extra={"schedule": schedule}
+    ) as world:
+        world.emu.inject("message/send", FaultKind.SERVER_ERROR)
+        row = await queue_text(MEMBER, "重试准时")
+        world.services.outbox.wake()  # what enqueueing in a request does; the retry gets no wake-up
+        await eventually(lambda: _state_is(row.id, MessageState.DONE))
+        assert world.emu.texts(MEMBER) == ["重试准时"]
+        assert world.emu.calls["message/send"] == 2
 
 
 # -- the access token: fetched once, shared, refetched a bounded number of times ---------------------

@@ -128,32 +128,30 @@ def test_config(
     extra: dict[str, dict[str, Any]] | None = None,
 ) -> Config:
     emu = f"http://127.0.0.1:{emu_port}"
-    return load_config(
-        None,
-        env={},
-        overrides={
-            "server": {
-                "host": "127.0.0.1",
-                "port": relay_port,
-                "public_url": f"http://127.0.0.1:{relay_port}",
-                "frame_ancestors": emu,  # the console shows H5 pages in its phone frame
-            },
-            "database": {"url": database_url},
-            "redis": {"url": redis_url},
-            "wecom": {
-                **SECRETS["wecom"],
-                "api_base": f"{emu}/cgi-bin/",
-                "oauth_url": f"{emu}/connect/oauth2/authorize",
-                "request_timeout": 2.0,
-                "max_backoff": 0.2,
-            },
-            "storage": {"path": str(storage)},
-            "security": {**SECRETS["security"], **NO_LIMITS, **(security or {})},
-            # Jobs follow the clock: the tests run the scheduler by hand when they test it.
-            "schedule": {"automatic": False},
-            **(extra or {}),
+    overrides: dict[str, dict[str, Any]] = {
+        "server": {
+            "host": "127.0.0.1",
+            "port": relay_port,
+            "public_url": f"http://127.0.0.1:{relay_port}",
+            "frame_ancestors": emu,  # the console shows H5 pages in its phone frame
         },
-    )
+        "database": {"url": database_url},
+        "redis": {"url": redis_url},
+        "wecom": {
+            **SECRETS["wecom"],
+            "api_base": f"{emu}/cgi-bin/",
+            "oauth_url": f"{emu}/connect/oauth2/authorize",
+            "request_timeout": 2.0,
+            "max_backoff": 0.2,
+        },
+        "storage": {"path": str(storage)},
+        "security": {**SECRETS["security"], **NO_LIMITS, **(security or {})},
+        # Jobs follow the clock: the tests run the scheduler by hand when they test it.
+        "schedule": {"automatic": False},
+    }
+    for section, values in (extra or {}).items():  # a test's settings, over these section by section
+        overrides[section] = {**overrides.get(section, {}), **values}
+    return load_config(None, env={}, overrides=overrides)
 
 
 def jpeg(width: int = 640, height: int = 480, color: tuple[int, int, int] = (200, 120, 40)) -> bytes:

@@ -201,9 +201,10 @@ async def test_subscriptions_are_checked(world: World) -> None:
 
 @pytest.fixture
 async def quiet_world(database: str, redis_url: str, tmp_path: Path) -> AsyncIterator[World]:
-    """The world's own loops look only every 30 s: the test's senders are the only ones at work."""
+    """The world runs no loops of its own (as `relay serve` beside workers): the test's senders are the only
+    ones at work. (Its sender, woken by the event, could otherwise take the delivery first and keep it.)"""
     async with start_world(
-        database_url=database, redis_url=redis_url, storage=tmp_path / "files", extra={"schedule": {"poll_seconds": 30}}
+        database_url=database, redis_url=redis_url, storage=tmp_path / "files", extra={"server": {"background": False}}
     ) as w:
         yield w
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-import redis.asyncio as redis
+from infra.kv import redis_client
 
 MARGIN = 1.0
 MINUTE = 60.0 + MARGIN
@@ -108,7 +108,7 @@ class RedisPacer:
     """The count every process shares."""
 
     def __init__(self, url: str, *, prefix: str = "relay:pace:") -> None:
-        self._redis = redis.from_url(url)
+        self._redis = redis_client(url)
         self._prefix = prefix
         self._reserve = self._redis.register_script(_RESERVE)
 

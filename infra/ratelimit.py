@@ -10,6 +10,8 @@ from limits import RateLimitItemPerMinute
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
+from infra.kv import REDIS_DRIVER
+
 
 @dataclass(frozen=True)
 class Limit:
@@ -21,7 +23,12 @@ class RateLimits:
     def __init__(self, redis_url: str, *, prefix: str = "relay-limits") -> None:
         # redis-py's asyncio client, which Relay already uses (limits' default would add coredis).
         self._storage: Storage = (
-            RedisStorage(f"async+{redis_url}", implementation="redispy", key_prefix=prefix)
+            RedisStorage(
+                f"async+{redis_url}",
+                implementation="redispy",
+                key_prefix=prefix,
+                driver_info=REDIS_DRIVER,  # type: ignore[arg-type]  # passed on to redis-py's client
+            )
             if redis_url
             else MemoryStorage()
         )

@@ -18,6 +18,8 @@ from typing import Literal
 
 import redis.asyncio as redis
 
+from infra.kv import redis_client
+
 log = logging.getLogger(__name__)
 
 Topic = Literal["inbox", "outbox", "jobs"]
@@ -53,7 +55,7 @@ class RedisWakeups(Wakeups):
 
     def __init__(self, redis_url: str, database_url: str) -> None:
         super().__init__()
-        self._redis = redis.from_url(redis_url, decode_responses=True)
+        self._redis = redis_client(redis_url, decode_responses=True)
         # Processes on the same database share a channel; others (another deployment, a test run) do not.
         self.channel = "relay:wake:" + hashlib.sha256(database_url.encode()).hexdigest()[:16]
         self._me = secrets.token_hex(6)  # this process's own wake-ups come back on the channel: skipped

@@ -19,7 +19,6 @@ from typing import Any
 
 import aiohttp
 import asyncpg
-import redis.asyncio as redis
 from aiohttp import web
 from aiohttp.test_utils import TestServer, unused_port
 from PIL import Image
@@ -30,6 +29,7 @@ from emulator import EMULATOR_STATE, CardView, EmulatorState
 from emulator import create_app as create_emulator
 from infra.config import Config
 from infra.db import db
+from infra.kv import redis_client
 from infra.timeutil import utcnow
 from models import InboxMessage, Job, MessageState, OutboxMessage, Staff, Task
 from relay.app import SERVICES, Services, init_app
@@ -326,7 +326,7 @@ async def start_world(
     extra: dict[str, dict[str, Any]] | None = None,
 ) -> AsyncIterator[World]:
     if redis_url:
-        client = redis.from_url(redis_url)
+        client = redis_client(redis_url)
         await client.flushdb()
         await client.aclose()
     config, emulator, relay = await _start_servers(

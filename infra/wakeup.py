@@ -98,9 +98,9 @@ class RedisWakeups(Wakeups):
                     for topic in TOPICS:  # whatever was announced while not subscribed: look once
                         self._call(topic)
                     async for message in pubsub.listen():
-                        topic, _, sender = str(message.get("data", "")).partition(" ")
+                        heard, _, sender = str(message.get("data", "")).partition(" ")
                         if sender != self._me:
-                            self._call(topic)
+                            self._call(heard)
             except asyncio.CancelledError:
                 raise
             except (redis.RedisError, OSError) as exc:

@@ -88,3 +88,14 @@ async def test_a_new_database_is_made_from_the_snapshot_and_then_migrates_as_usu
     assert not await create_from_snapshot(url)
     await migrate(url)
     assert dump_sqlite(url) == current_snapshot("sqlite").split("\n", 1)[1]  # type: ignore[union-attr]
+
+
+@pytest.mark.xdist_group(XDIST_GROUP)
+def test_the_tests_of_the_upgraded_database_share_a_worker(request: pytest.FixtureRequest) -> None:
+    """Under `--dist loadgroup` (scripts/test) an xdist worker names each test of a group with it
+    (`…@upgrade`), and the controller sends a group to one worker by that name. Where the name is lost
+    (pytest 9.2 with pytest-xdist 3.8: pytest-dev/pytest-xdist#1386) nothing else fails: every worker
+    makes the upgraded databases again, a minute of CPU."""
+    if not getattr(request.config.option, "loadgroup", False):  # set in xdist's workers under --dist loadgroup
+        pytest.skip("not run under --dist loadgroup")
+    assert request.node.nodeid.endswith(f"@{XDIST_GROUP}"), request.node.nodeid

@@ -19,6 +19,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+import uvloop
 
 from infra.kv import KeyValueStore, MemoryStore, RedisStore
 from relay.db import migrate
@@ -196,3 +197,8 @@ async def make_store(request: pytest.FixtureRequest) -> AsyncIterator[Callable[[
     yield make
     for store in opened:
         await store.close()
+
+
+def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> dict[str, Callable[[], Any]]:
+    """The tests' event loop is uvloop's, as `relay serve` and `relay worker` run on (relay/cli.py)."""
+    return {"uvloop": uvloop.new_event_loop}

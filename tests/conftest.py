@@ -42,6 +42,11 @@ def _dump_tasks(signum: int, frame: object) -> None:
 
 signal.signal(signal.SIGUSR1, _dump_tasks)
 
+# The tests run on uvloop's event loop, as `relay serve`, `relay worker` and the CLI do (relay/cli.py):
+# pytest-asyncio's runners make their loops through the policy. (Its loop-factory hook, the newer way, tore
+# the session-scoped databases down between tests under xdist: 300 errors in a run.)
+asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+
 # The garbage collector, tuned for a test process: it holds every module of Relay, the emulator, tortoise's
 # models and the tests, and Python's default thresholds walked all of it several times a second (tortoise
 # makes thousands of model classes when it replays the migrations). With the imports frozen out of its
@@ -197,8 +202,3 @@ async def make_store(request: pytest.FixtureRequest) -> AsyncIterator[Callable[[
     yield make
     for store in opened:
         await store.close()
-
-
-def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> dict[str, Callable[[], Any]]:
-    """The tests' event loop is uvloop's, as `relay serve` and `relay worker` run on (relay/cli.py)."""
-    return {"uvloop": uvloop.new_event_loop}

@@ -8,7 +8,6 @@ wall time, CPU of this process, and PostgreSQL's CPU (its postmaster's and its b
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import subprocess
@@ -22,6 +21,7 @@ import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from relay.cli import run_loop  # noqa: E402  (uvloop, as the tests and relay serve run on)
 from relay.db import migrate  # noqa: E402
 from tests.support import PG_ADMIN, REDIS_URL, start_world  # noqa: E402
 
@@ -75,4 +75,4 @@ async def main(kind: str, worlds: int) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1] if len(sys.argv) > 1 else "sqlite", int(sys.argv[2]) if len(sys.argv) > 2 else 30))
+    run_loop(main(sys.argv[1] if len(sys.argv) > 1 else "sqlite", int(sys.argv[2]) if len(sys.argv) > 2 else 30))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import signal
 import sys
 import time
@@ -86,6 +87,7 @@ class RelayProcess:
         self.proc: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
+        started_at = self.log.stat().st_size if self.log.exists() else 0  # a restart appends to the same log
         with self.log.open("ab") as out:
             self.proc = await asyncio.create_subprocess_exec(
                 *relay_command(self.config, "serve"), cwd=ROOT, env=child_env(), stdout=out, stderr=out
@@ -95,6 +97,11 @@ class RelayProcess:
             assert self.proc is not None
             if self.proc.returncode is not None:
                 raise AssertionError(f"relay serve exited with {self.proc.returncode}:\n{self.output()}")
+            # Its own line first: the port was free when picked, and until this process has bound it another
+            # test's server may take it and answer /healthz in its place.
+            said = self.log.read_bytes()[started_at:].decode(errors="replace")
+            if not re.search(rf"Relay listening on http://[^ ]+:{self.port} ", said):
+                return False
             try:
                 async with (
                     aiohttp.ClientSession() as session,

@@ -179,9 +179,12 @@ def anyio_backend() -> str:
 
 @pytest.fixture(scope="session")
 def chromium_path() -> Iterator[str]:
-    path = os.environ.get("RELAY_CHROMIUM", "/usr/bin/chromium")
+    path = os.environ.get("RELAY_CHROMIUM", "/usr/bin/chromium-headless-shell")
     if not Path(path).exists():
-        pytest.fail(f"Chromium not found at {path}: install Debian's chromium (the README's test command does)")
+        pytest.fail(
+            f"Chromium not found at {path}: install Debian's chromium-headless-shell (the README's test command "
+            "does), or set RELAY_CHROMIUM to a Chromium"
+        )
     yield path
 
 

@@ -172,8 +172,10 @@ class InboxProcessor:
         poll: float = 0.5,
         concurrency: int = 8,
         lease: timedelta = timedelta(seconds=10),
+        retry: timedelta = timedelta(seconds=2),
     ) -> None:
         self.lease = lease
+        self.retry = retry  # the wait before the second try; it doubles for each try after
         self._prepare = prepare
         self._handle = handle
         self._on_failure = on_failure
@@ -304,8 +306,10 @@ class InboxProcessor:
                 async with in_transaction():
                     await self._on_failure(event, exc)
             else:
-                delay = timedelta(seconds=2**row.attempts)
+                delay = self.retry * 2 ** (row.attempts - 1)
                 await InboxMessage.filter(id=row.id).update(locked_until=utcnow() + delay, last_error=repr(exc)[:2000])
+                # Tried again when its wait is over, not at the poll after (up to `poll` late).
+                asyncio.get_running_loop().call_later(delay.total_seconds(), self.wake)
             INBOX_HANDLED.labels("error").inc()
         self._after_commit()
 

@@ -179,6 +179,9 @@ class ScheduleConfig:
     inbox_lease_seconds: float = 10.0
     outbox_lease_seconds: float = 10.0
     job_lease_seconds: float = 10.0
+    # A message whose handling failed (WeCom refused a photo's download, say) is tried again after this
+    # many seconds, then after twice as long each time; after the fifth try the member is told (seconds).
+    inbox_retry_seconds: float = 2.0
     # The safety net under the wake-ups (seconds): how often the inbox and outbox loops, and the job
     # runner, look for work nobody told them about (a wake-up lost with Redis, another process's retry
     # coming due; a retry a sender put off itself goes out when its wait is over).

@@ -134,6 +134,7 @@ async def running_services(config: Config, *, background: bool = True) -> AsyncI
         dispatcher.on_failure,
         after_commit=handled,
         lease=timedelta(seconds=leases.inbox_lease_seconds),
+        retry=timedelta(seconds=leases.inbox_retry_seconds),
         poll=leases.poll_seconds,
     )
     services = Services(runtime, client, dispatcher, inbox, outbox, scheduler, wakeups, customer_calls, webhooks)

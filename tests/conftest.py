@@ -163,12 +163,21 @@ def storage_extra(request: pytest.FixtureRequest, storage_backend: str, tmp_path
 
 
 @pytest.fixture
+def world_settings() -> dict[str, dict[str, Any]]:
+    """Settings a module gives its worlds, section by section, over the tests' own (tests/support.py)."""
+    return {}
+
+
+@pytest.fixture
 async def world(
-    database: str, redis_url: str, tmp_path: Path, storage_extra: dict[str, dict[str, Any]]
+    database: str,
+    redis_url: str,
+    tmp_path: Path,
+    storage_extra: dict[str, dict[str, Any]],
+    world_settings: dict[str, dict[str, Any]],
 ) -> AsyncIterator[World]:
-    async with start_world(
-        database_url=database, redis_url=redis_url, storage=tmp_path / "files", extra=storage_extra
-    ) as w:
+    extra = {**world_settings, **storage_extra}
+    async with start_world(database_url=database, redis_url=redis_url, storage=tmp_path / "files", extra=extra) as w:
         yield w
 
 

@@ -146,8 +146,9 @@ def test_config(
         },
         "storage": {"path": str(storage)},
         "security": {**SECRETS["security"], **NO_LIMITS, **(security or {})},
-        # Jobs follow the clock: the tests run the scheduler by hand when they test it.
-        "schedule": {"automatic": False},
+        # Jobs follow the clock: the tests run the scheduler by hand when they test it. A message whose
+        # handling failed is tried again within a tenth of a second, not production's seconds.
+        "schedule": {"automatic": False, "inbox_retry_seconds": 0.05},
     }
     for section, values in (extra or {}).items():  # a test's settings, over these section by section
         overrides[section] = {**overrides.get(section, {}), **values}

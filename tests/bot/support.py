@@ -16,6 +16,13 @@ from infra.config import WecomConfig
 from models import InboxMessage, Order, OrderEvent, OutboxMessage, Product, Staff, Task
 from tests.support import World
 
+# The settings of the worlds in the modules that play WeCom's faults (`world_settings` there): the client
+# gives up on a call after half a second, not the tests' usual two, so a `timeout` fault (WeCom holds its
+# answer past the client's wait) costs each test half a second per try; and the outbox waits at most 50 ms
+# between tries, so the dozen tries of a message that never gets through take half a second, not two and
+# a half. The other calls of those tests, to the emulator in the same process, answer in milliseconds.
+QUICK_GIVE_UP = {"wecom": {"request_timeout": 0.5, "max_backoff": 0.05}}
+
 
 @dataclass(frozen=True)
 class Signed:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import uuid
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -23,6 +24,7 @@ from infra.timeutil import utcnow
 from models import Job, MessageState, Order, OutboxMessage
 from scheduler.jobs import Scheduler
 from scheduler.plan import ALERT_SCAN, HANDLERS
+from tests.bot.support import QUICK_GIVE_UP
 from tests.bot.test_outbox_faults import delivered, hold_answers_past_the_client, queue_text
 from tests.support import REDIS_URL, World
 from tests.test_permissions import new_order
@@ -32,6 +34,11 @@ MEMBER = "zhangxiaoshou"
 MANAGERS = ("wangzong", "liujingli", "chendianzhang")
 NO_TASKS = "你目前没有待办任务。"
 LOST_ANSWER = [FaultKind.TIMEOUT, FaultKind.DROP_AFTER_PROCESSING]
+
+
+@pytest.fixture
+def world_settings() -> dict[str, dict[str, Any]]:
+    return QUICK_GIVE_UP
 
 
 def seen(text: str) -> str:

@@ -8,15 +8,22 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
 
 from emulator import FaultKind
+from handlers import SORRY
 from models import Attachment, AttachmentCategory, InboxMessage, MessageState
-from tests.bot.support import dispatched_measure_task
+from tests.bot.support import QUICK_GIVE_UP, dispatched_measure_task
 from tests.support import World, jpeg
 
 MEASURER = "sunceliang"
+
+
+@pytest.fixture
+def world_settings() -> dict[str, dict[str, Any]]:
+    return QUICK_GIVE_UP
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], *, within: float = 60.0) -> None:
@@ -70,3 +77,21 @@ async def test_photo_survives_a_media_fault(world: World, fault: FaultKind, coun
     new_cards = world.emu.cards(MEASURER)[cards_before:]
     assert len(new_cards) == 1, [c.title for c in new_cards]
     assert world.emu.faults.pending() == {}
+
+
+async def test_a_photo_whose_download_fails_every_time_ends_in_an_apology(world: World) -> None:
+    """Five tries, each after a longer wait (`schedule.inbox_retry_seconds`, short here), then the measurer
+    is told once to send it again, and nothing half-saved is left."""
+    order_id = await measuring(world)
+    texts_before = list(world.emu.texts(MEASURER))
+    world.emu.inject("media/get", FaultKind.SERVER_ERROR, count=100)
+
+    result = await world.emu.user_sends_image(MEASURER, jpeg(800, 600), "site.jpg")
+    assert result.status == 200
+    await eventually(inbox_done)
+    await world.settle()
+
+    assert world.emu.texts(MEASURER)[len(texts_before) :] == [SORRY]
+    assert await site_photos(order_id).count() == 0
+    row = await InboxMessage.get(msg_type="image")
+    assert row.state == MessageState.FAILED and row.attempts == 5

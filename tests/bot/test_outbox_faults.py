@@ -11,6 +11,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tortoise.transactions import in_transaction
@@ -22,12 +23,17 @@ from emulator import FaultKind
 from infra.kv import KeyValueStore, open_store
 from infra.timeutil import utcnow
 from models import MessageState, OutboxKind, OutboxMessage, Task, TaskState
-from tests.bot.support import dispatched_measure_task
+from tests.bot.support import QUICK_GIVE_UP, dispatched_measure_task
 from tests.support import World, start_world
 
 HELP_TITLE = "接力 · 可以这样和我说"
 NO_TASKS = "你目前没有待办任务。"
 MEMBER = "zhangxiaoshou"
+
+
+@pytest.fixture
+def world_settings() -> dict[str, dict[str, Any]]:
+    return QUICK_GIVE_UP
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], *, within: float = 30.0) -> None:

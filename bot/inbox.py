@@ -302,8 +302,10 @@ class InboxProcessor:
         except Exception as exc:
             log.exception("handling inbox %s (%s) failed", row.id, row.dedupe_key)
             if row.attempts >= MAX_ATTEMPTS:
-                await self._mark(row, MessageState.FAILED, repr(exc))
+                # Given up and the member told, together: a process that dies in between leaves the message
+                # to be tried once more, never failed with nobody told.
                 async with in_transaction():
+                    await self._mark(row, MessageState.FAILED, repr(exc))
                     await self._on_failure(event, exc)
             else:
                 delay = self.retry * 2 ** (row.attempts - 1)

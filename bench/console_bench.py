@@ -44,7 +44,7 @@ from playwright.async_api import async_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-CHROMIUM = os.environ.get("RELAY_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM = os.environ.get("RELAY_CHROMIUM", "/usr/bin/chromium-headless-shell")  # as the tests (scripts/test)
 MEMBER = "zhangxiaoshou"
 TEXTS = ("帮助", "我的任务")
 

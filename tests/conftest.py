@@ -22,7 +22,7 @@ import pytest
 import uvloop
 
 from infra.kv import KeyValueStore, MemoryStore, RedisStore
-from relay.db import migrate
+from relay.db import kept_open, migrate
 from tests.s3_server import S3Server
 from tests.support import PG_ADMIN, REDIS_URL, World, start_world
 from tests.upgrade import upgraded
@@ -86,11 +86,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture(scope="session")
 async def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
-    """A migrated, empty database for the whole session; the URL."""
+    """A migrated, empty database for the whole session, kept open in this process (relay/db.py
+    `kept_open`: each test's Relay takes the open connections); the URL."""
     if request.param == "sqlite":
         url = f"sqlite://{tmp_path_factory.mktemp('db') / 'relay.sqlite3'}"
         await migrate(url)
-        yield url
+        async with kept_open(url):
+            yield url
         return
     name = f"relay_test_{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(PG_ADMIN)
@@ -98,7 +100,8 @@ async def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
     await admin.close()
     url = f"postgres://postgres@127.0.0.1:5432/{name}"
     await migrate(url)
-    yield url
+    async with kept_open(url):
+        yield url
     admin = await asyncpg.connect(PG_ADMIN)
     await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     await admin.close()

@@ -12,6 +12,7 @@ import asyncpg
 from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.context import TortoiseContext, get_current_context
+from tortoise.exceptions import ConfigurationError
 from tortoise.migrations.api import migrate as tortoise_migrate
 
 from models import MODEL_MODULES, Staff
@@ -110,6 +111,7 @@ class _Kept:
 
 
 _KEPT: dict[str, _Kept] = {}
+_INNER: list[TortoiseContext] = []  # contexts open_db made for other databases inside a kept one's
 
 
 @contextlib.asynccontextmanager
@@ -122,37 +124,52 @@ async def kept_open(db_url: str) -> AsyncIterator[None]:
     sides (PostgreSQL reads each table's catalog entries again, asyncpg prepares each statement again):
     the suite's PostgreSQL tests took 259 s of CPU and PostgreSQL 77 s, 216 s and 42 s with their database
     kept open (bench/results/suite.md). Relay's own commands open their database once and never use this."""
-    context = TortoiseContext()
-    with context:  # made current only while it is set up: open_db makes it current for those who open it
-        await Tortoise.init(config=tortoise_config(db_url))
-    _KEPT[db_url] = _Kept(db_url, context)
+    kept = _Kept(db_url, await _set_up(db_url))
+    _KEPT[db_url] = kept
     try:
         yield
     finally:
         del _KEPT[db_url]
-        await context.close_connections()
+        await kept.context.close_connections()
+
+
+async def _set_up(db_url: str) -> TortoiseContext:
+    """A tortoise context of its own for the database, current only while it is set up."""
+    context = TortoiseContext()
+    with context:
+        await Tortoise.init(config=tortoise_config(db_url))
+    return context
 
 
 async def open_db(db_url: str) -> None:
     """Open the database for the current task and the tasks it starts (the app's loops and requests)."""
     kept = _KEPT.get(db_url)
     if kept is None:
+        if any(k.context is get_current_context() for k in _KEPT.values()):
+            # Another database opened while a kept one is current gets a context of its own (tortoise would
+            # set the current one up anew for it), left by close_db for the kept one's again.
+            inner = TortoiseContext()
+            inner.__enter__()
+            _INNER.append(inner)
         await Tortoise.init(config=tortoise_config(db_url))
         return
     if kept.users == 0:
+        if not _still_opens(kept):
+            await kept.context.close_connections()
+            kept.context = await _set_up(db_url)
         kept.context.__enter__()
     kept.users += 1
-    if not _still_opens(kept):
-        # Something since opened another database in this task with tortoise's own calls (a migration
-        # replayed in the test process), which set up the kept context anew for it, or bound the models
-        # to another backend's connection: set it up for its own database again (its pool reopens).
-        await Tortoise.init(config=tortoise_config(db_url))
 
 
 def _still_opens(kept: _Kept) -> bool:
+    """False if tortoise's own calls (a migration replayed in this process) have since set the kept context
+    up for another database or closed it, or bound the models to another backend's connection."""
     name = connection_name(kept.url)
-    config = kept.context.connections.db_config
-    return config.get(name) == _connection(kept.url) and Staff._meta.default_connection == name
+    try:
+        config = kept.context.connections.db_config
+    except ConfigurationError:  # closed
+        return False
+    return config == {name: _connection(kept.url)} and Staff._meta.default_connection == name
 
 
 async def close_db() -> None:
@@ -161,6 +178,8 @@ async def close_db() -> None:
     kept = next((k for k in _KEPT.values() if k.users and k.context is current), None)
     if kept is None:
         await Tortoise.close_connections()
+        if _INNER and _INNER[-1] is current:
+            _INNER.pop().__exit__(None, None, None)
         return
     kept.users -= 1
     if kept.users == 0:

@@ -123,7 +123,8 @@ async def kept_open(db_url: str) -> AsyncIterator[None]:
     start opened a pool of new PostgreSQL connections, and a new connection's first statements cost both
     sides (PostgreSQL reads each table's catalog entries again, asyncpg prepares each statement again):
     the suite's PostgreSQL tests took 259 s of CPU and PostgreSQL 77 s, 216 s and 42 s with their database
-    kept open (bench/results/suite.md). Relay's own commands open their database once and never use this."""
+    kept open (bench/results/suite.md). Opened and closed from one task at a time (the tests' runner task,
+    where every test and fixture runs). Relay's own commands open their database once and never use this."""
     kept = _Kept(db_url, await _set_up(db_url))
     _KEPT[db_url] = kept
     try:

@@ -55,22 +55,6 @@ asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 gc.set_threshold(100_000, 50, 100)
 
 
-# Tests that mostly wait on the Relay processes they start (leases running out, processes killed and started
-# again) go out to the workers first: their waits are then filled by the other tests' work. Last in the order
-# of the files, they ran together at the end of the run, on a machine with little else to do.
-WAITING_ON_PROCESSES = (
-    "tests/test_restart.py",
-    "tests/test_takeover.py",
-    "tests/test_two_machines.py",
-    "tests/test_demo.py",
-)
-
-
-@pytest.hookimpl(trylast=True)  # after pytest's own ordering by fixtures
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items.sort(key=lambda item: not item.nodeid.startswith(WAITING_ON_PROCESSES))  # a stable sort
-
-
 def pytest_collection_finish(session: pytest.Session) -> None:
     gc.collect()
     gc.freeze()

@@ -13,8 +13,6 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
-from aiohttp import web
-
 from relay.config import ConfigError, load_config
 
 T = TypeVar("T")
@@ -25,6 +23,8 @@ def _config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 async def _serve(args: argparse.Namespace) -> None:
+    from aiohttp import web
+
     from relay.access_log import RedactingAccessLogger
     from relay.app import init_app
 
@@ -41,6 +41,8 @@ async def _serve(args: argparse.Namespace) -> None:
 
 
 async def _worker(args: argparse.Namespace) -> None:
+    from aiohttp import web
+
     from relay.app import running_services, worker_app
 
     config = _config(args)

@@ -27,9 +27,10 @@ from models import Attachment, AttachmentCategory, Invoice, Job, MessageState, O
 from models.stored_files import REFERENCED_FILES
 from scheduler.jobs import Scheduler
 from scheduler.plan import HANDLERS, plan_recurring
+from tests.processes import ROOT, child_env, relay_run
 from tests.support import SECRETS, World, fresh_database, jpeg, start_world
 from tests.test_permissions import at_state, new_order
-from tests.test_restart import ROOT, RelayProcess, child_env, relay_command
+from tests.test_restart import RelayProcess
 from webviews.auth import SESSION_COOKIE, session_value
 from workflow.attachments import attach
 from workflow.backup import BACKUP, backup_now
@@ -98,17 +99,8 @@ keep = {keep}
 
 
 async def relay(config: Path, *args: str) -> tuple[int, str]:
-    """The `relay` command as a child process: its exit code and what it printed."""
-    proc = await asyncio.create_subprocess_exec(
-        *relay_command(config, *args),
-        cwd=ROOT,
-        env=child_env(),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    out, _ = await proc.communicate()
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(errors="replace")
+    """The `relay` command in a process of its own (tests/processes.py): its exit code and what it printed."""
+    return await relay_run(config, *args, log=config.with_suffix(".log"))
 
 
 def stored_path(root: Path, sha256: str) -> Path:

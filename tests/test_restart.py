@@ -12,8 +12,6 @@ import asyncio
 import contextlib
 import os
 import re
-import signal
-import sys
 import time
 import uuid
 from collections import Counter
@@ -31,9 +29,9 @@ from emulator import EMULATOR_STATE, EmulatorState, FaultKind
 from emulator import create_app as create_emulator
 from relay.config import load_config
 from relay.demo import demo_data, emulator_config
+from tests.processes import ROOT, RelayCommand, relay_run
 from tests.support import PG_ADMIN, SECRETS, redis_for_worker
 
-ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = redis_for_worker("RELAY_TEST_RESTART_REDIS_URL", "redis://127.0.0.1:6379/11")
 # Five members, six messages each: five "帮助" (a help card each) and one "我的任务" (one answer).
 MEMBERS = ["zhangxiaoshou", "lixiaoshou", "zhaopaidan", "sunceliang", "zhengsheji"]
@@ -46,27 +44,11 @@ SETTLE_WITHIN = 120.0
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="SIGKILL")
 
 
-def relay_command(config: Path, *args: str) -> list[str]:
-    # The `relay` console script's entry point, run from this checkout.
-    return [sys.executable, "-m", "relay.cli", "--config", str(config), *args]
-
-
-def child_env() -> dict[str, str]:
-    # The test's own RELAY_* settings must not reach the child: its config is the file.
-    return {k: v for k, v in os.environ.items() if not k.startswith("RELAY_")}
-
-
 async def run(config: Path, *args: str) -> str:
-    proc = await asyncio.create_subprocess_exec(
-        *relay_command(config, *args),
-        cwd=ROOT,
-        env=child_env(),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    out, _ = await proc.communicate()
-    assert proc.returncode == 0, out.decode(errors="replace")
-    return out.decode()
+    """A command run to its end, which must succeed: what it printed."""
+    code, out = await relay_run(config, *args, log=config.with_suffix(".log"))
+    assert code == 0, out
+    return out
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], *, within: float, what: str, interval: float = 0.1) -> None:
@@ -78,20 +60,18 @@ async def eventually(check: Callable[[], Awaitable[bool]], *, within: float, wha
 
 
 class RelayProcess:
-    """`relay serve` as a child process, its output kept in a log file."""
+    """`relay serve` in a process of its own (tests/processes.py), its output kept in a log file."""
 
     def __init__(self, config: Path, port: int, log: Path) -> None:
         self.config = config
         self.port = port
         self.log = log
-        self.proc: asyncio.subprocess.Process | None = None
+        self.proc: RelayCommand | None = None
 
     async def start(self) -> None:
         started_at = self.log.stat().st_size if self.log.exists() else 0  # a restart appends to the same log
-        with self.log.open("ab") as out:
-            self.proc = await asyncio.create_subprocess_exec(
-                *relay_command(self.config, "serve"), cwd=ROOT, env=child_env(), stdout=out, stderr=out
-            )
+        self.proc = RelayCommand(self.config, "serve", log=self.log)
+        self.proc.start()
 
         async def healthy() -> bool:
             assert self.proc is not None
@@ -115,7 +95,7 @@ class RelayProcess:
 
     async def kill(self) -> None:
         assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
+        self.proc.kill()
         await self.proc.wait()
 
     async def stop(self) -> None:

@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import itertools
 import os
-import signal
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -34,10 +33,11 @@ from infra.bucket import file_key
 from infra.timeutil import local_today
 from relay.config import load_config
 from relay.demo import demo_data, emulator_config
+from tests.processes import ROOT, RelayCommand, child_env
 from tests.s3_server import S3Server
 from tests.support import SECRETS, jpeg
 from tests.test_measure_slice import DISPATCHER, SALES, csrf
-from tests.test_restart import ROOT, child_env, clean_redis, eventually, postgres_url, relay_command, run
+from tests.test_restart import clean_redis, eventually, postgres_url, run
 
 __all__ = ["clean_redis", "postgres_url"]  # fixtures of test_restart, used here
 
@@ -76,24 +76,18 @@ class RoundRobin:
 
 
 class Process:
-    """`relay serve` or `relay worker` as a child process, its output in a log file."""
+    """`relay serve` or `relay worker` in a process of its own (tests/processes.py), its output in a log file."""
 
     def __init__(self, config: Path, command: str, ready: str) -> None:
         self.config, self.command, self.ready = config, command, ready
         self.log = config.with_suffix(".log")
-        self.proc: asyncio.subprocess.Process | None = None
+        self.proc: RelayCommand | None = None
 
     async def start(self) -> None:
         temp = self.config.parent / "tmp"  # the machine's own temp dir
         temp.mkdir(exist_ok=True)
-        with self.log.open("ab") as out:
-            self.proc = await asyncio.create_subprocess_exec(
-                *relay_command(self.config, self.command),
-                cwd=ROOT,
-                env={**child_env(), "TMPDIR": str(temp)},
-                stdout=out,
-                stderr=out,
-            )
+        self.proc = RelayCommand(self.config, self.command, log=self.log, env=child_env(TMPDIR=str(temp)))
+        self.proc.start()
 
         async def started() -> bool:
             assert self.proc is not None
@@ -106,7 +100,7 @@ class Process:
     async def stop(self) -> None:
         if self.proc is None or self.proc.returncode is not None:
             return
-        self.proc.send_signal(signal.SIGTERM)
+        self.proc.terminate()
         try:
             await asyncio.wait_for(self.proc.wait(), 10)
         except TimeoutError:

@@ -62,11 +62,13 @@ class RelayCommand:
         self.env = dict(env) if env is not None else child_env()
         self._process: multiprocessing.process.BaseProcess | None = None
 
-    def start(self) -> None:
+    async def start(self) -> None:
         self.log.touch()  # there to be read from now on, as a file the parent opened for the child's output would be
         # Daemonic: one a test leaves running ends with the test process.
         self._process = _FORKS.Process(target=_run, args=(self.args, self.env, str(self.log)), daemon=True)
-        self._process.start()
+        # Off the event loop: start() waits for the fork, and the first one for the forkserver's imports (about
+        # a second), while the test's own servers (the emulator, a Relay in the test process) keep answering.
+        await asyncio.to_thread(self._process.start)
 
     @property
     def pid(self) -> int:
@@ -114,6 +116,6 @@ async def relay_run(config: Path, *args: str, log: Path) -> tuple[int, str]:
     """Run a command to its end: its exit code and what it printed."""
     start = log.stat().st_size if log.exists() else 0
     command = RelayCommand(config, *args, log=log)
-    command.start()
+    await command.start()
     code = await command.wait()
     return code, log.read_bytes()[start:].decode(errors="replace")

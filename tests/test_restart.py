@@ -71,7 +71,7 @@ class RelayProcess:
     async def start(self) -> None:
         started_at = self.log.stat().st_size if self.log.exists() else 0  # a restart appends to the same log
         self.proc = RelayCommand(self.config, "serve", log=self.log)
-        self.proc.start()
+        await self.proc.start()
 
         async def healthy() -> bool:
             assert self.proc is not None

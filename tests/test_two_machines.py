@@ -87,7 +87,7 @@ class Process:
         temp = self.config.parent / "tmp"  # the machine's own temp dir
         temp.mkdir(exist_ok=True)
         self.proc = RelayCommand(self.config, self.command, log=self.log, env=child_env(TMPDIR=str(temp)))
-        self.proc.start()
+        await self.proc.start()
 
         async def started() -> bool:
             assert self.proc is not None

@@ -93,7 +93,8 @@ class RelayCommand:
         self.send_signal(signal.SIGKILL)
 
     async def wait(self) -> int:
-        """Its exit code, once it has ended: woken by the process's end, not by polling."""
+        """Its exit code, once it has ended: woken by the process's end, not by polling. One waiter at a time
+        (the loop keeps one reader per file descriptor): the tests wait, then kill and wait again."""
         assert self._process is not None
         if self._process.exitcode is None:
             loop = asyncio.get_running_loop()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import re
 import sys
 import time
@@ -24,10 +23,10 @@ from infra.config import Config
 from relay.app import init_app
 from relay.demo import demo_data, emulator_config
 from tests import support
+from tests.processes import ROOT, child_env
 from tests.support import World, clean_database
 from workflow.admin import import_products, import_staff
 
-ROOT = Path(__file__).resolve().parent.parent
 HOUR = 3600.0
 HELP_TITLE = "接力 · 可以这样和我说"
 
@@ -76,8 +75,7 @@ async def worker(config: Config, tmp_path: Path) -> AsyncIterator[None]:
     """`relay worker` in its own process, on the same database and Redis; running once it says so."""
     path = tmp_path / "worker.toml"
     path.write_text(toml(config), encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RELAY_")}
-    env["PYTHONPATH"] = str(ROOT)
+    env = child_env(PYTHONPATH=str(ROOT))
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "relay.cli", "--config", str(path), "worker",
         cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
